@@ -1,0 +1,101 @@
+/**
+ * Every error a livedash server or client reports has a stable `code` from this table.
+ * `retry` tells a client what to do when the error closes its connection:
+ *  - `retry`: reconnect with the usual backoff;
+ *  - `retry-now`: reconnect soon, with jitter (the server is restarting);
+ *  - `retry-later`: reconnect, but wait at least a long backoff step (overload, rate limits);
+ *  - `never`: do not reconnect until something changes (credentials, configuration).
+ */
+export type RetryPolicy = 'retry' | 'retry-now' | 'retry-later' | 'never';
+
+export const ErrorCodes = {
+  /** The frame is not valid JSON. */
+  BAD_JSON: 'bad_json',
+  /** A binary WebSocket frame; the protocol is JSON text. */
+  BINARY_FRAME: 'binary_frame',
+  /** JSON nested deeper than the limit. */
+  TOO_DEEP: 'too_deep',
+  /** Not an object, or a field with the wrong type, or a required field missing. */
+  BAD_COMMAND: 'bad_command',
+  /** `action` is not one the server knows. */
+  UNKNOWN_ACTION: 'unknown_action',
+  /** A key the command does not define. */
+  UNKNOWN_KEY: 'unknown_key',
+  /** A channel name outside the grammar. */
+  INVALID_CHANNEL: 'invalid_channel',
+  /** More subscriptions than the per-connection limit. */
+  TOO_MANY_SUBSCRIPTIONS: 'too_many_subscriptions',
+  /** A frame or request body over the size limit. */
+  TOO_LARGE: 'too_large',
+  /** No channel by that name. */
+  UNKNOWN_CHANNEL: 'unknown_channel',
+  /** Credentials missing or wrong. */
+  UNAUTHORIZED: 'unauthorized',
+  /** Credentials valid, but not for this channel or action. */
+  FORBIDDEN: 'forbidden',
+  /** Credentials expired. */
+  TOKEN_EXPIRED: 'token_expired',
+  /** Too many frames or requests. */
+  RATE_LIMITED: 'rate_limited',
+  /** The connection could not keep up and its outgoing queue filled. */
+  SLOW_CONSUMER: 'slow_consumer',
+  /** The server is shutting down or restarting. */
+  SHUTTING_DOWN: 'shutting_down',
+  /** The broker (Redis) is unreachable; publishes are refused until it returns. */
+  UNAVAILABLE: 'unavailable',
+  /** A bug or an unexpected failure on the server. */
+  INTERNAL: 'internal',
+  /** No frame for longer than the heartbeat allows (reported by clients). */
+  HEARTBEAT_TIMEOUT: 'heartbeat_timeout',
+  /** A connect attempt took too long (reported by clients). */
+  CONNECT_TIMEOUT: 'connect_timeout',
+  /** A transport could not open or failed (reported by clients). */
+  TRANSPORT_FAILED: 'transport_failed',
+  /** The position a client resumed from is older than history (reported with `recovered:false`). */
+  HISTORY_GAP: 'history_gap',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** WebSocket close codes used by livedash (RFC 6455 registry plus the 4000–4999 private range). */
+export const CloseCodes = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  PROTOCOL_ERROR: 1002,
+  UNSUPPORTED_DATA: 1003,
+  POLICY_VIOLATION: 1008,
+  MESSAGE_TOO_BIG: 1009,
+  INTERNAL_ERROR: 1011,
+  SERVICE_RESTART: 1012,
+  TRY_AGAIN_LATER: 1013,
+  UNAUTHORIZED: 4001,
+  FORBIDDEN: 4003,
+  TOKEN_EXPIRED: 4004,
+  SLOW_CONSUMER: 4008,
+  RATE_LIMITED: 4029,
+} as const;
+
+export type CloseCode = (typeof CloseCodes)[keyof typeof CloseCodes];
+
+/** What a client should do when the server closes its connection with `code`. */
+export function closeCodePolicy(code: number): RetryPolicy {
+  switch (code) {
+    case CloseCodes.SERVICE_RESTART:
+    case CloseCodes.GOING_AWAY:
+      return 'retry-now';
+    case CloseCodes.TRY_AGAIN_LATER:
+    case CloseCodes.RATE_LIMITED:
+      return 'retry-later';
+    case CloseCodes.UNAUTHORIZED:
+    case CloseCodes.FORBIDDEN:
+    case CloseCodes.POLICY_VIOLATION:
+    case CloseCodes.PROTOCOL_ERROR:
+    case CloseCodes.UNSUPPORTED_DATA:
+      return 'never';
+    // 4004 (token expired): reconnect once a fresh token is at hand; the client refreshes before retrying.
+    // 4008 (slow consumer): reconnect and recover what was missed from history.
+    // 1009 (message too big), 1011 (internal), 1000, 1006 and anything else: the usual backoff.
+    default:
+      return 'retry';
+  }
+}

@@ -1,0 +1,17 @@
+export { CHANNEL_PATTERN, MAX_CHANNEL_LENGTH, channelMatches, isValidChannel } from './channel.js';
+export {
+  type CloseCode,
+  CloseCodes,
+  closeCodePolicy,
+  type ErrorCode,
+  ErrorCodes,
+  type RetryPolicy,
+} from './codes.js';
+export { encodeCommand, encodeControl, encodeEnvelope } from './encode.js';
+export { LivedashError } from './errors.js';
+export * from './frames.js';
+export { jsonDepthExceeds } from './json-depth.js';
+export { Defaults, EPOCH_PATTERN } from './limits.js';
+export { type ParseCommandOptions, parseCommand, parsePosition } from './parse-command.js';
+export { parseServerFrame } from './parse-server-frame.js';
+export { encodeResumeToken, MAX_RESUME_ENTRIES, parseResumeToken } from './resume-token.js';

@@ -1,0 +1,69 @@
+import type { Position } from '@livedash/protocol';
+
+/**
+ * The seam between the Hub and where channels live. The in-memory broker serves a single node;
+ * the Redis broker lets many nodes share seq, epoch, history and fan-out. The Hub talks only to this.
+ *
+ * Ordering contract: for one channel, `onMessage` listeners see messages in seq order, each once per
+ * node-level subscription. Messages published before `subscribe(channel)` resolved may or may not be
+ * delivered live; the Hub reads history and drops duplicates by seq, so either is correct.
+ */
+export interface StoredMessage {
+  channel: string;
+  seq: number;
+  epoch: string;
+  /** Publish time, ms since the Unix epoch. */
+  ts: number;
+  /** The encoded envelope (`encodeEnvelope`), built once at publish and sent as is on every transport. */
+  frame: string;
+}
+
+export interface ChannelInfo {
+  channel: string;
+  epoch: string;
+  /** Seq of the latest message (0 when the channel has none yet). */
+  seq: number;
+  /** Messages currently held in history. */
+  size: number;
+  /** Publish time of the latest message, if any. */
+  ts?: number;
+}
+
+export interface ReadResult {
+  /** The channel's current epoch. */
+  epoch: string;
+  /** The channel's latest seq (0 when empty). */
+  seq: number;
+  /**
+   * With `since`: true when `since.epoch` is the current epoch and history holds every message after
+   * `since.seq` (all of them are in `messages`, in order); false otherwise, and `messages` holds only the
+   * latest message (if any). Without `since`: false, and `messages` holds the latest message (if any).
+   */
+  recovered: boolean;
+  messages: StoredMessage[];
+}
+
+export type BrokerHealth = { status: 'ok' } | { status: 'degraded'; reason: string };
+
+export interface Broker {
+  /** Assigns the next seq atomically, stores the message in history, and delivers it to every node. */
+  publish(channel: string, dataJson: string): Promise<StoredMessage>;
+  /** Starts live delivery of `channel` to this node's `onMessage` listener (called on the first local subscriber). */
+  subscribe(channel: string): Promise<void>;
+  /** Stops live delivery (called when the last local subscriber leaves). */
+  unsubscribe(channel: string): Promise<void>;
+  /** Sets the one listener for live messages of subscribed channels. */
+  onMessage(listener: (message: StoredMessage) => void): void;
+  /**
+   * Reads history after `since` (see ReadResult), or the latest message without it; at most `limit`
+   * messages (the oldest are dropped past it, and `recovered` is then false). A channel never published
+   * to reads as epoch of a new channel, seq 0, no messages.
+   */
+  read(channel: string, since?: Position, limit?: number): Promise<ReadResult>;
+  /** Every channel known to the broker. */
+  channels(): Promise<ChannelInfo[]>;
+  health(): BrokerHealth;
+  /** Called whenever health changes (Redis lost or back). */
+  onHealth(listener: (health: BrokerHealth) => void): void;
+  close(): Promise<void>;
+}

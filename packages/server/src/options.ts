@@ -1,0 +1,97 @@
+import { Defaults } from '@livedash/protocol';
+
+/**
+ * Everything a livedash server can be told. The CLI builds this from flags, environment variables and
+ * the config file (in that order of precedence); tests build it directly. Every field has a default
+ * (`resolveOptions`), listed in the README's configuration table.
+ */
+export interface HistoryRule {
+  /** A channel name, `*`, or a prefix ending in `*` (`sensors.*`). The first matching rule wins. */
+  pattern: string;
+  /** Most messages kept. */
+  maxMessages: number;
+  /** Oldest message kept, ms. */
+  maxAgeMs: number;
+}
+
+export interface AlertRule {
+  /** Unique name, shown in the alert feed. */
+  name: string;
+  /** Channel to watch (default `metrics`). */
+  channel: string;
+  /** Field path in the channel's data, dot-separated (`cpu`, `disk.0.use`). */
+  field: string;
+  op: '>' | '>=' | '<' | '<=';
+  threshold: number;
+  /** How long the condition must hold before the alert fires, ms. */
+  forMs: number;
+  /** The value must cross back by this much before the alert resolves (hysteresis). */
+  hysteresis: number;
+  severity: 'info' | 'warning' | 'critical';
+}
+
+export interface ServerOptions {
+  port: number;
+  host: string;
+  /** Bearer token for HTTP and WebSocket publishing. */
+  publishToken: string;
+  /** This node's name (defaults to the host name). */
+  node: string;
+  heartbeatMs: number;
+  maxFrameBytes: number;
+  maxBodyBytes: number;
+  maxJsonDepth: number;
+  maxSubscriptions: number;
+  /** Per-connection outgoing queue bound, bytes. Over it: see docs/protocol.md (slow consumers). */
+  maxQueueBytes: number;
+  /** History bounds per channel pattern; the last rule should be `*`. */
+  history: HistoryRule[];
+  /** Host metrics interval, ms; 0 turns the `metrics` source off. */
+  metricsIntervalMs: number;
+  alerts: AlertRule[];
+  /** Transports to serve; turning `ws` off is how the client's fallback is tested. */
+  transports: { ws: boolean; sse: boolean; poll: boolean };
+  /** Directory of static files served at `/` (the built dashboard); undefined serves the built-in page. */
+  staticDir: string | undefined;
+  /** Dashboard config served at GET /api/dashboard, already validated; undefined serves the default. */
+  dashboard: unknown;
+  /** How long shutdown waits for connections to close before forcing them, ms. */
+  shutdownTimeoutMs: number;
+}
+
+export const defaultAlertRules: AlertRule[] = [
+  { name: 'cpu-high', channel: 'metrics', field: 'cpu', op: '>', threshold: 90, forMs: 10_000, hysteresis: 5, severity: 'warning' },
+  { name: 'memory-high', channel: 'metrics', field: 'memory', op: '>', threshold: 90, forMs: 10_000, hysteresis: 5, severity: 'warning' },
+];
+
+export function defaultOptions(): ServerOptions {
+  return {
+    port: 8080,
+    host: '127.0.0.1',
+    publishToken: '',
+    node: 'local',
+    heartbeatMs: Defaults.heartbeatMs,
+    maxFrameBytes: Defaults.maxFrameBytes,
+    maxBodyBytes: Defaults.maxFrameBytes,
+    maxJsonDepth: Defaults.maxJsonDepth,
+    maxSubscriptions: Defaults.maxSubscriptions,
+    maxQueueBytes: 1024 * 1024,
+    history: [{ pattern: '*', maxMessages: Defaults.historyMessages, maxAgeMs: Defaults.historyMaxAgeMs }],
+    metricsIntervalMs: 1000,
+    alerts: defaultAlertRules,
+    transports: { ws: true, sse: true, poll: true },
+    staticDir: undefined,
+    dashboard: undefined,
+    shutdownTimeoutMs: 5000,
+  };
+}
+
+/** Fills every missing option with its default. */
+export function resolveOptions(partial: Partial<ServerOptions> = {}): ServerOptions {
+  const defaults = defaultOptions();
+  const resolved = { ...defaults };
+  for (const [key, value] of Object.entries(partial)) {
+    if (value !== undefined) (resolved as Record<string, unknown>)[key] = value;
+  }
+  return resolved;
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+import { workspaceAliases } from './vitest.shared.js';
+
+export default defineConfig({
+  resolve: { alias: workspaceAliases },
+  test: {
+    include: ['e2e/**/*.test.ts'],
+    environment: 'node',
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // One browser at a time: these tests measure what a user sees, not how many tabs fit on 2 cores.
+    fileParallelism: false,
+  },
+});
