@@ -1,0 +1,212 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { defaultDashboard, loadDashboardConfig, validateDashboardConfig } from '../src/dashboard-config.js';
+
+function errorOf(json: unknown): string {
+  const result = validateDashboardConfig(json);
+  if (result.ok) throw new Error('expected the config to be rejected');
+  return result.error;
+}
+
+describe('validateDashboardConfig', () => {
+  it('fills every default for a minimal panel', () => {
+    const result = validateDashboardConfig({
+      panels: [{ type: 'gauge', channel: 'sensors', field: 'temp' }],
+    });
+    expect(result).toEqual({
+      ok: true,
+      value: {
+        title: 'livedash',
+        panels: [
+          {
+            id: 'panel-0',
+            type: 'gauge',
+            title: 'temp',
+            channel: 'sensors',
+            field: 'temp',
+            width: 1,
+            unit: '',
+            decimals: 1,
+            min: 0,
+            max: 100,
+            thresholds: [],
+          },
+        ],
+      },
+    });
+  });
+
+  it('accepts every panel type and turns a timeseries field into one series', () => {
+    const result = validateDashboardConfig({
+      title: 'Service',
+      panels: [
+        { type: 'timeseries', channel: 'svc', field: 'latency.p99', title: 'p99', unit: 'ms' },
+        {
+          type: 'timeseries',
+          channel: 'svc',
+          series: [
+            { field: 'rps', color: '#ff8800' },
+            { field: 'errors', label: 'Errors' },
+          ],
+        },
+        { type: 'stat', channel: 'svc', field: 'rps', thresholds: [{ value: 10, color: 'ok' }] },
+        {
+          type: 'table',
+          channel: 'svc',
+          field: 'routes',
+          columns: [{ field: 'path' }, { field: 'share', bar: true }],
+        },
+        { type: 'log', channel: 'svc.log', limit: 20 },
+        { type: 'alerts' },
+      ],
+    });
+    if (!result.ok) throw new Error(result.error);
+    const [single, multi, , table, log, alerts] = result.value.panels;
+    expect(single).toMatchObject({
+      series: [{ field: 'latency.p99', label: 'p99', color: undefined }],
+      width: 2,
+    });
+    expect(multi).toMatchObject({
+      series: [
+        { field: 'rps', label: 'rps', color: '#ff8800' },
+        { field: 'errors', label: 'Errors' },
+      ],
+    });
+    expect(table).toMatchObject({
+      columns: [
+        { field: 'path', bar: false },
+        { field: 'share', bar: true, decimals: 1 },
+      ],
+    });
+    expect(log).toMatchObject({ field: '', limit: 20 });
+    expect(alerts).toMatchObject({ channel: 'alerts', limit: 50 });
+  });
+
+  it('names the path and the allowed values of a wrong panel type', () => {
+    const error = errorOf({
+      panels: [{ type: 'gauge', channel: 'a', field: 'x' }, {}, { type: 'pie', channel: 'a' }],
+    });
+    expect(error).toContain(
+      'panels[1].type: expected one of gauge, timeseries, stat, table, log, alerts, got undefined',
+    );
+    expect(error).toContain(
+      'panels[2].type: expected one of gauge, timeseries, stat, table, log, alerts, got "pie"',
+    );
+  });
+
+  it('reports every problem, one per line, with its path', () => {
+    const error = errorOf({
+      title: 3,
+      extra: true,
+      panels: [
+        { type: 'gauge', channel: 'bad channel', field: 'cpu', min: 10, max: 5, colour: 'red' },
+        { type: 'stat', channel: 'm', field: 'a..b', decimals: 9 },
+        { type: 'timeseries', channel: 'm', field: 'x', series: [{ field: 'y' }] },
+        {
+          type: 'gauge',
+          channel: 'm',
+          field: 'x',
+          thresholds: [
+            { value: 50, color: 'red' },
+            { value: 40, color: 'ok' },
+          ],
+        },
+        { type: 'log', channel: 'm', limit: 0, width: 5 },
+      ],
+    });
+    const lines = error.split('\n');
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        '(root).extra: unknown key (allowed: $schema, title, panels)',
+        '(root).title: expected a string of at most 200 characters, got 3',
+        'panels[0].colour: unknown key (allowed: id, type, title, channel, width, unit, decimals, field, min, max, thresholds)',
+        'panels[0].channel: expected a channel name (letters, digits, _ . : -, up to 128), got "bad channel"',
+        'panels[0].max: must be above min (10), got 5',
+        'panels[1].decimals: expected an integer from 0 to 6, got 9',
+        'panels[1].field: expected a field path of dot-separated names or indexes (like "disk.0.usePercent"), got "a..b"',
+        'panels[2]: give either "field" (one line) or "series" (several), not both',
+        'panels[3].thresholds[0].color: expected one of ok, info, warning, critical, neutral or a hex colour like "#1f77b4", got "red"',
+        'panels[3].thresholds[1].value: thresholds must ascend: 40 is not above 50',
+        'panels[4].width: expected an integer from 1 to 4, got 5',
+        'panels[4].limit: expected an integer from 1 to 1000, got 0',
+      ]),
+    );
+    expect(lines).toHaveLength(12);
+  });
+
+  it('rejects a missing field, duplicate ids, a non-object root and too many panels', () => {
+    expect(errorOf({ panels: [{ type: 'gauge', channel: 'm' }] })).toContain('panels[0].field: required');
+    expect(
+      errorOf({
+        panels: [
+          { id: 'a', type: 'alerts' },
+          { id: 'a', type: 'alerts' },
+        ],
+      }),
+    ).toBe('panels[1].id: duplicate id "a"');
+    expect(errorOf([])).toBe('(root): expected an object {title, panels}, got an array');
+    expect(errorOf({ panels: Array.from({ length: 101 }, () => ({ type: 'alerts' })) })).toBe(
+      'panels: expected an array of at most 100 panels, got an array',
+    );
+  });
+
+  it('ships a default host dashboard with gauges, charts, disks and alerts', () => {
+    const types = defaultDashboard.panels.map((panel) => `${panel.type}:${panel.id}`);
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'gauge:cpu',
+        'gauge:memory',
+        'timeseries:cpu-chart',
+        'timeseries:memory-chart',
+        'timeseries:load-chart',
+        'timeseries:network-chart',
+        'table:disk',
+        'alerts:alerts',
+      ]),
+    );
+    // The default is served as JSON: it must survive a round trip through the validator unchanged.
+    expect(validateDashboardConfig(JSON.parse(JSON.stringify(defaultDashboard)))).toEqual({
+      ok: true,
+      value: JSON.parse(JSON.stringify(defaultDashboard)),
+    });
+  });
+});
+
+describe('loadDashboardConfig', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'livedash-dashboard-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('loads a valid file', () => {
+    const path = join(dir, 'ok.json');
+    writeFileSync(
+      path,
+      JSON.stringify({ title: 'Sensors', panels: [{ type: 'stat', channel: 's', field: 't' }] }),
+    );
+    const result = loadDashboardConfig(path);
+    expect(result.ok && result.value.title).toBe('Sensors');
+  });
+
+  it('names the file for unreadable, malformed and invalid configs', () => {
+    const missing = loadDashboardConfig(join(dir, 'missing.json'));
+    expect(!missing.ok && missing.error).toMatch(/missing\.json: cannot read the dashboard config/);
+    const malformed = join(dir, 'bad.json');
+    writeFileSync(malformed, '{"panels": [');
+    const parsed = loadDashboardConfig(malformed);
+    expect(!parsed.ok && parsed.error).toMatch(/bad\.json: not valid JSON/);
+    const invalid = join(dir, 'invalid.json');
+    writeFileSync(invalid, JSON.stringify({ panels: [{ type: 'pie' }] }));
+    const checked = loadDashboardConfig(invalid);
+    expect(!checked.ok && checked.error).toBe(
+      `${invalid}: invalid dashboard config\n  panels[0].type: expected one of gauge, timeseries, stat, table, log, alerts, got "pie"`,
+    );
+  });
+
+  it('validates the example configs shipped in examples/', () => {
+    const path = new URL('../../../examples/service-health/dashboard.json', import.meta.url).pathname;
+    const result = loadDashboardConfig(path);
+    if (!result.ok) throw new Error(result.error);
+    expect(result.value.panels.length).toBeGreaterThan(3);
+  });
+});
