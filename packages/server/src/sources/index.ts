@@ -1,0 +1,71 @@
+import { isValidChannel } from '@livedash/protocol';
+import type { ServerOptions } from '../options.js';
+import { AlertEngine } from './alerts.js';
+import { HostMetrics, METRICS_CHANNEL } from './host-metrics.js';
+import type { HostReader } from './host-reader.js';
+import type { SourceHub, SourceLog } from './source-hub.js';
+
+export { type AlertState, stepAlert } from './alert-state.js';
+export { ALERTS_CHANNEL, AlertEngine, type AlertEvent } from './alerts.js';
+export { HostMetrics, METRICS_CHANNEL, type MetricsMessage } from './host-metrics.js';
+export { type DiskUsage, type HostReader, systemHostReader } from './host-reader.js';
+export type { SourceHub, SourceLog } from './source-hub.js';
+
+/** What the sources need from the server's options. */
+export type SourceOptions = Pick<ServerOptions, 'node' | 'metricsIntervalMs' | 'alerts'>;
+
+/** Test seams: where host numbers come from and where trouble is logged. */
+export interface SourceDeps {
+  reader?: HostReader;
+  log?: SourceLog;
+  diskIntervalMs?: number;
+}
+
+export interface RunningSources {
+  /** Stops every source; nothing is published once it resolves. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the built-in sources: host metrics on `metrics` and `metrics.<node>` (unless
+ * `metricsIntervalMs` is 0) and the alert rules publishing on `alerts`. Throws on options no server
+ * could run with (a node name that makes `metrics.<node>` an invalid channel).
+ *
+ * @example
+ * const sources = startSources(hub, { node: 'web-1', metricsIntervalMs: 1000, alerts: defaultAlertRules });
+ * // …
+ * await sources.stop();
+ */
+export function startSources(hub: SourceHub, options: SourceOptions, deps: SourceDeps = {}): RunningSources {
+  const { node, metricsIntervalMs } = options;
+  if (!isValidChannel(`${METRICS_CHANNEL}.${node}`)) {
+    throw new TypeError(
+      `node name ${JSON.stringify(node)} is not usable: "metrics.<node>" must be a valid channel name ` +
+        '(letters, digits and _ . : -, at most 120 characters)',
+    );
+  }
+  if (!(Number.isFinite(metricsIntervalMs) && metricsIntervalMs >= 0)) {
+    throw new RangeError(`metricsIntervalMs must be 0 (off) or a positive number, got ${metricsIntervalMs}`);
+  }
+  const log = deps.log;
+  // Alerts start first so the very first `metrics` message is already evaluated.
+  const alerts = new AlertEngine(hub, options.alerts, log ? { node, log } : { node });
+  alerts.start();
+  let metrics: HostMetrics | undefined;
+  if (metricsIntervalMs > 0) {
+    metrics = new HostMetrics(hub, {
+      intervalMs: metricsIntervalMs,
+      node,
+      ...(deps.reader && { reader: deps.reader }),
+      ...(log && { log }),
+      ...(deps.diskIntervalMs !== undefined && { diskIntervalMs: deps.diskIntervalMs }),
+    });
+    metrics.start();
+  }
+  return {
+    async stop() {
+      await metrics?.stop();
+      await alerts.stop();
+    },
+  };
+}
