@@ -1,0 +1,20 @@
+/**
+ * Defaults for the limits that protect the server from one client (docs/security.md explains each).
+ * Frame/body size, JSON depth and subscriptions per connection live in the protocol's `Defaults`.
+ */
+export const LimitDefaults = {
+  /** Open WebSocket connections from one address. Over it: the upgrade gets HTTP 429. */
+  maxConnectionsPerIp: 64,
+  /** Open SSE streams from one address. Over it: HTTP 429. */
+  maxSseStreamsPerIp: 16,
+  /** Frames per second one WebSocket connection may send, sustained… */
+  framesPerSec: 50,
+  /** …and at once after a quiet spell. Over it: `$error rate_limited`, then close 4029 if it goes on. */
+  frameBurst: 100,
+  /** Total size of a request's header block, bytes. Over it: HTTP 431 from Node's parser. */
+  maxHeaderBytes: 16 * 1024,
+  /** Header lines per request. Over it: HTTP 431. */
+  maxHeaders: 64,
+  /** Most messages one history request (`?limit=`, `since` replay) returns. Over it: clamped to this. */
+  maxHistoryMessages: 1000,
+} as const;

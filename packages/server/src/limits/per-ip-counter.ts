@@ -1,0 +1,49 @@
+/**
+ * Counts open things (connections, SSE streams) per client address and refuses past `max`. Entries
+ * disappear at zero, so the map holds only addresses with something open.
+ *
+ * @example
+ * const release = counter.acquire(socket.remoteAddress);
+ * if (!release) return refuse429();
+ * socket.once('close', release);
+ */
+export class PerIpCounter {
+  readonly #max: number;
+  readonly #counts = new Map<string, number>();
+
+  constructor(max: number) {
+    if (!Number.isInteger(max) || max < 1) throw new RangeError('the per-IP limit must be an integer >= 1');
+    this.#max = max;
+  }
+
+  /** A release function (idempotent) when under the limit; undefined when `ip` is at it. */
+  acquire(ip: string | undefined): (() => void) | undefined {
+    // A socket already gone has no address; count those under one key rather than not at all.
+    const key = normalizeIp(ip ?? 'unknown');
+    const count = this.#counts.get(key) ?? 0;
+    if (count >= this.#max) return undefined;
+    this.#counts.set(key, count + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const current = this.#counts.get(key) ?? 1;
+      if (current <= 1) this.#counts.delete(key);
+      else this.#counts.set(key, current - 1);
+    };
+  }
+
+  count(ip: string): number {
+    return this.#counts.get(normalizeIp(ip)) ?? 0;
+  }
+
+  /** Addresses with at least one open thing (for tests and metrics). */
+  get size(): number {
+    return this.#counts.size;
+  }
+}
+
+/** `::ffff:1.2.3.4` and `1.2.3.4` are one client. */
+function normalizeIp(ip: string): string {
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+}
