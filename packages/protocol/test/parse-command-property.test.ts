@@ -43,7 +43,7 @@ const validCommand: fc.Arbitrary<ClientCommand> = fc.oneof(
   ),
   withOptionalId(fc.record({ action: fc.constant('unsubscribe' as const), channels })),
   withOptionalId(
-    fc.record({ action: fc.constant('publish' as const), channel, data: fc.jsonValue({ depth: 5 }) }),
+    fc.record({ action: fc.constant('publish' as const), channel, data: fc.jsonValue({ maxDepth: 5 }) }),
   ),
   withOptionalId(fc.record({ action: fc.constant('ping' as const) })),
   withOptionalId(
@@ -97,7 +97,7 @@ describe('parseCommand properties', () => {
 
   it('never throws on arbitrary JSON values', () => {
     fc.assert(
-      fc.property(fc.jsonValue({ depth: 6 }), (value) => expectWellFormedOutcome(JSON.stringify(value))),
+      fc.property(fc.jsonValue({ maxDepth: 6 }), (value) => expectWellFormedOutcome(JSON.stringify(value))),
       {
         numRuns: 2000,
       },
@@ -156,7 +156,7 @@ describe('parseCommand properties', () => {
       .string({ minLength: 1, maxLength: 20 })
       .filter((k) => !['action', 'channels', 'since', 'id', 'channel', 'data', 'token'].includes(k));
     fc.assert(
-      fc.property(validCommand, extraKey, fc.jsonValue({ depth: 2 }), (command, key, value) => {
+      fc.property(validCommand, extraKey, fc.jsonValue({ maxDepth: 2 }), (command, key, value) => {
         const raw = JSON.parse(encodeCommand(command)) as Record<string, unknown>;
         raw[key] = value;
         const result = parseCommand(JSON.stringify(raw));
