@@ -1,0 +1,73 @@
+// Renders a results object as Markdown tables, each figure also as a ratio to livedash.
+const reference = new Set(['livedash', 'livedash-sse']);
+
+function ratio(value, base) {
+  if (value == null || base == null || base === 0) return '';
+  return ` (${(value / base).toFixed(2)}×)`;
+}
+
+function fanoutTable(benchmark) {
+  const lines = [];
+  const byClients = new Map();
+  for (const run of benchmark.runs) {
+    if (!byClients.has(run.clients)) byClients.set(run.clients, []);
+    byClients.get(run.clients).push(run);
+  }
+  for (const [clients, runs] of byClients) {
+    const base = runs.find((run) => reference.has(run.kind) && !run.error);
+    lines.push(
+      `\n**${clients.toLocaleString('en-US')} subscribers, ${runs[0].channels} channel(s)** — ratios are to livedash\n`,
+    );
+    lines.push(
+      '| server | phase | offered/s | achieved/s | p50 ms | p99 ms | max ms | lost | CPU µs/delivery | CPU s/100k | RSS/idle conn |',
+    );
+    lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const run of runs) {
+      if (run.error) {
+        lines.push(`| ${run.kind} | failed: ${run.error.split('\n')[0]} |||||||||| `);
+        continue;
+      }
+      const rssKB = Math.round(run.rssPerIdleConnectionBytes / 102.4) / 10;
+      const baseRssKB = base ? Math.round(base.rssPerIdleConnectionBytes / 102.4) / 10 : null;
+      for (const [name, p] of Object.entries(run.phases)) {
+        const b = base?.phases[name];
+        lines.push(
+          `| ${run.kind} | ${name} | ${p.offeredPerSecond.toLocaleString('en-US')} | ${p.achievedPerSecond.toLocaleString('en-US')} | ` +
+            `${p.latencyMs.p50 ?? '–'} | ${p.latencyMs.p99 ?? '–'}${ratio(p.latencyMs.p99, b?.latencyMs.p99)} | ${p.latencyMs.max ?? '–'} | ` +
+            `${p.lost} | ${p.cpuMicrosPerDelivery}${ratio(p.cpuMicrosPerDelivery, b?.cpuMicrosPerDelivery)} | ${p.cpuSecondsPer100k} | ` +
+            `${rssKB} KB${ratio(rssKB, baseRssKB)} |`,
+        );
+      }
+    }
+  }
+  return lines.join('\n');
+}
+
+function stormTable(benchmark) {
+  const lines = [
+    '\n| jitter | clients | recovered | gave up | recovery s | peak attempts/s | attempts total |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const run of benchmark.storm.runs) {
+    lines.push(
+      `| ${run.jitter ? 'on' : 'off'} | ${run.clients} | ${run.recovered} | ${run.gaveUp} | ${run.recoverySeconds} | ${run.peakAttemptsPerSecond} | ${run.attempts} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function renderMarkdown(results) {
+  const m = results.machine;
+  const lines = [
+    `# livedash benchmark (${results.mode}), ${results.startedAt}`,
+    '',
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB RAM, Node ${m.node}, ${m.platform}. Took ${results.seconds} s.`,
+    'CPU µs/delivery = server process CPU time (user+system) / messages delivered. Latency is publish-to-receive.',
+  ];
+  for (const benchmark of results.benchmarks) {
+    lines.push('', `## ${benchmark.name}: ${benchmark.description}`);
+    if (benchmark.runs) lines.push(fanoutTable(benchmark));
+    if (benchmark.storm) lines.push(stormTable(benchmark));
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// `npm run bench [-- --quick] [-- --only=fanout,sse,channels,storm] [-- --kinds=livedash,ws]`
+// Builds the libraries, then runs each benchmark with the servers under test and the load generator in
+// separate processes on 127.0.0.1, and writes bench/results/<date>.json and .md. Never part of `npm test`.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { spawnWorker } from './lib/ipc.mjs';
+import { renderMarkdown } from './lib/report.mjs';
+import { plans } from './plans.mjs';
+import { runServerKind } from './scenarios/fanout.mjs';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    kinds: { type: 'string' },
+    'no-build': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (values.help) {
+  console.log(`usage: npm run bench [-- --quick] [-- --only=<${Object.keys(plans.full).join(',')}>] [-- --kinds=<k,…>]
+  --quick     small runs, under 3 minutes
+  --only      run only these benchmarks
+  --kinds     run only these server kinds (livedash, socketio, ws, raw, livedash-sse, sse-raw)
+  --no-build  skip building the libraries first`);
+  process.exit(0);
+}
+
+const plan = values.quick ? plans.quick : plans.full;
+const only = values.only ? new Set(values.only.split(',')) : null;
+const kindsFilter = values.kinds ? new Set(values.kinds.split(',')) : null;
+for (const name of only ?? []) if (!plan[name]) throw new Error(`unknown benchmark ${name}`);
+
+const root = new URL('..', import.meta.url).pathname;
+const log = (line) => console.log(line);
+
+function build() {
+  for (const name of ['protocol', 'client', 'server']) {
+    const result = spawnSync('npx', ['tsc', '-p', `packages/${name}/tsconfig.build.json`], {
+      cwd: root,
+      stdio: 'inherit',
+    });
+    if (result.status !== 0) throw new Error(`building packages/${name} failed`);
+  }
+}
+
+function machine() {
+  const list = cpus();
+  return {
+    cpu: list[0]?.model ?? 'unknown',
+    cores: list.length,
+    memoryGB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
+}
+
+async function runFanout(name, spec, loadgen) {
+  const runs = [];
+  for (const clients of spec.clients) {
+    for (const kind of spec.kinds) {
+      if (kindsFilter && !kindsFilter.has(kind)) continue;
+      try {
+        runs.push(
+          await runServerKind({
+            kind,
+            clients,
+            channelCount: spec.channels,
+            phases: spec.phases,
+            loadgen,
+            log,
+          }),
+        );
+      } catch (error) {
+        log(`  ${kind} N=${clients} failed: ${error.message}`);
+        runs.push({ kind, clients, channels: spec.channels, error: error.message });
+      }
+    }
+  }
+  return { name, description: spec.description, runs };
+}
+
+async function main() {
+  const startedAt = new Date();
+  if (!values['no-build']) build();
+  const results = {
+    startedAt: startedAt.toISOString(),
+    mode: values.quick ? 'quick' : 'full',
+    machine: machine(),
+    benchmarks: [],
+  };
+  const loadgen = spawnWorker(new URL('./loadgen.mjs', import.meta.url).pathname, { name: 'loadgen' });
+  try {
+    for (const [name, spec] of Object.entries(plan)) {
+      if (only && !only.has(name)) continue;
+      log(`${name}: ${spec.description}`);
+      if (spec.type === 'fanout') results.benchmarks.push(await runFanout(name, spec, loadgen));
+      else if (spec.type === 'storm') {
+        const { runStorm } = await import('./scenarios/storm.mjs');
+        results.benchmarks.push({ name, description: spec.description, storm: await runStorm(spec, log) });
+      }
+    }
+  } finally {
+    await loadgen.stop();
+  }
+  results.seconds = Math.round((Date.now() - startedAt.getTime()) / 1000);
+  const dir = new URL('./results/', import.meta.url).pathname;
+  mkdirSync(dir, { recursive: true });
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+  writeFileSync(`${dir}${stamp}.json`, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(`${dir}${stamp}.md`, renderMarkdown(results));
+  log(`\nwrote bench/results/${stamp}.json and .md in ${results.seconds} s`);
+  log(renderMarkdown(results));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

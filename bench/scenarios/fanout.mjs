@@ -1,0 +1,59 @@
+// Fan-out: N WebSocket subscribers (or SSE streams) on `channels` channels; a fixed-rate phase and a
+// saturation phase per server kind, each server in a fresh process, one shared load generator process.
+import { spawnWorker } from '../lib/ipc.mjs';
+import { measurePhase, rssPerConnection } from '../lib/measure.mjs';
+
+const serverModules = {
+  livedash: new URL('../servers/livedash.mjs', import.meta.url).pathname,
+  'livedash-sse': new URL('../servers/livedash.mjs', import.meta.url).pathname,
+  socketio: new URL('../servers/socketio.mjs', import.meta.url).pathname,
+  ws: new URL('../servers/ws-plain.mjs', import.meta.url).pathname,
+  raw: new URL('../servers/raw-ceiling.mjs', import.meta.url).pathname,
+  'sse-raw': new URL('../servers/sse-raw.mjs', import.meta.url).pathname,
+};
+
+/**
+ * Runs one server kind: fresh server process, `clients` subscribers, idle RSS, then each phase.
+ * `phases`: [{ name, rate, count, burst }].
+ */
+export async function runServerKind({ kind, clients, channelCount, phases, loadgen, log }) {
+  const server = spawnWorker(serverModules[kind], { name: `server:${kind}` });
+  try {
+    const { port } = await server.call('start', { transport: kind });
+    const channels = Array.from({ length: channelCount }, (_, i) => `bench.${kind}.${i}`);
+    await server.call('channels', { channels });
+    const baseline = await server.call('gc');
+    const connected = await loadgen.call(
+      'connect',
+      { kind, base: `127.0.0.1:${port}`, clients, channels },
+      300_000,
+    );
+    if (connected.failed > 0)
+      log(`  ${kind}: ${connected.failed} of ${clients} subscribers failed to connect`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const loaded = await server.call('gc');
+    const result = {
+      kind,
+      clients,
+      channels: channelCount,
+      connected: connected.connected,
+      connectSeconds: Math.round(connected.seconds * 10) / 10,
+      rssPerIdleConnectionBytes: rssPerConnection(baseline, loaded, connected.connected),
+      phases: {},
+    };
+    // A short warm-up so the JIT has compiled the hot path before anything is measured.
+    await measurePhase({ server, loadgen, rate: 20, count: 10, idleMs: 2000 });
+    for (const phase of phases) {
+      result.phases[phase.name] = await measurePhase({ server, loadgen, ...phase });
+      const p = result.phases[phase.name];
+      log(
+        `  ${kind.padEnd(12)} N=${clients} ${phase.name.padEnd(10)} ${p.cpuMicrosPerDelivery} µs/delivery, ` +
+          `${p.achievedPerSecond}/s, p50 ${p.latencyMs.p50} p99 ${p.latencyMs.p99} ms, lost ${p.lost}`,
+      );
+    }
+    await loadgen.call('closeAll');
+    return result;
+  } finally {
+    await server.stop();
+  }
+}
