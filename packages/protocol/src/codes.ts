@@ -27,8 +27,10 @@ export const ErrorCodes = {
   TOO_MANY_SUBSCRIPTIONS: 'too_many_subscriptions',
   /** A frame or request body over the size limit. */
   TOO_LARGE: 'too_large',
-  /** No channel by that name. */
+  /** No channel by that name (or nothing published on it yet). */
   UNKNOWN_CHANNEL: 'unknown_channel',
+  /** No HTTP route at that path. */
+  NOT_FOUND: 'not_found',
   /** Credentials missing or wrong. */
   UNAUTHORIZED: 'unauthorized',
   /** Credentials valid, but not for this channel or action. */

@@ -1,0 +1,14 @@
+export type { Broker, BrokerHealth, ChannelInfo, ReadResult, StoredMessage } from './brokers/broker.js';
+export { MemoryBroker, type MemoryBrokerOptions } from './brokers/memory.js';
+export { Hub, type HubOptions, type MessageMeta, type PublishResult, type Watcher } from './hub.js';
+export {
+  type AlertRule,
+  defaultAlertRules,
+  defaultOptions,
+  type HistoryRule,
+  resolveOptions,
+  type ServerOptions,
+} from './options.js';
+export { RingBuffer } from './ring-buffer.js';
+export { type CreateServerOptions, createServer, type LivedashServer, REQUEST_TIMEOUT_MS } from './server.js';
+export { ServerMetrics } from './server-metrics.js';

@@ -1,0 +1,128 @@
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { Duplex } from 'node:stream';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Broker } from './brokers/broker.js';
+import { MemoryBroker } from './brokers/memory.js';
+import { defaultDashboard } from './dashboard-config.js';
+import { Hub } from './hub.js';
+import { resolveOptions, type ServerOptions } from './options.js';
+import { ServerMetrics } from './server-metrics.js';
+import { type RunningSources, startSources } from './sources/index.js';
+import { registerHttpRoutes } from './transports/http.js';
+import { SseTransport } from './transports/sse.js';
+import { registerStatic } from './transports/static.js';
+import { WsTransport } from './transports/ws.js';
+
+/** How long a client may take to send a whole HTTP request (headers and body), ms: slowloris bound. */
+export const REQUEST_TIMEOUT_MS = 10_000;
+
+export interface CreateServerOptions extends Partial<ServerOptions> {
+  /** Where channels live. Default: a new in-memory broker, closed with the server. A broker passed in is not closed. */
+  broker?: Broker;
+  /** Time allowed to receive a full HTTP request, ms (default 10 s); half-sent requests are cut after it. */
+  requestTimeoutMs?: number;
+  /** Log requests and errors through Fastify's logger (default false). */
+  logger?: boolean;
+}
+
+export interface LivedashServer {
+  /** Base URL, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  readonly port: number;
+  readonly hub: Hub;
+  readonly options: ServerOptions;
+  readonly metrics: ServerMetrics;
+  readonly app: FastifyInstance;
+  /**
+   * Graceful shutdown: stops sources, closes WebSockets with 1012, ends SSE streams, stops listening;
+   * connections still open after `shutdownTimeoutMs` are cut. Safe to call more than once.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a livedash server: WebSocket at `/ws`, SSE at `/sse`, the HTTP API under `/api`, `/healthz`,
+ * `/metrics` and the dashboard at `/`, all on one port.
+ *
+ * @example
+ * const server = await createServer({ port: 0, publishToken: 'secret', metricsIntervalMs: 0 });
+ * await server.hub.publish('prices', { eur: 1.08 });
+ * console.log(server.url); // http://127.0.0.1:54321
+ * await server.close();
+ */
+export async function createServer(partial: CreateServerOptions = {}): Promise<LivedashServer> {
+  const { broker: givenBroker, requestTimeoutMs = REQUEST_TIMEOUT_MS, logger = false, ...rest } = partial;
+  const options = resolveOptions(rest);
+  const broker = givenBroker ?? new MemoryBroker({ history: options.history });
+  let hubRef: Hub | undefined;
+  const metrics = new ServerMetrics(() => hubRef?.subscriptionCount ?? 0);
+  const hub = new Hub(broker, {
+    maxQueueBytes: options.maxQueueBytes,
+    maxSubscriptions: options.maxSubscriptions,
+    onPublish: () => metrics.messagesIn.inc(),
+    onWatcherError: (error, channel) => console.error(`livedash: watcher of "${channel}" threw`, error),
+  });
+  hubRef = hub;
+
+  const app = Fastify({
+    logger,
+    bodyLimit: options.maxBodyBytes,
+    // Slowloris: Node cuts a request whose headers/body do not arrive in time (checked every second).
+    serverFactory: (handler) => httpServer(handler, requestTimeoutMs),
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  });
+  const ws = new WsTransport({ hub, options, metrics });
+  const sse = options.transports.sse ? new SseTransport(app, { hub, options, metrics }) : undefined;
+  registerHttpRoutes(app, {
+    hub,
+    options: { ...options, dashboard: options.dashboard ?? defaultDashboard },
+    metrics,
+    startedAt: Date.now(),
+    connectionCounts: () => ({ ws: ws.size, sse: sse?.size ?? 0 }),
+  });
+  await registerStatic(app, options.staticDir);
+  app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+    ws.handleUpgrade(request, socket, head),
+  );
+
+  await app.listen({ port: options.port, host: options.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const sources: RunningSources = startSources(hub, options);
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await sources.stop();
+      sse?.close();
+      const wsClosed = ws.close(options.shutdownTimeoutMs);
+      await Promise.all([wsClosed, app.close()]);
+      if (!givenBroker) await broker.close();
+    })();
+    return closing;
+  };
+
+  const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return { url: `http://${urlHost}:${port}`, port, hub, options, metrics, app, close };
+}
+
+function httpServer(
+  handler: (request: IncomingMessage, response: ServerResponse) => void,
+  requestTimeoutMs: number,
+): Server {
+  return createHttpServer(
+    {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: Math.min(requestTimeoutMs, 60_000),
+      connectionsCheckingInterval: Math.min(1000, requestTimeoutMs),
+      keepAliveTimeout: 5000,
+    },
+    handler,
+  );
+}

@@ -1,0 +1,225 @@
+import {
+  EPOCH_PATTERN,
+  ErrorCodes,
+  isValidChannel,
+  jsonDepthExceeds,
+  type Position,
+} from '@livedash/protocol';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ReadResult } from '../brokers/broker.js';
+import type { Hub } from '../hub.js';
+import type { ServerOptions } from '../options.js';
+import { bearerToken, publishTokenMatches } from '../publish-auth.js';
+import type { ServerMetrics } from '../server-metrics.js';
+import { sendError } from './http-errors.js';
+
+export interface HttpContext {
+  hub: Hub;
+  options: ServerOptions;
+  metrics: ServerMetrics;
+  startedAt: number;
+  connectionCounts: () => { ws: number; sse: number };
+}
+
+/** Largest `limit` accepted by the messages endpoint. */
+export const MAX_MESSAGES_LIMIT = 10_000;
+
+/** A body or parse failure with the HTTP status and livedash code to answer with. */
+class RequestError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly livedashCode: (typeof ErrorCodes)[keyof typeof ErrorCodes],
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The HTTP API: channel listing, latest value, history (also the polling transport), publishing,
+ * health and Prometheus metrics. Every error is `{"error":{"code","message"}}`.
+ */
+export function registerHttpRoutes(app: FastifyInstance, ctx: HttpContext): void {
+  const { hub, options, metrics } = ctx;
+  installJsonParser(app, options);
+
+  app.get('/api/channels', async (_request, reply) => {
+    const channels = await hub.broker.channels();
+    return reply.send({ channels });
+  });
+
+  app.get('/api/channels/:channel', async (request, reply) => {
+    const channel = channelParam(request, reply);
+    if (channel === undefined) return reply;
+    const read = await hub.broker.read(channel);
+    const latest = read.messages.at(-1);
+    if (!latest)
+      return sendError(reply, 404, ErrorCodes.UNKNOWN_CHANNEL, `nothing published on "${channel}" yet`);
+    const data = (JSON.parse(latest.frame) as { data: unknown }).data;
+    return reply.send({ channel, epoch: latest.epoch, seq: latest.seq, data, ts: latest.ts });
+  });
+
+  app.get('/api/channels/:channel/messages', async (request, reply) => {
+    if (!options.transports.poll)
+      return sendError(reply, 404, ErrorCodes.UNKNOWN_CHANNEL, 'polling is turned off');
+    const channel = channelParam(request, reply);
+    if (channel === undefined) return reply;
+    const query = parseMessagesQuery(request.query as Record<string, unknown>);
+    if (typeof query === 'string') return sendError(reply, 400, ErrorCodes.BAD_COMMAND, query);
+    const epoch = query.epoch ?? (await hub.broker.read(channel, undefined, 0)).epoch;
+    const since: Position = { epoch, seq: query.since };
+    const read = await hub.broker.read(channel, since, query.limit);
+    for (const message of read.messages) metrics.sent('poll', message.frame.length);
+    return reply.type('application/json; charset=utf-8').send(messagesBody(channel, read));
+  });
+
+  app.post('/api/channels/:channel', {
+    onRequest: async (request, reply) => {
+      if (!publishTokenMatches(options.publishToken, bearerToken(request.headers))) {
+        metrics.protocolErrors.inc({ code: ErrorCodes.UNAUTHORIZED });
+        return sendError(
+          reply,
+          401,
+          ErrorCodes.UNAUTHORIZED,
+          'publishing needs "Authorization: Bearer <publish token>"',
+        );
+      }
+    },
+    handler: async (request, reply) => {
+      const channel = channelParam(request, reply);
+      if (channel === undefined) return reply;
+      const body = request.body as { json: string } | undefined;
+      if (!body)
+        return sendError(
+          reply,
+          400,
+          ErrorCodes.BAD_JSON,
+          'the body must be JSON (Content-Type: application/json)',
+        );
+      try {
+        const result = await hub.publishJson(channel, body.json);
+        return reply.send({ channel, epoch: result.epoch, seq: result.seq });
+      } catch (error) {
+        const code = (error as { code?: string }).code === ErrorCodes.INVALID_CHANNEL ? 400 : 503;
+        return sendError(
+          reply,
+          code,
+          code === 400 ? ErrorCodes.INVALID_CHANNEL : ErrorCodes.UNAVAILABLE,
+          String((error as Error).message),
+        );
+      }
+    },
+  });
+
+  app.get('/healthz', async (_request, reply) => {
+    const health = hub.broker.health();
+    const body = {
+      status: health.status,
+      ...(health.status === 'degraded' ? { reason: health.reason } : {}),
+      node: options.node,
+      uptime: Math.round((Date.now() - ctx.startedAt) / 1000),
+      connections: ctx.connectionCounts(),
+      subscriptions: hub.subscriptionCount,
+    };
+    return reply.code(health.status === 'ok' ? 200 : 503).send(body);
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    const text = await metrics.registry.metrics();
+    return reply.type(metrics.registry.contentType).send(text);
+  });
+
+  app.get('/api/dashboard', async (_request, reply) => reply.send(options.dashboard ?? null));
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
+    if (error instanceof RequestError) {
+      metrics.protocolErrors.inc({ code: error.livedashCode });
+      return sendError(reply, error.statusCode, error.livedashCode, error.message);
+    }
+    const status = error.statusCode ?? 500;
+    if (status === 413) {
+      metrics.protocolErrors.inc({ code: ErrorCodes.TOO_LARGE });
+      return sendError(reply, 413, ErrorCodes.TOO_LARGE, `body over ${options.maxBodyBytes} bytes`);
+    }
+    if (status === 415)
+      return sendError(reply, 415, ErrorCodes.BAD_COMMAND, 'the body must be application/json');
+    if (status >= 400 && status < 500) return sendError(reply, status, ErrorCodes.BAD_COMMAND, error.message);
+    reply.log.error(error);
+    return sendError(reply, 500, ErrorCodes.INTERNAL, 'internal error');
+  });
+}
+
+/**
+ * JSON bodies are checked for depth before parsing and normalized with `JSON.stringify`, so the data
+ * published is one line (SSE-safe). `__proto__` keys stay plain data: `JSON.parse` makes them own
+ * properties, never prototypes.
+ */
+function installJsonParser(app: FastifyInstance, options: ServerOptions): void {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: options.maxBodyBytes },
+    (_request, body, done) => {
+      const text = body as string;
+      if (jsonDepthExceeds(text, options.maxJsonDepth)) {
+        done(
+          new RequestError(
+            400,
+            ErrorCodes.TOO_DEEP,
+            `JSON nested deeper than ${options.maxJsonDepth} levels`,
+          ),
+          undefined,
+        );
+        return;
+      }
+      try {
+        done(null, { json: JSON.stringify(JSON.parse(text)) });
+      } catch {
+        done(new RequestError(400, ErrorCodes.BAD_JSON, 'the body is not valid JSON'), undefined);
+      }
+    },
+  );
+}
+
+function channelParam(request: FastifyRequest, reply: FastifyReply): string | undefined {
+  const channel = (request.params as { channel?: unknown }).channel;
+  if (isValidChannel(channel)) return channel;
+  sendError(reply, 400, ErrorCodes.INVALID_CHANNEL, `invalid channel name "${String(channel).slice(0, 64)}"`);
+  return undefined;
+}
+
+interface MessagesQuery {
+  since: number;
+  epoch?: string;
+  limit?: number;
+}
+
+/** `since` (default 0), `epoch`, `limit`; a string is the error message. */
+function parseMessagesQuery(query: Record<string, unknown>): MessagesQuery | string {
+  const result: MessagesQuery = { since: 0 };
+  const integer = (value: unknown) =>
+    typeof value === 'string' && /^(0|[1-9][0-9]{0,15})$/.test(value) ? Number(value) : undefined;
+  if (query.since !== undefined) {
+    const since = integer(query.since);
+    if (since === undefined || !Number.isSafeInteger(since)) return '"since" must be an integer >= 0';
+    result.since = since;
+  }
+  if (query.epoch !== undefined) {
+    if (typeof query.epoch !== 'string' || !EPOCH_PATTERN.test(query.epoch))
+      return '"epoch" is not a valid epoch';
+    result.epoch = query.epoch;
+  }
+  if (query.limit !== undefined) {
+    const limit = integer(query.limit);
+    if (limit === undefined || limit < 1 || limit > MAX_MESSAGES_LIMIT)
+      return `"limit" must be 1 to ${MAX_MESSAGES_LIMIT}`;
+    result.limit = limit;
+  }
+  return result;
+}
+
+/** The messages are the stored envelope strings, spliced in as they are: one encoding for all transports. */
+function messagesBody(channel: string, read: ReadResult): string {
+  const frames = read.messages.map((message) => message.frame).join(',');
+  return `{"channel":"${channel}","epoch":"${read.epoch}","seq":${read.seq},"recovered":${read.recovered},"messages":[${frames}]}`;
+}

@@ -1,0 +1,193 @@
+import type { ServerResponse } from 'node:http';
+import {
+  type ControlFrame,
+  ErrorCodes,
+  encodeControl,
+  encodeResumeToken,
+  isValidChannel,
+  LivedashError,
+  type Position,
+  PROTOCOL_VERSION,
+  parseResumeToken,
+  type Result,
+} from '@livedash/protocol';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { StoredMessage } from '../brokers/broker.js';
+import type { Hub } from '../hub.js';
+import type { ServerOptions } from '../options.js';
+import type { ServerMetrics } from '../server-metrics.js';
+import type { Session } from '../session.js';
+import { sendError } from './http-errors.js';
+
+/** Reconnect delay suggested to EventSource (`retry:`), ms. */
+export const SSE_RETRY_MS = 1000;
+
+export interface SseContext {
+  hub: Hub;
+  options: ServerOptions;
+  metrics: ServerMetrics;
+}
+
+/**
+ * One SSE stream. Every event is unnamed (so `EventSource.onmessage` gets it); its `data:` is the
+ * same string as a WebSocket frame, and data events carry `id:` = the stream's position in every
+ * channel, which the browser sends back as `Last-Event-ID` when it reconnects.
+ */
+class SseStream {
+  readonly #response: ServerResponse;
+  readonly #ctx: SseContext;
+  readonly session: Session;
+  lastSentAt = Date.now();
+
+  constructor(response: ServerResponse, ctx: SseContext) {
+    this.#response = response;
+    this.#ctx = ctx;
+    this.session = ctx.hub.session({
+      deliver: (message: StoredMessage) => this.#write(`id: ${this.#token()}\ndata: ${message.frame}\n\n`),
+      control: (frame: ControlFrame) => this.#control(frame),
+      overflow: () => this.closeSlow(),
+    });
+  }
+
+  get open(): boolean {
+    return !this.#response.writableEnded && !this.#response.destroyed;
+  }
+
+  heartbeat(): void {
+    this.#write(': heartbeat\n\n');
+  }
+
+  end(): void {
+    if (this.open) this.#response.end();
+  }
+
+  closeSlow(): void {
+    if (!this.open) return;
+    this.#ctx.metrics.slowConsumerDisconnects.inc({ transport: 'sse' });
+    // Whatever is queued will not be read in time; cut the stream. EventSource reconnects with
+    // Last-Event-ID and recovers from history.
+    this.#response.destroy();
+  }
+
+  #control(frame: ControlFrame): void {
+    // `$subscribed` may move the stream's position, so it carries an id; errors do not. An empty id
+    // would reset the browser's Last-Event-ID, so none is sent before there is a position.
+    const token = frame.type === '$subscribed' ? this.#token() : '';
+    const id = token === '' ? '' : `id: ${token}\n`;
+    this.#write(`${id}data: ${encodeControl(frame)}\n\n`);
+  }
+
+  #token(): string {
+    return encodeResumeToken(this.session.positions());
+  }
+
+  #write(chunk: string): void {
+    const { metrics, options } = this.#ctx;
+    if (!this.open) {
+      metrics.dropped.inc({ reason: 'closed' });
+      return;
+    }
+    this.#response.write(chunk);
+    metrics.sent('sse', chunk.length);
+    this.lastSentAt = Date.now();
+    if (this.#response.writableLength > options.maxQueueBytes) this.closeSlow();
+  }
+}
+
+/**
+ * Registers `GET /sse?channels=a,b[&since=<token>]`. Invalid channels or tokens answer 400 with a
+ * JSON error before the stream starts; `Last-Event-ID` wins over `since` (it is newer).
+ */
+export class SseTransport {
+  readonly #ctx: SseContext;
+  #streams = new Set<SseStream>();
+  #heartbeat: NodeJS.Timeout;
+  #closing = false;
+
+  constructor(app: FastifyInstance, ctx: SseContext) {
+    this.#ctx = ctx;
+    app.get('/sse', (request, reply) => {
+      if (this.#closing) return sendError(reply, 503, ErrorCodes.SHUTTING_DOWN, 'server is shutting down');
+      const parsed = parseSseRequest(request, ctx.options.maxSubscriptions);
+      if (!parsed.ok) {
+        ctx.metrics.protocolErrors.inc({ code: parsed.error.code });
+        return sendError(reply, 400, parsed.error.code, parsed.error.message);
+      }
+      reply.hijack();
+      this.#open(reply.raw, parsed.value.channels, parsed.value.since);
+    });
+    this.#heartbeat = setInterval(() => this.#beat(), ctx.options.heartbeatMs);
+    this.#heartbeat.unref();
+  }
+
+  get size(): number {
+    return this.#streams.size;
+  }
+
+  /** Ends every stream (EventSource then reconnects after `retry`, to another node or the restarted one). */
+  close(): void {
+    this.#closing = true;
+    clearInterval(this.#heartbeat);
+    for (const stream of this.#streams) stream.end();
+  }
+
+  #open(response: ServerResponse, channels: string[], since: Map<string, Position>): void {
+    const { metrics, options } = this.#ctx;
+    response.socket?.setTimeout(0);
+    response.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    response.write(`retry: ${SSE_RETRY_MS}\n\n`);
+    const stream = new SseStream(response, this.#ctx);
+    this.#streams.add(stream);
+    metrics.connections.inc({ transport: 'sse' });
+    response.on('close', () => {
+      this.#streams.delete(stream);
+      metrics.connections.dec({ transport: 'sse' });
+      stream.session.close();
+    });
+    response.on('error', () => response.destroy());
+    const welcome = {
+      type: '$welcome',
+      version: PROTOCOL_VERSION,
+      heartbeat: options.heartbeatMs,
+      node: options.node,
+    };
+    response.write(`data: ${JSON.stringify(welcome)}\n\n`);
+    for (const channel of channels) void stream.session.subscribe(channel, since.get(channel));
+  }
+
+  #beat(): void {
+    for (const stream of this.#streams) stream.heartbeat();
+  }
+}
+
+function parseSseRequest(
+  request: FastifyRequest,
+  maxChannels: number,
+): Result<{ channels: string[]; since: Map<string, Position> }, LivedashError> {
+  const query = request.query as Record<string, unknown>;
+  const raw = query.channels;
+  const text = Array.isArray(raw) ? raw.join(',') : typeof raw === 'string' ? raw : '';
+  const channels = [...new Set(text.split(',').filter((name) => name !== ''))];
+  const fail = (code: LivedashError['code'], message: string) => ({
+    ok: false as const,
+    error: new LivedashError(code, message),
+  });
+  if (channels.length === 0)
+    return fail(ErrorCodes.BAD_COMMAND, 'name at least one channel: /sse?channels=a,b');
+  if (channels.length > maxChannels)
+    return fail(ErrorCodes.TOO_MANY_SUBSCRIPTIONS, `at most ${maxChannels} channels per stream`);
+  const invalid = channels.find((name: string) => !isValidChannel(name)) as string | undefined;
+  if (invalid !== undefined)
+    return fail(ErrorCodes.INVALID_CHANNEL, `invalid channel name "${invalid.slice(0, 64)}"`);
+  const header = request.headers['last-event-id'];
+  const token =
+    typeof header === 'string' && header !== '' ? header : typeof query.since === 'string' ? query.since : '';
+  const since = parseResumeToken(token);
+  if (!since.ok) return since;
+  return { ok: true, value: { channels, since: since.value } };
+}
