@@ -1,0 +1,347 @@
+import { readFileSync, statSync } from 'node:fs';
+import { Defaults, isValidChannel, type Result } from '@livedash/protocol';
+import type { AlertRule, HistoryRule, ServerOptions } from './options.js';
+import { isValidFieldPath } from './sources/field-path.js';
+
+/**
+ * The config file (`livedash serve --config livedash.config.json`): JSON whose keys map onto
+ * `ServerOptions`, validated strictly so a typo stops the server with a message naming the key, not a
+ * silently ignored setting. docs/configuration.md lists every key.
+ */
+
+/** A config file larger than this is surely not one; refuse it rather than read it all. */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+/** At most this many problems are listed; the rest are counted. */
+const MAX_REPORTED_ERRORS = 20;
+
+/**
+ * Reads and validates a config file. The error is one line per problem, each starting with the file
+ * path and naming the key: `livedash.config.json: alerts[1].threshold: expected a number, got "90"`.
+ *
+ * @example
+ * const config = loadConfigFile('livedash.config.json');
+ * if (!config.ok) { console.error(config.error); process.exit(1); }
+ * const options = resolveOptions({ ...config.value, ...fromFlags });
+ */
+export function loadConfigFile(path: string): Result<Partial<ServerOptions>, string> {
+  let text: string;
+  try {
+    const size = statSync(path).size;
+    if (size > MAX_CONFIG_FILE_BYTES) {
+      return {
+        ok: false,
+        error: `${path}: file is ${size} bytes; a config file may be at most ${MAX_CONFIG_FILE_BYTES}`,
+      };
+    }
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    return { ok: false, error: `${path}: cannot read the config file: ${(error as Error).message}` };
+  }
+  let json: unknown;
+  try {
+    // A byte-order mark is legal in a UTF-8 file but not in JSON; editors on Windows write one.
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (error) {
+    return { ok: false, error: `${path}: invalid JSON: ${describeJsonError(error as Error, text)}` };
+  }
+  const result = validateConfig(json);
+  if (result.ok) return result;
+  const lines = result.error.slice(0, MAX_REPORTED_ERRORS).map((line) => `${path}: ${line}`);
+  const more = result.error.length - MAX_REPORTED_ERRORS;
+  if (more > 0) lines.push(`${path}: …and ${more} more problem(s)`);
+  return { ok: false, error: lines.join('\n') };
+}
+
+/**
+ * Validates parsed config JSON and maps it onto `ServerOptions` keys (only those present). Every
+ * problem found is listed, each as `<key path>: <what is wrong>`.
+ */
+export function validateConfig(json: unknown): Result<Partial<ServerOptions>, string[]> {
+  const errors: string[] = [];
+  const config = checkObject(json, '', configShape, errors);
+  if (config?.alerts) checkUniqueNames(config.alerts as Fields[], errors);
+  if (errors.length > 0 || config === undefined) return { ok: false, error: errors };
+  return { ok: true, value: toServerOptions(config) };
+}
+
+/** Alert names identify alerts in the feed (and in alert ids), so two rules cannot share one. */
+function checkUniqueNames(alerts: Fields[], errors: string[]): void {
+  const first = new Map<unknown, number>();
+  alerts.forEach((alert, index) => {
+    const earlier = first.get(alert.name);
+    if (earlier === undefined) first.set(alert.name, index);
+    else
+      errors.push(
+        `alerts[${index}].name: ${JSON.stringify(alert.name)} is already used by alerts[${earlier}]`,
+      );
+  });
+}
+
+// ── shape of the file ──────────────────────────────────────────────────────────
+
+/** Checks one value at `path`; pushes what is wrong to `errors` and returns undefined when invalid. */
+type Check = (value: unknown, path: string, errors: string[]) => unknown;
+
+const integer =
+  (min: number, max: number): Check =>
+  (value, path, errors) => {
+    if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
+    return fail(errors, path, `expected an integer from ${min} to ${max}`, value);
+  };
+
+const finiteNumber =
+  (min = Number.NEGATIVE_INFINITY): Check =>
+  (value, path, errors) => {
+    if (typeof value === 'number' && Number.isFinite(value) && value >= min) return value;
+    return fail(
+      errors,
+      path,
+      min === Number.NEGATIVE_INFINITY ? 'expected a number' : `expected a number ≥ ${min}`,
+      value,
+    );
+  };
+
+const boolean: Check = (value, path, errors) =>
+  typeof value === 'boolean' ? value : fail(errors, path, 'expected true or false', value);
+
+const oneOf =
+  (choices: readonly string[]): Check =>
+  (value, path, errors) =>
+    typeof value === 'string' && choices.includes(value)
+      ? value
+      : fail(errors, path, `expected one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`, value);
+
+const matching =
+  (test: (value: string) => boolean, expected: string): Check =>
+  (value, path, errors) =>
+    typeof value === 'string' && test(value) ? value : fail(errors, path, `expected ${expected}`, value);
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration: milliseconds as a number, or a string such as `"500ms"`, `"10s"`, `"5m"`, `"1h"`, `"7d"`. */
+const duration =
+  (minMs: number, maxMs: number): Check =>
+  (value, path, errors) => {
+    const match = typeof value === 'string' ? DURATION.exec(value) : null;
+    const ms =
+      typeof value === 'number' ? value : match ? Number(match[1]) * UNIT_MS[match[2]!]! : Number.NaN;
+    if (Number.isFinite(ms) && ms >= minMs && ms <= maxMs) return Math.round(ms);
+    const range = `from ${formatMs(minMs)} to ${formatMs(maxMs)}`;
+    return fail(
+      errors,
+      path,
+      `expected a duration ${range} (milliseconds, or a string like "10s", "5m")`,
+      value,
+    );
+  };
+
+interface ObjectShape {
+  fields: Record<string, Check>;
+  required?: readonly string[];
+  /** Keys that are refused with a specific hint instead of "unknown key". */
+  refused?: Record<string, string>;
+}
+
+const object =
+  (shape: ObjectShape): Check =>
+  (value, path, errors) =>
+    checkObject(value, path, shape, errors);
+
+const arrayOf =
+  (item: Check, maxItems: number): Check =>
+  (value, path, errors) => {
+    if (!Array.isArray(value)) return fail(errors, path, 'expected an array', value);
+    if (value.length > maxItems)
+      return fail(errors, path, `expected at most ${maxItems} entries`, `${value.length} entries`);
+    const items = value.map((entry, index) => item(entry, `${path}[${index}]`, errors));
+    return items.includes(undefined) ? undefined : items;
+  };
+
+function checkObject(
+  value: unknown,
+  path: string,
+  shape: ObjectShape,
+  errors: string[],
+): Record<string, unknown> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return fail(errors, path || '(top level)', 'expected an object', value);
+  }
+  const before = errors.length;
+  // No prototype: a key such as `__proto__` in the file can only ever be an unknown key here.
+  const result: Record<string, unknown> = Object.create(null);
+  const known = Object.keys(shape.fields);
+  for (const [key, entry] of Object.entries(value)) {
+    const at = path ? `${path}.${key}` : key;
+    const check = Object.hasOwn(shape.fields, key) ? shape.fields[key] : undefined;
+    if (check) result[key] = check(entry, at, errors);
+    else if (shape.refused && Object.hasOwn(shape.refused, key)) errors.push(`${at}: ${shape.refused[key]}`);
+    else errors.push(`${at}: unknown key (expected one of ${known.join(', ')})`);
+  }
+  for (const key of shape.required ?? []) {
+    if (!Object.hasOwn(value, key)) errors.push(`${path ? `${path}.` : ''}${key}: required key missing`);
+  }
+  return errors.length === before ? result : undefined;
+}
+
+function fail(errors: string[], path: string, expected: string, got: unknown): undefined {
+  errors.push(`${path}: ${expected}, got ${describeValue(got)}`);
+  return undefined;
+}
+
+function describeValue(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'an object';
+  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}
+
+/** `*`, an exact channel name, or a prefix ending in `*` (`sensors.*`), as `channelMatches` reads them. */
+function isChannelPattern(pattern: string): boolean {
+  if (pattern === '*') return true;
+  return pattern.endsWith('*') ? isValidChannel(`${pattern.slice(0, -1)}x`) : isValidChannel(pattern);
+}
+
+/** `metrics.<node>` must be a channel name, so the node name leaves room for the prefix. */
+const isNodeName = (node: string) => /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,119}$/.test(node);
+const isHost = (host: string) => host.length > 0 && host.length <= 253 && !/\s/.test(host);
+
+/** 0 turns host metrics off; below 100 ms the reads themselves would load the host being measured. */
+const metricsInterval: Check = (value, path, errors) =>
+  value === 0 || (typeof value === 'number' && Number.isInteger(value) && value >= 100 && value <= 3_600_000)
+    ? value
+    : fail(errors, path, 'expected 0 (off) or an integer from 100 to 3600000', value);
+
+const MIB = 1024 * 1024;
+const limitsShape: ObjectShape = {
+  fields: {
+    maxFrameBytes: integer(1024, 64 * MIB),
+    maxBodyBytes: integer(1024, 64 * MIB),
+    maxSubscriptions: integer(1, 100_000),
+    maxQueueBytes: integer(16 * 1024, 1024 * MIB),
+    maxJsonDepth: integer(1, 1000),
+  },
+};
+
+const historyShape: ObjectShape = {
+  fields: {
+    pattern: matching(isChannelPattern, '"*", a channel name, or a channel-name prefix ending in "*"'),
+    maxMessages: integer(1, 1_000_000),
+    maxAge: duration(1000, 30 * 86_400_000),
+  },
+  required: ['pattern'],
+};
+
+const alertShape: ObjectShape = {
+  fields: {
+    name: matching(
+      (name) => name.length > 0 && name.length <= 64 && !/[\s:]/.test(name),
+      'a name of 1–64 characters without spaces or ":"',
+    ),
+    channel: matching(isValidChannel, 'a channel name'),
+    field: matching(isValidFieldPath, 'a dot-separated field path such as "cpu" or "disk.0.usePercent"'),
+    op: oneOf(['>', '>=', '<', '<=']),
+    threshold: finiteNumber(),
+    for: duration(0, 86_400_000),
+    hysteresis: finiteNumber(0),
+    severity: oneOf(['info', 'warning', 'critical']),
+  },
+  required: ['name', 'field', 'op', 'threshold'],
+};
+
+const configShape: ObjectShape = {
+  fields: {
+    port: integer(0, 65_535),
+    host: matching(isHost, 'a host name or IP address'),
+    node: matching(
+      isNodeName,
+      'a node name: letters, digits and _ . : - (at most 120, not starting with . : -)',
+    ),
+    heartbeatMs: integer(100, 3_600_000),
+    shutdownTimeoutMs: integer(0, 600_000),
+    limits: object(limitsShape),
+    history: arrayOf(object(historyShape), 1000),
+    metrics: object({ fields: { intervalMs: metricsInterval } }),
+    alerts: arrayOf(object(alertShape), 1000),
+    transports: object({ fields: { ws: boolean, sse: boolean, poll: boolean } }),
+  },
+  refused: {
+    publishToken:
+      'not read from the config file, so the token stays out of files that get committed; set LIVEDASH_PUBLISH_TOKEN',
+  },
+};
+
+// ── mapping onto ServerOptions ─────────────────────────────────────────────────
+
+type Fields = Record<string, unknown>;
+
+function toServerOptions(config: Fields): Partial<ServerOptions> {
+  const options: Partial<ServerOptions> = {};
+  copy(config, options, ['port', 'host', 'node', 'heartbeatMs', 'shutdownTimeoutMs']);
+  if (config.limits) {
+    copy(config.limits as Fields, options, [
+      'maxFrameBytes',
+      'maxBodyBytes',
+      'maxSubscriptions',
+      'maxQueueBytes',
+      'maxJsonDepth',
+    ]);
+  }
+  if (config.history) options.history = (config.history as Fields[]).map(toHistoryRule);
+  const metrics = config.metrics as Fields | undefined;
+  if (metrics?.intervalMs !== undefined) options.metricsIntervalMs = metrics.intervalMs as number;
+  if (config.alerts) options.alerts = (config.alerts as Fields[]).map(toAlertRule);
+  if (config.transports)
+    options.transports = {
+      ws: true,
+      sse: true,
+      poll: true,
+      ...(config.transports as Fields),
+    } as ServerOptions['transports'];
+  return options;
+}
+
+function copy(from: Fields, to: Partial<ServerOptions>, keys: ReadonlyArray<keyof ServerOptions>): void {
+  for (const key of keys) if (from[key] !== undefined) (to as Fields)[key] = from[key];
+}
+
+/** Defaults for what a history entry leaves out: the server-wide history defaults. */
+function toHistoryRule(entry: Fields): HistoryRule {
+  return {
+    pattern: entry.pattern as string,
+    maxMessages: (entry.maxMessages as number | undefined) ?? Defaults.historyMessages,
+    maxAgeMs: (entry.maxAge as number | undefined) ?? Defaults.historyMaxAgeMs,
+  };
+}
+
+/** Defaults for what an alert entry leaves out: watch `metrics`, fire at once, no hysteresis, warning. */
+function toAlertRule(entry: Fields): AlertRule {
+  return {
+    name: entry.name as string,
+    channel: (entry.channel as string | undefined) ?? 'metrics',
+    field: entry.field as string,
+    op: entry.op as AlertRule['op'],
+    threshold: entry.threshold as number,
+    forMs: (entry.for as number | undefined) ?? 0,
+    hysteresis: (entry.hysteresis as number | undefined) ?? 0,
+    severity: (entry.severity as AlertRule['severity'] | undefined) ?? 'warning',
+  };
+}
+
+function describeJsonError(error: Error, text: string): string {
+  const position = /at position (\d+)/.exec(error.message);
+  if (!position) return error.message;
+  const before = text.slice(0, Number(position[1]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `${error.message.replace(/ in JSON at position \d+.*$/, '')} at line ${line} column ${column}`;
+}
+
+function formatMs(ms: number): string {
+  if (ms === 0 || ms % 1000 !== 0) return `${ms} ms`;
+  if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return `${ms / 1000}s`;
+}

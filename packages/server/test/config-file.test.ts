@@ -1,0 +1,264 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfigFile, MAX_CONFIG_FILE_BYTES, validateConfig } from '../src/config-file.js';
+import { resolveOptions } from '../src/options.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'livedash-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let fileCount = 0;
+function writeConfig(content: string): string {
+  const path = join(dir, `livedash.config.${++fileCount}.json`);
+  writeFileSync(path, content);
+  return path;
+}
+
+/** The error lines for `config`, without the file path prefix. */
+function errorsOf(config: unknown): string[] {
+  const result = validateConfig(config);
+  if (result.ok) throw new Error(`expected ${JSON.stringify(config)} to be invalid`);
+  return result.error;
+}
+
+const examplePath = fileURLToPath(new URL('../../../livedash.config.example.json', import.meta.url));
+
+describe('loadConfigFile', () => {
+  it('accepts the example config at the repository root and maps it onto ServerOptions', () => {
+    const result = loadConfigFile(examplePath);
+    if (!result.ok) throw new Error(result.error);
+    const options = resolveOptions(result.value);
+    expect(options).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      node: 'web-1',
+      heartbeatMs: 15_000,
+      maxFrameBytes: 65_536,
+      maxQueueBytes: 1_048_576,
+      metricsIntervalMs: 1000,
+      transports: { ws: true, sse: true, poll: true },
+    });
+    expect(options.history[0]).toEqual({ pattern: 'metrics*', maxMessages: 600, maxAgeMs: 600_000 });
+    expect(options.history[1]).toEqual({ pattern: 'alerts', maxMessages: 1000, maxAgeMs: 86_400_000 });
+    expect(options.alerts[0]).toEqual({
+      name: 'cpu-high',
+      channel: 'metrics',
+      field: 'cpu',
+      op: '>',
+      threshold: 90,
+      forMs: 10_000,
+      hysteresis: 5,
+      severity: 'warning',
+    });
+    expect(options.alerts.map((rule) => rule.channel)).toContain('service.checkout');
+  });
+
+  it('maps an empty file to no options at all, so every default stays', () => {
+    const result = loadConfigFile(writeConfig('{}'));
+    expect(result).toEqual({ ok: true, value: {} });
+  });
+
+  it('fills what an alert or history entry leaves out', () => {
+    const result = validateConfig({
+      alerts: [{ name: 'queue-deep', channel: 'jobs', field: 'depth', op: '>=', threshold: 1000 }],
+      history: [{ pattern: 'jobs' }],
+      metrics: { intervalMs: 0 },
+      transports: { ws: false },
+    });
+    expect(result).toEqual({
+      ok: true,
+      value: {
+        alerts: [
+          {
+            name: 'queue-deep',
+            channel: 'jobs',
+            field: 'depth',
+            op: '>=',
+            threshold: 1000,
+            forMs: 0,
+            hysteresis: 0,
+            severity: 'warning',
+          },
+        ],
+        history: [{ pattern: 'jobs', maxMessages: 1000, maxAgeMs: 300_000 }],
+        metricsIntervalMs: 0,
+        transports: { ws: false, sse: true, poll: true },
+      },
+    });
+  });
+
+  it('reads durations as milliseconds or as strings with a unit', () => {
+    const ages = ['1500ms', '90s', '2.5m', '1h', '7d', 60_000].map((maxAge) => {
+      const result = validateConfig({ history: [{ pattern: '*', maxAge }] });
+      return result.ok ? result.value.history?.[0]?.maxAgeMs : result.error;
+    });
+    expect(ages).toEqual([1500, 90_000, 150_000, 3_600_000, 604_800_000, 60_000]);
+  });
+
+  it('names the file when it cannot be read', () => {
+    const missing = join(dir, 'nope.json');
+    const result = loadConfigFile(missing);
+    expect(result.ok).toBe(false);
+    if (!result.ok)
+      expect(result.error).toMatch(new RegExp(`^${escapeRegExp(missing)}: cannot read the config file: ENOENT`));
+    const directory = loadConfigFile(dir);
+    expect(!directory.ok && directory.error.startsWith(`${dir}: cannot read the config file:`)).toBe(true);
+  });
+
+  it('names the file, line and column of invalid JSON', () => {
+    const path = writeConfig('{\n  "port": 8080,\n}\n');
+    const result = loadConfigFile(path);
+    expect(result.ok).toBe(false);
+    if (!result.ok)
+      expect(result.error).toMatch(new RegExp(`^${escapeRegExp(path)}: invalid JSON: .* at line 3 column 1$`));
+    const empty = loadConfigFile(writeConfig(''));
+    expect(!empty.ok && empty.error.includes('invalid JSON')).toBe(true);
+  });
+
+  it('accepts a UTF-8 byte-order mark and refuses files over the size limit', () => {
+    expect(loadConfigFile(writeConfig('\uFEFF{"port": 9000}'))).toEqual({ ok: true, value: { port: 9000 } });
+    const huge = loadConfigFile(writeConfig(`{"node": "${'x'.repeat(MAX_CONFIG_FILE_BYTES)}"}`));
+    expect(!huge.ok && huge.error.includes('a config file may be at most')).toBe(true);
+  });
+
+  it('prefixes every problem with the file path, one per line', () => {
+    const path = writeConfig(JSON.stringify({ port: '8080', host: '', limits: { maxFrameByte: 1 } }));
+    const result = loadConfigFile(path);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.error.split('\n')).toEqual([
+        `${path}: port: expected an integer from 0 to 65535, got "8080"`,
+        `${path}: host: expected a host name or IP address, got ""`,
+        `${path}: limits.maxFrameByte: unknown key (expected one of maxFrameBytes, maxBodyBytes, maxSubscriptions, maxQueueBytes, maxJsonDepth)`,
+      ]);
+    }
+  });
+
+  it('lists at most 20 problems and counts the rest', () => {
+    const alerts = Array.from({ length: 25 }, (_, i) => ({
+      name: `a${i}`,
+      field: 'cpu',
+      op: '>',
+      threshold: 'x',
+    }));
+    const result = loadConfigFile(writeConfig(JSON.stringify({ alerts })));
+    const lines = result.ok ? [] : result.error.split('\n');
+    expect(lines).toHaveLength(21);
+    expect(lines[20]).toMatch(/…and 5 more problem\(s\)$/);
+  });
+});
+
+describe('validateConfig error messages', () => {
+  it('wrong types name the key path and show the value', () => {
+    const alerts = [
+      { name: 'cpu-high', field: 'cpu', op: '>', threshold: 90 },
+      { name: 'memory-high', field: 'memory', op: '>', threshold: '90' },
+    ];
+    expect(errorsOf({ alerts })).toEqual(['alerts[1].threshold: expected a number, got "90"']);
+    expect(errorsOf({ transports: { sse: 'yes' } })).toEqual([
+      'transports.sse: expected true or false, got "yes"',
+    ]);
+    expect(errorsOf({ limits: [] })).toEqual(['limits: expected an object, got an array']);
+    expect(errorsOf({ history: { pattern: '*' } })).toEqual(['history: expected an array, got an object']);
+    expect(errorsOf({ node: null })).toEqual([
+      'node: expected a node name: letters, digits and _ . : - (at most 120, not starting with . : -), got null',
+    ]);
+    expect(errorsOf([])).toEqual(['(top level): expected an object, got an array']);
+  });
+
+  it('out-of-range values say the range', () => {
+    expect(errorsOf({ port: 70_000 })).toEqual(['port: expected an integer from 0 to 65535, got 70000']);
+    expect(errorsOf({ limits: { maxSubscriptions: 0 } })).toEqual([
+      'limits.maxSubscriptions: expected an integer from 1 to 100000, got 0',
+    ]);
+    expect(errorsOf({ heartbeatMs: 1.5 })).toEqual([
+      'heartbeatMs: expected an integer from 100 to 3600000, got 1.5',
+    ]);
+    expect(errorsOf({ metrics: { intervalMs: 10 } })).toEqual([
+      'metrics.intervalMs: expected 0 (off) or an integer from 100 to 3600000, got 10',
+    ]);
+    expect(
+      errorsOf({ alerts: [{ name: 'x', field: 'cpu', op: '>', threshold: 1, hysteresis: -1 }] }),
+    ).toEqual(['alerts[0].hysteresis: expected a number ≥ 0, got -1']);
+    expect(errorsOf({ history: [{ pattern: '*', maxAge: '5 minutes' }] })).toEqual([
+      'history[0].maxAge: expected a duration from 1s to 30d (milliseconds, or a string like "10s", "5m"), got "5 minutes"',
+    ]);
+    expect(errorsOf({ history: [{ pattern: '*', maxAge: 10 }] })[0]).toMatch(
+      /^history\[0\]\.maxAge: expected a duration/,
+    );
+  });
+
+  it('unknown keys are refused, naming what is allowed', () => {
+    expect(errorsOf({ prot: 8080 })[0]).toMatch(/^prot: unknown key \(expected one of port, host, node, /);
+    expect(errorsOf({ alerts: [{ name: 'x', field: 'cpu', op: '>', threshold: 1, forMs: 1000 }] })).toEqual([
+      'alerts[0].forMs: unknown key (expected one of name, channel, field, op, threshold, for, hysteresis, severity)',
+    ]);
+    expect(errorsOf({ publishToken: 's3cret' })).toEqual([
+      'publishToken: not read from the config file, so the token stays out of files that get committed; set LIVEDASH_PUBLISH_TOKEN',
+    ]);
+  });
+
+  it('a __proto__ key is an unknown key and pollutes nothing', () => {
+    const parsed: unknown = JSON.parse(
+      '{"__proto__": {"polluted": true}, "limits": {"__proto__": {"port": 1}}}',
+    );
+    expect(errorsOf(parsed)).toEqual([
+      expect.stringMatching(/^__proto__: unknown key/),
+      expect.stringMatching(/^limits\.__proto__: unknown key/),
+    ]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('bad patterns, channels, field paths and enums say what is expected', () => {
+    expect(errorsOf({ history: [{ pattern: 'a b*' }, { pattern: '$sys' }, { pattern: '**' }] })).toEqual([
+      'history[0].pattern: expected "*", a channel name, or a channel-name prefix ending in "*", got "a b*"',
+      'history[1].pattern: expected "*", a channel name, or a channel-name prefix ending in "*", got "$sys"',
+      'history[2].pattern: expected "*", a channel name, or a channel-name prefix ending in "*", got "**"',
+    ]);
+    const alert = { name: 'x', field: 'cpu', op: '>', threshold: 1 };
+    expect(errorsOf({ alerts: [{ ...alert, channel: 'has space' }] })).toEqual([
+      'alerts[0].channel: expected a channel name, got "has space"',
+    ]);
+    expect(errorsOf({ alerts: [{ ...alert, field: 'disk..use' }] })).toEqual([
+      'alerts[0].field: expected a dot-separated field path such as "cpu" or "disk.0.usePercent", got "disk..use"',
+    ]);
+    expect(errorsOf({ alerts: [{ ...alert, op: 'gt', severity: 'fatal' }] })).toEqual([
+      'alerts[0].op: expected one of ">", ">=", "<", "<=", got "gt"',
+      'alerts[0].severity: expected one of "info", "warning", "critical", got "fatal"',
+    ]);
+  });
+
+  it('missing required keys and duplicate alert names are reported', () => {
+    expect(errorsOf({ alerts: [{ name: 'x', field: 'cpu' }], history: [{ maxMessages: 5 }] })).toEqual([
+      'alerts[0].op: required key missing',
+      'alerts[0].threshold: required key missing',
+      'history[0].pattern: required key missing',
+    ]);
+    const alert = { field: 'cpu', op: '>', threshold: 1 };
+    expect(
+      errorsOf({
+        alerts: [
+          { name: 'a', ...alert },
+          { name: 'b', ...alert },
+          { name: 'a', ...alert },
+        ],
+      }),
+    ).toEqual(['alerts[2].name: "a" is already used by alerts[0]']);
+  });
+
+  it('reports every problem at once, in file order', () => {
+    expect(
+      errorsOf({ port: -1, node: '.bad', alerts: [{ name: 'a', field: 'cpu', op: '>', threshold: true }] }),
+    ).toEqual([
+      'port: expected an integer from 0 to 65535, got -1',
+      'node: expected a node name: letters, digits and _ . : - (at most 120, not starting with . : -), got ".bad"',
+      'alerts[0].threshold: expected a number, got true',
+    ]);
+  });
+});
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
