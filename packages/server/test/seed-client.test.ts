@@ -1,0 +1,54 @@
+import { createServer, type LivedashServer } from '@livedash/server';
+import { afterEach, expect, test } from 'vitest';
+import { DashboardWebSocket } from './fixtures/seed-client.js';
+
+let server: LivedashServer | undefined;
+let seed: DashboardWebSocket | undefined;
+
+afterEach(async () => {
+  // The seed class has no disconnect(): stop its reconnect loop and close its socket by hand.
+  if (seed) {
+    const internals = seed as unknown as { maxReconnectAttempts: number; ws: { close(): void } | null };
+    internals.maxReconnectAttempts = 0;
+    internals.ws?.close();
+  }
+  await server?.close();
+  seed = undefined;
+  server = undefined;
+});
+
+test("the seed's DashboardWebSocket, unchanged, receives live host metrics", async () => {
+  server = await createServer({ port: 0, publishToken: 'secret', metricsIntervalMs: 200 });
+  const client = new DashboardWebSocket();
+  seed = client;
+  const received: Array<{ cpu: number; memory: number }> = [];
+  client.on('metrics', (data: { cpu: number; memory: number }) => received.push(data));
+  client.connect(`${server.url.replace('http', 'ws')}/ws`);
+  const deadline = Date.now() + 15_000;
+  while (received.length < 2 && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(received.length).toBeGreaterThanOrEqual(2);
+  for (const metrics of received) {
+    expect(metrics.cpu).toBeGreaterThanOrEqual(0);
+    expect(metrics.cpu).toBeLessThanOrEqual(100);
+    expect(metrics.memory).toBeGreaterThan(0);
+    expect(metrics.memory).toBeLessThanOrEqual(100);
+  }
+});
+
+test("the seed's DashboardWebSocket receives alerts published on its second channel", async () => {
+  server = await createServer({ port: 0, publishToken: 'secret', metricsIntervalMs: 0 });
+  const client = new DashboardWebSocket();
+  seed = client;
+  const alerts: unknown[] = [];
+  client.on('alerts', (data: unknown) => alerts.push(data));
+  client.connect(`${server.url.replace('http', 'ws')}/ws`);
+  const hub = server.hub;
+  // Publish until the subscription is in place (the seed gives no signal when it is).
+  const deadline = Date.now() + 10_000;
+  while (alerts.length === 0 && Date.now() < deadline) {
+    await hub.publish('alerts', { rule: 'manual', state: 'firing' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  expect(alerts[0]).toEqual({ rule: 'manual', state: 'firing' });
+});
