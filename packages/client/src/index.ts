@@ -1,0 +1,62 @@
+export { type BackoffOptions, backoffDelay, defaultBackoff, resolveBackoff } from './backoff.js';
+export { Batcher, type BatcherOptions } from './batcher.js';
+export { Conflator, conflate } from './conflate.js';
+export { browserEnvironment, type EnvironmentLike } from './environment.js';
+export {
+  afterMs,
+  type CancelScheduled,
+  FALLBACK_FRAME_MS,
+  nextFrame,
+  type Scheduler,
+} from './frame-scheduler.js';
+export { LiveClient } from './live-client.js';
+export type { LiveClientOptions } from './options.js';
+export { RingBuffer } from './ring-buffer.js';
+export { type ConnectionEvent, initialConnectionState, transition } from './state.js';
+// Framework-free stores for the React hooks (written by the React engineer).
+export { BufferedStore, type BufferedStoreOptions, type BufferSource } from './stores/buffered-store.js';
+export { ChannelStore } from './stores/channel-store.js';
+export { ConnectionStore } from './stores/connection-store.js';
+export { type HistoryOptions, HistoryStore } from './stores/history-store.js';
+export {
+  type PollingFetcher,
+  type PollingSnapshot,
+  type PollingStatus,
+  PollingStore,
+  type PollingStoreOptions,
+  type VisibilitySource,
+} from './stores/polling-store.js';
+export { ReducedStore, type ReducedStoreOptions } from './stores/reduced-store.js';
+export {
+  type EventSourceConstructor as SSEEventSourceConstructor,
+  type SSESnapshot,
+  type SSEStatus,
+  SSEStore,
+  type SSEStoreOptions,
+} from './stores/sse-store.js';
+export type { StoreSource } from './stores/store-source.js';
+export type {
+  EventSourceConstructor,
+  EventSourceLike,
+  FetchLike,
+  WebSocketConstructor,
+  WebSocketLike,
+} from './transports/transport.js';
+export type {
+  ChannelData,
+  ChannelMap,
+  ChannelSnapshot,
+  ChannelStatus,
+  ConnectionError,
+  ConnectionSnapshot,
+  ConnectionStatus,
+  ExternalStore,
+  HistoryEntry,
+  MessageListener,
+  MessageMeta,
+  ResetInfo,
+  StateChange,
+  SubscribedInfo,
+  SubscribeOptions,
+  TransportName,
+} from './types.js';

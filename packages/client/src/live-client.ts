@@ -1,0 +1,293 @@
+import {
+  type ControlFrame,
+  type DataEnvelope,
+  ErrorCodes,
+  isValidChannel,
+  LivedashError,
+  type Position,
+  type ServerFrame,
+} from '@livedash/protocol';
+import { Connection } from './connection.js';
+import { type LiveClientOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { ChannelStore } from './stores/channel-store.js';
+import { ConnectionStore } from './stores/connection-store.js';
+import { type HistoryOptions, HistoryStore } from './stores/history-store.js';
+import type { StoreSource } from './stores/store-source.js';
+import { Subscriptions } from './subscriptions.js';
+import { parseMessagesResponse } from './transports/poll.js';
+import type { Transport } from './transports/transport.js';
+import type {
+  ChannelMap,
+  ConnectionSnapshot,
+  ExternalStore,
+  HistoryEntry,
+  MessageListener,
+  StateChange,
+  SubscribeOptions,
+} from './types.js';
+
+/** `lastMessageAt` moves at most this often, so connection-state listeners do not fire per message. */
+const LAST_MESSAGE_RESOLUTION_MS = 1000;
+
+interface PendingPing {
+  resolve(rtt: number): void;
+  reject(error: LivedashError): void;
+  startedAt: number;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * One connection to a livedash server, shared by every subscription: reconnects with backoff and
+ * jitter, detects dead connections, falls back from WebSocket to SSE to polling (and moves back), and
+ * resumes every channel from its last position so each message arrives once, in order.
+ *
+ * @example
+ * const client = new LiveClient<{ metrics: { cpu: number; memory: number } }>({ url: 'https://dash.example.com' });
+ * const off = client.subscribe('metrics', (m, meta) => console.log(meta.seq, m.cpu));
+ * client.onState((state) => console.log(state.status));
+ * // later
+ * off();
+ * client.close();
+ */
+export class LiveClient<Channels extends ChannelMap = ChannelMap> implements StoreSource {
+  /** The connection state as an external store (for `useSyncExternalStore`). */
+  readonly connection: ExternalStore<ConnectionSnapshot>;
+  readonly #options: ResolvedOptions;
+  readonly #store = new ConnectionStore();
+  readonly #subscriptions: Subscriptions;
+  readonly #connection: Connection;
+  readonly #channelStores = new Map<string, ChannelStore<unknown>>();
+  readonly #historyStores = new Map<string, HistoryStore<unknown>>();
+  readonly #pings = new Map<number, PendingPing>();
+  #nextPingId = 1;
+
+  constructor(options: LiveClientOptions) {
+    this.#options = resolveOptions(options);
+    this.connection = { subscribe: this.#store.subscribe, getSnapshot: this.#store.getSnapshot };
+    this.#subscriptions = new Subscriptions({
+      first: (channel) => this.#connection.transport?.subscribe(new Map([[channel, undefined]])),
+      last: (channel) => this.#connection.transport?.unsubscribe([channel]),
+      gap: (channel, position) => this.#connection.transport?.subscribe(new Map([[channel, position]])),
+    });
+    this.#connection = new Connection(
+      this.#options,
+      this.#store,
+      {
+        opened: (transport) => this.#resubscribe(transport),
+        frame: (frame) => this.#onFrame(frame),
+        dropped: () => this.#subscriptions.disconnected(),
+      },
+      () => this.#subscriptions.positions(),
+    );
+    if (this.#options.autoConnect) this.#connection.start();
+  }
+
+  /** The server's base URL. */
+  get url(): string {
+    return this.#options.baseUrl;
+  }
+
+  /** The current connection state (an immutable snapshot). */
+  get state(): ConnectionSnapshot {
+    return this.#store.state;
+  }
+
+  /**
+   * Calls `listener(newState, oldState)` on every state transition; returns the function that stops it.
+   * @example client.onState((s) => badge.textContent = s.status);
+   */
+  onState(listener: (newState: ConnectionSnapshot, oldState: ConnectionSnapshot) => void): () => void {
+    return this.#store.onChange((change: StateChange) => listener(change.newState, change.oldState));
+  }
+
+  /**
+   * Calls `listener(data, meta)` for every message on `channel`, in seq order, each once; returns the
+   * unsubscribe function. Works before the connection is open. Listeners of one channel share one
+   * server subscription; a listener joining a live channel first gets its latest value.
+   * @example const off = client.subscribe<Metrics>('metrics', (m) => gauge.set(m.cpu));
+   */
+  subscribe<K extends keyof Channels & string>(
+    channel: K,
+    listener: MessageListener<Channels[K]>,
+    options?: SubscribeOptions,
+  ): () => void;
+  subscribe<T = unknown>(
+    channel: string,
+    listener: MessageListener<T>,
+    options?: SubscribeOptions,
+  ): () => void;
+  subscribe<T>(channel: string, listener: MessageListener<T>, options: SubscribeOptions = {}): () => void {
+    if (!isValidChannel(channel)) throw new TypeError(`invalid channel name ${JSON.stringify(channel)}`);
+    if (typeof listener !== 'function') throw new TypeError('subscribe needs a listener function');
+    if (this.#store.state.status === 'closed') throw new Error('LiveClient is closed');
+    const unsubscribe = this.#subscriptions.add(channel, listener as MessageListener<unknown>, options);
+    if (this.#store.state.status === 'idle') this.#connection.start();
+    let active = true;
+    return () => {
+      if (!active) return;
+      active = false;
+      unsubscribe();
+    };
+  }
+
+  /**
+   * The channel as an external store (latest value and status), shared per channel and created on
+   * first use; it subscribes while it has listeners.
+   * @example const metrics = client.channel<Metrics>('metrics'); useSyncExternalStore(metrics.subscribe, metrics.getSnapshot);
+   */
+  channel<K extends keyof Channels & string>(channel: K): ChannelStore<Channels[K]>;
+  channel<T = unknown>(channel: string): ChannelStore<T>;
+  channel<T>(channel: string): ChannelStore<T> {
+    if (!isValidChannel(channel)) throw new TypeError(`invalid channel name ${JSON.stringify(channel)}`);
+    let store = this.#channelStores.get(channel);
+    if (!store) {
+      store = new ChannelStore(this, channel, { interval: this.#options.notifyInterval });
+      this.#channelStores.set(channel, store);
+    }
+    // One store per channel whatever type the caller names: the type is the caller's claim about the data.
+    return store as ChannelStore<T>;
+  }
+
+  /**
+   * The last `limit` messages of `channel` (default 100) as an external store, backfilled from the
+   * server's history on first subscribe; shared per channel and limit.
+   * @example const series = client.history<Metrics>('metrics', { limit: 300 });
+   */
+  history<K extends keyof Channels & string>(channel: K, options?: HistoryOptions): HistoryStore<Channels[K]>;
+  history<T = unknown>(channel: string, options?: HistoryOptions): HistoryStore<T>;
+  history<T>(channel: string, options: HistoryOptions = {}): HistoryStore<T> {
+    if (!isValidChannel(channel)) throw new TypeError(`invalid channel name ${JSON.stringify(channel)}`);
+    const key = `${channel}|${options.limit ?? 100}|${options.backfill ?? true}`;
+    let store = this.#historyStores.get(key);
+    if (!store) {
+      store = new HistoryStore(this, channel, { ...options, interval: this.#options.notifyInterval });
+      this.#historyStores.set(key, store);
+    }
+    return store as HistoryStore<T>;
+  }
+
+  /**
+   * Measures the round trip to the server in ms (WebSocket `ping`/`$pong`; over SSE or polling, a
+   * `GET /healthz`). Rejects with a `LivedashError` when not connected or after `pingTimeoutMs`.
+   */
+  ping(): Promise<number> {
+    const transport = this.#connection.transport;
+    if (!transport) {
+      return Promise.reject(
+        new LivedashError(ErrorCodes.TRANSPORT_FAILED, `cannot ping while ${this.state.status}`),
+      );
+    }
+    const id = this.#nextPingId++;
+    return new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pings.delete(id);
+        reject(
+          new LivedashError(
+            ErrorCodes.HEARTBEAT_TIMEOUT,
+            `no answer to ping within ${this.#options.pingTimeoutMs} ms`,
+          ),
+        );
+      }, this.#options.pingTimeoutMs);
+      this.#pings.set(id, { resolve, reject, startedAt: performance.now(), timer });
+      if (!transport.ping(id)) this.#pingOverHttp(id);
+    });
+  }
+
+  /** Connects when `autoConnect` was false (subscribing does too); no-op when already connecting or open. */
+  connect(): void {
+    this.#connection.start();
+  }
+
+  /** Connects again now with a fresh attempt count: the way out of `failed`. */
+  reconnect(): void {
+    this.#connection.reconnect();
+  }
+
+  /** Closes the connection for good: no reconnects; pending pings reject. */
+  close(): void {
+    this.#connection.close();
+    for (const [id, ping] of this.#pings) {
+      clearTimeout(ping.timer);
+      ping.reject(new LivedashError(ErrorCodes.TRANSPORT_FAILED, 'client closed'));
+      this.#pings.delete(id);
+    }
+  }
+
+  /** Messages of `channel` after `since` that the server's history holds, oldest first; [] on any failure. */
+  async fetchHistory(channel: string, since: number, epoch?: string): Promise<HistoryEntry[]> {
+    const fetchImpl = this.#options.fetch;
+    if (!fetchImpl || !isValidChannel(channel)) return [];
+    const query = `since=${Math.max(0, Math.floor(since))}${epoch ? `&epoch=${encodeURIComponent(epoch)}` : ''}`;
+    try {
+      const response = await fetchImpl(
+        `${this.url}/api/channels/${encodeURIComponent(channel)}/messages?${query}`,
+      );
+      if (!response.ok) return [];
+      const body = parseMessagesResponse(await response.json());
+      if (!body) return [];
+      return body.messages.map(({ data, seq, epoch: e, ts }) => ({ data, seq, epoch: e, ts }));
+    } catch {
+      // Backfill is a nicety: without it the chart fills from live data.
+      return [];
+    }
+  }
+
+  #resubscribe(transport: Transport): void {
+    const positions: Map<string, Position | undefined> = this.#subscriptions.positions();
+    if (positions.size > 0) transport.subscribe(positions);
+  }
+
+  #onFrame(frame: ServerFrame): void {
+    const now = Date.now();
+    const last = this.#store.state.lastMessageAt ?? 0;
+    if (now - last >= LAST_MESSAGE_RESOLUTION_MS) this.#store.dispatch({ type: 'message', at: now });
+    if (!frame.type.startsWith('$')) {
+      this.#subscriptions.handleData(frame as DataEnvelope);
+      return;
+    }
+    const control = frame as ControlFrame;
+    switch (control.type) {
+      case '$subscribed':
+        this.#subscriptions.handleSubscribed(control);
+        return;
+      case '$error':
+        this.#subscriptions.handleError(control);
+        return;
+      case '$pong':
+        if (typeof control.id === 'number') this.#settlePing(control.id);
+        return;
+      default:
+        // $welcome, $heartbeat, $ack, $unsubscribed: nothing to do beyond counting as a sign of life.
+        return;
+    }
+  }
+
+  #settlePing(id: number): void {
+    const ping = this.#pings.get(id);
+    if (!ping) return;
+    this.#pings.delete(id);
+    clearTimeout(ping.timer);
+    const rtt = Math.round((performance.now() - ping.startedAt) * 10) / 10;
+    this.#store.dispatch({ type: 'rtt', rtt });
+    ping.resolve(rtt);
+  }
+
+  #pingOverHttp(id: number): void {
+    const fetchImpl = this.#options.fetch;
+    const fail = (message: string) => {
+      const ping = this.#pings.get(id);
+      if (!ping) return;
+      this.#pings.delete(id);
+      clearTimeout(ping.timer);
+      ping.reject(new LivedashError(ErrorCodes.TRANSPORT_FAILED, message));
+    };
+    if (!fetchImpl) {
+      fail('no fetch implementation to ping with');
+      return;
+    }
+    fetchImpl(`${this.url}/healthz`).then(
+      () => this.#settlePing(id),
+      (error: unknown) => fail(`ping failed: ${String(error)}`),
+    );
+  }
+}

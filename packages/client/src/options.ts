@@ -1,0 +1,112 @@
+import { Defaults } from '@livedash/protocol';
+import { type BackoffOptions, resolveBackoff } from './backoff.js';
+import { browserEnvironment, type EnvironmentLike } from './environment.js';
+import type { EventSourceConstructor, FetchLike, WebSocketConstructor } from './transports/transport.js';
+import type { TransportName } from './types.js';
+
+/** Options of `new LiveClient(…)`. Only `url` is required; every other one has the default shown. */
+export interface LiveClientOptions {
+  /** The server's http(s) base URL, e.g. `https://dash.example.com` (a `ws(s)://` URL is accepted too). */
+  url: string;
+  /** Transports to try, best first. Default `['ws', 'sse', 'poll']`; one name forces that transport. */
+  transports?: readonly TransportName[];
+  /** WebSocket implementation. Default `globalThis.WebSocket`; in Node 20 pass the `ws` package's. */
+  WebSocket?: WebSocketConstructor;
+  /** EventSource implementation. Default `globalThis.EventSource`; in Node pass the `eventsource` package's. */
+  EventSource?: EventSourceConstructor;
+  /** fetch implementation (polling, history backfill). Default `globalThis.fetch`. */
+  fetch?: FetchLike;
+  /** Reconnect delays (see `backoffDelay`). */
+  backoff?: BackoffOptions;
+  /** Consecutive failed attempts before the client enters `failed`. Default Infinity (never gives up). */
+  maxReconnectAttempts?: number;
+  /** A connection silent for longer than this many server heartbeat intervals is dead. Default 2.5. */
+  heartbeatTolerance?: number;
+  /** Heartbeat interval assumed until (or unless) the server says, ms. Default 15 000. */
+  heartbeatMs?: number;
+  /** An attempt that has not opened after this long is abandoned, ms. Default 10 000. */
+  connectTimeoutMs?: number;
+  /** A connection up this long resets the attempt count, ms. Default 5 000. */
+  stableAfterMs?: number;
+  /** While on a fallback transport, how often to try the better one again, ms. Default 30 000. */
+  upgradeIntervalMs?: number;
+  /** Polling transport: pause between polls, ms. Default 1 000. */
+  pollIntervalMs?: number;
+  /** Least wait after a "retry later" close (1013 overload, 4029 rate limited), ms. Default 10 000. */
+  retryLaterMs?: number;
+  /** `client.ping()` gives up after this long, ms. Default 5 000. */
+  pingTimeoutMs?: number;
+  /** Connect at construction. Default true; when false the first subscription (or `connect()`) does. */
+  autoConnect?: boolean;
+  /** How often channel and history stores notify: `'frame'` (default, rAF or ~16 ms) or a number of ms. */
+  notifyInterval?: 'frame' | number;
+  /** Online/offline and visibility signals. Default: the browser's, or none outside a browser. */
+  environment?: EnvironmentLike;
+  /** Random source for jitter, in [0, 1). Default Math.random. */
+  random?: () => number;
+}
+
+export type ResolvedOptions = Required<
+  Omit<LiveClientOptions, 'WebSocket' | 'EventSource' | 'fetch' | 'backoff'>
+> & {
+  baseUrl: string;
+  backoff: Required<BackoffOptions>;
+  WebSocket: WebSocketConstructor | undefined;
+  EventSource: EventSourceConstructor | undefined;
+  fetch: FetchLike | undefined;
+};
+
+const TRANSPORTS: readonly TransportName[] = ['ws', 'sse', 'poll'];
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
+    throw new TypeError(`LiveClient option ${name} must be a positive number`);
+  }
+  return value;
+}
+
+/** `ws://h/x/` or `http://h/x/` → `http://h/x`; throws on anything that is not an absolute URL. */
+export function normalizeBaseUrl(url: string): string {
+  if (typeof url !== 'string' || !/^(https?|wss?):\/\/[^/]/i.test(url)) {
+    throw new TypeError(`LiveClient url must be an absolute http(s) URL, got ${JSON.stringify(url)}`);
+  }
+  return url
+    .replace(/^ws/i, 'http')
+    .replace(/\/ws\/?$/, '')
+    .replace(/\/+$/, '');
+}
+
+/** Fills defaults and throws a TypeError for options that are plainly wrong (programmer misuse). */
+export function resolveOptions(options: LiveClientOptions): ResolvedOptions {
+  const transports = options.transports ?? TRANSPORTS;
+  if (transports.length === 0 || transports.some((name) => !TRANSPORTS.includes(name))) {
+    throw new TypeError(`LiveClient transports must be a non-empty list of ${TRANSPORTS.join(', ')}`);
+  }
+  const fetchImpl =
+    options.fetch ?? (typeof globalThis.fetch === 'function' ? globalThis.fetch.bind(globalThis) : undefined);
+  const maxAttempts = options.maxReconnectAttempts ?? Number.POSITIVE_INFINITY;
+  if (!(maxAttempts >= 1)) throw new TypeError('LiveClient option maxReconnectAttempts must be at least 1');
+  return {
+    url: options.url,
+    baseUrl: normalizeBaseUrl(options.url),
+    transports: [...new Set(transports)],
+    WebSocket: options.WebSocket ?? (globalThis.WebSocket as WebSocketConstructor | undefined),
+    EventSource: options.EventSource ?? (globalThis.EventSource as EventSourceConstructor | undefined),
+    fetch: fetchImpl as FetchLike | undefined,
+    backoff: resolveBackoff(options.backoff),
+    maxReconnectAttempts: maxAttempts,
+    heartbeatTolerance: positive('heartbeatTolerance', options.heartbeatTolerance, 2.5),
+    heartbeatMs: positive('heartbeatMs', options.heartbeatMs, Defaults.heartbeatMs),
+    connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 10_000),
+    stableAfterMs: positive('stableAfterMs', options.stableAfterMs, 5_000),
+    upgradeIntervalMs: positive('upgradeIntervalMs', options.upgradeIntervalMs, 30_000),
+    pollIntervalMs: positive('pollIntervalMs', options.pollIntervalMs, 1_000),
+    retryLaterMs: positive('retryLaterMs', options.retryLaterMs, 10_000),
+    pingTimeoutMs: positive('pingTimeoutMs', options.pingTimeoutMs, 5_000),
+    autoConnect: options.autoConnect ?? true,
+    notifyInterval: options.notifyInterval ?? 'frame',
+    environment: options.environment ?? browserEnvironment(),
+    random: options.random ?? Math.random,
+  };
+}

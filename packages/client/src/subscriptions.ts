@@ -1,0 +1,209 @@
+import {
+  type DataEnvelope,
+  ErrorCodes,
+  type ErrorFrame,
+  LivedashError,
+  type Position,
+  type SubscribedFrame,
+} from '@livedash/protocol';
+import { reportListenerError } from './stores/connection-store.js';
+import type { MessageListener, MessageMeta, SubscribeOptions } from './types.js';
+
+interface Subscriber {
+  listener: MessageListener<unknown>;
+  options: SubscribeOptions;
+  /** Got at least one message (so it needs no catch-up delivery of the latest one). */
+  seen: boolean;
+}
+
+interface ChannelEntry {
+  readonly name: string;
+  readonly subscribers: Set<Subscriber>;
+  /** Last delivered position: resubscribing with it replays exactly what was missed. */
+  position: Position | undefined;
+  /** The last message, handed to subscribers that join later so they do not wait for the next one. */
+  last: { data: unknown; meta: MessageMeta } | undefined;
+  /** The server confirmed the subscription on the current connection. */
+  confirmed: boolean;
+  /** Messages up to this seq (in `confirmedEpoch`) were published before the subscription: replayed. */
+  replayUntil: number;
+  confirmedEpoch: string;
+  /** The next message is the first after a reset. */
+  pendingReset: boolean;
+}
+
+/** What the registry asks of the connection. */
+export interface SubscriptionEvents {
+  /** The first subscriber of `channel` arrived: subscribe on the server. */
+  first(channel: string): void;
+  /** The last one left: unsubscribe on the server. */
+  last(channel: string): void;
+  /** Messages went missing inside one epoch (the server skipped seqs): resubscribe from `position`. */
+  gap(channel: string, position: Position): void;
+}
+
+/**
+ * Every channel this client is subscribed to: its subscribers (reference counted, so any number of
+ * them share one server subscription), its position (`epoch`, `seq`), and the delivery rules that make
+ * recovery exact: in seq order, each message once, duplicates dropped, and a reset announced before
+ * the first message of a history that could not be recovered.
+ */
+export class Subscriptions {
+  #channels = new Map<string, ChannelEntry>();
+  #events: SubscriptionEvents;
+
+  constructor(events: SubscriptionEvents) {
+    this.#events = events;
+  }
+
+  get channels(): string[] {
+    return [...this.#channels.keys()];
+  }
+
+  has(channel: string): boolean {
+    return this.#channels.has(channel);
+  }
+
+  /** Every channel with the position to resume from (undefined: nothing received yet). */
+  positions(): Map<string, Position | undefined> {
+    const out = new Map<string, Position | undefined>();
+    for (const entry of this.#channels.values()) out.set(entry.name, entry.position);
+    return out;
+  }
+
+  add(channel: string, listener: MessageListener<unknown>, options: SubscribeOptions): () => void {
+    let entry = this.#channels.get(channel);
+    const isNew = entry === undefined;
+    if (!entry) {
+      entry = {
+        name: channel,
+        subscribers: new Set(),
+        position: undefined,
+        last: undefined,
+        confirmed: false,
+        replayUntil: 0,
+        confirmedEpoch: '',
+        pendingReset: false,
+      };
+      this.#channels.set(channel, entry);
+    }
+    const subscriber: Subscriber = { listener, options, seen: false };
+    entry.subscribers.add(subscriber);
+    if (isNew) this.#events.first(channel);
+    else this.#catchUp(entry, subscriber);
+    return () => this.#remove(entry, subscriber);
+  }
+
+  /** A subscriber joining a live channel gets its confirmation and latest value, as a first one would. */
+  #catchUp(entry: ChannelEntry, subscriber: Subscriber): void {
+    queueMicrotask(() => {
+      if (!entry.subscribers.has(subscriber) || this.#channels.get(entry.name) !== entry) return;
+      if (entry.confirmed && entry.position) {
+        const { name: channel, confirmedEpoch: epoch, replayUntil: seq } = entry;
+        call(() => subscriber.options.onSubscribed?.({ channel, epoch, seq, recovered: false }));
+      }
+      if (!subscriber.seen && entry.last) {
+        subscriber.seen = true;
+        const { data, meta } = entry.last;
+        call(() => subscriber.listener(data, { ...meta, replayed: true }));
+      }
+    });
+  }
+
+  #remove(entry: ChannelEntry, subscriber: Subscriber): void {
+    if (!entry.subscribers.delete(subscriber) || entry.subscribers.size > 0) return;
+    // Deferred a microtask: React StrictMode unsubscribes and resubscribes at once, and that should
+    // not cost a server round trip (or lose the position).
+    queueMicrotask(() => {
+      if (entry.subscribers.size > 0 || this.#channels.get(entry.name) !== entry) return;
+      this.#channels.delete(entry.name);
+      this.#events.last(entry.name);
+    });
+  }
+
+  /** The connection dropped: every channel waits for a new `$subscribed`. */
+  disconnected(): void {
+    for (const entry of this.#channels.values()) entry.confirmed = false;
+  }
+
+  handleSubscribed(frame: SubscribedFrame): void {
+    const entry = this.#channels.get(frame.channel);
+    if (!entry) return;
+    entry.confirmed = true;
+    entry.replayUntil = frame.seq;
+    entry.confirmedEpoch = frame.epoch;
+    const position = entry.position;
+    const lost = position !== undefined && (!frame.recovered || frame.epoch !== position.epoch);
+    const info = {
+      channel: frame.channel,
+      epoch: frame.epoch,
+      seq: frame.seq,
+      recovered: frame.recovered && !lost,
+    };
+    for (const subscriber of [...entry.subscribers]) call(() => subscriber.options.onSubscribed?.(info));
+    if (lost)
+      this.#reset(entry, frame.epoch, `history no longer holds ${frame.channel} after seq ${position.seq}`);
+  }
+
+  handleData(envelope: DataEnvelope): void {
+    const entry = this.#channels.get(envelope.type);
+    if (!entry) return; // a message in flight when the channel was unsubscribed
+    const position = entry.position;
+    if (position && position.epoch === envelope.epoch) {
+      if (envelope.seq <= position.seq) return; // duplicate (replay overlapping live, or a transport switch)
+      if (envelope.seq > position.seq + 1 && !entry.pendingReset) {
+        this.#events.gap(entry.name, position);
+        return;
+      }
+    } else if (position && !entry.pendingReset) {
+      // A new epoch without `$subscribed` telling us (SSE resumed by the browser, a restarted server).
+      this.#reset(
+        entry,
+        envelope.epoch,
+        `${envelope.type} changed epoch from ${position.epoch} to ${envelope.epoch}`,
+      );
+    }
+    const reset = entry.pendingReset;
+    entry.pendingReset = false;
+    entry.position = { epoch: envelope.epoch, seq: envelope.seq };
+    const replayed = envelope.epoch === entry.confirmedEpoch && envelope.seq <= entry.replayUntil;
+    const meta: MessageMeta = {
+      channel: envelope.type,
+      seq: envelope.seq,
+      epoch: envelope.epoch,
+      ts: envelope.ts,
+      replayed,
+      ...(reset ? { reset: true } : {}),
+    };
+    entry.last = { data: envelope.data, meta };
+    for (const subscriber of [...entry.subscribers]) {
+      subscriber.seen = true;
+      call(() => subscriber.listener(envelope.data, meta));
+    }
+  }
+
+  /** The server refused a subscription (`$error` naming the channel). */
+  handleError(frame: ErrorFrame): void {
+    if (!frame.channel) return;
+    const entry = this.#channels.get(frame.channel);
+    if (!entry) return;
+    entry.confirmed = false;
+    const error = new LivedashError(frame.code as LivedashError['code'], frame.message);
+    for (const subscriber of [...entry.subscribers]) call(() => subscriber.options.onError?.(error));
+  }
+
+  #reset(entry: ChannelEntry, epoch: string, message: string): void {
+    entry.position = undefined;
+    entry.pendingReset = true;
+    const info = { channel: entry.name, epoch, error: new LivedashError(ErrorCodes.HISTORY_GAP, message) };
+    for (const subscriber of [...entry.subscribers]) call(() => subscriber.options.onReset?.(info));
+  }
+}
+
+function call(fn: () => void): void {
+  try {
+    fn();
+  } catch (error) {
+    reportListenerError(error);
+  }
+}

@@ -1,0 +1,131 @@
+import {
+  ErrorCodes,
+  encodeResumeToken,
+  LivedashError,
+  type Position,
+  parseServerFrame,
+  type WelcomeFrame,
+} from '@livedash/protocol';
+import type { EventSourceConstructor, EventSourceLike, Transport, TransportContext } from './transport.js';
+
+/** `/sse?channels=a,b&since=<resume token>` for every channel the client wants. */
+export function sseUrl(baseUrl: string, positions: ReadonlyMap<string, Position | undefined>): string {
+  const channels = [...positions.keys()].join(',');
+  const known: [string, Position][] = [];
+  for (const [channel, position] of positions) if (position) known.push([channel, position]);
+  const since = known.length > 0 ? `&since=${encodeURIComponent(encodeResumeToken(known))}` : '';
+  return `${baseUrl}/sse?channels=${encodeURIComponent(channels)}${since}`;
+}
+
+/**
+ * The Server-Sent Events transport. A stream names its channels in the URL, so a change of channels
+ * reopens it (resuming every channel from the client's position). The browser's own reconnect is not
+ * used: on error the stream is closed and the client reconnects with its backoff, resuming from the
+ * positions it delivered, so recovery works the same on every transport.
+ *
+ * The stream counts as open when `$welcome` arrives. With no channel yet there is no stream at all
+ * (the server needs one), and the transport reports open at once.
+ */
+export class SseTransport implements Transport {
+  readonly name = 'sse' as const;
+  #context: TransportContext;
+  #EventSource: EventSourceConstructor;
+  #source: EventSourceLike | undefined;
+  #opened = false;
+  #closed = false;
+  #reopenQueued = false;
+  /** The positions the current stream was opened with. */
+  #openedWith = new Map<string, Position | undefined>();
+
+  constructor(context: TransportContext, EventSourceImpl: EventSourceConstructor) {
+    this.#context = context;
+    this.#EventSource = EventSourceImpl;
+    if (context.positions().size > 0) this.#openStream();
+    else queueMicrotask(() => this.#reportOpened());
+  }
+
+  #reportOpened(heartbeatMs?: number): void {
+    if (this.#opened || this.#closed) return;
+    this.#opened = true;
+    this.#context.events.opened(heartbeatMs ? { heartbeatMs, watchSilence: false } : { watchSilence: false });
+  }
+
+  #openStream(): void {
+    this.#source?.close();
+    const positions = this.#context.positions();
+    this.#openedWith = positions;
+    if (positions.size === 0) {
+      this.#source = undefined;
+      return;
+    }
+    const source = new this.#EventSource(sseUrl(this.#context.baseUrl, positions));
+    this.#source = source;
+    let welcomed = false;
+    source.onmessage = (event) => {
+      if (this.#source !== source || this.#closed) return;
+      const parsed = parseServerFrame(event.data);
+      if (!parsed.ok) return; // a bad event is skipped; the stream goes on
+      if (parsed.value.type === '$welcome') {
+        welcomed = true;
+        this.#reportOpened((parsed.value as WelcomeFrame).heartbeat);
+        return;
+      }
+      if (welcomed) this.#context.events.frame(parsed.value);
+    };
+    source.onerror = () => {
+      if (this.#source !== source || this.#closed) return;
+      const message = welcomed ? 'SSE stream ended' : 'SSE stream could not open';
+      this.#fail(new LivedashError(ErrorCodes.TRANSPORT_FAILED, message));
+    };
+  }
+
+  #fail(error: LivedashError): void {
+    const wasOpen = this.#opened;
+    this.close();
+    this.#context.events.closed(error, wasOpen);
+  }
+
+  /** Reopens once per tick however many channels changed in it. */
+  #queueReopen(): void {
+    if (this.#reopenQueued || this.#closed) return;
+    this.#reopenQueued = true;
+    queueMicrotask(() => {
+      this.#reopenQueued = false;
+      if (!this.#closed) this.#openStream();
+    });
+  }
+
+  subscribe(channels: ReadonlyMap<string, Position | undefined>): void {
+    // The stream carries every channel the client wants (read from `positions()` when it reopens);
+    // a stream just opened from exactly these positions needs no reopening.
+    for (const [channel, position] of channels) {
+      if (
+        !this.#source ||
+        !this.#openedWith.has(channel) ||
+        !samePosition(this.#openedWith.get(channel), position)
+      ) {
+        this.#queueReopen();
+        return;
+      }
+    }
+  }
+
+  unsubscribe(_channels: readonly string[]): void {
+    this.#queueReopen();
+  }
+
+  ping(_id: number): boolean {
+    return false;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#source?.close();
+    this.#source = undefined;
+  }
+}
+
+function samePosition(a: Position | undefined, b: Position | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.epoch === b.epoch && a.seq === b.seq);
+}

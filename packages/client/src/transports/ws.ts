@@ -1,0 +1,119 @@
+import {
+  CloseCodes,
+  closeCodePolicy,
+  ErrorCodes,
+  encodeCommand,
+  LivedashError,
+  type Position,
+  parseServerFrame,
+  type WelcomeFrame,
+} from '@livedash/protocol';
+import type { Transport, TransportContext, WebSocketConstructor, WebSocketLike } from './transport.js';
+
+const OPEN = 1;
+
+/** `http://host/base` → `ws://host/base/ws`. */
+export function webSocketUrl(baseUrl: string): string {
+  return `${baseUrl.replace(/^http/, 'ws')}/ws`;
+}
+
+/**
+ * The WebSocket transport: one socket to `/ws`, opened when `$welcome` arrives (so a proxy that accepts
+ * the upgrade but never lets a frame through counts as a failure to open), JSON text frames both ways.
+ */
+export class WebSocketTransport implements Transport {
+  readonly name = 'ws' as const;
+  #socket: WebSocketLike;
+  #context: TransportContext;
+  #opened = false;
+  #closed = false;
+
+  constructor(context: TransportContext, WebSocketImpl: WebSocketConstructor) {
+    this.#context = context;
+    this.#socket = new WebSocketImpl(webSocketUrl(context.baseUrl));
+    this.#socket.onmessage = (event) => this.#onMessage(event.data);
+    this.#socket.onclose = (event) => this.#onClose(event.code, event.reason);
+    // An error is always followed by a close; the close carries the code.
+    this.#socket.onerror = () => {};
+  }
+
+  #onMessage(data: unknown): void {
+    if (this.#closed) return;
+    if (typeof data !== 'string') {
+      // The `ws` package hands over Buffers unless told otherwise; decode them as UTF-8 text.
+      data =
+        typeof TextDecoder === 'function' && data instanceof Uint8Array
+          ? new TextDecoder().decode(data)
+          : String(data);
+    }
+    const parsed = parseServerFrame(data as string);
+    if (!parsed.ok) return; // One bad frame must not take the connection down; the next frames still count.
+    const frame = parsed.value;
+    if (!this.#opened) {
+      if (frame.type !== '$welcome') return;
+      this.#opened = true;
+      const heartbeat = (frame as WelcomeFrame).heartbeat;
+      this.#context.events.opened(
+        typeof heartbeat === 'number' && heartbeat > 0 ? { heartbeatMs: heartbeat } : {},
+      );
+      return;
+    }
+    this.#context.events.frame(frame);
+  }
+
+  #onClose(code: number, reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const policy = closeCodePolicy(code);
+    const message =
+      reason || (this.#opened ? `WebSocket closed (${code})` : `WebSocket could not open (${code})`);
+    const errorCode =
+      policy === 'never' && code !== CloseCodes.NORMAL ? closeCodeToError(code) : ErrorCodes.TRANSPORT_FAILED;
+    this.#context.events.closed(new LivedashError(errorCode, message, { closeCode: code }), this.#opened);
+  }
+
+  #send(text: string): boolean {
+    if (this.#closed || this.#socket.readyState !== OPEN) return false;
+    this.#socket.send(text);
+    return true;
+  }
+
+  subscribe(channels: ReadonlyMap<string, Position | undefined>): void {
+    if (channels.size === 0) return;
+    const since = new Map<string, Position>();
+    for (const [channel, position] of channels) if (position) since.set(channel, position);
+    const names = [...channels.keys()];
+    this.#send(encodeCommand({ action: 'subscribe', channels: names, ...(since.size > 0 ? { since } : {}) }));
+  }
+
+  unsubscribe(channels: readonly string[]): void {
+    if (channels.length > 0) this.#send(encodeCommand({ action: 'unsubscribe', channels: [...channels] }));
+  }
+
+  ping(id: number): boolean {
+    return this.#send(encodeCommand({ action: 'ping', id }));
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#socket.onmessage = null;
+    this.#socket.onclose = null;
+    try {
+      this.#socket.close(CloseCodes.NORMAL);
+    } catch {
+      // Closing a socket that is still connecting throws in some implementations; it is abandoned either way.
+    }
+  }
+}
+
+function closeCodeToError(code: number): LivedashError['code'] {
+  switch (code) {
+    case CloseCodes.UNAUTHORIZED:
+      return ErrorCodes.UNAUTHORIZED;
+    case CloseCodes.FORBIDDEN:
+      return ErrorCodes.FORBIDDEN;
+    default:
+      return ErrorCodes.TRANSPORT_FAILED;
+  }
+}
