@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { Defaults, isValidChannel, type Result } from '@livedash/protocol';
 import type { AlertRule, HistoryRule, ServerOptions } from './options.js';
 import { isValidFieldPath } from './sources/field-path.js';
+import { NODE_NAME_PATTERN } from './sources/host-metrics.js';
 
 /**
  * The config file (`livedash serve --config livedash.config.json`): JSON whose keys map onto
@@ -204,7 +205,7 @@ function isChannelPattern(pattern: string): boolean {
 }
 
 /** `metrics.<node>` must be a channel name, so the node name leaves room for the prefix. */
-const isNodeName = (node: string) => /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,119}$/.test(node);
+const isNodeName = (node: string) => NODE_NAME_PATTERN.test(node);
 const isHost = (host: string) => host.length > 0 && host.length <= 253 && !/\s/.test(host);
 
 /** 0 turns host metrics off; below 100 ms the reads themselves would load the host being measured. */

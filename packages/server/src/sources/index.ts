@@ -1,13 +1,12 @@
-import { isValidChannel } from '@livedash/protocol';
 import type { ServerOptions } from '../options.js';
 import { AlertEngine } from './alerts.js';
-import { HostMetrics, METRICS_CHANNEL } from './host-metrics.js';
+import { HostMetrics, NODE_NAME_PATTERN } from './host-metrics.js';
 import type { HostReader } from './host-reader.js';
 import type { SourceHub, SourceLog } from './source-hub.js';
 
 export { type AlertState, stepAlert } from './alert-state.js';
 export { ALERTS_CHANNEL, AlertEngine, type AlertEvent } from './alerts.js';
-export { HostMetrics, METRICS_CHANNEL, type MetricsMessage } from './host-metrics.js';
+export { HostMetrics, METRICS_CHANNEL, type MetricsMessage, NODE_NAME_PATTERN } from './host-metrics.js';
 export { type DiskUsage, type HostReader, systemHostReader } from './host-reader.js';
 export type { SourceHub, SourceLog } from './source-hub.js';
 
@@ -38,10 +37,10 @@ export interface RunningSources {
  */
 export function startSources(hub: SourceHub, options: SourceOptions, deps: SourceDeps = {}): RunningSources {
   const { node, metricsIntervalMs } = options;
-  if (!isValidChannel(`${METRICS_CHANNEL}.${node}`)) {
+  if (!NODE_NAME_PATTERN.test(node)) {
     throw new TypeError(
-      `node name ${JSON.stringify(node)} is not usable: "metrics.<node>" must be a valid channel name ` +
-        '(letters, digits and _ . : -, at most 120 characters)',
+      `node name ${JSON.stringify(node)} is not usable: it names the channel "metrics.<node>", so it needs ` +
+        '1–120 letters, digits and _ . : - (not starting with . : -)',
     );
   }
   if (!(Number.isFinite(metricsIntervalMs) && metricsIntervalMs >= 0)) {
