@@ -1,0 +1,331 @@
+import {
+  ErrorCodes,
+  encodeEnvelope,
+  isValidChannel,
+  LivedashError,
+  type Position,
+  type Result,
+} from '@livedash/protocol';
+import { newEpoch } from '../epoch.js';
+import { historyBoundsFor } from '../history-policy.js';
+import type { HistoryRule } from '../options.js';
+import type { Broker, BrokerHealth, ChannelInfo, ReadResult, StoredMessage } from './broker.js';
+import { ChannelFeed } from './redis-channel-feed.js';
+import { channelKeys, isValidPrefix, parseLiveMessage, registryKey } from './redis-keys.js';
+import { type LinkState, RedisLink, redactUrl } from './redis-link.js';
+import { parseHistoryReply, parseInfoReply } from './redis-replies.js';
+import { INFO_SCRIPT, PUBLISH_SCRIPT, READ_SCRIPT, RedisScript } from './redis-scripts.js';
+
+export interface RedisBrokerOptions {
+  /** `redis://[user:password@]host:port[/db]` or `rediss://…` for TLS. */
+  url: string;
+  /** Prepended to every key and Pub/Sub channel (default `livedash:`), so several deployments or tests share one Redis. */
+  prefix?: string;
+  /** History bounds per channel pattern (first match wins); default 1000 messages / 5 minutes for every channel. */
+  history?: readonly HistoryRule[];
+  /** A command Redis has not answered within this long fails (publish answers 503), ms. Default 2000. */
+  commandTimeoutMs?: number;
+  /** How long `connectRedisBroker` keeps trying to reach Redis before giving up, ms. Default 10000. */
+  startTimeoutMs?: number;
+  /** How long the epoch of a channel that was read but never published to is kept, ms. Default 24 h. */
+  unpublishedEpochTtlMs?: number;
+  /** Included in Redis connection names (`CLIENT LIST`). */
+  node?: string;
+  /** Where connection changes are reported (default: stderr). */
+  log?: (line: string) => void;
+}
+
+/**
+ * Connects a Redis broker, retrying (with a log line per failed attempt) for `startTimeoutMs`. Resolves to an
+ * error naming the URL and the last failure when Redis stays unreachable; the CLI prints it and exits 1.
+ *
+ * ```ts
+ * const connected = await connectRedisBroker({ url: 'redis://127.0.0.1:6379', prefix: 'myapp:' });
+ * if (!connected.ok) throw connected.error;
+ * const server = await createServer({ broker: connected.value });
+ * ```
+ */
+export async function connectRedisBroker(
+  options: RedisBrokerOptions,
+): Promise<Result<RedisBroker, LivedashError>> {
+  const broker = new RedisBroker(options);
+  const timeoutMs = options.startTimeoutMs ?? 10_000;
+  const ready = await broker.waitUntilReady(timeoutMs);
+  if (ready) return { ok: true, value: broker };
+  const reason = broker.health().status === 'degraded' ? (broker.health() as { reason: string }).reason : '';
+  await broker.close();
+  const message = `cannot reach Redis at ${redactUrl(options.url)} within ${timeoutMs} ms: ${reason}`;
+  return { ok: false, error: new LivedashError(ErrorCodes.UNAVAILABLE, message) };
+}
+
+/**
+ * The Broker shared by many livedash nodes through Redis: seq, epoch and history in Redis keys and streams
+ * (see `redis-scripts.ts`), live delivery over Pub/Sub, subscribed only for channels with local subscribers.
+ * Use `connectRedisBroker` to create one; the constructor starts connecting without waiting.
+ */
+export class RedisBroker implements Broker {
+  readonly #prefix: string;
+  readonly #history: readonly HistoryRule[];
+  readonly #unpublishedTtlMs: number;
+  readonly #log: (line: string) => void;
+  readonly #url: string;
+  readonly #commands: RedisLink;
+  readonly #live: RedisLink;
+  readonly #publishScript = new RedisScript(PUBLISH_SCRIPT);
+  readonly #readScript = new RedisScript(READ_SCRIPT);
+  readonly #infoScript = new RedisScript(INFO_SCRIPT);
+  /** Subscribed channels, by channel name and by their Pub/Sub name. */
+  readonly #feeds = new Map<string, ChannelFeed>();
+  readonly #feedsByLiveName = new Map<string, ChannelFeed>();
+  #health: BrokerHealth = { status: 'degraded', reason: 'connecting to Redis' };
+  #messageListener: (message: StoredMessage) => void = () => {};
+  #healthListener: (health: BrokerHealth) => void = () => {};
+  #closed = false;
+
+  constructor(options: RedisBrokerOptions) {
+    if (!/^rediss?:\/\//.test(options.url)) {
+      throw new TypeError(
+        `Redis URL must start with redis:// or rediss://, got ${JSON.stringify(options.url)}`,
+      );
+    }
+    const prefix = options.prefix ?? 'livedash:';
+    if (!isValidPrefix(prefix))
+      throw new TypeError(`Redis key prefix must not contain braces or spaces: ${prefix}`);
+    this.#prefix = prefix;
+    this.#history = options.history ?? [];
+    this.#unpublishedTtlMs = options.unpublishedEpochTtlMs ?? 24 * 3_600_000;
+    this.#log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.#url = redactUrl(options.url);
+    const commandTimeoutMs = options.commandTimeoutMs ?? 2000;
+    const name = `livedash:${options.node ?? 'node'}`.replace(/[^A-Za-z0-9_.:-]/g, '_');
+    this.#commands = new RedisLink({ url: options.url, name: `${name}:commands`, commandTimeoutMs });
+    this.#live = new RedisLink({ url: options.url, name: `${name}:live`, commandTimeoutMs });
+    this.#commands.onState((state, previous) => this.#onLinkState('commands', state, previous));
+    this.#live.onState((state, previous) => this.#onLinkState('live', state, previous));
+    this.#live.redis.on('message', (liveName: string, payload: string) =>
+      this.#onLiveMessage(liveName, payload),
+    );
+    this.#commands.start();
+    this.#live.start();
+  }
+
+  async publish(channel: string, dataJson: string): Promise<StoredMessage> {
+    assertChannel(channel);
+    const state = this.#commands.state;
+    if (state.kind !== 'ready') throw this.#unavailable(state);
+    const keys = channelKeys(this.#prefix, channel);
+    const { maxMessages, maxAgeMs } = historyBoundsFor(this.#history, channel);
+    try {
+      const reply = await this.#publishScript.run(
+        this.#commands.redis,
+        [keys.epoch, keys.seq, keys.stream, registryKey(this.#prefix)],
+        [newEpoch(), dataJson, Math.max(1, maxMessages), maxAgeMs, keys.live, channel],
+      );
+      const [epoch, seqText, tsText] = reply as [string, string, string];
+      const seq = Number(seqText);
+      const ts = Number(tsText);
+      return { channel, seq, epoch, ts, frame: encodeEnvelope(channel, seq, epoch, ts, dataJson) };
+    } catch (error) {
+      throw this.#failure('publish', error);
+    }
+  }
+
+  async read(channel: string, since?: Position, limit?: number): Promise<ReadResult> {
+    assertChannel(channel);
+    const state = this.#commands.state;
+    if (state.kind !== 'ready') throw this.#unavailable(state);
+    const keys = channelKeys(this.#prefix, channel);
+    const { maxMessages, maxAgeMs } = historyBoundsFor(this.#history, channel);
+    const want = Math.min(limit ?? maxMessages, maxMessages);
+    try {
+      const reply = await this.#readScript.run(
+        this.#commands.redis,
+        [keys.epoch, keys.seq, keys.stream],
+        [newEpoch(), this.#unpublishedTtlMs, since?.epoch ?? '', since?.seq ?? 0, want, maxAgeMs],
+      );
+      return parseHistoryReply(channel, reply, { since, limit, maxMessages });
+    } catch (error) {
+      throw this.#failure('read', error);
+    }
+  }
+
+  async subscribe(channel: string): Promise<void> {
+    assertChannel(channel);
+    if (this.#feeds.has(channel) || this.#closed) return;
+    const feed = new ChannelFeed(channel, {
+      read: (since) => this.read(channel, since).catch(() => undefined),
+      deliver: (message) => this.#messageListener(message),
+      onGap: (ch, from, to) =>
+        this.#log(
+          `livedash: ${ch}: messages ${from.seq + 1}..${to.seq - 1} of epoch ${from.epoch} are gone from Redis history`,
+        ),
+    });
+    const liveName = channelKeys(this.#prefix, channel).live;
+    this.#feeds.set(channel, feed);
+    this.#feedsByLiveName.set(liveName, feed);
+    // While the subscriber link is down the channel is only recorded; the reconnect subscribes it.
+    if (this.#live.state.kind !== 'ready') return;
+    try {
+      await this.#live.redis.subscribe(liveName);
+      const position = await this.read(channel);
+      feed.setBaseline({ epoch: position.epoch, seq: position.seq });
+    } catch {
+      // The link dropped mid-way; the reconnect resubscribes and catches the feed up.
+    }
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    const feed = this.#feeds.get(channel);
+    if (feed === undefined) return;
+    feed.close();
+    const liveName = channelKeys(this.#prefix, channel).live;
+    this.#feeds.delete(channel);
+    this.#feedsByLiveName.delete(liveName);
+    if (this.#live.state.kind !== 'ready') return;
+    await this.#live.redis.unsubscribe(liveName).catch(() => {
+      // A lost link drops every subscription anyway.
+    });
+  }
+
+  onMessage(listener: (message: StoredMessage) => void): void {
+    this.#messageListener = listener;
+  }
+
+  async channels(): Promise<ChannelInfo[]> {
+    const state = this.#commands.state;
+    if (state.kind !== 'ready') throw this.#unavailable(state);
+    try {
+      const names = await this.#commands.redis.smembers(registryKey(this.#prefix));
+      const infos = await Promise.all(names.filter(isValidChannel).map((channel) => this.#info(channel)));
+      return infos.filter((info): info is ChannelInfo => info !== undefined);
+    } catch (error) {
+      throw this.#failure('channels', error);
+    }
+  }
+
+  health(): BrokerHealth {
+    return this.#health;
+  }
+
+  onHealth(listener: (health: BrokerHealth) => void): void {
+    this.#healthListener = listener;
+  }
+
+  /** Resolves true once both connections are ready, false after `timeoutMs`. */
+  waitUntilReady(timeoutMs: number): Promise<boolean> {
+    if (this.#health.status === 'ok') return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      const previous = this.#healthListener;
+      const finish = (ready: boolean) => {
+        clearTimeout(timer);
+        this.#healthListener = previous;
+        resolve(ready);
+      };
+      this.#healthListener = (health) => {
+        previous(health);
+        if (health.status === 'ok') finish(true);
+      };
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const feed of this.#feeds.values()) feed.close();
+    this.#feeds.clear();
+    this.#feedsByLiveName.clear();
+    await Promise.all([this.#commands.close(), this.#live.close()]);
+  }
+
+  async #info(channel: string): Promise<ChannelInfo | undefined> {
+    const keys = channelKeys(this.#prefix, channel);
+    const { maxMessages, maxAgeMs } = historyBoundsFor(this.#history, channel);
+    const reply = await this.#infoScript.run(
+      this.#commands.redis,
+      [keys.epoch, keys.seq, keys.stream],
+      [maxAgeMs],
+    );
+    return parseInfoReply(channel, reply, maxMessages);
+  }
+
+  #onLiveMessage(liveName: string, payload: string): void {
+    const feed = this.#feedsByLiveName.get(liveName);
+    if (feed === undefined) return; // unsubscribed while the message was in flight
+    const parsed = parseLiveMessage(feed.channel, payload);
+    if (parsed === undefined) {
+      this.#log(`livedash: ignored a malformed message on Redis channel ${liveName}`);
+      return;
+    }
+    const { data, ...position } = parsed;
+    const frame = encodeEnvelope(position.channel, position.seq, position.epoch, position.ts, data);
+    feed.offer({ ...position, frame });
+  }
+
+  #onLinkState(link: 'commands' | 'live', state: LinkState, previous: LinkState): void {
+    if (this.#closed) return;
+    if (state.kind === 'lost' && previous.kind !== 'lost') {
+      this.#log(`livedash: Redis ${link} connection to ${this.#url} lost (${state.reason}); reconnecting`);
+    } else if (state.kind === 'ready' && previous.kind === 'lost') {
+      this.#log(`livedash: Redis ${link} connection to ${this.#url} is back`);
+    }
+    if (link === 'live' && state.kind === 'ready') void this.#resubscribe();
+    this.#updateHealth();
+  }
+
+  /** After the subscriber link (re)connects: subscribe every wanted channel again and catch each one up. */
+  async #resubscribe(): Promise<void> {
+    const names = [...this.#feedsByLiveName.keys()];
+    if (names.length === 0) return;
+    try {
+      await this.#live.redis.subscribe(...names);
+    } catch {
+      return; // lost again; the next `ready` retries
+    }
+    for (const feed of this.#feeds.values()) feed.catchUp();
+  }
+
+  #updateHealth(): void {
+    const next = healthOf(this.#commands.state, this.#live.state, this.#url);
+    const current = this.#health;
+    if (
+      next.status === current.status &&
+      (next.status === 'ok' || next.reason === (current as { reason: string }).reason)
+    ) {
+      return;
+    }
+    this.#health = next;
+    this.#healthListener(next);
+  }
+
+  #unavailable(state: LinkState): LivedashError {
+    const why =
+      state.kind === 'lost' ? state.reason : state.kind === 'closed' ? 'broker closed' : 'still connecting';
+    return new LivedashError(ErrorCodes.UNAVAILABLE, `Redis at ${this.#url} is unavailable: ${why}`);
+  }
+
+  #failure(operation: string, error: unknown): LivedashError {
+    const text = error instanceof Error ? error.message : String(error);
+    // Redis answered with an error, or with a reply we cannot read (a bug, or a key of the wrong type under
+    // our prefix): not an outage. Anything else — timeouts, closed connections — is one.
+    const answered = error instanceof TypeError || (error instanceof Error && error.name === 'ReplyError');
+    const code = answered ? ErrorCodes.INTERNAL : ErrorCodes.UNAVAILABLE;
+    return new LivedashError(code, `Redis ${operation} failed: ${text}`);
+  }
+}
+
+function healthOf(commands: LinkState, live: LinkState, url: string): BrokerHealth {
+  if (commands.kind === 'ready' && live.kind === 'ready') return { status: 'ok' };
+  for (const state of [commands, live]) {
+    if (state.kind === 'lost')
+      return { status: 'degraded', reason: `Redis at ${url} unreachable: ${state.reason}` };
+  }
+  if (commands.kind === 'closed' || live.kind === 'closed')
+    return { status: 'degraded', reason: 'broker closed' };
+  return { status: 'degraded', reason: `connecting to Redis at ${url}` };
+}
+
+function assertChannel(channel: string): void {
+  // Channel names become Redis key parts inside a hash tag; the Hub validates them before they get here.
+  if (!isValidChannel(channel)) throw new TypeError(`invalid channel name: ${JSON.stringify(channel)}`);
+}

@@ -1,0 +1,139 @@
+import { Redis } from 'ioredis';
+
+/**
+ * One connection to Redis and its state. The broker holds two links — one for commands, one in subscriber
+ * mode for Pub/Sub (a subscribed connection can run nothing else) — and is healthy when both are ready.
+ *
+ * Reconnection never stops (with capped backoff): a node outlives a Redis outage. Commands are never queued
+ * while disconnected and never re-sent after a reconnect, so a publish fails fast with a clear reason
+ * instead of waiting, and a publish whose outcome is unknown is not applied twice.
+ */
+export type LinkState =
+  | { kind: 'connecting' }
+  | { kind: 'ready' }
+  | { kind: 'lost'; reason: string }
+  | { kind: 'closed' };
+
+export type LinkEvent =
+  | { type: 'ready' }
+  | { type: 'error'; message: string }
+  | { type: 'close' }
+  | { type: 'end' };
+
+/** The one transition function of a link. `lastError` is the latest error text seen, for the reason. */
+export function nextLinkState(state: LinkState, event: LinkEvent, lastError: string | undefined): LinkState {
+  if (state.kind === 'closed') return state;
+  switch (event.type) {
+    case 'ready':
+      return { kind: 'ready' };
+    case 'end':
+      return { kind: 'closed' };
+    case 'close':
+      return { kind: 'lost', reason: lastError ?? 'connection closed' };
+    case 'error':
+      // An error on a live connection is followed by `close`; before that, it only updates the reason.
+      return state.kind === 'lost' ? { kind: 'lost', reason: event.message } : state;
+  }
+}
+
+export interface LinkOptions {
+  url: string;
+  /** Shown in `CLIENT LIST`, e.g. `livedash:node-a:live`. */
+  name: string;
+  commandTimeoutMs: number;
+}
+
+/** Delay before reconnect attempt `attempt` (1-based): 100 ms doubling up to 2 s, with ±25 % jitter. */
+export function reconnectDelayMs(attempt: number): number {
+  const base = Math.min(100 * 2 ** Math.min(attempt - 1, 5), 2000);
+  return Math.round(base * (0.75 + Math.random() * 0.5));
+}
+
+export class RedisLink {
+  readonly redis: Redis;
+  #state: LinkState = { kind: 'connecting' };
+  #lastError: string | undefined;
+  #listener: (state: LinkState, previous: LinkState) => void = () => {};
+
+  constructor(options: LinkOptions) {
+    this.redis = new Redis(options.url, {
+      lazyConnect: true,
+      connectionName: options.name,
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      autoResubscribe: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: options.commandTimeoutMs,
+      connectTimeout: Math.max(options.commandTimeoutMs, 1000),
+      retryStrategy: reconnectDelayMs,
+    });
+    this.redis.on('ready', () => this.#apply({ type: 'ready' }));
+    this.redis.on('close', () => this.#apply({ type: 'close' }));
+    this.redis.on('end', () => this.#apply({ type: 'end' }));
+    // Without an `error` listener ioredis would print every failed reconnect attempt; the state carries it.
+    this.redis.on('error', (error: Error) => {
+      this.#lastError = describeError(error);
+      this.#apply({ type: 'error', message: this.#lastError });
+    });
+  }
+
+  get state(): LinkState {
+    return this.#state;
+  }
+
+  get lastError(): string | undefined {
+    return this.#lastError;
+  }
+
+  onState(listener: (state: LinkState, previous: LinkState) => void): void {
+    this.#listener = listener;
+  }
+
+  /** Starts connecting (and reconnecting); never rejects — watch the state instead. */
+  start(): void {
+    this.redis.connect().catch(() => {
+      // The failure is reported through `error`/`close` and retried by the retry strategy.
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#state.kind === 'ready') {
+      await this.redis.quit().catch(() => this.redis.disconnect());
+    } else {
+      this.redis.disconnect();
+    }
+    this.#apply({ type: 'end' });
+  }
+
+  #apply(event: LinkEvent): void {
+    const previous = this.#state;
+    const next = nextLinkState(previous, event, this.#lastError);
+    if (sameState(previous, next)) return;
+    this.#state = next;
+    if (next.kind === 'ready') this.#lastError = undefined;
+    this.#listener(next, previous);
+  }
+}
+
+function sameState(a: LinkState, b: LinkState): boolean {
+  if (a.kind === 'lost' && b.kind === 'lost') return a.reason === b.reason;
+  return a.kind === b.kind;
+}
+
+function describeError(error: Error): string {
+  const code = (error as Error & { code?: unknown }).code;
+  return typeof code === 'string' && !error.message.includes(code)
+    ? `${code}: ${error.message}`
+    : error.message;
+}
+
+/** The URL as it may be logged: any password replaced by `***`. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<invalid url>';
+  }
+}

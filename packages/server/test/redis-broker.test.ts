@@ -1,0 +1,321 @@
+import { ErrorCodes, encodeEnvelope, LivedashError } from '@livedash/protocol';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { StoredMessage } from '../src/brokers/broker.js';
+import { connectRedisBroker, RedisBroker, type RedisBrokerOptions } from '../src/brokers/redis-broker.js';
+import {
+  deletePrefix,
+  freePort,
+  PrivateRedis,
+  SHARED_REDIS_URL,
+  uniquePrefix,
+  waitFor,
+} from './redis-helpers.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A connected broker on the shared Redis under `prefix`; closed (and the prefix deleted) after the test. */
+async function broker(prefix: string, options: Partial<RedisBrokerOptions> = {}): Promise<RedisBroker> {
+  const url = options.url ?? SHARED_REDIS_URL;
+  const connected = await connectRedisBroker({ url, prefix, log: () => {}, ...options });
+  if (!connected.ok) throw connected.error;
+  cleanups.push(() => connected.value.close());
+  return connected.value;
+}
+
+function testPrefix(label: string): string {
+  const prefix = uniquePrefix(label);
+  cleanups.unshift(() => deletePrefix(SHARED_REDIS_URL, prefix));
+  return prefix;
+}
+
+function collect(target: RedisBroker): StoredMessage[] {
+  const received: StoredMessage[] = [];
+  target.onMessage((message) => received.push(message));
+  return received;
+}
+
+describe('RedisBroker publish and read', () => {
+  it('assigns seq 1, 2, … under one epoch and stores the encoded envelope', async () => {
+    const b = await broker(testPrefix('seq'));
+    const first = await b.publish('orders', '{"n":1}');
+    const second = await b.publish('orders', '{"n":2}');
+    expect([first.seq, second.seq]).toEqual([1, 2]);
+    expect(second.epoch).toBe(first.epoch);
+    expect(second.ts).toBeGreaterThanOrEqual(first.ts);
+    expect(Math.abs(first.ts - Date.now())).toBeLessThan(60_000);
+    expect(second.frame).toBe(encodeEnvelope('orders', 2, first.epoch, second.ts, '{"n":2}'));
+    const latest = await b.read('orders');
+    expect(latest).toMatchObject({ epoch: first.epoch, seq: 2, recovered: false });
+    expect(latest.messages).toEqual([second]);
+  });
+
+  it('replays exactly what came after `since`, and says when it cannot', async () => {
+    const history = [{ pattern: '*', maxMessages: 5, maxAgeMs: 60_000 }];
+    const b = await broker(testPrefix('since'), { history });
+    const published: StoredMessage[] = [];
+    for (let n = 1; n <= 8; n++) published.push(await b.publish('ticks', String(n)));
+    const epoch = published[0]!.epoch;
+
+    const recent = await b.read('ticks', { epoch, seq: 5 });
+    expect(recent.recovered).toBe(true);
+    expect(recent.messages.map((m) => m.seq)).toEqual([6, 7, 8]);
+    expect(recent.messages).toEqual(published.slice(5));
+
+    expect(await b.read('ticks', { epoch, seq: 8 })).toEqual({
+      epoch,
+      seq: 8,
+      recovered: true,
+      messages: [],
+    });
+    // Older than the five messages history keeps: only the latest, and recovered false.
+    const tooOld = await b.read('ticks', { epoch, seq: 2 });
+    expect(tooOld).toMatchObject({ recovered: false, seq: 8 });
+    expect(tooOld.messages.map((m) => m.seq)).toEqual([8]);
+    expect((await b.read('ticks', { epoch: 'another-epoch', seq: 7 })).recovered).toBe(false);
+    expect((await b.read('ticks', { epoch, seq: 9 })).recovered).toBe(false);
+    // Past `limit`: the newest `limit` messages, recovered false.
+    const limited = await b.read('ticks', { epoch, seq: 4 }, 2);
+    expect(limited.recovered).toBe(false);
+    expect(limited.messages.map((m) => m.seq)).toEqual([7, 8]);
+    expect((await b.read('ticks', { epoch, seq: 6 }, 2)).recovered).toBe(true);
+  });
+
+  it('drops history older than the age bound but keeps the latest value', async () => {
+    const prefix = testPrefix('age');
+    const b = await broker(prefix, { history: [{ pattern: 'short*', maxMessages: 100, maxAgeMs: 300 }] });
+    const first = await b.publish('short.lived', '1');
+    await b.publish('short.lived', '2');
+    await waitFor('history to age out', async () => {
+      const result = await b.read('short.lived', { epoch: first.epoch, seq: 0 });
+      return !result.recovered;
+    });
+    const latest = await b.read('short.lived');
+    expect(latest.messages.map((m) => m.seq)).toEqual([2]);
+    const [info] = await b.channels();
+    expect(info).toMatchObject({ channel: 'short.lived', seq: 2, size: 0, ts: latest.messages[0]!.ts });
+  });
+
+  it('keeps a read-created epoch for the first publish, and a channel of made-up name expires', async () => {
+    const prefix = testPrefix('epoch');
+    const b = await broker(prefix, { unpublishedEpochTtlMs: 60_000 });
+    const before = await b.read('fresh');
+    expect(before).toMatchObject({ seq: 0, recovered: false, messages: [] });
+    const redis = new Redis(SHARED_REDIS_URL);
+    cleanups.push(async () => void redis.disconnect());
+    expect(await redis.pttl(`${prefix}{fresh}:epoch`)).toBeGreaterThan(0);
+    const published = await b.publish('fresh', '"hello"');
+    expect(published.epoch).toBe(before.epoch);
+    expect(await redis.pttl(`${prefix}{fresh}:epoch`)).toBe(-1);
+    // A subscriber that started at seq 0 recovers the first message.
+    const replay = await b.read('fresh', { epoch: before.epoch, seq: 0 });
+    expect(replay).toMatchObject({ recovered: true, seq: 1 });
+  });
+
+  it('keeps the epoch across broker restarts and starts a new one when Redis lost the channel', async () => {
+    const prefix = testPrefix('restart');
+    const first = await broker(prefix);
+    const a = await first.publish('jobs', '1');
+    await first.close();
+    const second = await broker(prefix);
+    const b = await second.publish('jobs', '2');
+    expect(b).toMatchObject({ epoch: a.epoch, seq: 2 });
+    const redis = new Redis(SHARED_REDIS_URL);
+    cleanups.push(async () => void redis.disconnect());
+    await redis.del(`${prefix}{jobs}:epoch`);
+    const c = await second.publish('jobs', '3');
+    expect(c.epoch).not.toBe(a.epoch);
+    expect(c.seq).toBe(1);
+    expect((await second.read('jobs', { epoch: a.epoch, seq: 2 })).recovered).toBe(false);
+  });
+
+  it('lists published channels with their position and history size', async () => {
+    const b = await broker(testPrefix('list'), {
+      history: [{ pattern: '*', maxMessages: 3, maxAgeMs: 60_000 }],
+    });
+    for (let n = 0; n < 5; n++) await b.publish('a', String(n));
+    await b.publish('b', '1');
+    await b.read('never-published');
+    const infos = (await b.channels()).sort((x, y) => x.channel.localeCompare(y.channel));
+    expect(infos.map(({ channel, seq, size }) => ({ channel, seq, size }))).toEqual([
+      { channel: 'a', seq: 5, size: 3 },
+      { channel: 'b', seq: 1, size: 1 },
+    ]);
+  });
+
+  it('rejects invalid channel names, URLs and prefixes as programmer errors', async () => {
+    const b = await broker(testPrefix('invalid'));
+    await expect(b.publish('bad}name', '1')).rejects.toThrow(TypeError);
+    expect(() => new RedisBroker({ url: 'http://127.0.0.1:6379' })).toThrow(/redis:\/\//);
+    expect(() => new RedisBroker({ url: SHARED_REDIS_URL, prefix: 'a{b}' })).toThrow(/prefix/);
+  });
+});
+
+describe('RedisBroker across nodes', () => {
+  it('gives concurrent publishers on three nodes distinct, gapless seqs, delivered in one order everywhere', async () => {
+    const prefix = testPrefix('nodes');
+    const nodes = await Promise.all([broker(prefix), broker(prefix), broker(prefix)]);
+    const received = nodes.map(collect);
+    await Promise.all(nodes.map((node) => node.subscribe('shared')));
+    const perNode = 100;
+    const results = await Promise.all(
+      nodes.map((node, i) =>
+        Promise.all(
+          Array.from({ length: perNode }, (_, n) => node.publish('shared', JSON.stringify({ node: i, n }))),
+        ),
+      ),
+    );
+    const seqs = results.flat().map((m) => m.seq);
+    expect([...seqs].sort((x, y) => x - y)).toEqual(Array.from({ length: 3 * perNode }, (_, i) => i + 1));
+    await waitFor('every node to receive every message', () =>
+      received.every((list) => list.length === 3 * perNode),
+    );
+    const frames = received.map((list) => list.map((m) => m.frame));
+    expect(received[0]!.map((m) => m.seq)).toEqual(Array.from({ length: 3 * perNode }, (_, i) => i + 1));
+    expect(frames[1]).toEqual(frames[0]);
+    expect(frames[2]).toEqual(frames[0]);
+  });
+
+  it('subscribes in Redis only to channels with local subscribers', async () => {
+    const prefix = testPrefix('pubsub');
+    const b = await broker(prefix);
+    const redis = new Redis(SHARED_REDIS_URL);
+    cleanups.push(async () => void redis.disconnect());
+    const subscribed = () => redis.pubsub('CHANNELS', `${prefix}*`) as Promise<string[]>;
+    expect(await subscribed()).toEqual([]);
+    await b.subscribe('x');
+    await b.subscribe('y');
+    expect((await subscribed()).sort()).toEqual([`${prefix}{x}:live`, `${prefix}{y}:live`]);
+    await b.unsubscribe('x');
+    expect(await subscribed()).toEqual([`${prefix}{y}:live`]);
+    const received = collect(b);
+    await b.publish('x', '1');
+    await b.publish('y', '1');
+    await waitFor('y to arrive', () => received.length === 1);
+    expect(received[0]!.channel).toBe('y');
+  });
+
+  it('fills from history what Pub/Sub missed while the subscriber connection was cut', async () => {
+    const prefix = testPrefix('gap');
+    const node = `gap-${Date.now()}`;
+    const log: string[] = [];
+    const subscriber = await broker(prefix, { node, log: (line) => log.push(line) });
+    const publisher = await broker(prefix);
+    const received = collect(subscriber);
+    await subscriber.subscribe('feed');
+    let published = 0;
+    let publishing = true;
+    const loop = (async () => {
+      while (publishing) {
+        await publisher.publish('feed', String(published + 1));
+        published++;
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    })();
+    cleanups.unshift(async () => {
+      publishing = false;
+      await loop.catch(() => {});
+    });
+    await waitFor('some messages', () => received.length >= 20);
+    await killConnection(`livedash:${node}:live`);
+    const publishedAtKill = published;
+    await waitFor(
+      'the subscriber to reconnect and keep receiving',
+      () => received.length >= publishedAtKill + 20,
+    );
+    publishing = false;
+    await loop;
+    await waitFor('the last message', () => received.length === published);
+    expect(log.some((line) => line.includes('live connection') && line.includes('lost'))).toBe(true);
+    expect(received.map((m) => m.seq)).toEqual(Array.from({ length: published }, (_, i) => i + 1));
+  });
+  it('catches up on reconnect with what was published while the subscriber connection was down', async () => {
+    const prefix = testPrefix('catchup');
+    const node = `catchup-${Date.now()}`;
+    const subscriber = await broker(prefix, { node });
+    const publisher = await broker(prefix);
+    const received = collect(subscriber);
+    await subscriber.subscribe('quiet');
+    await publisher.publish('quiet', '1');
+    await waitFor('the first message', () => received.length === 1);
+    await killConnection(`livedash:${node}:live`);
+    // Published after Redis cut the subscriber off and before it can be back (reconnects wait >= 75 ms);
+    // nothing follows, so only the catch-up after the reconnect can deliver them.
+    for (let n = 2; n <= 6; n++) await publisher.publish('quiet', String(n));
+    await waitFor('the messages published while disconnected', () => received.length === 6);
+    expect(received.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
+
+async function killConnection(name: string): Promise<void> {
+  const admin = new Redis(SHARED_REDIS_URL);
+  try {
+    const clients = (await admin.client('LIST')) as string;
+    const line = clients.split('\n').find((entry) => entry.includes(`name=${name} `));
+    const id = /\bid=(\d+)/.exec(line ?? '')?.[1];
+    if (id === undefined) throw new Error(`no Redis connection named ${name}`);
+    await admin.client('KILL', 'ID', id);
+  } finally {
+    admin.disconnect();
+  }
+}
+
+describe('RedisBroker faults', () => {
+  it('reports an unreachable Redis at start with the URL and reason', async () => {
+    const port = await freePort();
+    const started = Date.now();
+    const result = await connectRedisBroker({
+      url: `redis://127.0.0.1:${port}`,
+      startTimeoutMs: 500,
+      log: () => {},
+    });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error.code).toBe(ErrorCodes.UNAVAILABLE);
+    expect(result.error.message).toContain(`127.0.0.1:${port}`);
+    expect(result.error.message).toMatch(/ECONNREFUSED/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('degrades while Redis is down, refuses publishes, and resubscribes by itself when it returns', async () => {
+    const redis = await PrivateRedis.start();
+    cleanups.push(() => redis.stop());
+    const log: string[] = [];
+    const b = await broker('outage:', {
+      url: redis.url,
+      log: (line) => log.push(line),
+      commandTimeoutMs: 1000,
+    });
+    const health: string[] = [];
+    b.onHealth((h) => health.push(h.status));
+    const received = collect(b);
+    await b.subscribe('live');
+    const before = await b.publish('live', '1');
+    await waitFor('the first message', () => received.length === 1);
+
+    await redis.stop();
+    await waitFor('degraded health', () => b.health().status === 'degraded');
+    expect(b.health()).toMatchObject({ reason: expect.stringContaining(`127.0.0.1:${redis.port}`) });
+    const refused = await b.publish('live', '2').catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(LivedashError);
+    expect((refused as LivedashError).code).toBe(ErrorCodes.UNAVAILABLE);
+    expect(log.some((line) => line.includes('lost'))).toBe(true);
+
+    await redis.start();
+    await waitFor('health back to ok', () => b.health().status === 'ok');
+    // Reported on every change (the reason may be refined while down), ending back at ok.
+    expect(health.filter((status, i) => status !== health[i - 1])).toEqual(['degraded', 'ok']);
+    // Redis came back empty: a new epoch, seq from 1, delivered to this node's subscription.
+    await waitFor(
+      'the publish to succeed again',
+      async () => (await b.publish('live', '3').catch(() => undefined)) !== undefined,
+    );
+    await waitFor('the new message', () => received.some((m) => m.epoch !== before.epoch));
+    const fresh = received.filter((m) => m.epoch !== before.epoch);
+    expect(fresh.map((m) => m.seq)).toEqual([1]);
+  });
+});
