@@ -1,0 +1,10 @@
+export { defaultClientUrl, getDefaultClient, resetDefaultClient } from './default-client.js';
+export { LiveClientContext, useLiveClient } from './live-context.js';
+export { LiveProvider, type LiveProviderProps } from './live-provider.js';
+export { isPlainObject, shallowEqual, shallowMerge } from './shallow.js';
+export { useBufferedUpdates } from './use-buffered-updates.js';
+export { type ChannelState, type UseChannelOptions, useChannel } from './use-channel.js';
+export { useConnectionState } from './use-connection-state.js';
+export { type PollingResult, usePolling } from './use-polling.js';
+export { type UseRealTimeDataOptions, useRealTimeData } from './use-real-time-data.js';
+export { useSSE } from './use-sse.js';

@@ -1,0 +1,120 @@
+import type { ChannelSnapshot, ChannelStatus, ConnectionError, HistoryEntry } from '@livedash/client';
+import { useMemo, useRef, useSyncExternalStore } from 'react';
+import { useLiveClient } from './live-context.js';
+import { shallowEqual } from './shallow.js';
+
+export interface UseChannelOptions<T, S> {
+  /**
+   * Derives what the component needs from the channel's data. The hook then re-renders only when the
+   * selection (compared with `isEqual`), `status`, `stale` or `error` change — not on every message.
+   */
+  select?: (data: T | undefined) => S;
+  /** Compares selections. Default: shallow equality (same keys, `Object.is` values). */
+  isEqual?: (a: S, b: S) => boolean;
+  /** Also keep the last N messages (a ring buffer, backfilled from the server's history on mount). */
+  history?: number;
+}
+
+export interface ChannelState<D, T = unknown> {
+  /** The latest data (or its selection); `undefined` before the first message. */
+  readonly data: D;
+  readonly status: ChannelStatus;
+  /** Seq and publish time of the last message (with `select`: of the last one that changed the selection). */
+  readonly seq: number;
+  readonly ts: number;
+  /** True while `data` may be out of date (reconnecting, offline). */
+  readonly stale: boolean;
+  readonly error: ConnectionError | undefined;
+  /** How often the server said missed messages were lost (state rebuilt from the stream must restart). */
+  readonly resetCount: number;
+  /** The last `history` messages, oldest first; empty without the `history` option. */
+  readonly history: readonly HistoryEntry<T>[];
+}
+
+const PENDING: ChannelSnapshot<never> = Object.freeze({
+  data: undefined,
+  seq: 0,
+  epoch: '',
+  ts: 0,
+  status: 'pending',
+  stale: false,
+  resetCount: 0,
+});
+const NO_HISTORY: readonly HistoryEntry<never>[] = Object.freeze([]);
+const noSubscription = () => () => {};
+const noHistory = () => NO_HISTORY;
+
+/**
+ * One channel's latest data and status, over the shared connection. Re-renders at most once per
+ * animation frame however fast messages arrive; with `select`, only when the selection changes.
+ *
+ * @example
+ * const { data, status, stale } = useChannel<Metrics>('metrics');
+ * const cpu = useChannel<Metrics, number | undefined>('metrics', { select: (m) => m?.cpu }).data;
+ * const { history } = useChannel<Metrics>('metrics', { history: 300 }); // chart series
+ */
+export function useChannel<T = unknown>(
+  channel: string,
+  options?: Omit<UseChannelOptions<T, T | undefined>, 'select' | 'isEqual'>,
+): ChannelState<T | undefined, T>;
+export function useChannel<T, S>(
+  channel: string,
+  options: UseChannelOptions<T, S> & { select: (data: T | undefined) => S },
+): ChannelState<S, T>;
+export function useChannel<T, S>(
+  channel: string,
+  options: UseChannelOptions<T, S> = {},
+): ChannelState<unknown, T> {
+  const { select, isEqual = shallowEqual, history } = options;
+  const client = useLiveClient();
+  const store = useMemo(() => client?.channel<T>(channel), [client, channel]);
+  const historyStore = useMemo(
+    () => (history === undefined ? undefined : client?.history<T>(channel, { limit: history })),
+    [client, channel, history],
+  );
+
+  const entries = useSyncExternalStore(
+    historyStore?.subscribe ?? noSubscription,
+    historyStore?.getSnapshot ?? noHistory,
+    noHistory,
+  );
+
+  // The last result handed to React: returned again (same object) while nothing the caller sees changed.
+  const last = useRef<{ snapshot: ChannelSnapshot<T>; result: ChannelState<unknown, T> } | undefined>(
+    undefined,
+  );
+  const readSnapshot = (snapshot: ChannelSnapshot<T>): ChannelState<unknown, T> => {
+    const previous = last.current;
+    if (previous?.snapshot === snapshot && previous.result.history === entries) return previous.result;
+    const data = select === undefined ? snapshot.data : select(snapshot.data);
+    const result = previous?.result;
+    const unchanged =
+      result !== undefined &&
+      select !== undefined &&
+      (isEqual as (a: unknown, b: unknown) => boolean)(result.data, data) &&
+      result.status === snapshot.status &&
+      result.stale === snapshot.stale &&
+      result.error === snapshot.error &&
+      result.resetCount === snapshot.resetCount &&
+      result.history === entries;
+    const next = unchanged
+      ? result
+      : {
+          data,
+          status: snapshot.status,
+          seq: snapshot.seq,
+          ts: snapshot.ts,
+          stale: snapshot.stale,
+          error: snapshot.error,
+          resetCount: snapshot.resetCount,
+          history: entries,
+        };
+    last.current = { snapshot, result: next };
+    return next;
+  };
+  // New functions each render are fine: React calls getSnapshot every render and only re-subscribes
+  // when `subscribe` changes; readSnapshot keeps the result's identity while nothing visible changed.
+  const getSnapshot = () => readSnapshot((store?.getSnapshot() ?? PENDING) as ChannelSnapshot<T>);
+  const getServerSnapshot = () => readSnapshot(PENDING as ChannelSnapshot<T>);
+  return useSyncExternalStore(store?.subscribe ?? noSubscription, getSnapshot, getServerSnapshot);
+}
