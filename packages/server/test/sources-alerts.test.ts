@@ -171,6 +171,24 @@ describe('AlertEngine', () => {
     expect(engine.states.get('temp-high')).toEqual({ kind: 'ok' });
   });
 
+  it("evaluates only this node's readings on metrics, and messages with no node", async () => {
+    const hub = newHub();
+    const alerts = alertsOf(hub);
+    const rule: AlertRule = { ...tempHigh, name: 'cpu-high', channel: 'metrics', field: 'cpu', forMs: 0 };
+    const engine = startEngine(hub, [rule]);
+    await watchesReady();
+    await hub.publish('metrics', { cpu: 99, node: 'n2' });
+    expect(engine.states.get('cpu-high')).toEqual({ kind: 'ok' });
+    await hub.publish('metrics', { cpu: 99, node: 'n1' });
+    await waitFor(() => alerts.length === 1, 'the firing alert of n1');
+    // Another node's calm reading does not resolve this node's alert.
+    await hub.publish('metrics', { cpu: 1, node: 'n2' });
+    expect(engine.states.get('cpu-high')?.kind).toBe('firing');
+    await hub.publish('metrics', { cpu: 1 });
+    await waitFor(() => alerts.length === 2, 'resolved by a reading without node');
+    expect(alerts.map((a) => a.state)).toEqual(['firing', 'resolved']);
+  });
+
   it('rejects rules no engine could run', () => {
     const hub = newHub();
     expect(() => new AlertEngine(hub, [tempHigh, tempHigh], { node: 'n1' })).toThrow(/defined twice/);

@@ -9,6 +9,7 @@ import {
   stepAlert,
 } from './alert-state.js';
 import { isValidFieldPath, readNumberAt } from './field-path.js';
+import { METRICS_CHANNEL } from './host-metrics.js';
 import { consoleSourceLog, FailureStreak, type SourceHub, type SourceLog } from './source-hub.js';
 
 /** An event on the `alerts` channel. A `firing` event and the `resolved` one that ends it share `id`. */
@@ -85,6 +86,7 @@ export class AlertEngine {
     for (const runtime of this.#rules) {
       const { channel, field } = runtime.rule;
       const unwatch = this.#hub.watch(channel, (data) => {
+        if (channel === METRICS_CHANNEL && isFromOtherNode(data, this.#node)) return;
         this.#apply(runtime, { type: 'sample', value: readNumberAt(data, field), at: Date.now() });
       });
       this.#unwatch.push(unwatch);
@@ -148,6 +150,14 @@ export class AlertEngine {
       field: rule.field,
     };
   }
+}
+
+/**
+ * When many nodes share channels through Redis, `metrics` may carry every node's readings; a rule on
+ * it alerts on this node's machine only. Messages without a `node` (published by hand) still count.
+ */
+function isFromOtherNode(data: unknown, node: string): boolean {
+  return typeof data === 'object' && data !== null && 'node' in data && data.node !== node;
 }
 
 function describeTransition(rule: AlertRule, transition: AlertTransition): string {
