@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+import { type CliIo, ExitCodes, processIo } from './cli/command-io.js';
+import { runPublish } from './cli/publish.js';
+import { runServe } from './cli/serve.js';
+import { runTail } from './cli/tail.js';
+
+const USAGE = `Usage: livedash <command> [options]
+
+Commands:
+  serve      start the server (dashboard, WebSocket, SSE, HTTP API)
+  publish    publish one JSON value on a channel
+  tail       print a channel's messages as JSON lines
+
+Run livedash <command> --help for a command's options.`;
+
+const commands: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
+  serve: (args, io) => runServe(args, io),
+  publish: runPublish,
+  tail: (args, io) => runTail(args, io),
+};
+
+async function main(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(USAGE);
+    return name === undefined ? ExitCodes.USAGE : ExitCodes.OK;
+  }
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!command) {
+    io.err(`livedash: unknown command "${name.slice(0, 32)}"\n\n${USAGE}`);
+    return ExitCodes.USAGE;
+  }
+  return command(args, io);
+}
+
+main(process.argv.slice(2), processIo).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error('livedash: unexpected failure', error);
+    process.exit(ExitCodes.FAILURE);
+  },
+);

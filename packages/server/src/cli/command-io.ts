@@ -1,0 +1,58 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+
+/** Where a CLI command writes and what environment it reads: the process's, or a test's. */
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+export const processIo: CliIo = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+  env: process.env,
+};
+
+/** Exit codes: 0 ok, 1 runtime failure, 2 bad usage (flags, arguments). */
+export const ExitCodes = { OK: 0, FAILURE: 1, USAGE: 2 } as const;
+
+export type Parsed<T extends ParseArgsConfig> = ReturnType<typeof parseArgs<T>>;
+
+/**
+ * `parseArgs` (strict) that reports a bad flag as one clear line naming the command and its --help,
+ * instead of throwing a stack trace at the user.
+ */
+export function parseCommandArgs<T extends ParseArgsConfig>(
+  command: string,
+  config: T,
+  io: CliIo,
+): { ok: true; value: Parsed<T> } | { ok: false } {
+  try {
+    return { ok: true, value: parseArgs(config) };
+  } catch (error) {
+    const message = (error as Error).message.replace(/\. To specify .*$/s, '');
+    io.err(`livedash ${command}: ${message} (see livedash ${command} --help)`);
+    return { ok: false };
+  }
+}
+
+/** A TCP port 0–65535 from a flag or env value; undefined when absent, a string when invalid. */
+export function parsePort(text: string | undefined, source: string): number | undefined | { error: string } {
+  if (text === undefined || text === '') return undefined;
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535)
+    return { error: `${source} must be a port number 0-65535, got "${text}"` };
+  return Number(text);
+}
+
+/** A non-negative integer count of ms from a flag or env value. */
+export function parseMs(text: string | undefined, source: string): number | undefined | { error: string } {
+  if (text === undefined || text === '') return undefined;
+  if (!/^\d{1,9}$/.test(text))
+    return { error: `${source} must be a whole number of milliseconds, got "${text}"` };
+  return Number(text);
+}
+
+/** The server's base URL: `--url`, else `LIVEDASH_URL`, else the default local server. */
+export function serverUrl(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  return (flag ?? env.LIVEDASH_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
+}

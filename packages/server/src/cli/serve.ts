@@ -1,0 +1,182 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { loadConfigFile } from '../config-file.js';
+import { loadDashboardConfig } from '../dashboard-config.js';
+import type { ServerOptions } from '../options.js';
+import { createServer, type LivedashServer } from '../server.js';
+import { type CliIo, ExitCodes, parseCommandArgs, parseMs, parsePort } from './command-io.js';
+
+export const SERVE_USAGE = `Usage: livedash serve [options]
+
+Starts the livedash server: dashboard at /, WebSocket /ws, SSE /sse, HTTP API /api.
+
+Options (a flag beats its environment variable, which beats the config file):
+  --port <n>                 port to listen on (env PORT; default 8080; 0 picks a free one)
+  --host <addr>              address to bind (env HOST; default 127.0.0.1)
+  --config <file>            JSON config file (env LIVEDASH_CONFIG), validated at start
+  --dashboard <file>         dashboard config served at /api/dashboard (env LIVEDASH_DASHBOARD)
+  --node <name>              this node's name (env LIVEDASH_NODE; default the host name)
+  --static-dir <dir>         directory served at / (env LIVEDASH_STATIC_DIR; default the built
+                             dashboard apps/dashboard/dist when it exists, else a built-in page)
+  --metrics-interval <ms>    host metrics interval, 0 = off (env LIVEDASH_METRICS_INTERVAL_MS; default 1000)
+  -h, --help                 show this help
+
+Environment:
+  LIVEDASH_PUBLISH_TOKEN     token for publishing (Authorization: Bearer <token>); when unset a
+                             random one is generated and printed at start
+
+SIGTERM or SIGINT shut the server down gracefully (WebSocket clients get close code 1012) within
+shutdownTimeoutMs (default 5 s).`;
+
+/** The built dashboard, resolved relative to this package (src/ or dist/ alike). */
+export const BUILT_DASHBOARD_DIR = fileURLToPath(new URL('../../../../apps/dashboard/dist', import.meta.url));
+
+/** A host name made safe for channel names (`metrics.<node>`). */
+export function defaultNodeName(): string {
+  const name = hostname()
+    .replace(/[^A-Za-z0-9_.:-]/g, '-')
+    .replace(/^[^A-Za-z0-9_]+/, '')
+    .slice(0, 100);
+  return name === '' ? 'local' : name;
+}
+
+/**
+ * Builds the server options from flags, environment and config file (in that order of precedence).
+ * Returns an error message for anything invalid, naming the flag, variable or file key.
+ */
+export function serveOptions(
+  args: string[],
+  io: CliIo,
+):
+  | { ok: true; options: Partial<ServerOptions>; generatedToken: string | undefined }
+  | { ok: false; code: number } {
+  const parsed = parseCommandArgs(
+    'serve',
+    {
+      args,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        config: { type: 'string' },
+        dashboard: { type: 'string' },
+        node: { type: 'string' },
+        'static-dir': { type: 'string' },
+        'metrics-interval': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: false,
+      strict: true,
+    },
+    io,
+  );
+  if (!parsed.ok) return { ok: false, code: ExitCodes.USAGE };
+  const flags = parsed.value.values;
+  if (flags.help) {
+    io.out(SERVE_USAGE);
+    return { ok: false, code: ExitCodes.OK };
+  }
+  const { env } = io;
+  const fail = (message: string) => {
+    io.err(`livedash serve: ${message}`);
+    return { ok: false as const, code: ExitCodes.USAGE };
+  };
+
+  let options: Partial<ServerOptions> = {};
+  const configPath = flags.config ?? env.LIVEDASH_CONFIG;
+  if (configPath) {
+    const loaded = loadConfigFile(configPath);
+    if (!loaded.ok) return fail(`invalid config file\n${loaded.error}`);
+    options = { ...loaded.value };
+  }
+  const dashboardPath = flags.dashboard ?? env.LIVEDASH_DASHBOARD;
+  if (dashboardPath) {
+    const loaded = loadDashboardConfig(dashboardPath);
+    if (!loaded.ok) return fail(loaded.error);
+    options.dashboard = loaded.value;
+  }
+
+  const port = flags.port !== undefined ? parsePort(flags.port, '--port') : parsePort(env.PORT, 'PORT');
+  if (typeof port === 'object') return fail(port.error);
+  if (port !== undefined) options.port = port;
+  const host = flags.host ?? env.HOST;
+  if (host !== undefined && host !== '') options.host = host;
+  const node = flags.node ?? env.LIVEDASH_NODE;
+  if (node !== undefined && node !== '') options.node = node;
+  else options.node ??= defaultNodeName();
+  const interval =
+    flags['metrics-interval'] !== undefined
+      ? parseMs(flags['metrics-interval'], '--metrics-interval')
+      : parseMs(env.LIVEDASH_METRICS_INTERVAL_MS, 'LIVEDASH_METRICS_INTERVAL_MS');
+  if (typeof interval === 'object') return fail(interval.error);
+  if (interval !== undefined) options.metricsIntervalMs = interval;
+  const staticDir = flags['static-dir'] ?? env.LIVEDASH_STATIC_DIR;
+  if (staticDir !== undefined && staticDir !== '') {
+    if (!existsSync(staticDir)) return fail(`--static-dir ${staticDir} does not exist`);
+    options.staticDir = staticDir;
+  } else if (options.staticDir === undefined && existsSync(`${BUILT_DASHBOARD_DIR}/index.html`)) {
+    options.staticDir = BUILT_DASHBOARD_DIR;
+  }
+
+  let generatedToken: string | undefined;
+  const token = env.LIVEDASH_PUBLISH_TOKEN;
+  if (token !== undefined && token !== '') options.publishToken = token;
+  else if (!options.publishToken) {
+    generatedToken = randomBytes(24).toString('base64url');
+    options.publishToken = generatedToken;
+  }
+  return { ok: true, options, generatedToken };
+}
+
+/**
+ * `livedash serve`: starts the server and runs until SIGTERM/SIGINT, then shuts down gracefully.
+ * Resolves with the exit code once the server has stopped (or failed to start).
+ */
+export async function runServe(
+  args: string[],
+  io: CliIo,
+  signals: NodeJS.EventEmitter = process,
+): Promise<number> {
+  const resolved = serveOptions(args, io);
+  if (!resolved.ok) return resolved.code;
+  let server: LivedashServer;
+  try {
+    server = await createServer(resolved.options);
+  } catch (error) {
+    io.err(`livedash serve: cannot start: ${(error as Error).message}`);
+    return ExitCodes.FAILURE;
+  }
+  io.out(`livedash: listening on ${server.url} (node ${server.options.node})`);
+  io.out(
+    `livedash: dashboard ${server.options.staticDir ? `from ${server.options.staticDir}` : '(built-in page)'} at ${server.url}/`,
+  );
+  if (resolved.generatedToken) {
+    io.out(
+      `livedash: publish token (generated; set LIVEDASH_PUBLISH_TOKEN to choose one): ${resolved.generatedToken}`,
+    );
+  }
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      io.out(`livedash: ${signal}, shutting down`);
+      // Never outlive the shutdown budget, whatever a connection does.
+      const hard = setTimeout(() => resolve(ExitCodes.FAILURE), server.options.shutdownTimeoutMs);
+      hard.unref();
+      server.close().then(
+        () => {
+          clearTimeout(hard);
+          resolve(ExitCodes.OK);
+        },
+        (error: unknown) => {
+          io.err(`livedash: shutdown failed: ${String(error)}`);
+          resolve(ExitCodes.FAILURE);
+        },
+      );
+    };
+    signals.once('SIGTERM', () => stop('SIGTERM'));
+    signals.once('SIGINT', () => stop('SIGINT'));
+  });
+}
