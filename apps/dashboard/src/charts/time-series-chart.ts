@@ -1,0 +1,258 @@
+import type { HistoryEntry } from '@livedash/client';
+import type { Threshold, TimeseriesPanel } from '@livedash/dashboard-config';
+import uPlot from 'uplot';
+import { readNumber } from '../model/field-path.js';
+import { formatParts, formatValue } from '../model/format.js';
+import { type ChartTheme, resolveColor } from './chart-theme.js';
+
+/** What the chart reads on each frame: the channel's recent messages, oldest first. */
+export interface SeriesSource {
+  getSnapshot(): readonly HistoryEntry[];
+}
+
+/** A break in the line: a silence longer than this many typical intervals is drawn as a gap, not bridged. */
+const GAP_FACTOR = 5;
+const MIN_GAP_MS = 5_000;
+
+/**
+ * One uPlot chart, fed outside React: `invalidate()` marks it dirty and the next animation frame
+ * rebuilds its columns from the source and calls `setData` once, however many messages arrived.
+ * While paused or while the page is hidden it draws nothing; the source keeps collecting, so the
+ * next frame after resume or becoming visible shows everything that arrived meanwhile.
+ *
+ * @example
+ * const chart = new TimeSeriesChart(div, panel, theme, historyStore, legendValues);
+ * const off = historyStore.subscribe(() => chart.invalidate());
+ */
+export class TimeSeriesChart {
+  #plot: uPlot;
+  #panel: TimeseriesPanel;
+  #source: SeriesSource;
+  #legendValues: readonly (HTMLElement | null)[];
+  #windowMs = 5 * 60_000;
+  #paused = false;
+  #frame = 0;
+  #resize: ResizeObserver;
+  #container: HTMLElement;
+  /** Frames drawn, for the render benchmark. */
+  draws = 0;
+
+  constructor(
+    container: HTMLElement,
+    panel: TimeseriesPanel,
+    theme: ChartTheme,
+    source: SeriesSource,
+    legendValues: readonly (HTMLElement | null)[],
+  ) {
+    this.#panel = panel;
+    this.#source = source;
+    this.#container = container;
+    this.#legendValues = legendValues;
+    const { width, height } = sizeOf(container);
+    this.#plot = new uPlot(chartOptions(panel, theme, width, height), emptyData(panel), container);
+    this.#resize = new ResizeObserver(() => {
+      const size = sizeOf(container);
+      if (size.width !== this.#plot.width || size.height !== this.#plot.height) this.#plot.setSize(size);
+    });
+    this.#resize.observe(container);
+  }
+
+  setWindow(windowMs: number): void {
+    this.#windowMs = windowMs;
+    this.invalidate();
+  }
+
+  setPaused(paused: boolean): void {
+    this.#paused = paused;
+    if (!paused) this.invalidate();
+  }
+
+  /** Schedules one redraw on the next animation frame. */
+  invalidate(): void {
+    if (this.#frame !== 0 || this.#paused) return;
+    this.#frame = requestAnimationFrame(() => {
+      this.#frame = 0;
+      this.#draw();
+    });
+  }
+
+  destroy(): void {
+    if (this.#frame !== 0) cancelAnimationFrame(this.#frame);
+    this.#resize.disconnect();
+    this.#plot.destroy();
+    this.#container.replaceChildren();
+  }
+
+  #draw(): void {
+    if (this.#paused || document.visibilityState === 'hidden') return;
+    const entries = this.#source.getSnapshot();
+    const now = Date.now();
+    const from = now - this.#windowMs;
+    const data = columns(entries, this.#panel, from);
+    this.#plot.batch(() => {
+      this.#plot.setData(data, false);
+      this.#plot.setScale('x', { min: from / 1000, max: now / 1000 });
+    });
+    this.draws++;
+    // Points drawn, for tests and the curious (cheap: one attribute per frame).
+    this.#container.dataset.points = String(data[0].length);
+    const newest = entries.at(-1);
+    this.#panel.series.forEach((series, index) => {
+      const element = this.#legendValues[index];
+      if (element)
+        element.textContent = formatValue(newest ? readNumber(newest.data, series.field) : null, this.#panel);
+    });
+  }
+}
+
+function sizeOf(container: HTMLElement): { width: number; height: number } {
+  return {
+    width: Math.max(120, Math.floor(container.clientWidth)),
+    height: Math.max(120, Math.floor(container.clientHeight)),
+  };
+}
+
+function emptyData(panel: TimeseriesPanel): uPlot.AlignedData {
+  return [[], ...panel.series.map(() => [])];
+}
+
+/**
+ * uPlot's column layout (x in seconds, one array per series) for the entries inside the window.
+ * A silence much longer than the usual interval gets a null point, so uPlot draws a gap instead of
+ * a straight line across time the dashboard knows nothing about.
+ */
+export function columns(
+  entries: readonly HistoryEntry[],
+  panel: TimeseriesPanel,
+  fromMs: number,
+): uPlot.AlignedData {
+  let start = entries.length;
+  while (start > 0 && (entries[start - 1]?.ts ?? 0) >= fromMs) start--;
+  if (start > 0) start--; // one point before the window, so the line enters from the left edge
+  const visible = entries.slice(start);
+  const span = visible.length > 1 ? (visible.at(-1)!.ts - visible[0]!.ts) / (visible.length - 1) : 0;
+  const gapMs = Math.max(MIN_GAP_MS, span * GAP_FACTOR);
+  const xs: number[] = [];
+  const ys: (number | null)[][] = panel.series.map(() => []);
+  let previous: number | undefined;
+  for (const entry of visible) {
+    if (previous !== undefined && entry.ts - previous > gapMs) {
+      xs.push((previous + 1) / 1000);
+      for (const y of ys) y.push(null);
+    }
+    xs.push(entry.ts / 1000);
+    for (const [index, series] of panel.series.entries())
+      ys[index]!.push(readNumber(entry.data, series.field));
+    previous = entry.ts;
+  }
+  return [xs, ...ys];
+}
+
+function thresholdLines(thresholds: readonly Threshold[], theme: ChartTheme): uPlot.Plugin {
+  return {
+    hooks: {
+      draw: (plot) => {
+        const { ctx, bbox } = plot;
+        ctx.save();
+        ctx.lineWidth = Math.max(1, devicePixelRatio);
+        ctx.setLineDash([4 * devicePixelRatio, 4 * devicePixelRatio]);
+        for (const threshold of thresholds) {
+          const y = plot.valToPos(threshold.value, 'y', true);
+          if (y < bbox.top || y > bbox.top + bbox.height) continue;
+          ctx.strokeStyle = resolveColor(threshold.color, theme);
+          ctx.globalAlpha = 0.7;
+          ctx.beginPath();
+          ctx.moveTo(bbox.left, y);
+          ctx.lineTo(bbox.left + bbox.width, y);
+          ctx.stroke();
+        }
+        ctx.restore();
+      },
+    },
+  };
+}
+
+function chartOptions(
+  panel: TimeseriesPanel,
+  theme: ChartTheme,
+  width: number,
+  height: number,
+): uPlot.Options {
+  const axis = {
+    stroke: theme.muted,
+    grid: { stroke: theme.grid, width: 1 },
+    ticks: { show: false },
+    font: `11px ${theme.font}`,
+  };
+  const fixed = panel.min !== undefined || panel.max !== undefined;
+  return {
+    width,
+    height,
+    legend: { show: false },
+    cursor: { drag: { x: false, y: false }, points: { size: 6 } },
+    plugins: panel.thresholds.length > 0 ? [thresholdLines(panel.thresholds, theme)] : [],
+    scales: {
+      x: { time: true },
+      y: fixed
+        ? { range: (_plot, dataMin, dataMax) => [panel.min ?? Math.min(0, dataMin), panel.max ?? dataMax] }
+        : { range: (_plot, dataMin, dataMax) => niceRange(dataMin, dataMax) },
+    },
+    axes: [
+      {
+        ...axis,
+        space: 64,
+        // 24-hour wall-clock ticks (uPlot's default adds am/pm and a date row); seconds only when they matter.
+        values: (_plot, ticks) =>
+          ticks.map((tick, index) => clockTick(tick, ticks[index + 1] ?? ticks[index - 1] ?? tick)),
+      },
+      {
+        ...axis,
+        size: 56,
+        values: (_plot, ticks) => ticks.map((tick) => axisLabel(tick, panel)),
+      },
+    ],
+    series: [
+      {},
+      ...panel.series.map((series, index) => {
+        const stroke = series.color
+          ? resolveColor(series.color, theme)
+          : theme.series[index % theme.series.length]!;
+        const options: uPlot.Series = {
+          label: series.label,
+          stroke,
+          width: 2,
+          spanGaps: false,
+          points: { show: false },
+        };
+        // A soft area under a lone line; several lines stay unfilled so none hides another.
+        if (panel.series.length === 1 && /^#[0-9a-f]{6}$/i.test(stroke)) options.fill = `${stroke}1f`;
+        return options;
+      }),
+    ],
+  };
+}
+
+function niceRange(min: number | null, max: number | null): uPlot.Range.MinMax {
+  if (min === null || max === null) return [0, 1];
+  const low = Math.min(0, min);
+  return [low, max === low ? low + 1 : max + (max - low) * 0.1];
+}
+
+function axisLabel(tick: number, panel: TimeseriesPanel): string {
+  const parts = formatParts(tick, {
+    unit: panel.unit,
+    decimals: Math.min(panel.decimals, Number.isInteger(tick) ? 0 : 2),
+  });
+  return parts.unit === ''
+    ? parts.text
+    : parts.unit === '%'
+      ? `${parts.text}%`
+      : `${parts.text} ${parts.unit}`;
+}
+
+function clockTick(seconds: number, neighbour: number): string {
+  const date = new Date(seconds * 1000);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const minutes = `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  return Math.abs(neighbour - seconds) < 60 ? `${minutes}:${pad(date.getSeconds())}` : minutes;
+}

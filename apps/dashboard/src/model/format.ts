@@ -1,0 +1,53 @@
+import type { ValueFormat } from '@livedash/dashboard-config';
+
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+
+/** Splits a number into its text and unit, scaling bytes (`B`, `B/s`) to KiB, MiB, GiB. */
+export function formatParts(value: number, format: ValueFormat): { text: string; unit: string } {
+  const { unit, decimals } = format;
+  if (unit === 'B' || unit === 'B/s') {
+    let scaled = value;
+    let index = 0;
+    while (Math.abs(scaled) >= 1024 && index < BYTE_UNITS.length - 1) {
+      scaled /= 1024;
+      index++;
+    }
+    const suffix = unit === 'B/s' ? '/s' : '';
+    return { text: scaled.toFixed(index === 0 ? 0 : decimals), unit: `${BYTE_UNITS[index]}${suffix}` };
+  }
+  return {
+    text: value.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals }),
+    unit,
+  };
+}
+
+/**
+ * Any channel value as display text: numbers formatted with their unit, strings as they are,
+ * anything else as JSON. React renders the result as a text node, never as HTML.
+ */
+export function formatValue(value: unknown, format: ValueFormat): string {
+  if (value === undefined || value === null) return '—';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return '—';
+    const parts = formatParts(value, format);
+    if (parts.unit === '') return parts.text;
+    return parts.unit === '%' ? `${parts.text}%` : `${parts.text} ${parts.unit}`;
+  }
+  if (typeof value === 'string') return value;
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  return JSON.stringify(value);
+}
+
+/** "4 s", "3 min", "2 h": how long ago something happened. */
+export function formatAge(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** A wall-clock time for feeds and logs: 14:03:27. */
+export function formatClock(ms: number): string {
+  return new Date(ms).toLocaleTimeString('en-GB', { hour12: false });
+}

@@ -1,0 +1,33 @@
+import type { LogPanel as LogConfig } from '@livedash/dashboard-config';
+import { useChannelSnapshot, useHistory } from '../live.js';
+import { readField } from '../model/field-path.js';
+import { formatClock, formatValue } from '../model/format.js';
+import { PanelFrame } from './panel-frame.js';
+
+const TEXT = { unit: '', decimals: 2 };
+
+/** The channel's recent messages as lines of text, newest first. */
+export function LogPanel({ panel }: { panel: LogConfig }) {
+  const snapshot = useChannelSnapshot(panel.channel);
+  const entries = useHistory(panel.channel, panel.limit);
+  return (
+    <PanelFrame
+      panel={panel}
+      status={snapshot}
+      meta={entries.length > 0 ? `${entries.length} lines` : undefined}
+    >
+      {entries.length === 0 ? (
+        <p className="empty">No messages on {panel.channel} yet</p>
+      ) : (
+        <ol className="feed" data-testid={`log-${panel.id}`} aria-label={`${panel.title}, newest first`}>
+          {[...entries].reverse().map((entry) => (
+            <li key={`${entry.epoch}:${entry.seq}`}>
+              <time dateTime={new Date(entry.ts).toISOString()}>{formatClock(entry.ts)}</time>
+              <span className="line">{formatValue(readField(entry.data, panel.field), TEXT)}</span>
+            </li>
+          ))}
+        </ol>
+      )}
+    </PanelFrame>
+  );
+}

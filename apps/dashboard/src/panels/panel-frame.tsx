@@ -1,0 +1,53 @@
+import type { Panel } from '@livedash/dashboard-config';
+import type { ReactNode } from 'react';
+import { useNow } from '../model/clock.js';
+import { formatAge } from '../model/format.js';
+
+export interface PanelStatus {
+  /** The data shown may be out of date (connection lost or recovering). */
+  stale: boolean;
+  /** Publish time of the newest data shown, ms; 0 before any. */
+  ts: number;
+}
+
+/**
+ * The card every panel sits in: its title, and — when the data may be out of date — a visible
+ * "last update N s ago" tag, with the body dimmed, so nobody mistakes an old value for a live one.
+ */
+export function PanelFrame({
+  panel,
+  status,
+  meta,
+  children,
+}: {
+  panel: Panel;
+  status: PanelStatus;
+  meta?: ReactNode;
+  children: ReactNode;
+}) {
+  const now = useNow(status.stale);
+  const titleId = `${panel.id}-title`;
+  return (
+    <section
+      className="panel"
+      data-panel={panel.type}
+      data-width={panel.width}
+      data-stale={status.stale}
+      aria-labelledby={titleId}
+    >
+      <header className="panel-head">
+        <h2 className="panel-title" id={titleId}>
+          {panel.title}
+        </h2>
+        {status.stale ? (
+          <span className="stale-tag" data-testid="stale">
+            {status.ts > 0 ? `stale · last update ${formatAge(now - status.ts)} ago` : 'stale · no data yet'}
+          </span>
+        ) : (
+          meta && <span className="panel-meta">{meta}</span>
+        )}
+      </header>
+      <div className="panel-body">{children}</div>
+    </section>
+  );
+}
