@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runServe, serveOptions } from '../src/cli/serve.js';
 import { loadConfigFile, MAX_CONFIG_FILE_BYTES, validateConfig } from '../src/config-file.js';
 import { resolveOptions } from '../src/options.js';
 
@@ -102,7 +103,9 @@ describe('loadConfigFile', () => {
     const result = loadConfigFile(missing);
     expect(result.ok).toBe(false);
     if (!result.ok)
-      expect(result.error).toMatch(new RegExp(`^${escapeRegExp(missing)}: cannot read the config file: ENOENT`));
+      expect(result.error).toMatch(
+        new RegExp(`^${escapeRegExp(missing)}: cannot read the config file: ENOENT`),
+      );
     const directory = loadConfigFile(dir);
     expect(!directory.ok && directory.error.startsWith(`${dir}: cannot read the config file:`)).toBe(true);
   });
@@ -112,7 +115,9 @@ describe('loadConfigFile', () => {
     const result = loadConfigFile(path);
     expect(result.ok).toBe(false);
     if (!result.ok)
-      expect(result.error).toMatch(new RegExp(`^${escapeRegExp(path)}: invalid JSON: .* at line 3 column 1$`));
+      expect(result.error).toMatch(
+        new RegExp(`^${escapeRegExp(path)}: invalid JSON: .* at line 3 column 1$`),
+      );
     const empty = loadConfigFile(writeConfig(''));
     expect(!empty.ok && empty.error.includes('invalid JSON')).toBe(true);
   });
@@ -256,6 +261,41 @@ describe('validateConfig error messages', () => {
       'node: expected a node name: letters, digits and _ . : - (at most 120, not starting with . : -), got ".bad"',
       'alerts[0].threshold: expected a number, got true',
     ]);
+  });
+});
+
+describe('livedash serve --config', () => {
+  const io = (env: NodeJS.ProcessEnv = {}) => {
+    const lines = { out: [] as string[], err: [] as string[] };
+    return {
+      lines,
+      io: { out: (l: string) => lines.out.push(l), err: (l: string) => lines.err.push(l), env },
+    };
+  };
+
+  it('exits with a usage error naming the file and key, without starting a server', async () => {
+    const path = writeConfig(
+      JSON.stringify({ alerts: [{ name: 'cpu', field: 'cpu', op: '>', threshold: '90' }] }),
+    );
+    const { lines, io: testIo } = io();
+    expect(await runServe(['--config', path], testIo)).toBe(2);
+    expect(lines.err.join('\n')).toContain(`${path}: alerts[0].threshold: expected a number, got "90"`);
+    expect(lines.out).toEqual([]);
+  });
+
+  it('reads the file from LIVEDASH_CONFIG; flags and env variables beat its keys', () => {
+    const path = writeConfig(
+      JSON.stringify({ port: 9001, host: '0.0.0.0', node: 'from-file', metrics: { intervalMs: 2000 } }),
+    );
+    const { io: testIo } = io({ LIVEDASH_CONFIG: path, HOST: '127.0.0.2', LIVEDASH_PUBLISH_TOKEN: 't' });
+    const resolved = serveOptions(['--port', '9002'], testIo);
+    if (!resolved.ok) throw new Error('expected valid options');
+    expect(resolved.options).toMatchObject({
+      port: 9002,
+      host: '127.0.0.2',
+      node: 'from-file',
+      metricsIntervalMs: 2000,
+    });
   });
 });
 
