@@ -264,7 +264,11 @@ export class RedisBroker implements Broker {
 
   #onLinkState(link: 'commands' | 'live', state: LinkState, previous: LinkState): void {
     if (this.#closed) return;
-    if (state.kind === 'lost' && previous.kind !== 'lost') {
+    if (state.kind === 'lost' && previous.kind === 'connecting') {
+      this.#log(
+        `livedash: cannot reach Redis (${link} connection) at ${this.#url}: ${state.reason}; retrying`,
+      );
+    } else if (state.kind === 'lost' && previous.kind === 'ready') {
       this.#log(`livedash: Redis ${link} connection to ${this.#url} lost (${state.reason}); reconnecting`);
     } else if (state.kind === 'ready' && previous.kind === 'lost') {
       this.#log(`livedash: Redis ${link} connection to ${this.#url} is back`);

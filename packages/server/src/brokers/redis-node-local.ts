@@ -1,0 +1,119 @@
+import { channelMatches, type LivedashError, type Position, type Result } from '@livedash/protocol';
+import type { ServerOptions } from '../options.js';
+import type { Broker, BrokerHealth, ChannelInfo, ReadResult, StoredMessage } from './broker.js';
+import { MemoryBroker } from './memory.js';
+import { connectRedisBroker } from './redis-broker.js';
+
+/** Channels each node keeps to itself under Redis unless told otherwise: its own host metrics. */
+export const DEFAULT_LOCAL_CHANNELS: readonly string[] = ['metrics'];
+
+/**
+ * A Broker that keeps channels matching `localPatterns` on this node (in a MemoryBroker) and sends every
+ * other channel to the shared (Redis) broker. This is how `metrics` stays node-local when many nodes share
+ * Redis: every node publishes its host metrics on `metrics` once a second, and sharing that channel would
+ * interleave all nodes' numbers under one seq. So `metrics` is this node's view, and `metrics.<node>` (shared)
+ * lets a dashboard on any node show every node.
+ *
+ * ```ts
+ * const broker = new NodeLocalBroker(redisBroker, new MemoryBroker(), ['metrics']);
+ * await broker.publish('metrics', '{"cpu":3}'); // stays on this node
+ * await broker.publish('metrics.web-1', '{"cpu":3}'); // goes through Redis
+ * ```
+ */
+export class NodeLocalBroker implements Broker {
+  readonly #shared: Broker;
+  readonly #local: Broker;
+  readonly #localPatterns: readonly string[];
+
+  constructor(shared: Broker, local: Broker, localPatterns: readonly string[]) {
+    this.#shared = shared;
+    this.#local = local;
+    this.#localPatterns = localPatterns;
+  }
+
+  /** Whether `channel` stays on this node. */
+  isLocal(channel: string): boolean {
+    return this.#localPatterns.some((pattern) => channelMatches(pattern, channel));
+  }
+
+  publish(channel: string, dataJson: string): Promise<StoredMessage> {
+    return this.#route(channel).publish(channel, dataJson);
+  }
+
+  subscribe(channel: string): Promise<void> {
+    return this.#route(channel).subscribe(channel);
+  }
+
+  unsubscribe(channel: string): Promise<void> {
+    return this.#route(channel).unsubscribe(channel);
+  }
+
+  onMessage(listener: (message: StoredMessage) => void): void {
+    this.#shared.onMessage(listener);
+    this.#local.onMessage(listener);
+  }
+
+  read(channel: string, since?: Position, limit?: number): Promise<ReadResult> {
+    return this.#route(channel).read(channel, since, limit);
+  }
+
+  async channels(): Promise<ChannelInfo[]> {
+    const [local, shared] = await Promise.all([this.#local.channels(), this.#shared.channels()]);
+    // A local channel's name may also exist in Redis (published by a node configured otherwise): the
+    // local one is what this node serves.
+    return [
+      ...local.filter((info) => this.isLocal(info.channel)),
+      ...shared.filter((info) => !this.isLocal(info.channel)),
+    ];
+  }
+
+  health(): BrokerHealth {
+    return this.#shared.health();
+  }
+
+  onHealth(listener: (health: BrokerHealth) => void): void {
+    this.#shared.onHealth(listener);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.#shared.close(), this.#local.close()]);
+  }
+
+  #route(channel: string): Broker {
+    return this.isLocal(channel) ? this.#local : this.#shared;
+  }
+}
+
+/** What `connectNodeBroker` reads from the server's options. */
+export type NodeBrokerOptions = Pick<ServerOptions, 'history' | 'node'> & {
+  brokerUrl: string;
+  brokerPrefix?: string;
+  localChannels?: readonly string[];
+  log?: (line: string) => void;
+};
+
+/**
+ * The broker of a node sharing channels through Redis at `brokerUrl`: Redis for every channel but the
+ * node-local ones (default `metrics`), which stay in memory. Resolves to an error when Redis cannot be reached
+ * at start (see `connectRedisBroker`).
+ *
+ * ```ts
+ * const broker = await connectNodeBroker({ brokerUrl: 'redis://127.0.0.1:6379', node: 'web-1', history: [] });
+ * if (broker.ok) await createServer({ broker: broker.value });
+ * ```
+ */
+export async function connectNodeBroker(options: NodeBrokerOptions): Promise<Result<Broker, LivedashError>> {
+  const connected = await connectRedisBroker({
+    url: options.brokerUrl,
+    history: options.history,
+    node: options.node,
+    ...(options.brokerPrefix !== undefined && { prefix: options.brokerPrefix }),
+    ...(options.log !== undefined && { log: options.log }),
+  });
+  if (!connected.ok) return connected;
+  const local = new MemoryBroker({ history: options.history });
+  return {
+    ok: true,
+    value: new NodeLocalBroker(connected.value, local, options.localChannels ?? DEFAULT_LOCAL_CHANNELS),
+  };
+}
