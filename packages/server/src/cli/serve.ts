@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { redactUrl } from '../brokers/redis-link.js';
 import { loadConfigFile } from '../config-file.js';
 import { loadDashboardConfig } from '../dashboard-config.js';
-import type { ServerOptions } from '../options.js';
-import { createServer, type LivedashServer } from '../server.js';
+import { type CreateServerOptions, createServer, type LivedashServer } from '../server.js';
 import { type CliIo, ExitCodes, parseCommandArgs, parseMs, parsePort } from './command-io.js';
 
 export const SERVE_USAGE = `Usage: livedash serve [options]
@@ -21,6 +21,10 @@ Options (a flag beats its environment variable, which beats the config file):
   --static-dir <dir>         directory served at / (env LIVEDASH_STATIC_DIR; default the built
                              dashboard apps/dashboard/dist when it exists, else a built-in page)
   --metrics-interval <ms>    host metrics interval, 0 = off (env LIVEDASH_METRICS_INTERVAL_MS; default 1000)
+  --broker <url>             share channels with other nodes through Redis, e.g. redis://127.0.0.1:6379
+                             (env LIVEDASH_REDIS_URL; default: none, channels live in this process)
+  --broker-prefix <prefix>   prefix of every Redis key and Pub/Sub channel (env LIVEDASH_REDIS_PREFIX;
+                             default livedash:)
   -h, --help                 show this help
 
 Environment:
@@ -50,7 +54,7 @@ export function serveOptions(
   args: string[],
   io: CliIo,
 ):
-  | { ok: true; options: Partial<ServerOptions>; generatedToken: string | undefined }
+  | { ok: true; options: CreateServerOptions; generatedToken: string | undefined }
   | { ok: false; code: number } {
   const parsed = parseCommandArgs(
     'serve',
@@ -64,6 +68,8 @@ export function serveOptions(
         node: { type: 'string' },
         'static-dir': { type: 'string' },
         'metrics-interval': { type: 'string' },
+        broker: { type: 'string' },
+        'broker-prefix': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: false,
@@ -83,7 +89,7 @@ export function serveOptions(
     return { ok: false as const, code: ExitCodes.USAGE };
   };
 
-  let options: Partial<ServerOptions> = {};
+  let options: CreateServerOptions = {};
   const configPath = flags.config ?? env.LIVEDASH_CONFIG;
   if (configPath) {
     const loaded = loadConfigFile(configPath);
@@ -111,6 +117,14 @@ export function serveOptions(
       : parseMs(env.LIVEDASH_METRICS_INTERVAL_MS, 'LIVEDASH_METRICS_INTERVAL_MS');
   if (typeof interval === 'object') return fail(interval.error);
   if (interval !== undefined) options.metricsIntervalMs = interval;
+  const brokerUrl = flags.broker ?? env.LIVEDASH_REDIS_URL;
+  if (brokerUrl !== undefined && brokerUrl !== '') {
+    if (!/^rediss?:\/\/./.test(brokerUrl))
+      return fail(`--broker must be a redis:// or rediss:// URL, got "${brokerUrl}"`);
+    options.brokerUrl = brokerUrl;
+  }
+  const brokerPrefix = flags['broker-prefix'] ?? env.LIVEDASH_REDIS_PREFIX;
+  if (brokerPrefix !== undefined && brokerPrefix !== '') options.brokerPrefix = brokerPrefix;
   const staticDir = flags['static-dir'] ?? env.LIVEDASH_STATIC_DIR;
   if (staticDir !== undefined && staticDir !== '') {
     if (!existsSync(staticDir)) return fail(`--static-dir ${staticDir} does not exist`);
@@ -148,6 +162,9 @@ export async function runServe(
     return ExitCodes.FAILURE;
   }
   io.out(`livedash: listening on ${server.url} (node ${server.options.node})`);
+  if (resolved.options.brokerUrl) {
+    io.out(`livedash: channels shared through Redis at ${redactUrl(resolved.options.brokerUrl)}`);
+  }
   io.out(
     `livedash: dashboard ${server.options.staticDir ? `from ${server.options.staticDir}` : '(built-in page)'} at ${server.url}/`,
   );
