@@ -142,7 +142,7 @@ describe('usePolling', () => {
       });
       await waitFor(() => expect(s.requests.length).toBeGreaterThan(whileHidden));
     } finally {
-      // biome-ignore lint/performance/noDelete: removing the own property brings back happy-dom's getter.
+      // Removing the own property brings back happy-dom's getter.
       delete (document as { visibilityState?: unknown }).visibilityState;
     }
   });
