@@ -3,6 +3,7 @@ import {
   ErrorCodes,
   isValidChannel,
   jsonDepthExceeds,
+  LivedashError,
   type Position,
 } from '@livedash/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -135,6 +136,10 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: HttpContext): void
     if (error instanceof RequestError) {
       metrics.protocolErrors.inc({ code: error.livedashCode });
       return sendError(reply, error.statusCode, error.livedashCode, error.message);
+    }
+    // The broker (Redis) is down: reads and listings answer 503 with its reason, as publishes do.
+    if (error instanceof LivedashError && error.code === ErrorCodes.UNAVAILABLE) {
+      return sendError(reply, 503, ErrorCodes.UNAVAILABLE, error.message);
     }
     const status = error.statusCode ?? 500;
     if (status === 413) {
