@@ -3,7 +3,7 @@
 // Builds the libraries, then runs each benchmark with the servers under test and the load generator in
 // separate processes on 127.0.0.1, and writes bench/results/<date>.json and .md. Never part of `npm test`.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { spawnWorker } from './lib/ipc.mjs';

@@ -9,13 +9,17 @@ import {
   parseCommand,
   type RequestId,
 } from '@livedash/protocol';
+import type { Socket } from 'node:net';
 import WebSocket, { type RawData } from 'ws';
 import type { StoredMessage } from '../brokers/broker.js';
+import type { ChannelPolicies } from '../channel-policy.js';
 import type { Hub } from '../hub.js';
 import type { ServerOptions } from '../options.js';
+import { type FlushScheduler, OutgoingQueue } from '../outgoing-queue.js';
 import { publishTokenMatches } from '../publish-auth.js';
 import type { ServerMetrics } from '../server-metrics.js';
 import type { Session } from '../session.js';
+import { encodeTextFrame, type FrameCache } from './ws-frame.js';
 
 /** Commands a connection may have waiting while an earlier one (a subscribe reading history) runs. */
 export const MAX_PENDING_COMMANDS = 256;
@@ -29,6 +33,16 @@ export interface WsConnectionContext {
   metrics: ServerMetrics;
 }
 
+/** The fan-out machinery every connection of one transport shares. */
+export interface WsOutgoing {
+  /** Writes each connection's frames once per event-loop turn. */
+  scheduler: FlushScheduler;
+  /** Frames each publish once for every socket. */
+  frames: FrameCache;
+  /** Which channels conflate when a connection falls behind. */
+  policies: ChannelPolicies;
+}
+
 /**
  * One WebSocket client: parses its commands strictly (one at a time, in order), answers them, and
  * sends it its channels' frames. Nothing the client sends can throw out of here.
@@ -40,17 +54,32 @@ export class WsConnection {
   #authorized: boolean;
   /** Cleared by each heartbeat tick, set by any pong or frame from the peer. */
   alive = true;
-  /** When a frame was last sent, so idle connections get a `$heartbeat`. */
-  lastSentAt = Date.now();
+  /**
+   * Data frames are written straight to the socket under `ws`, framed once per publish and batched
+   * per event-loop turn; `ws` still does the handshake, reading, pings and the close handshake.
+   */
+  readonly #out: OutgoingQueue;
   #queue: Promise<void> = Promise.resolve();
   #pending = 0;
 
-  constructor(ws: WebSocket, ctx: WsConnectionContext, authorized: boolean) {
+  constructor(ws: WebSocket, ctx: WsConnectionContext, authorized: boolean, outgoing: WsOutgoing) {
     this.ws = ws;
     this.#ctx = ctx;
     this.#authorized = authorized;
+    const { metrics, options } = ctx;
+    this.#out = new OutgoingQueue((ws as unknown as { _socket: Socket })._socket, outgoing.scheduler, {
+      maxQueueBytes: options.maxQueueBytes,
+      policyOf: (channel) => outgoing.policies.of(channel),
+      hooks: {
+        encode: (message) => outgoing.frames.of(message),
+        conflationNotice: (message) => encodeTextFrame(encodeControl(conflationNotice(message))),
+        overflow: () => this.closeSlow(),
+        isOpen: () => ws.readyState === WebSocket.OPEN,
+        dropped: (reason, count) => metrics.dropped.inc({ reason }, count),
+      },
+    });
     this.#session = ctx.hub.session({
-      deliver: (message: StoredMessage) => this.send(message.frame),
+      deliver: (message: StoredMessage) => this.#out.push(message),
       control: (frame: ControlFrame) => this.send(encodeControl(frame)),
       overflow: () => this.closeSlow(),
     });
@@ -58,8 +87,10 @@ export class WsConnection {
     ws.on('pong', () => {
       this.alive = true;
     });
-    ws.on('close', () => this.#session.close());
-    const { options } = ctx;
+    ws.on('close', () => {
+      this.#out.close();
+      this.#session.close();
+    });
     this.send(
       encodeControl({
         type: '$welcome',
@@ -70,22 +101,23 @@ export class WsConnection {
     );
   }
 
-  /** Sends one encoded frame, or drops it when the socket is closing. Over the queue bound: closes 4008. */
-  send(frame: string): void {
-    const { metrics, options } = this.#ctx;
-    if (this.ws.readyState !== WebSocket.OPEN) {
-      metrics.dropped.inc({ reason: 'closed' });
-      return;
-    }
-    this.ws.send(frame);
-    metrics.sent('ws', frame.length);
-    this.lastSentAt = Date.now();
-    if (this.ws.bufferedAmount > options.maxQueueBytes) this.closeSlow();
+  /** When a frame was last written, so idle connections get a `$heartbeat`. */
+  get lastSentAt(): number {
+    return this.#out.lastWriteAt;
   }
 
-  /** Closes a connection that cannot keep up (see docs/protocol.md, slow consumers). */
+  /**
+   * Sends a control frame now, after any data frames still waiting for this turn's flush (so an
+   * `$error` followed by a close arrives before the close). Dropped when the socket is closing.
+   */
+  send(frame: string): void {
+    this.#out.writeNow(encodeTextFrame(frame));
+  }
+
+  /** Closes a connection that cannot keep up (see docs/performance.md, slow consumers). */
   closeSlow(): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
+    this.#out.close();
     this.#ctx.metrics.slowConsumerDisconnects.inc({ transport: 'ws' });
     this.ws.close(CloseCodes.SLOW_CONSUMER, 'slow consumer: outgoing queue full');
     // The close frame waits behind everything the peer has not read; do not wait for it for long.
@@ -196,6 +228,20 @@ export class WsConnection {
     if (channel !== undefined) frame.channel = channel;
     this.#control(frame);
   }
+}
+
+/**
+ * What a client gets before a conflated state value: the frame a fresh subscribe starts with, so it
+ * takes the value that follows as the channel's current state (the seqs in between were skipped).
+ */
+export function conflationNotice(message: StoredMessage): ControlFrame {
+  return {
+    type: '$subscribed',
+    channel: message.channel,
+    epoch: message.epoch,
+    seq: message.seq,
+    recovered: false,
+  };
 }
 
 function idOf(command: ClientCommand): { id?: RequestId } {

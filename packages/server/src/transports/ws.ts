@@ -2,8 +2,11 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CloseCodes } from '@livedash/protocol';
 import WebSocket, { WebSocketServer } from 'ws';
+import { ChannelPolicies, stateChannelPatterns } from '../channel-policy.js';
+import { FlushScheduler } from '../outgoing-queue.js';
 import { bearerToken, publishTokenMatches } from '../publish-auth.js';
-import { WsConnection, type WsConnectionContext } from './ws-connection.js';
+import { WsConnection, type WsConnectionContext, type WsOutgoing } from './ws-connection.js';
+import { FrameCache } from './ws-frame.js';
 
 /**
  * The WebSocket transport at `/ws`, on the `ws` package in `noServer` mode: the HTTP server's
@@ -16,6 +19,7 @@ import { WsConnection, type WsConnectionContext } from './ws-connection.js';
 export class WsTransport {
   readonly #ctx: WsConnectionContext;
   readonly #wss: WebSocketServer;
+  readonly #outgoing: WsOutgoing;
   #connections = new Set<WsConnection>();
   #heartbeat: NodeJS.Timeout;
   #closing = false;
@@ -29,6 +33,15 @@ export class WsTransport {
       perMessageDeflate: false,
       clientTracking: false,
     });
+    const { metrics } = ctx;
+    this.#outgoing = {
+      scheduler: new FlushScheduler((frames, bytes) => {
+        metrics.messagesOut.inc({ transport: 'ws' }, frames);
+        metrics.bytesOut.inc({ transport: 'ws' }, bytes);
+      }),
+      frames: new FrameCache(),
+      policies: new ChannelPolicies(stateChannelPatterns(ctx.options)),
+    };
     this.#heartbeat = setInterval(() => this.#beat(), ctx.options.heartbeatMs);
     this.#heartbeat.unref();
   }
@@ -61,6 +74,8 @@ export class WsTransport {
   async close(timeoutMs: number): Promise<void> {
     this.#closing = true;
     clearInterval(this.#heartbeat);
+    // Frames fanned out this turn go before the close frames.
+    this.#outgoing.scheduler.flush();
     const closed = [...this.#connections].map(
       (connection) =>
         new Promise<void>((resolve) => {
@@ -88,7 +103,7 @@ export class WsTransport {
       // Protocol errors (oversized or malformed frames) are answered by ws with a close code; the
       // 'error' event only needs a listener so it does not crash the process.
     });
-    const connection = new WsConnection(ws, this.#ctx, authorized);
+    const connection = new WsConnection(ws, this.#ctx, authorized, this.#outgoing);
     this.#connections.add(connection);
     metrics.connections.inc({ transport: 'ws' });
     ws.on('close', () => {

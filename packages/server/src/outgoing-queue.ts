@@ -1,0 +1,251 @@
+import type { StoredMessage } from './brokers/broker.js';
+import type { ChannelPolicy } from './channel-policy.js';
+
+/**
+ * Where a connection's bytes go: the raw `net.Socket` under a WebSocket (after the handshake) or an SSE
+ * `ServerResponse`. Both are Node writables; only what the queue uses is named here.
+ */
+export interface ByteSink {
+  readonly writableLength: number;
+  readonly writableNeedDrain: boolean;
+  write(chunk: Buffer): boolean;
+  cork(): void;
+  uncork(): void;
+  once(event: 'drain', listener: () => void): unknown;
+}
+
+/** What the queue asks of its transport. */
+export interface OutgoingHooks {
+  /** The message's bytes on this transport (built once per message and shared by every connection). */
+  encode(message: StoredMessage): Buffer;
+  /** The bytes that tell the client a state channel was conflated (`$subscribed`, recovered:false). */
+  conflationNotice(message: StoredMessage): Buffer;
+  /** A stream channel went over the bound: the transport closes the connection (4008 / end of stream). */
+  overflow(): void;
+  /** False once the connection is closing: nothing more is written. */
+  isOpen(): boolean;
+  /** Frames not written: `conflated` (replaced by a newer value of their state channel) or `closed`. */
+  dropped(reason: 'conflated' | 'closed', count: number): void;
+}
+
+/**
+ * A queue's lifecycle:
+ *  - `flowing`: messages are written at the end of the event-loop turn;
+ *  - `congested`: the bound was hit; state channels hold only their newest message until the sink drains;
+ *  - `closed`: the connection is gone; everything is dropped.
+ */
+export type QueueState = 'flowing' | 'congested' | 'closed';
+export type QueueEvent = 'overflow' | 'drained' | 'close';
+
+export function nextQueueState(state: QueueState, event: QueueEvent): QueueState {
+  if (state === 'closed' || event === 'close') return 'closed';
+  return event === 'overflow' ? 'congested' : 'flowing';
+}
+
+/** Past this many bytes a turn's frames are written with cork/uncork (one writev) instead of copied into one Buffer. */
+const CONCAT_LIMIT = 64 * 1024;
+
+/**
+ * Batches every connection's writes to once per event-loop turn: a burst of publishes costs each
+ * socket one `write` (one syscall) whatever the number of messages. Counts frames and bytes per turn
+ * so metrics are updated once per turn, not once per delivery.
+ */
+export class FlushScheduler {
+  #dirty: OutgoingQueue[] = [];
+  #scheduled = false;
+  #frames = 0;
+  #bytes = 0;
+  /** When the current (or last) flush ran, ms since the Unix epoch: read as a connection's last write time. */
+  now = Date.now();
+  readonly #onFlushed: (frames: number, bytes: number) => void;
+
+  constructor(onFlushed: (frames: number, bytes: number) => void) {
+    this.#onFlushed = onFlushed;
+  }
+
+  /** @internal a queue got its first frame of this turn */
+  schedule(queue: OutgoingQueue): void {
+    this.#dirty.push(queue);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** @internal counts what a queue wrote */
+  count(frames: number, bytes: number): void {
+    this.#frames += frames;
+    this.#bytes += bytes;
+  }
+
+  /** Writes every queue that has frames waiting. Runs once per turn; callable directly (shutdown). */
+  flush(): void {
+    this.#scheduled = false;
+    this.now = Date.now();
+    const dirty = this.#dirty;
+    this.#dirty = [];
+    for (const queue of dirty) queue.flush();
+    if (this.#frames > 0) {
+      this.#onFlushed(this.#frames, this.#bytes);
+      this.#frames = 0;
+      this.#bytes = 0;
+    }
+  }
+}
+
+/**
+ * One connection's outgoing data, bounded in bytes (what the sink has buffered plus this turn's frames).
+ * Over the bound, a *state* channel conflates — only its newest message is kept, and when the sink has
+ * drained the client gets `$subscribed` (recovered:false) and that message, exactly what a fresh
+ * subscribe gives — while a *stream* channel calls `overflow` (the transport disconnects with 4008 and
+ * the client recovers from history). Control frames are written at once, after anything pending, so
+ * an `$error` followed by a close arrives before the close.
+ *
+ * @example
+ * const queue = new OutgoingQueue(socket, scheduler, { maxQueueBytes: 1 << 20, policyOf, hooks });
+ * queue.push(message);          // written at the end of this event-loop turn
+ * queue.writeNow(controlBytes); // written now, after whatever was pending
+ */
+export class OutgoingQueue {
+  readonly #sink: ByteSink;
+  readonly #scheduler: FlushScheduler;
+  readonly #maxBytes: number;
+  readonly #policyOf: (channel: string) => ChannelPolicy;
+  readonly #hooks: OutgoingHooks;
+  #state: QueueState = 'flowing';
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  /** State channels' newest messages held while congested. */
+  #conflated: Map<string, StoredMessage> | undefined;
+  /** When something was last written, ms since the Unix epoch (idle connections get heartbeats). */
+  lastWriteAt = Date.now();
+
+  constructor(
+    sink: ByteSink,
+    scheduler: FlushScheduler,
+    options: { maxQueueBytes: number; policyOf: (channel: string) => ChannelPolicy; hooks: OutgoingHooks },
+  ) {
+    this.#sink = sink;
+    this.#scheduler = scheduler;
+    this.#maxBytes = options.maxQueueBytes;
+    this.#policyOf = options.policyOf;
+    this.#hooks = options.hooks;
+  }
+
+  get state(): QueueState {
+    return this.#state;
+  }
+
+  /** Bytes waiting: buffered in the sink plus this turn's frames. */
+  get queuedBytes(): number {
+    return this.#sink.writableLength + this.#pendingBytes;
+  }
+
+  /** Queues a channel message for the end of this turn, or conflates / overflows past the bound. */
+  push(message: StoredMessage): void {
+    if (this.#state === 'closed') return;
+    const held = this.#conflated;
+    if (held?.has(message.channel)) {
+      // Order within a channel: once one message of it is held, newer ones replace it.
+      held.set(message.channel, message);
+      this.#hooks.dropped('conflated', 1);
+      return;
+    }
+    const frame = this.#hooks.encode(message);
+    if (this.#sink.writableLength + this.#pendingBytes + frame.length > this.#maxBytes) {
+      this.#overBound(message);
+      return;
+    }
+    this.#enqueue(frame);
+  }
+
+  /** Writes a control frame now, after anything pending (never conflated, never deferred). */
+  writeNow(frame: Buffer): void {
+    this.flush();
+    if (this.#state === 'closed' || !this.#hooks.isOpen()) {
+      this.#hooks.dropped('closed', 1);
+      return;
+    }
+    this.lastWriteAt = Date.now();
+    this.#sink.write(frame);
+    this.#scheduler.count(1, frame.length);
+  }
+
+  /** Writes this turn's frames in one write. Called by the scheduler. */
+  flush(): void {
+    const count = this.#pending.length;
+    if (count === 0) return;
+    const pending = this.#pending;
+    const bytes = this.#pendingBytes;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    if (this.#state === 'closed' || !this.#hooks.isOpen()) {
+      this.#hooks.dropped('closed', count);
+      return;
+    }
+    this.lastWriteAt = this.#scheduler.now;
+    if (count === 1) this.#sink.write(pending[0]!);
+    else if (bytes <= CONCAT_LIMIT) this.#sink.write(Buffer.concat(pending, bytes));
+    else {
+      this.#sink.cork();
+      for (const frame of pending) this.#sink.write(frame);
+      this.#sink.uncork();
+    }
+    this.#scheduler.count(count, bytes);
+  }
+
+  close(): void {
+    this.#state = nextQueueState(this.#state, 'close');
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#conflated = undefined;
+  }
+
+  #enqueue(frame: Buffer): void {
+    this.#pending.push(frame);
+    this.#pendingBytes += frame.length;
+    if (this.#pending.length === 1) this.#scheduler.schedule(this);
+  }
+
+  #overBound(message: StoredMessage): void {
+    if (this.#policyOf(message.channel) !== 'state') {
+      this.#hooks.overflow();
+      return;
+    }
+    this.#conflated ??= new Map();
+    this.#conflated.set(message.channel, message);
+    this.#hooks.dropped('conflated', 1);
+    if (this.#state === 'congested') return;
+    this.#state = nextQueueState(this.#state, 'overflow');
+    this.#awaitDrain();
+  }
+
+  #awaitDrain(): void {
+    // 'drain' only comes after a write that went past the sink's high-water mark; a bound below it
+    // (tiny test bounds) is watched with a short timer instead.
+    if (this.#sink.writableNeedDrain) this.#sink.once('drain', () => this.#release());
+    else setTimeout(() => this.#release(), 10).unref();
+  }
+
+  /** The sink drained: send each held state channel's newest message, announced as a reset. */
+  #release(): void {
+    if (this.#state !== 'congested') return;
+    if (this.#sink.writableLength + this.#pendingBytes > this.#maxBytes / 2) {
+      this.#awaitDrain();
+      return;
+    }
+    const held = this.#conflated;
+    this.#conflated = undefined;
+    this.#state = nextQueueState(this.#state, 'drained');
+    if (!held) return;
+    for (const message of held.values()) {
+      const notice = this.#hooks.conflationNotice(message);
+      const frame = this.#hooks.encode(message);
+      if (this.#state === 'congested' || this.queuedBytes + notice.length + frame.length > this.#maxBytes) {
+        this.#overBound(message);
+        continue;
+      }
+      this.#enqueue(notice);
+      this.#enqueue(frame);
+    }
+  }
+}
