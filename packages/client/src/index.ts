@@ -1,6 +1,7 @@
 export { type BackoffOptions, backoffDelay, defaultBackoff, resolveBackoff } from './backoff.js';
 export { Batcher, type BatcherOptions } from './batcher.js';
 export { Conflator, conflate } from './conflate.js';
+export { DashboardWebSocket, type DashboardWebSocketOptions } from './dashboard-websocket.js';
 export { browserEnvironment, type EnvironmentLike } from './environment.js';
 export {
   afterMs,

@@ -61,7 +61,7 @@ export class SseTransport implements Transport {
     const source = new this.#EventSource(sseUrl(this.#context.baseUrl, positions));
     this.#source = source;
     let welcomed = false;
-    source.onmessage = (event) => {
+    source.onmessage = (event: { data: string }) => {
       if (this.#source !== source || this.#closed) return;
       const parsed = parseServerFrame(event.data);
       if (!parsed.ok) return; // a bad event is skipped; the stream goes on

@@ -1,12 +1,19 @@
 import type { LivedashError, Position, ServerFrame } from '@livedash/protocol';
 import type { TransportName } from '../types.js';
 
+/*
+ * Handler parameters are typed `never` so that any implementation's handler types fit (the browser's
+ * `MessageEvent`, the `ws` package's own event classes); the transports read the few fields they need.
+ */
+
 /** The minimal WebSocket the client needs; the browser's and the `ws` package's both fit. */
 export interface WebSocketLike {
   readonly readyState: number;
   onopen: ((event: never) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number; reason: string }) => void) | null;
+  /** Gets `{ data }`: a string, or bytes from implementations that deliver text frames as buffers. */
+  onmessage: ((event: never) => void) | null;
+  /** Gets `{ code, reason }`. */
+  onclose: ((event: never) => void) | null;
   onerror: ((event: never) => void) | null;
   send(data: string): void;
   close(code?: number, reason?: string): void;
@@ -16,7 +23,8 @@ export type WebSocketConstructor = new (url: string) => WebSocketLike;
 /** The minimal EventSource the client needs; the browser's and the `eventsource` package's both fit. */
 export interface EventSourceLike {
   onopen: ((event: never) => void) | null;
-  onmessage: ((event: { data: string; lastEventId: string }) => void) | null;
+  /** Gets `{ data, lastEventId }`. */
+  onmessage: ((event: never) => void) | null;
   onerror: ((event: never) => void) | null;
   close(): void;
 }

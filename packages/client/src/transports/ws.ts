@@ -31,8 +31,9 @@ export class WebSocketTransport implements Transport {
   constructor(context: TransportContext, WebSocketImpl: WebSocketConstructor) {
     this.#context = context;
     this.#socket = new WebSocketImpl(webSocketUrl(context.baseUrl));
-    this.#socket.onmessage = (event) => this.#onMessage(event.data);
-    this.#socket.onclose = (event) => this.#onClose(event.code, event.reason);
+    this.#socket.onmessage = (event: { data: unknown }) => this.#onMessage(event.data);
+    this.#socket.onclose = (event: { code: number; reason: string }) =>
+      this.#onClose(event.code, event.reason);
     // An error is always followed by a close; the close carries the code.
     this.#socket.onerror = () => {};
   }

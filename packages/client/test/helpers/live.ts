@@ -1,0 +1,53 @@
+import { createServer, type LivedashServer } from '@livedash/server';
+import { EventSource } from 'eventsource';
+import WebSocket from 'ws';
+import { LiveClient, type LiveClientOptions } from '../../src/index.js';
+
+/** Node test defaults: the `ws` and `eventsource` packages, quick retries, no browser environment. */
+export function nodeClient<C extends Record<string, unknown> = Record<string, unknown>>(
+  options: LiveClientOptions,
+): LiveClient<C> {
+  return new LiveClient<C>({
+    WebSocket,
+    EventSource,
+    ...options,
+  });
+}
+
+/** A real server on port 0 with no host metrics. */
+export function startServer(options: Parameters<typeof createServer>[0] = {}): Promise<LivedashServer> {
+  return createServer({ port: 0, publishToken: 'secret', metricsIntervalMs: 0, alerts: [], ...options });
+}
+
+/** Polls `condition` until it holds (generous default timeout for a loaded machine). */
+export async function waitFor(
+  condition: () => boolean,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Collects `(data, meta)` of one channel. */
+export function collect<T>(client: LiveClient, channel: string) {
+  const received: { data: T; seq: number; epoch: string; replayed: boolean; reset: boolean }[] = [];
+  const resets: string[] = [];
+  const off = client.subscribe<T>(
+    channel,
+    (data, meta) =>
+      received.push({
+        data,
+        seq: meta.seq,
+        epoch: meta.epoch,
+        replayed: meta.replayed,
+        reset: meta.reset === true,
+      }),
+    { onReset: (info) => resets.push(info.epoch) },
+  );
+  return { received, resets, off };
+}

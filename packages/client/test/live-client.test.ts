@@ -1,0 +1,215 @@
+import type { LivedashServer } from '@livedash/server';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import type { ChannelSnapshot, ConnectionSnapshot, HistoryEntry, LiveClient } from '../src/index.js';
+import { collect, nodeClient, startServer, waitFor } from './helpers/live.js';
+
+let server: LivedashServer;
+const clients: LiveClient[] = [];
+
+beforeEach(async () => {
+  server = await startServer();
+});
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  await server.close();
+});
+
+function client<C extends Record<string, unknown> = Record<string, unknown>>(
+  extra: object = {},
+): LiveClient<C> {
+  const made = nodeClient<C>({ url: server.url, ...extra });
+  clients.push(made as LiveClient);
+  return made;
+}
+
+/** Resolves when the server has confirmed `channel` for `c`. */
+function subscribed(c: LiveClient, channel: string): Promise<void> {
+  return new Promise((resolve) => {
+    const off = c.subscribe(channel, () => {}, {
+      onSubscribed: () => {
+        resolve();
+        queueMicrotask(off);
+      },
+    });
+  });
+}
+
+describe('LiveClient over WebSocket', () => {
+  test('subscribing before the connection opens just works; messages arrive in order with meta', async () => {
+    const c = client();
+    expect(c.state.status).toBe('connecting');
+    const ticks = collect<{ n: number }>(c, 'ticks');
+    await waitFor(() => server.hub.subscriptionCount === 1, 10_000, 'server subscription');
+    for (let n = 1; n <= 20; n++) await server.hub.publish('ticks', { n });
+    await waitFor(() => ticks.received.length === 20, 10_000, '20 messages');
+    expect(ticks.received.map((m) => m.data.n)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(ticks.received.map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(ticks.received.every((m) => m.replayed === false && m.epoch.length > 0)).toBe(true);
+    expect(c.state).toMatchObject({ status: 'open', transport: 'ws' });
+  });
+
+  test('many listeners on one channel are one server subscription; the last unsubscribe ends it', async () => {
+    const c = client();
+    const a = collect<number>(c, 'shared');
+    const b = collect<number>(c, 'shared');
+    await waitFor(() => server.hub.subscriptionCount === 1 && c.state.status === 'open');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(server.hub.subscriptionCount).toBe(1);
+    await server.hub.publish('shared', 1);
+    await waitFor(() => a.received.length === 1 && b.received.length === 1);
+    a.off();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(server.hub.subscriptionCount).toBe(1);
+    await server.hub.publish('shared', 2);
+    await waitFor(() => b.received.length === 2);
+    expect(a.received).toHaveLength(1);
+    b.off();
+    await waitFor(() => server.hub.subscriptionCount === 0, 10_000, 'server unsubscribe');
+  });
+
+  test('a channel subscribed after connect, and a late listener, get the latest value marked replayed', async () => {
+    await server.hub.publish('late', { v: 'before' });
+    const c = client();
+    await waitFor(() => c.state.status === 'open');
+    const first = collect<{ v: string }>(c, 'late');
+    await waitFor(() => first.received.length === 1);
+    expect(first.received[0]).toMatchObject({ data: { v: 'before' }, seq: 1, replayed: true });
+    const second = collect<{ v: string }>(c, 'late');
+    await waitFor(() => second.received.length === 1);
+    expect(second.received[0]).toMatchObject({ data: { v: 'before' }, replayed: true });
+    await server.hub.publish('late', { v: 'after' });
+    await waitFor(() => first.received.length === 2 && second.received.length === 2);
+    expect(first.received[1]).toMatchObject({ data: { v: 'after' }, seq: 2, replayed: false });
+  });
+
+  test('typed channel maps type the data', async () => {
+    const c = client<{ metrics: { cpu: number } }>();
+    let cpu = -1;
+    c.subscribe('metrics', (m) => {
+      cpu = m.cpu; // typed: m is { cpu: number }
+    });
+    await waitFor(() => server.hub.subscriptionCount === 1);
+    await server.hub.publish('metrics', { cpu: 42 });
+    await waitFor(() => cpu === 42);
+  });
+
+  test('bad channel names and listeners are rejected at once', () => {
+    const c = client({ autoConnect: false });
+    expect(() => c.subscribe('$nope', () => {})).toThrow(TypeError);
+    expect(() => c.subscribe('a b', () => {})).toThrow(/invalid channel/);
+    expect(() => c.channel('')).toThrow(TypeError);
+    expect(() => nodeClient({ url: 'localhost:8080' })).toThrow(/absolute http/);
+    expect(() => nodeClient({ url: server.url, transports: [] })).toThrow(/transports/);
+    expect(() => nodeClient({ url: server.url, backoff: { initialDelayMs: -1 } })).toThrow(/positive/);
+  });
+
+  test('autoConnect:false stays idle until the first subscription', async () => {
+    const c = client({ autoConnect: false });
+    expect(c.state.status).toBe('idle');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(c.state.status).toBe('idle');
+    collect(c, 'x');
+    await waitFor(() => c.state.status === 'open');
+  });
+
+  test('ping measures a round trip and records it in the state', async () => {
+    const c = client();
+    await waitFor(() => c.state.status === 'open');
+    const rtt = await c.ping();
+    expect(rtt).toBeGreaterThanOrEqual(0);
+    expect(rtt).toBeLessThan(5000);
+    expect(c.state.rtt).toBe(rtt);
+  });
+
+  test('ping while not connected rejects with a LivedashError', async () => {
+    const c = client({ autoConnect: false });
+    await expect(c.ping()).rejects.toMatchObject({ name: 'LivedashError', code: 'transport_failed' });
+  });
+
+  test('close() is final: state closed, no reconnect, server connection gone', async () => {
+    const c = client();
+    const states: ConnectionSnapshot['status'][] = [];
+    c.onState((s) => states.push(s.status));
+    collect(c, 'x');
+    await waitFor(() => server.hub.subscriptionCount === 1);
+    c.close();
+    expect(c.state.status).toBe('closed');
+    await waitFor(() => server.hub.subscriptionCount === 0);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(states.at(-1)).toBe('closed');
+    expect(states.filter((s) => s === 'connecting')).toHaveLength(0);
+    expect(() => c.subscribe('x', () => {})).toThrow(/closed/);
+  });
+});
+
+describe('stores', () => {
+  test('connection store: same snapshot until something changes', async () => {
+    const c = client();
+    const first = c.connection.getSnapshot();
+    expect(c.connection.getSnapshot()).toBe(first);
+    let notified = 0;
+    const off = c.connection.subscribe(() => notified++);
+    await waitFor(() => c.connection.getSnapshot().status === 'open');
+    expect(notified).toBeGreaterThan(0);
+    const open = c.connection.getSnapshot();
+    expect(c.connection.getSnapshot()).toBe(open);
+    expect(Object.isFrozen(open)).toBe(true);
+    off();
+  });
+
+  test('channel store: shared per channel, pending then live, one notification per frame for a burst', async () => {
+    const c = client();
+    const store = c.channel<{ n: number }>('burst');
+    expect(c.channel('burst')).toBe(store);
+    expect(store.getSnapshot()).toMatchObject({
+      status: 'pending',
+      data: undefined,
+      seq: 0,
+      stale: false,
+      resetCount: 0,
+    });
+    const snapshots: ChannelSnapshot<{ n: number }>[] = [];
+    const off = store.subscribe(() => snapshots.push(store.getSnapshot()));
+    await subscribed(c, 'burst');
+    await waitFor(() => store.getSnapshot().status === 'live', 10_000, 'live');
+    const before = snapshots.length;
+    await Promise.all(Array.from({ length: 200 }, (_, i) => server.hub.publish('burst', { n: i + 1 })));
+    await waitFor(() => store.getSnapshot().seq === 200, 10_000, 'seq 200');
+    expect(store.getSnapshot()).toMatchObject({ data: { n: 200 }, status: 'live', stale: false });
+    // 200 messages arrive within a few frames, never one notification each.
+    expect(snapshots.length - before).toBeLessThan(50);
+    expect(store.getSnapshot()).toBe(store.getSnapshot());
+    off();
+    await waitFor(() => server.hub.subscriptionCount === 0, 10_000, 'store released the subscription');
+  });
+
+  test('channel store: StrictMode-style unsubscribe+resubscribe costs no server round trip', async () => {
+    const c = client();
+    const store = c.channel('strict');
+    const off1 = store.subscribe(() => {});
+    await waitFor(() => server.hub.subscriptionCount === 1);
+    off1();
+    const off2 = store.subscribe(() => {});
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(server.hub.subscriptionCount).toBe(1);
+    off2();
+  });
+
+  test('history store: backfilled from server history, then live, capped at limit', async () => {
+    for (let n = 1; n <= 30; n++) await server.hub.publish('series', { n });
+    const c = client();
+    const history = c.history<{ n: number }>('series', { limit: 10 });
+    expect(c.history('series', { limit: 10 })).toBe(history);
+    let last: readonly HistoryEntry<{ n: number }>[] = [];
+    const off = history.subscribe(() => {
+      last = history.getSnapshot();
+    });
+    await waitFor(() => last.length === 10, 10_000, 'backfill');
+    expect(last.map((e) => e.data.n)).toEqual([21, 22, 23, 24, 25, 26, 27, 28, 29, 30]);
+    await server.hub.publish('series', { n: 31 });
+    await waitFor(() => last.at(-1)?.data.n === 31);
+    expect(last.map((e) => e.seq)).toEqual([22, 23, 24, 25, 26, 27, 28, 29, 30, 31]);
+    off();
+  });
+});
