@@ -49,13 +49,17 @@ describe('HostMetrics with the real systeminformation', () => {
     startMetrics(hub, { intervalMs: 200, node: 'test-node', diskIntervalMs: 500 });
 
     await waitFor(() => shared.length >= 2, 'two metrics messages');
-    // Make the CPU measurably busier for one interval so consecutive readings must differ.
+    // Change the machine so consecutive readings must differ even when other work holds the CPU at
+    // 100 %: burn CPU for a moment and hold 256 MiB (touched, so it is really in use) until the end.
     const busyUntil = Date.now() + 300;
     while (Date.now() < busyUntil) Math.sqrt(Math.random());
+    let ballast: Buffer | undefined = Buffer.alloc(256 * 1024 * 1024, 1);
     await waitFor(
       () => shared.length >= 6 && shared.some((m) => m.disk.length > 0),
       'six messages with disks',
     );
+    expect(ballast.length).toBeGreaterThan(0);
+    ballast = undefined;
 
     for (const message of shared) {
       for (const percent of [message.cpu, message.memory]) {
@@ -84,7 +88,7 @@ describe('HostMetrics with the real systeminformation', () => {
     }
     // Time moves on and the readings change from message to message.
     for (let i = 1; i < shared.length; i++) expect(shared[i]!.ts).toBeGreaterThan(shared[i - 1]!.ts);
-    expect(new Set(shared.map((m) => m.cpu)).size).toBeGreaterThan(1);
+    expect(new Set(shared.map((m) => `${m.cpu}/${m.memory}`)).size).toBeGreaterThan(1);
     // The per-node channel carries the same messages.
     await waitFor(() => perNode.length >= shared.length, 'per-node copies');
     expect(perNode.slice(0, shared.length)).toEqual(shared);
