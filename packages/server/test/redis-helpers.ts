@@ -108,3 +108,107 @@ export class PrivateRedis {
     }
   }
 }
+
+const repoRoot = new URL('../../../', import.meta.url);
+/** A private build of the server, so these tests never race another build of `dist/`. */
+const privateBuildDir = new URL('packages/server/node_modules/.cache/livedash-redis-nodes/', repoRoot);
+
+/**
+ * Builds the protocol (its `dist/` is what `@livedash/protocol` resolves to at run time) and the server
+ * into a private directory; returns the path of the built CLI. tsc still emits when some unrelated file
+ * has a type error, so only a missing CLI is a failure here (the typecheck job reports type errors).
+ */
+export async function buildServerCli(): Promise<string> {
+  const run = (args: string[]) =>
+    new Promise<string>((resolve) => {
+      const child = spawn('npx', ['tsc', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (chunk) => (output += chunk));
+      child.stderr.on('data', (chunk) => (output += chunk));
+      child.on('exit', () => resolve(output));
+    });
+  await run(['-p', 'packages/protocol/tsconfig.build.json']);
+  const outDir = privateBuildDir.pathname;
+  const output = await run([
+    '-p',
+    'packages/server/tsconfig.build.json',
+    '--outDir',
+    outDir,
+    '--tsBuildInfoFile',
+    `${outDir}.tsbuildinfo`,
+  ]);
+  const cli = `${outDir}cli.js`;
+  const { existsSync } = await import('node:fs');
+  if (!existsSync(cli)) throw new Error(`building the server failed:\n${output}`);
+  return cli;
+}
+
+export interface NodeOptions {
+  cli: string;
+  name: string;
+  redisUrl: string;
+  prefix: string;
+  token?: string;
+  extraArgs?: string[];
+}
+
+/** A `livedash serve` process sharing channels through Redis, on a free port. */
+export class LivedashNode {
+  readonly name: string;
+  readonly url: string;
+  readonly process: ChildProcess;
+  readonly output: string[];
+
+  private constructor(name: string, url: string, child: ChildProcess, output: string[]) {
+    this.name = name;
+    this.url = url;
+    this.process = child;
+    this.output = output;
+  }
+
+  static async start(options: NodeOptions): Promise<LivedashNode> {
+    const args = [options.cli, 'serve', '--port', '0', '--node', options.name, '--broker', options.redisUrl];
+    args.push('--broker-prefix', options.prefix, '--metrics-interval', '0', ...(options.extraArgs ?? []));
+    const child = spawn(process.execPath, args, {
+      env: { ...process.env, LIVEDASH_PUBLISH_TOKEN: options.token ?? 'secret', LIVEDASH_CONFIG: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output: string[] = [];
+    const onData = (chunk: Buffer) => output.push(...String(chunk).split('\n').filter(Boolean));
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${options.name} did not start:\n${output.join('\n')}`)),
+        60_000,
+      );
+      const check = () => {
+        const line = output.find((entry) => entry.includes('listening on'));
+        const found = line && /listening on (http:\/\/[^\s]+)/.exec(line)?.[1];
+        if (found) {
+          clearTimeout(timer);
+          resolve(found);
+        }
+      };
+      child.stdout?.on('data', check);
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`${options.name} exited with ${code}:\n${output.join('\n')}`));
+      });
+    });
+    return new LivedashNode(options.name, url, child, output);
+  }
+
+  get running(): boolean {
+    return this.process.exitCode === null && this.process.signalCode === null;
+  }
+
+  /** Sends `signal` to this process (by its PID) and waits for it to exit. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (!this.running) return;
+    const exited = new Promise((resolve) => this.process.once('exit', resolve));
+    this.process.kill(signal);
+    await exited;
+  }
+}

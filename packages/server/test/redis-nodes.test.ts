@@ -1,0 +1,228 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Frame, httpPublish, TestWsClient } from './helpers/ws-client.js';
+import {
+  buildServerCli,
+  deletePrefix,
+  freePort,
+  LivedashNode,
+  PrivateRedis,
+  SHARED_REDIS_URL,
+  uniquePrefix,
+  waitFor,
+} from './redis-helpers.js';
+
+/**
+ * Several `livedash serve` processes sharing channels through a real Redis: the scale-out promises of
+ * docs/scaling.md, seen by real clients over real sockets.
+ */
+
+let cli = '';
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  cli = await buildServerCli();
+}, 240_000);
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+});
+
+afterAll(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+});
+
+async function startNodes(names: string[], redisUrl: string, prefix: string): Promise<LivedashNode[]> {
+  const nodes = await Promise.all(names.map((name) => LivedashNode.start({ cli, name, redisUrl, prefix })));
+  for (const node of nodes) cleanups.push(() => node.stop('SIGKILL'));
+  return nodes;
+}
+
+async function subscriber(url: string, channel: string, since?: { epoch: string; seq: number }) {
+  const client = await TestWsClient.connect(url);
+  cleanups.push(() => client.close());
+  client.send({ action: 'subscribe', channels: [channel], ...(since && { since: { [channel]: since } }) });
+  await client.waitFor((frames) => frames.some((f) => f.type === '$subscribed'), 15_000, '$subscribed');
+  return client;
+}
+
+const seqs = (frames: Frame[]) => frames.map((frame) => frame.seq as number);
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+describe('livedash nodes sharing Redis', () => {
+  it('publishes on three nodes at once reach clients on every node in one order with the same seq', async () => {
+    const prefix = uniquePrefix('nodes3');
+    cleanups.push(() => deletePrefix(SHARED_REDIS_URL, prefix));
+    const nodes = await startNodes(['a', 'b', 'c'], SHARED_REDIS_URL, prefix);
+    const clients = await Promise.all(nodes.map((node) => subscriber(node.url, 'orders')));
+    const perNode = 40;
+    const answers = await Promise.all(
+      nodes.map((node, i) =>
+        Promise.all(range(1, perNode).map((n) => httpPublish(node.url, 'orders', { node: node.name, n, i }))),
+      ),
+    );
+    const published = answers.flat();
+    expect(published.every((answer) => answer.status === 200)).toBe(true);
+    const total = 3 * perNode;
+    expect(published.map((answer) => answer.body.seq).sort((x, y) => x! - y!)).toEqual(range(1, total));
+    for (const client of clients) await client.waitForData('orders', total, 30_000);
+    const reference = clients[0]!.data('orders');
+    expect(seqs(reference)).toEqual(range(1, total));
+    for (const client of clients.slice(1)) expect(client.data('orders')).toEqual(reference);
+    // Node health through Redis.
+    for (const node of nodes) {
+      const health = await fetch(`${node.url}/healthz`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: 'ok', node: node.name });
+    }
+  });
+
+  it('moves clients of a SIGKILLed node to another node with no gap and no duplicate', async () => {
+    const prefix = uniquePrefix('sigkill');
+    cleanups.push(() => deletePrefix(SHARED_REDIS_URL, prefix));
+    const [doomed, publisherNode, survivor] = await startNodes(
+      ['doomed', 'pub', 'survivor'],
+      SHARED_REDIS_URL,
+      prefix,
+    );
+    const first = await subscriber(doomed!.url, 'ticks');
+    let publishing = true;
+    let sent = 0;
+    const loop = (async () => {
+      while (publishing) {
+        const answer = await httpPublish(publisherNode!.url, 'ticks', { n: sent + 1 });
+        if (answer.status === 200) sent++;
+      }
+    })();
+    cleanups.push(async () => {
+      publishing = false;
+      await loop;
+    });
+    await first.waitForData('ticks', 20, 15_000);
+    await doomed!.stop('SIGKILL');
+    await first.closed;
+    const before = first.data('ticks');
+    const last = before.at(-1)!;
+    const sentAtKill = sent;
+    // The client reconnects to another node and resumes from its last position.
+    const moved = await subscriber(survivor!.url, 'ticks', {
+      epoch: last.epoch as string,
+      seq: last.seq as number,
+    });
+    const subscribed = moved.ofType('$subscribed')[0]!;
+    expect(subscribed).toMatchObject({ channel: 'ticks', recovered: true, epoch: last.epoch });
+    await moved.waitFor(
+      (frames) => frames.filter((f) => f.type === 'ticks' && (f.seq as number) > sentAtKill).length >= 10,
+    );
+    publishing = false;
+    await loop;
+    await moved.waitFor(
+      (frames) => (frames.filter((f) => f.type === 'ticks').at(-1)?.seq as number) === sent,
+      15_000,
+    );
+    const all = [...before, ...moved.data('ticks')];
+    expect(seqs(all)).toEqual(range(1, sent));
+    expect(all.map((frame) => (frame.data as { n: number }).n)).toEqual(range(1, sent));
+  });
+
+  it('keeps client connections through a Redis restart, refuses publishes meanwhile, and recovers by itself', async () => {
+    const redis = await PrivateRedis.start();
+    cleanups.push(() => redis.stop());
+    const prefix = 'restart:';
+    const [a, b] = await startNodes(['ra', 'rb'], redis.url, prefix);
+    const client = await subscriber(a!.url, 'stream');
+    for (let n = 1; n <= 5; n++) expect((await httpPublish(b!.url, 'stream', { n })).status).toBe(200);
+    await client.waitForData('stream', 5);
+    const oldEpoch = client.data('stream')[0]!.epoch;
+
+    await redis.stop();
+    await waitFor('node a to report degraded', async () => (await fetch(`${a!.url}/healthz`)).status === 503);
+    const health = (await (await fetch(`${a!.url}/healthz`)).json()) as { status: string; reason: string };
+    expect(health).toMatchObject({
+      status: 'degraded',
+      reason: expect.stringContaining(`127.0.0.1:${redis.port}`),
+    });
+    const refused = await httpPublish(b!.url, 'stream', { n: 'lost' });
+    expect(refused.status).toBe(503);
+    expect(refused.body.error?.code).toBe('unavailable');
+    expect(client.ws.readyState).toBe(client.ws.OPEN);
+
+    await redis.start();
+    await waitFor(
+      'node a healthy again',
+      async () => (await fetch(`${a!.url}/healthz`)).status === 200,
+      20_000,
+    );
+    await waitFor(
+      'publishing to work again',
+      async () => (await httpPublish(b!.url, 'stream', { n: 6 })).status === 200,
+    );
+    for (let n = 7; n <= 9; n++) expect((await httpPublish(b!.url, 'stream', { n })).status).toBe(200);
+    // Same connection, never resubscribed by the client: node a resubscribed in Redis by itself. Redis came back
+    // empty (no persistence), so the channel has a new epoch and its seq starts over.
+    await client.waitFor(
+      (frames) => frames.filter((f) => f.type === 'stream' && f.epoch !== oldEpoch).length === 4,
+    );
+    const fresh = client.data('stream').filter((frame) => frame.epoch !== oldEpoch);
+    expect(seqs(fresh)).toEqual([1, 2, 3, 4]);
+    expect(fresh.map((frame) => (frame.data as { n: number }).n)).toEqual([6, 7, 8, 9]);
+    expect(client.ws.readyState).toBe(client.ws.OPEN);
+    // A client resuming from the old epoch is told it cannot recover and gets the latest value.
+    const late = await subscriber(b!.url, 'stream', { epoch: oldEpoch as string, seq: 5 });
+    expect(late.ofType('$subscribed')[0]).toMatchObject({ recovered: false, seq: 4 });
+  });
+
+  it('exits with a clear error when Redis is unreachable at start', async () => {
+    const port = await freePort();
+    const started = LivedashNode.start({
+      cli,
+      name: 'nowhere',
+      redisUrl: `redis://127.0.0.1:${port}`,
+      prefix: 'x:',
+    });
+    const failure = await started.then(
+      async (node) => {
+        await node.stop('SIGKILL');
+        return new Error('started without Redis');
+      },
+      (error: Error) => error,
+    );
+    expect(failure.message).toMatch(/exited with 1/);
+    expect(failure.message).toContain(`cannot reach Redis at redis://127.0.0.1:${port}`);
+    expect(failure.message).toMatch(/ECONNREFUSED/);
+  }, 40_000);
+
+  it('keeps each node’s `metrics` local while `metrics.<node>` is shared', async () => {
+    const prefix = uniquePrefix('metrics');
+    cleanups.push(() => deletePrefix(SHARED_REDIS_URL, prefix));
+    const nodes = await Promise.all(
+      ['m1', 'm2'].map((name) =>
+        LivedashNode.start({
+          cli,
+          name,
+          redisUrl: SHARED_REDIS_URL,
+          prefix,
+          extraArgs: ['--metrics-interval', '300'],
+        }),
+      ),
+    );
+    for (const node of nodes) cleanups.push(() => node.stop('SIGKILL'));
+    const [m1, m2] = nodes as [LivedashNode, LivedashNode];
+    const latest = async (url: string, channel: string) => {
+      const response = await fetch(`${url}/api/channels/${channel}`);
+      return response.status === 200
+        ? ((await response.json()) as { epoch: string; seq: number })
+        : undefined;
+    };
+    await waitFor('metrics on both nodes', async () => (await latest(m1.url, 'metrics.m2')) !== undefined);
+    await waitFor('metrics.m1 seen from m2', async () => (await latest(m2.url, 'metrics.m1')) !== undefined);
+    const local1 = await latest(m1.url, 'metrics');
+    const local2 = await latest(m2.url, 'metrics');
+    expect(local1).toBeDefined();
+    expect(local2).toBeDefined();
+    // Two separate channels: different epochs, each counting only its own node's samples.
+    expect(local1!.epoch).not.toBe(local2!.epoch);
+    const shared1 = await latest(m1.url, 'metrics.m1');
+    const shared2 = await latest(m2.url, 'metrics.m1');
+    expect(shared2!.epoch).toBe(shared1!.epoch);
+  });
+});
