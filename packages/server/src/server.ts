@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Broker } from './brokers/broker.js';
 import { MemoryBroker } from './brokers/memory.js';
+import { connectNodeBroker } from './brokers/redis-node-local.js';
 import { defaultDashboard } from './dashboard-config.js';
 import { Hub } from './hub.js';
 import { resolveOptions, type ServerOptions } from './options.js';
@@ -24,6 +25,15 @@ export const REQUEST_TIMEOUT_MS = 10_000;
 export interface CreateServerOptions extends Partial<ServerOptions> {
   /** Where channels live. Default: a new in-memory broker, closed with the server. A broker passed in is not closed. */
   broker?: Broker;
+  /**
+   * Share channels with other nodes through Redis at this URL (`redis://host:port`; see docs/scaling.md).
+   * Ignored when `broker` is given. Redis unreachable for 10 s at start: `createServer` rejects.
+   */
+  brokerUrl?: string;
+  /** Prefix of every Redis key and Pub/Sub channel (default `livedash:`). */
+  brokerPrefix?: string;
+  /** Channel patterns kept on this node even with Redis (default `['metrics']`: each node's own host metrics). */
+  localChannels?: string[];
   /** Time allowed to receive a full HTTP request, ms (default 10 s); half-sent requests are cut after it. */
   requestTimeoutMs?: number;
   /** Log requests and errors through Fastify's logger (default false). */
@@ -56,9 +66,10 @@ export interface LivedashServer {
  * await server.close();
  */
 export async function createServer(partial: CreateServerOptions = {}): Promise<LivedashServer> {
-  const { broker: givenBroker, requestTimeoutMs = REQUEST_TIMEOUT_MS, logger = false, ...rest } = partial;
+  const { broker: givenBroker, brokerUrl, brokerPrefix, localChannels, ...restWithTimeouts } = partial;
+  const { requestTimeoutMs = REQUEST_TIMEOUT_MS, logger = false, ...rest } = restWithTimeouts;
   const options = resolveOptions(rest);
-  const broker = givenBroker ?? new MemoryBroker({ history: options.history });
+  const broker = givenBroker ?? (await defaultBroker(options, { brokerUrl, brokerPrefix, localChannels }));
   let hubRef: Hub | undefined;
   const metrics = new ServerMetrics(() => hubRef?.subscriptionCount ?? 0);
   const hub = new Hub(broker, {
@@ -110,6 +121,23 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
 
   const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host;
   return { url: `http://${urlHost}:${port}`, port, hub, options, metrics, app, close };
+}
+
+/** The broker a server creates for itself: Redis-backed when given a URL, else in memory. */
+async function defaultBroker(
+  options: ServerOptions,
+  redis: { brokerUrl: string | undefined; brokerPrefix: string | undefined; localChannels: string[] | undefined },
+): Promise<Broker> {
+  if (!redis.brokerUrl) return new MemoryBroker({ history: options.history });
+  const connected = await connectNodeBroker({
+    brokerUrl: redis.brokerUrl,
+    history: options.history,
+    node: options.node,
+    ...(redis.brokerPrefix !== undefined && { brokerPrefix: redis.brokerPrefix }),
+    ...(redis.localChannels !== undefined && { localChannels: redis.localChannels }),
+  });
+  if (!connected.ok) throw connected.error;
+  return connected.value;
 }
 
 function httpServer(
