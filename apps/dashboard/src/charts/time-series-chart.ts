@@ -3,16 +3,13 @@ import type { Threshold, TimeseriesPanel } from '@livedash/dashboard-config';
 import uPlot from 'uplot';
 import { readNumber } from '../model/field-path.js';
 import { formatParts, formatValue } from '../model/format.js';
+import { columns } from './chart-columns.js';
 import { type ChartTheme, resolveColor } from './chart-theme.js';
 
 /** What the chart reads on each frame: the channel's recent messages, oldest first. */
 export interface SeriesSource {
   getSnapshot(): readonly HistoryEntry[];
 }
-
-/** A break in the line: a silence longer than this many typical intervals is drawn as a gap, not bridged. */
-const GAP_FACTOR = 5;
-const MIN_GAP_MS = 5_000;
 
 /**
  * One uPlot chart, fed outside React: `invalidate()` marks it dirty and the next animation frame
@@ -116,38 +113,6 @@ function emptyData(panel: TimeseriesPanel): uPlot.AlignedData {
   return [[], ...panel.series.map(() => [])];
 }
 
-/**
- * uPlot's column layout (x in seconds, one array per series) for the entries inside the window.
- * A silence much longer than the usual interval gets a null point, so uPlot draws a gap instead of
- * a straight line across time the dashboard knows nothing about.
- */
-export function columns(
-  entries: readonly HistoryEntry[],
-  panel: TimeseriesPanel,
-  fromMs: number,
-): uPlot.AlignedData {
-  let start = entries.length;
-  while (start > 0 && (entries[start - 1]?.ts ?? 0) >= fromMs) start--;
-  if (start > 0) start--; // one point before the window, so the line enters from the left edge
-  const visible = entries.slice(start);
-  const span = visible.length > 1 ? (visible.at(-1)!.ts - visible[0]!.ts) / (visible.length - 1) : 0;
-  const gapMs = Math.max(MIN_GAP_MS, span * GAP_FACTOR);
-  const xs: number[] = [];
-  const ys: (number | null)[][] = panel.series.map(() => []);
-  let previous: number | undefined;
-  for (const entry of visible) {
-    if (previous !== undefined && entry.ts - previous > gapMs) {
-      xs.push((previous + 1) / 1000);
-      for (const y of ys) y.push(null);
-    }
-    xs.push(entry.ts / 1000);
-    for (const [index, series] of panel.series.entries())
-      ys[index]!.push(readNumber(entry.data, series.field));
-    previous = entry.ts;
-  }
-  return [xs, ...ys];
-}
-
 function thresholdLines(thresholds: readonly Threshold[], theme: ChartTheme): uPlot.Plugin {
   return {
     hooks: {
@@ -222,7 +187,7 @@ function chartOptions(
           stroke,
           width: 2,
           spanGaps: false,
-          points: { show: false },
+          // uPlot's default shows points only while they are sparse: a lone message is a dot, not nothing.
         };
         // A soft area under a lone line; several lines stay unfilled so none hides another.
         if (panel.series.length === 1 && /^#[0-9a-f]{6}$/i.test(stroke)) options.fill = `${stroke}1f`;

@@ -26,6 +26,7 @@ function arc(from: number, to: number, radius: number): string {
 }
 
 function bands(thresholds: readonly Threshold[], min: number, max: number) {
+  if (thresholds.length === 0) return [];
   const fraction = (value: number) => Math.min(1, Math.max(0, (value - min) / (max - min)));
   const edges = [
     { value: min, color: 'var(--ok)' },

@@ -14,7 +14,7 @@ export function LogPanel({ panel }: { panel: LogConfig }) {
     <PanelFrame
       panel={panel}
       status={snapshot}
-      meta={entries.length > 0 ? `${entries.length} lines` : undefined}
+      meta={entries.length > 0 ? `${entries.length} ${entries.length === 1 ? 'line' : 'lines'}` : undefined}
     >
       {entries.length === 0 ? (
         <p className="empty">No messages on {panel.channel} yet</p>

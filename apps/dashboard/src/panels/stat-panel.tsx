@@ -20,7 +20,7 @@ export function StatPanel({ panel }: { panel: StatConfig }) {
     <PanelFrame panel={panel} status={snapshot} meta={level && level !== 'ok' ? level : undefined}>
       <div className="stat" data-testid={`stat-${panel.id}`}>
         <output
-          className="stat-value num"
+          className={value === null ? 'stat-value stat-text' : 'stat-value num'}
           style={{ color }}
           aria-label={`${panel.title}: ${formatValue(raw, panel)}`}
         >
