@@ -1,5 +1,12 @@
 export type { Broker, BrokerHealth, ChannelInfo, ReadResult, StoredMessage } from './brokers/broker.js';
 export { MemoryBroker, type MemoryBrokerOptions } from './brokers/memory.js';
+export { connectRedisBroker, RedisBroker, type RedisBrokerOptions } from './brokers/redis-broker.js';
+export {
+  connectNodeBroker,
+  DEFAULT_LOCAL_CHANNELS,
+  type NodeBrokerOptions,
+  NodeLocalBroker,
+} from './brokers/redis-node-local.js';
 export { Hub, type HubOptions, type MessageMeta, type PublishResult, type Watcher } from './hub.js';
 export {
   type AlertRule,
