@@ -28,9 +28,16 @@ function newestMtime(path) {
 
 for (const name of libraries) run('npx', ['tsc', '-p', `packages/${name}/tsconfig.build.json`]);
 
-const dashboardInputs = ['apps/dashboard', 'packages/react/src', 'packages/client/src', 'packages/protocol/src'];
+const dashboardInputs = [
+  'apps/dashboard',
+  'packages/react/src',
+  'packages/client/src',
+  'packages/protocol/src',
+];
 const dashboardOutput = 'apps/dashboard/dist/index.html';
 if (existsSync('apps/dashboard/index.html')) {
-  const stale = !existsSync(dashboardOutput) || Math.max(...dashboardInputs.map(newestMtime)) > statSync(dashboardOutput).mtimeMs;
+  const stale =
+    !existsSync(dashboardOutput) ||
+    Math.max(...dashboardInputs.map(newestMtime)) > statSync(dashboardOutput).mtimeMs;
   if (stale) run('npm', ['run', 'build', '--silent', '-w', '@livedash/dashboard']);
 }

@@ -1,10 +1,18 @@
 // Type-checks every workspace with its own tsconfig (sources and tests), one after another.
 import { spawnSync } from 'node:child_process';
 
-const projects = ['packages/protocol', 'packages/client', 'packages/server', 'packages/react', 'apps/dashboard'];
+const projects = [
+  'packages/protocol',
+  'packages/client',
+  'packages/server',
+  'packages/react',
+  'apps/dashboard',
+];
 let failed = false;
 for (const project of projects) {
-  const result = spawnSync('npx', ['tsc', '-p', `${project}/tsconfig.json`, '--noEmit'], { stdio: 'inherit' });
+  const result = spawnSync('npx', ['tsc', '-p', `${project}/tsconfig.json`, '--noEmit'], {
+    stdio: 'inherit',
+  });
   if (result.status !== 0) {
     console.error(`typecheck failed in ${project}`);
     failed = true;

@@ -5,7 +5,13 @@ import type { ClientCommand, ControlFrame } from './frames.js';
  * publish and sends the same string to every subscriber on every transport. Channel names and epochs
  * come from grammars without characters that need JSON escaping, so they are spliced in directly.
  */
-export function encodeEnvelope(channel: string, seq: number, epoch: string, ts: number, dataJson: string): string {
+export function encodeEnvelope(
+  channel: string,
+  seq: number,
+  epoch: string,
+  ts: number,
+  dataJson: string,
+): string {
   return `{"type":"${channel}","seq":${seq},"epoch":"${epoch}","ts":${ts},"data":${dataJson}}`;
 }
 

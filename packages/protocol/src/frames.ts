@@ -44,7 +44,12 @@ export interface AuthCommand {
   id?: RequestId;
 }
 
-export type ClientCommand = SubscribeCommand | UnsubscribeCommand | PublishCommand | PingCommand | AuthCommand;
+export type ClientCommand =
+  | SubscribeCommand
+  | UnsubscribeCommand
+  | PublishCommand
+  | PingCommand
+  | AuthCommand;
 export type ClientAction = ClientCommand['action'];
 
 // ── server → client ────────────────────────────────────────────────────────────

@@ -1,4 +1,4 @@
-export { CHANNEL_PATTERN, MAX_CHANNEL_LENGTH, channelMatches, isValidChannel } from './channel.js';
+export { CHANNEL_PATTERN, channelMatches, isValidChannel, MAX_CHANNEL_LENGTH } from './channel.js';
 export {
   type CloseCode,
   CloseCodes,

@@ -21,7 +21,11 @@ const ALLOWED_KEYS: Record<ClientCommand['action'], readonly string[]> = {
   auth: ['action', 'token', 'id'],
 };
 
-const fail = (code: LivedashError['code'], message: string, id?: RequestId): Result<never, LivedashError> => ({
+const fail = (
+  code: LivedashError['code'],
+  message: string,
+  id?: RequestId,
+): Result<never, LivedashError> => ({
   ok: false,
   error: new LivedashError(code, message, id === undefined ? {} : { id }),
 });
@@ -38,10 +42,14 @@ function isRequestId(value: unknown): value is RequestId {
  * and channel names outside the grammar all come back as a `LivedashError` with a stable code (and the
  * frame's `id` when one could be read, so the `$error` can echo it).
  */
-export function parseCommand(text: string, options: ParseCommandOptions = {}): Result<ClientCommand, LivedashError> {
+export function parseCommand(
+  text: string,
+  options: ParseCommandOptions = {},
+): Result<ClientCommand, LivedashError> {
   const maxDepth = options.maxJsonDepth ?? Defaults.maxJsonDepth;
   const maxChannels = options.maxChannels ?? Defaults.maxSubscriptions;
-  if (jsonDepthExceeds(text, maxDepth)) return fail(ErrorCodes.TOO_DEEP, `JSON nested deeper than ${maxDepth} levels`);
+  if (jsonDepthExceeds(text, maxDepth))
+    return fail(ErrorCodes.TOO_DEEP, `JSON nested deeper than ${maxDepth} levels`);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -75,14 +83,20 @@ export function parseCommand(text: string, options: ParseCommandOptions = {}): R
     case 'unsubscribe': {
       const channels = parseChannelList(fields.channels, maxChannels, id);
       if (!channels.ok) return channels;
-      if (verb === 'unsubscribe') return { ok: true, value: withId({ action: verb, channels: channels.value }) };
-      if (fields.since === undefined) return { ok: true, value: withId({ action: verb, channels: channels.value }) };
+      if (verb === 'unsubscribe')
+        return { ok: true, value: withId({ action: verb, channels: channels.value }) };
+      if (fields.since === undefined)
+        return { ok: true, value: withId({ action: verb, channels: channels.value }) };
       const since = parseSince(fields.since, id);
       if (!since.ok) return since;
-      return { ok: true, value: withId({ action: 'subscribe', channels: channels.value, since: since.value }) };
+      return {
+        ok: true,
+        value: withId({ action: 'subscribe', channels: channels.value, since: since.value }),
+      };
     }
     case 'publish': {
-      if (!isValidChannel(fields.channel)) return fail(ErrorCodes.INVALID_CHANNEL, 'invalid channel name', id);
+      if (!isValidChannel(fields.channel))
+        return fail(ErrorCodes.INVALID_CHANNEL, 'invalid channel name', id);
       if (!Object.hasOwn(fields, 'data')) return fail(ErrorCodes.BAD_COMMAND, 'publish needs "data"', id);
       return { ok: true, value: withId({ action: verb, channel: fields.channel, data: fields.data }) };
     }
@@ -90,14 +104,22 @@ export function parseCommand(text: string, options: ParseCommandOptions = {}): R
       return { ok: true, value: withId({ action: verb }) };
     case 'auth': {
       if (typeof fields.token !== 'string' || fields.token.length === 0 || fields.token.length > 8192) {
-        return fail(ErrorCodes.BAD_COMMAND, '"token" must be a non-empty string of at most 8192 characters', id);
+        return fail(
+          ErrorCodes.BAD_COMMAND,
+          '"token" must be a non-empty string of at most 8192 characters',
+          id,
+        );
       }
       return { ok: true, value: withId({ action: verb, token: fields.token }) };
     }
   }
 }
 
-function parseChannelList(value: unknown, max: number, id: RequestId | undefined): Result<string[], LivedashError> {
+function parseChannelList(
+  value: unknown,
+  max: number,
+  id: RequestId | undefined,
+): Result<string[], LivedashError> {
   if (!Array.isArray(value) || value.length === 0) {
     return fail(ErrorCodes.BAD_COMMAND, '"channels" must be a non-empty array of channel names', id);
   }
@@ -119,10 +141,15 @@ function parseSince(value: unknown, id: RequestId | undefined): Result<Map<strin
   }
   const since = new Map<string, Position>();
   for (const [channel, position] of Object.entries(value)) {
-    if (!isValidChannel(channel)) return fail(ErrorCodes.INVALID_CHANNEL, 'invalid channel name in "since"', id);
+    if (!isValidChannel(channel))
+      return fail(ErrorCodes.INVALID_CHANNEL, 'invalid channel name in "since"', id);
     const parsed = parsePosition(position);
     if (!parsed) {
-      return fail(ErrorCodes.BAD_COMMAND, `"since.${channel}" must be {epoch: string, seq: integer >= 0}`, id);
+      return fail(
+        ErrorCodes.BAD_COMMAND,
+        `"since.${channel}" must be {epoch: string, seq: integer >= 0}`,
+        id,
+      );
     }
     since.set(channel, parsed);
   }

@@ -15,27 +15,39 @@ const CONTROL_TYPES = new Set([
   '$pong',
 ]);
 
-const bad = (message: string) => ({ ok: false as const, error: new LivedashError(ErrorCodes.BAD_COMMAND, message) });
+const bad = (message: string) => ({
+  ok: false as const,
+  error: new LivedashError(ErrorCodes.BAD_COMMAND, message),
+});
 
 /**
  * Parses one frame from the server (used by clients). Never throws. Data envelopes must carry a valid
  * channel `type`, an integer `seq` and a string `epoch`; unknown control types are rejected so a newer
  * server's additions are visible rather than misread.
  */
-export function parseServerFrame(text: string): { ok: true; value: ServerFrame } | { ok: false; error: LivedashError } {
+export function parseServerFrame(
+  text: string,
+): { ok: true; value: ServerFrame } | { ok: false; error: LivedashError } {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
-    return { ok: false, error: new LivedashError(ErrorCodes.BAD_JSON, 'frame from server is not valid JSON') };
+    return {
+      ok: false,
+      error: new LivedashError(ErrorCodes.BAD_JSON, 'frame from server is not valid JSON'),
+    };
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return bad('frame from server is not an object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return bad('frame from server is not an object');
   const frame = raw as Fields;
   const type = frame.type;
   if (typeof type !== 'string') return bad('frame from server has no "type"');
   if (type.startsWith('$')) {
     if (!CONTROL_TYPES.has(type)) return bad(`unknown control frame "${type.slice(0, 32)}"`);
-    if (type === '$subscribed' && (typeof frame.channel !== 'string' || typeof frame.epoch !== 'string' || typeof frame.seq !== 'number')) {
+    if (
+      type === '$subscribed' &&
+      (typeof frame.channel !== 'string' || typeof frame.epoch !== 'string' || typeof frame.seq !== 'number')
+    ) {
       return bad('"$subscribed" needs channel, epoch and seq');
     }
     if (type === '$error' && (typeof frame.code !== 'string' || typeof frame.message !== 'string')) {
@@ -44,7 +56,8 @@ export function parseServerFrame(text: string): { ok: true; value: ServerFrame }
     return { ok: true, value: frame as unknown as ServerFrame };
   }
   if (!isValidChannel(type)) return bad('data frame with an invalid channel name');
-  if (typeof frame.seq !== 'number' || !Number.isSafeInteger(frame.seq)) return bad('data frame without an integer "seq"');
+  if (typeof frame.seq !== 'number' || !Number.isSafeInteger(frame.seq))
+    return bad('data frame without an integer "seq"');
   if (typeof frame.epoch !== 'string') return bad('data frame without an "epoch"');
   if (typeof frame.ts !== 'number') return bad('data frame without a "ts"');
   return { ok: true, value: frame as unknown as ServerFrame };
