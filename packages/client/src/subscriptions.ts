@@ -143,6 +143,11 @@ export class Subscriptions {
     for (const subscriber of [...entry.subscribers]) call(() => subscriber.options.onSubscribed?.(info));
     if (lost)
       this.#reset(entry, frame.epoch, `history no longer holds ${frame.channel} after seq ${position.seq}`);
+    if (!entry.position) {
+      // The subscription's starting point is a position too: a message published before the first
+      // one arrives is then replayed after a reconnect instead of lost. The latest value (seq) follows.
+      entry.position = { epoch: frame.epoch, seq: Math.max(0, frame.seq - 1) };
+    }
   }
 
   handleData(envelope: DataEnvelope): void {

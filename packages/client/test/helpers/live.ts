@@ -37,6 +37,7 @@ export async function waitFor(
 export function collect<T>(client: LiveClient, channel: string) {
   const received: { data: T; seq: number; epoch: string; replayed: boolean; reset: boolean }[] = [];
   const resets: string[] = [];
+  const state = { subscribed: 0 };
   const off = client.subscribe<T>(
     channel,
     (data, meta) =>
@@ -47,7 +48,9 @@ export function collect<T>(client: LiveClient, channel: string) {
         replayed: meta.replayed,
         reset: meta.reset === true,
       }),
-    { onReset: (info) => resets.push(info.epoch) },
+    { onReset: (info) => resets.push(info.epoch), onSubscribed: () => state.subscribed++ },
   );
-  return { received, resets, off };
+  /** Times the server confirmed the subscription (once per connection). */
+  const subscribed = () => state.subscribed;
+  return { received, resets, off, subscribed };
 }
