@@ -91,6 +91,15 @@ export class PrivateRedis {
     await exited;
   }
 
+  /** Freezes the server (SIGSTOP): its connections stay open but nothing is answered, like a stuck Redis. */
+  freeze(): void {
+    this.#process?.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.#process?.kill('SIGCONT');
+  }
+
   async #answers(): Promise<boolean> {
     const probe = new Redis(this.url, {
       lazyConnect: true,

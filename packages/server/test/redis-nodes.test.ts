@@ -171,6 +171,43 @@ describe('livedash nodes sharing Redis', () => {
     expect(late.ofType('$subscribed')[0]).toMatchObject({ recovered: false, seq: 4 });
   });
 
+  it('keeps fanning out node-local channels while Redis is stuck, and answers publishes 503 meanwhile', async () => {
+    const redis = await PrivateRedis.start();
+    cleanups.push(() => redis.stop());
+    const node = await LivedashNode.start({
+      cli,
+      name: 'stuck',
+      redisUrl: redis.url,
+      prefix: 'stuck:',
+      extraArgs: ['--metrics-interval', '200'],
+    });
+    cleanups.push(() => node.stop('SIGKILL'));
+    const client = await subscriber(node.url, 'metrics');
+    client.send({ action: 'subscribe', channels: ['shared'] });
+    await client.waitFor((frames) => frames.filter((f) => f.type === '$subscribed').length === 2);
+    await client.waitForData('metrics', 2);
+
+    redis.freeze();
+    cleanups.push(async () => redis.thaw());
+    await waitFor('degraded health', async () => (await fetch(`${node.url}/healthz`)).status === 503);
+    const health = (await (await fetch(`${node.url}/healthz`)).json()) as { reason: string };
+    expect(health.reason).toMatch(/not answering/);
+    const started = Date.now();
+    const refused = await httpPublish(node.url, 'shared', { n: 1 });
+    expect(refused.status).toBe(503);
+    expect(Date.now() - started).toBeLessThan(5000);
+    // The node's own metrics keep flowing to the client while Redis is frozen.
+    const during = client.data('metrics').length;
+    await client.waitForData('metrics', during + 3);
+
+    redis.thaw();
+    await waitFor('health back to ok', async () => (await fetch(`${node.url}/healthz`)).status === 200);
+    expect((await httpPublish(node.url, 'shared', { n: 2 })).status).toBe(200);
+    await client.waitFor((frames) =>
+      frames.some((f) => f.type === 'shared' && (f.data as { n: number }).n === 2),
+    );
+  });
+
   it('exits with a clear error when Redis is unreachable at start', async () => {
     const port = await freePort();
     const started = LivedashNode.start({

@@ -25,6 +25,8 @@ export interface RedisBrokerOptions {
   history?: readonly HistoryRule[];
   /** A command Redis has not answered within this long fails (publish answers 503), ms. Default 2000. */
   commandTimeoutMs?: number;
+  /** How often each connection PINGs Redis; an unanswered PING marks the broker degraded, ms. Default 1000. */
+  probeIntervalMs?: number;
   /** How long `connectRedisBroker` keeps trying to reach Redis before giving up, ms. Default 10000. */
   startTimeoutMs?: number;
   /** How long the epoch of a channel that was read but never published to is kept, ms. Default 24 h. */
@@ -98,8 +100,14 @@ export class RedisBroker implements Broker {
     this.#url = redactUrl(options.url);
     const commandTimeoutMs = options.commandTimeoutMs ?? 2000;
     const name = `livedash:${options.node ?? 'node'}`.replace(/[^A-Za-z0-9_.:-]/g, '_');
-    this.#commands = new RedisLink({ url: options.url, name: `${name}:commands`, commandTimeoutMs });
-    this.#live = new RedisLink({ url: options.url, name: `${name}:live`, commandTimeoutMs });
+    const probeIntervalMs = options.probeIntervalMs ?? 1000;
+    this.#commands = new RedisLink({
+      url: options.url,
+      name: `${name}:commands`,
+      commandTimeoutMs,
+      probeIntervalMs,
+    });
+    this.#live = new RedisLink({ url: options.url, name: `${name}:live`, commandTimeoutMs, probeIntervalMs });
     this.#commands.onState((state, previous) => this.#onLinkState('commands', state, previous));
     this.#live.onState((state, previous) => this.#onLinkState('live', state, previous));
     this.#live.redis.on('message', (liveName: string, payload: string) =>
@@ -270,10 +278,19 @@ export class RedisBroker implements Broker {
       );
     } else if (state.kind === 'lost' && previous.kind === 'ready') {
       this.#log(`livedash: Redis ${link} connection to ${this.#url} lost (${state.reason}); reconnecting`);
-    } else if (state.kind === 'ready' && previous.kind === 'lost') {
+    } else if (state.kind === 'stalled' && previous.kind === 'ready') {
+      this.#log(
+        `livedash: Redis at ${this.#url} is not answering on the ${link} connection (${state.reason})`,
+      );
+    } else if (state.kind === 'ready' && (previous.kind === 'lost' || previous.kind === 'stalled')) {
       this.#log(`livedash: Redis ${link} connection to ${this.#url} is back`);
     }
-    if (link === 'live' && state.kind === 'ready') void this.#resubscribe();
+    if (state.kind === 'ready' && previous.kind === 'stalled') {
+      // The connection stayed up, so Pub/Sub lost nothing; but gap fills tried meanwhile failed.
+      for (const feed of this.#feeds.values()) feed.catchUp();
+    } else if (link === 'live' && state.kind === 'ready') {
+      void this.#resubscribe();
+    }
     this.#updateHealth();
   }
 
@@ -304,7 +321,11 @@ export class RedisBroker implements Broker {
 
   #unavailable(state: LinkState): LivedashError {
     const why =
-      state.kind === 'lost' ? state.reason : state.kind === 'closed' ? 'broker closed' : 'still connecting';
+      state.kind === 'lost' || state.kind === 'stalled'
+        ? state.reason
+        : state.kind === 'closed'
+          ? 'broker closed'
+          : 'still connecting';
     return new LivedashError(ErrorCodes.UNAVAILABLE, `Redis at ${this.#url} is unavailable: ${why}`);
   }
 
@@ -323,6 +344,8 @@ function healthOf(commands: LinkState, live: LinkState, url: string): BrokerHeal
   for (const state of [commands, live]) {
     if (state.kind === 'lost')
       return { status: 'degraded', reason: `Redis at ${url} unreachable: ${state.reason}` };
+    if (state.kind === 'stalled')
+      return { status: 'degraded', reason: `Redis at ${url} not answering: ${state.reason}` };
   }
   if (commands.kind === 'closed' || live.kind === 'closed')
     return { status: 'degraded', reason: 'broker closed' };

@@ -11,6 +11,8 @@ import { Redis } from 'ioredis';
 export type LinkState =
   | { kind: 'connecting' }
   | { kind: 'ready' }
+  /** Connected, but Redis does not answer a PING in time (overloaded, or its process is stopped). */
+  | { kind: 'stalled'; reason: string }
   | { kind: 'lost'; reason: string }
   | { kind: 'closed' };
 
@@ -18,7 +20,9 @@ export type LinkEvent =
   | { type: 'ready' }
   | { type: 'error'; message: string }
   | { type: 'close' }
-  | { type: 'end' };
+  | { type: 'end' }
+  | { type: 'probe-failed'; message: string }
+  | { type: 'probe-ok' };
 
 /** The one transition function of a link. `lastError` is the latest error text seen, for the reason. */
 export function nextLinkState(state: LinkState, event: LinkEvent, lastError: string | undefined): LinkState {
@@ -33,6 +37,12 @@ export function nextLinkState(state: LinkState, event: LinkEvent, lastError: str
     case 'error':
       // An error on a live connection is followed by `close`; before that, it only updates the reason.
       return state.kind === 'lost' ? { kind: 'lost', reason: event.message } : state;
+    case 'probe-failed':
+      return state.kind === 'ready' || state.kind === 'stalled'
+        ? { kind: 'stalled', reason: event.message }
+        : state;
+    case 'probe-ok':
+      return state.kind === 'stalled' ? { kind: 'ready' } : state;
   }
 }
 
@@ -41,6 +51,8 @@ export interface LinkOptions {
   /** Shown in `CLIENT LIST`, e.g. `livedash:node-a:live`. */
   name: string;
   commandTimeoutMs: number;
+  /** How often a connected link PINGs Redis to notice a stuck server, ms. */
+  probeIntervalMs: number;
 }
 
 /** Delay before reconnect attempt `attempt` (1-based): 100 ms doubling up to 2 s, with ±25 % jitter. */
@@ -54,6 +66,8 @@ export class RedisLink {
   #state: LinkState = { kind: 'connecting' };
   #lastError: string | undefined;
   #listener: (state: LinkState, previous: LinkState) => void = () => {};
+  readonly #probe: NodeJS.Timeout;
+  #probing = false;
 
   constructor(options: LinkOptions) {
     this.redis = new Redis(options.url, {
@@ -75,6 +89,9 @@ export class RedisLink {
       this.#lastError = describeError(error);
       this.#apply({ type: 'error', message: this.#lastError });
     });
+    // A stopped or overloaded Redis keeps its TCP connections open: only an unanswered PING tells.
+    this.#probe = setInterval(() => void this.#ping(), options.probeIntervalMs);
+    this.#probe.unref();
   }
 
   get state(): LinkState {
@@ -97,12 +114,28 @@ export class RedisLink {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#probe);
     if (this.#state.kind === 'ready') {
       await this.redis.quit().catch(() => this.redis.disconnect());
     } else {
       this.redis.disconnect();
     }
     this.#apply({ type: 'end' });
+  }
+
+  async #ping(): Promise<void> {
+    const kind = this.#state.kind;
+    if (this.#probing || (kind !== 'ready' && kind !== 'stalled')) return;
+    this.#probing = true;
+    try {
+      await this.redis.ping();
+      this.#apply({ type: 'probe-ok' });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.#apply({ type: 'probe-failed', message: `no answer to PING (${message})` });
+    } finally {
+      this.#probing = false;
+    }
   }
 
   #apply(event: LinkEvent): void {
@@ -117,6 +150,7 @@ export class RedisLink {
 
 function sameState(a: LinkState, b: LinkState): boolean {
   if (a.kind === 'lost' && b.kind === 'lost') return a.reason === b.reason;
+  if (a.kind === 'stalled' && b.kind === 'stalled') return a.reason === b.reason;
   return a.kind === b.kind;
 }
 
