@@ -185,3 +185,39 @@ describe('close codes', () => {
     await waitFor(() => server.count() >= 2, 10_000, 'retried');
   });
 });
+
+describe('transport fallback and upgrade', () => {
+  test('a proxy blocking WebSocket upgrades: SSE, then back to WebSocket when it works, nothing lost or repeated', async () => {
+    const { server, proxy } = await serverBehindProxy();
+    proxy.blockUpgrades = true;
+    const client = nodeClient({ url: proxy.url, upgradeIntervalMs: 500 });
+    const states = track(client);
+    const ticks = collect<{ n: number }>(client, 'ticks');
+    await waitFor(() => ticks.subscribed() === 1, 10_000, 'subscribed');
+    expect(client.state.transport).toBe('sse');
+    const publisher = steadyPublisher(server, 'ticks', 10);
+    await sleep(800); // at least one upgrade probe fails meanwhile
+    proxy.blockUpgrades = false;
+    await waitFor(() => client.state.transport === 'ws', 10_000, 'moved back to ws');
+    await sleep(300);
+    const published = publisher.stop();
+    await waitFor(() => ticks.received.length >= published, 10_000, `all ${published} messages`);
+    await sleep(200);
+    expect(ticks.received.map((m) => m.data.n)).toEqual(Array.from({ length: published }, (_, i) => i + 1));
+    expect(ticks.resets).toHaveLength(0);
+    // The switch happened while open: after the first open, nothing but open.
+    const sinceOpen = states.slice(states.findIndex((s) => s.status === 'open'));
+    expect(sinceOpen.filter((s) => s.status !== 'open').map((s) => s.status)).toEqual([]);
+    expect(sinceOpen.map((s) => s.transport)).toContain('ws');
+  });
+
+  test('forced to one transport, it never falls back', async () => {
+    const server = await startServer({ transports: { ws: false, sse: true, poll: true } });
+    cleanup.push(() => server.close());
+    const client = nodeClient({ url: server.url, transports: ['ws'], backoff: { initialDelayMs: 100 } });
+    track(client);
+    await waitFor(() => client.state.attempt >= 2, 10_000, 'retrying ws');
+    expect(client.state.transport).toBe('ws');
+    expect(client.state.status).not.toBe('open');
+  });
+});

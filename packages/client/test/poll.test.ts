@@ -1,0 +1,92 @@
+import { afterEach, expect, test } from 'vitest';
+import type { EnvironmentLike, FetchLike } from '../src/index.js';
+import { collect, nodeClient, startServer, waitFor } from './helpers/live.js';
+import { oneTo, sleep, steadyPublisher } from './helpers/steady.js';
+import { TcpProxy } from './helpers/tcp-proxy.js';
+
+const cleanup: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+async function pollOnlyServerBehindProxy() {
+  const server = await startServer({ transports: { ws: false, sse: false, poll: true } });
+  const proxy = await TcpProxy.start(server.port);
+  cleanup.push(
+    () => server.close(),
+    () => proxy.close(),
+  );
+  return { server, proxy };
+}
+
+/** The real fetch, counting requests in flight per path (never replacing what it does). */
+function countingFetch() {
+  const inFlight = new Map<string, number>();
+  const stats = { requests: 0, maxInFlightPerPath: 0 };
+  const fetchImpl: FetchLike = async (url, init) => {
+    const path = new URL(url).pathname;
+    const now = (inFlight.get(path) ?? 0) + 1;
+    inFlight.set(path, now);
+    stats.requests++;
+    stats.maxInFlightPerPath = Math.max(stats.maxInFlightPerPath, now);
+    try {
+      return await fetch(url, init);
+    } finally {
+      inFlight.set(path, (inFlight.get(path) ?? 1) - 1);
+    }
+  };
+  return { fetchImpl, stats };
+}
+
+test('with WebSocket and SSE disabled the client polls; a cut loses and duplicates nothing; polls never overlap', async () => {
+  const { server, proxy } = await pollOnlyServerBehindProxy();
+  const { fetchImpl, stats } = countingFetch();
+  const client = nodeClient({
+    url: proxy.url,
+    fetch: fetchImpl,
+    pollIntervalMs: 100,
+    backoff: { initialDelayMs: 200, maxDelayMs: 1000 },
+  });
+  cleanup.push(() => client.close());
+  const ticks = collect<{ n: number }>(client, 'ticks');
+  await waitFor(() => ticks.subscribed() >= 1, 10_000, 'polling');
+  expect(client.state).toMatchObject({ status: 'open', transport: 'poll' });
+  const publisher = steadyPublisher(server, 'ticks', 20);
+  await sleep(500);
+  proxy.cut();
+  await sleep(2000);
+  proxy.restore();
+  await sleep(500);
+  const published = publisher.stop();
+  await waitFor(() => ticks.received.length >= published, 15_000, `all ${published} messages`);
+  await sleep(300);
+  expect(ticks.received.map((m) => m.data.n)).toEqual(oneTo(published));
+  expect(ticks.resets).toHaveLength(0);
+  expect(stats.maxInFlightPerPath).toBe(1);
+  expect(client.state.transport).toBe('poll');
+});
+
+test('polling pauses while the page is hidden and resumes when it is visible again', async () => {
+  const { server } = await pollOnlyServerBehindProxy();
+  let visible = true;
+  const environment: EnvironmentLike = {
+    isOnline: () => true,
+    isVisible: () => visible,
+    listen: () => () => {},
+  };
+  const { fetchImpl, stats } = countingFetch();
+  const client = nodeClient({ url: server.url, fetch: fetchImpl, pollIntervalMs: 50, environment });
+  cleanup.push(() => client.close());
+  const ticks = collect<{ n: number }>(client, 'ticks');
+  await waitFor(() => ticks.subscribed() >= 1, 10_000, 'polling');
+  visible = false;
+  await sleep(200);
+  const whileHidden = stats.requests;
+  await server.hub.publish('ticks', { n: 1 });
+  await sleep(600);
+  expect(stats.requests).toBe(whileHidden);
+  expect(ticks.received).toHaveLength(0);
+  expect(client.state.status).toBe('open'); // paused, not dead
+  visible = true;
+  await waitFor(() => ticks.received.length === 1, 10_000, 'message after becoming visible');
+});

@@ -1,0 +1,65 @@
+import { afterEach, expect, test } from 'vitest';
+import { collect, nodeClient, startServer, waitFor } from './helpers/live.js';
+import { oneTo, sleep, steadyPublisher } from './helpers/steady.js';
+import { TcpProxy } from './helpers/tcp-proxy.js';
+
+const cleanup: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+async function sseOnlyServerBehindProxy() {
+  const server = await startServer({ transports: { ws: false, sse: true, poll: true } });
+  const proxy = await TcpProxy.start(server.port);
+  cleanup.push(
+    () => server.close(),
+    () => proxy.close(),
+  );
+  return { server, proxy };
+}
+
+test('with WebSocket disabled on the server the client runs on SSE; a cut loses and duplicates nothing', async () => {
+  const { server, proxy } = await sseOnlyServerBehindProxy();
+  const client = nodeClient({ url: proxy.url, backoff: { initialDelayMs: 200, maxDelayMs: 1000 } });
+  cleanup.push(() => client.close());
+  const ticks = collect<{ n: number }>(client, 'ticks');
+  await waitFor(() => ticks.subscribed() === 1, 10_000, 'subscribed over SSE');
+  expect(client.state).toMatchObject({ status: 'open', transport: 'sse' });
+  const publisher = steadyPublisher(server, 'ticks', 20);
+  await sleep(500);
+  proxy.cut();
+  await sleep(2000);
+  proxy.restore();
+  await sleep(500);
+  const published = publisher.stop();
+  await waitFor(() => ticks.received.length >= published, 15_000, `all ${published} messages`);
+  await sleep(200);
+  expect(ticks.received.map((m) => m.data.n)).toEqual(oneTo(published));
+  expect(ticks.received.some((m) => m.replayed)).toBe(true);
+  expect(ticks.resets).toHaveLength(0);
+  expect(client.state).toMatchObject({ status: 'open', transport: 'sse' });
+});
+
+test('channels added and removed on SSE reopen the stream without losing or repeating messages', async () => {
+  const { server, proxy } = await sseOnlyServerBehindProxy();
+  const client = nodeClient({ url: proxy.url });
+  cleanup.push(() => client.close());
+  const a = collect<{ n: number }>(client, 'a');
+  await waitFor(() => a.subscribed() === 1, 10_000, 'a subscribed');
+  const publisher = steadyPublisher(server, 'a', 10);
+  await sleep(200);
+  const b = collect<{ n: number }>(client, 'b');
+  await waitFor(() => b.subscribed() >= 1, 10_000, 'b subscribed');
+  await server.hub.publish('b', { n: 1 });
+  await waitFor(() => b.received.length === 1, 10_000, 'b message');
+  const other = collect(client, 'c');
+  await sleep(200);
+  other.off();
+  await sleep(200);
+  const published = publisher.stop();
+  await waitFor(() => a.received.length >= published, 10_000, `all ${published} on a`);
+  await sleep(100);
+  expect(a.received.map((m) => m.data.n)).toEqual(oneTo(published));
+  expect(b.received.map((m) => m.data.n)).toEqual([1]);
+  expect(client.state.transport).toBe('sse');
+});

@@ -1,0 +1,92 @@
+import type { LivedashServer } from '@livedash/server';
+import { afterEach, expect, test } from 'vitest';
+import { collect, nodeClient, startServer, waitFor } from './helpers/live.js';
+import { sleep } from './helpers/steady.js';
+
+const cleanup: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+test('server restarted with its in-process history lost: the subscriber is told to reset, then gets the latest and live data', async () => {
+  let server: LivedashServer = await startServer();
+  const port = server.port;
+  cleanup.push(() => server.close());
+  const client = nodeClient({ url: server.url, backoff: { initialDelayMs: 200, maxDelayMs: 1000 } });
+  cleanup.push(() => client.close());
+  const events: string[] = [];
+  const received: { n: number; epoch: string; reset: boolean }[] = [];
+  client.subscribe<{ n: number }>(
+    'counter',
+    (data, meta) => {
+      events.push(`data ${data.n}${meta.reset ? ' reset' : ''}`);
+      received.push({ n: data.n, epoch: meta.epoch, reset: meta.reset === true });
+    },
+    { onReset: () => events.push('reset') },
+  );
+  await waitFor(() => server.hub.subscriptionCount === 1, 10_000, 'subscribed');
+  for (let n = 1; n <= 5; n++) await server.hub.publish('counter', { n });
+  await waitFor(() => received.length === 5, 10_000, 'first five');
+  const firstEpoch = received[0]?.epoch;
+
+  await server.close();
+  server = await startServer({ port });
+  await server.hub.publish('counter', { n: 100 }); // the latest value of the new history
+  await waitFor(() => received.length === 6, 15_000, 'latest after restart');
+  await server.hub.publish('counter', { n: 101 });
+  await waitFor(() => received.length === 7, 10_000, 'live after restart');
+
+  expect(events).toEqual([
+    'data 1',
+    'data 2',
+    'data 3',
+    'data 4',
+    'data 5',
+    'reset',
+    'data 100 reset',
+    'data 101',
+  ]);
+  expect(received[5]?.epoch).not.toBe(firstEpoch);
+  expect(received[6]?.reset).toBe(false);
+});
+
+test('the channel store counts resets and is live again after a restart', async () => {
+  let server: LivedashServer = await startServer();
+  const port = server.port;
+  cleanup.push(() => server.close());
+  const client = nodeClient({ url: server.url, backoff: { initialDelayMs: 200, maxDelayMs: 1000 } });
+  cleanup.push(() => client.close());
+  const store = client.channel<{ n: number }>('counter');
+  const off = store.subscribe(() => {});
+  cleanup.push(off);
+  await waitFor(() => server.hub.subscriptionCount === 1, 10_000, 'subscribed');
+  await server.hub.publish('counter', { n: 1 });
+  await waitFor(() => store.getSnapshot().data?.n === 1, 10_000, 'first value');
+  await server.close();
+  await waitFor(() => store.getSnapshot().status === 'recovering', 10_000, 'recovering while down');
+  expect(store.getSnapshot()).toMatchObject({ stale: true, data: { n: 1 } });
+  server = await startServer({ port });
+  await waitFor(() => server.hub.subscriptionCount === 1, 15_000, 'resubscribed');
+  await sleep(100);
+  await server.hub.publish('counter', { n: 2 });
+  await waitFor(() => store.getSnapshot().data?.n === 2, 10_000, 'value after restart');
+  expect(store.getSnapshot()).toMatchObject({ status: 'live', stale: false, resetCount: 1, seq: 1 });
+});
+
+test('a subscription the server refuses reports an error on the channel', async () => {
+  const server = await startServer({ maxSubscriptions: 1 });
+  cleanup.push(() => server.close());
+  const client = nodeClient({ url: server.url });
+  cleanup.push(() => client.close());
+  const first = collect(client, 'one');
+  await waitFor(() => first.subscribed() === 1, 10_000, 'first subscribed');
+  const errors: string[] = [];
+  client.subscribe('two', () => {}, { onError: (error) => errors.push(error.code) });
+  const store = client.channel('two');
+  const off = store.subscribe(() => {});
+  cleanup.push(off);
+  await waitFor(() => errors.length === 1, 10_000, 'refused');
+  expect(errors).toEqual(['too_many_subscriptions']);
+  await waitFor(() => store.getSnapshot().status === 'error', 10_000, 'store error');
+  expect(store.getSnapshot().error?.code).toBe('too_many_subscriptions');
+});
