@@ -1,15 +1,9 @@
 import { loadavg, networkInterfaces } from 'node:os';
 import * as si from 'systeminformation';
 import { CpuMeter } from './cpu-meter.js';
+import { type DiskUsage, readDiskUsage } from './disk-usage.js';
 
-/** One disk (mounted file system) in the `metrics` message. Sizes in bytes. */
-export interface DiskUsage {
-  mount: string;
-  size: number;
-  used: number;
-  /** Percent 0–100, one decimal. */
-  usePercent: number;
-}
+export type { DiskUsage } from './disk-usage.js';
 
 /** What one read of the host gives, before rates are derived from the previous read. */
 export interface HostSample {
@@ -24,40 +18,20 @@ export interface HostSample {
 }
 
 /**
- * Where host numbers come from. The real one reads the OS through systeminformation; tests wrap it
- * (to make a read slow or fail) rather than replace it.
+ * Where host numbers come from. The real one reads the OS; tests wrap it (to make a read slow or
+ * fail) rather than replace it.
  */
 export interface HostReader {
   sample(): Promise<HostSample>;
   disks(): Promise<DiskUsage[]>;
 }
 
-/** Pseudo and in-memory file systems say nothing about disk space; they are left out of `disk`. */
-const IGNORED_FS_TYPES = new Set([
-  'tmpfs',
-  'devtmpfs',
-  'squashfs',
-  'proc',
-  'sysfs',
-  'cgroup',
-  'cgroup2',
-  'devpts',
-  'mqueue',
-  'ramfs',
-  'nsfs',
-  'autofs',
-  'fuse.lxcfs',
-]);
-
-/** A host with hundreds of mounts (containers, snaps) must not make every `metrics` message huge. */
-export const MAX_DISKS = 16;
-
-export const round1 = (value: number): number => Math.round(value * 10) / 10;
+const round1 = (value: number): number => Math.round(value * 10) / 10;
 const clampPercent = (value: number): number => round1(Math.min(100, Math.max(0, value)));
 
 /**
- * Reads this machine: CPU from the kernel's counters (see cpu-meter.ts), memory, network and disks
- * with systeminformation. Each reader measures CPU and network since its own previous read.
+ * Reads this machine: CPU from the kernel's counters (cpu-meter.ts), memory and network with
+ * systeminformation, disks as disk-usage.ts says. Each reader measures CPU since its own previous read.
  *
  * @example
  * const reader = systemHostReader();
@@ -78,23 +52,7 @@ export function systemHostReader(): HostReader {
         network,
       };
     },
-    async disks() {
-      const fileSystems = await si.fsSize();
-      const seen = new Set<string>();
-      const disks: DiskUsage[] = [];
-      for (const fs of fileSystems) {
-        if (IGNORED_FS_TYPES.has(fs.type) || !(fs.size > 0) || seen.has(fs.mount)) continue;
-        seen.add(fs.mount);
-        disks.push({
-          mount: fs.mount,
-          size: fs.size,
-          used: fs.used,
-          usePercent: clampPercent((fs.used / fs.size) * 100),
-        });
-        if (disks.length === MAX_DISKS) break;
-      }
-      return disks;
-    },
+    disks: readDiskUsage,
   };
 }
 
