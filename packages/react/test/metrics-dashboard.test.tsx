@@ -22,7 +22,7 @@ afterEach(async () => {
 });
 
 function percent(label: string): number {
-  return Number(screen.getByRole('meter', { name: label }).getAttribute('aria-valuenow'));
+  return Number(screen.getByRole('meter', { name: label }).getAttribute('value'));
 }
 
 describe("the seed's MetricsDashboard", () => {
@@ -49,9 +49,7 @@ describe("the seed's MetricsDashboard", () => {
     await waitFor(
       () =>
         expect(
-          screen
-            .getAllByRole('meter', { name: 'Memory' })
-            .every((m) => Number(m.getAttribute('aria-valuenow')) > 0),
+          screen.getAllByRole('meter', { name: 'Memory' }).every((m) => Number(m.getAttribute('value')) > 0),
         ).toBe(true),
       { timeout: 10_000 },
     );
