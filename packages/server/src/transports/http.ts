@@ -89,8 +89,8 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: HttpContext): void
     handler: async (request, reply) => {
       const channel = channelParam(request, reply);
       if (channel === undefined) return reply;
-      const body = request.body as { json: string } | undefined;
-      if (!body)
+      const body = request.body as { json?: unknown } | undefined;
+      if (typeof body?.json !== 'string')
         return sendError(
           reply,
           400,
@@ -160,7 +160,8 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: HttpContext): void
  * properties, never prototypes.
  */
 function installJsonParser(app: FastifyInstance, options: ServerOptions): void {
-  app.removeContentTypeParser('application/json');
+  // Only JSON is published: other bodies (Fastify parses text/plain by default) get 415.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser(
     'application/json',
     { parseAs: 'string', bodyLimit: options.maxBodyBytes },
