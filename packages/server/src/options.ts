@@ -1,4 +1,6 @@
 import { Defaults } from '@livedash/protocol';
+import type { JwtOptions } from './auth/token-verifier.js';
+import { LimitDefaults } from './limits/limit-defaults.js';
 
 /**
  * Everything a livedash server can be told. The CLI builds this from flags, environment variables and
@@ -57,11 +59,53 @@ export interface ServerOptions {
   dashboard: unknown;
   /** How long shutdown waits for connections to close before forcing them, ms. */
   shutdownTimeoutMs: number;
+  // ── security (docs/security.md) ──
+  /** JWT verification for subscribers and publishers; undefined: no authentication configured. */
+  jwt: JwtOptions | undefined;
+  /** Channel patterns anonymous clients may read; undefined: every channel without `jwt`, none with it. */
+  anonymousChannels: string[] | undefined;
+  /** Allows a non-loopback `host` without `jwt` (anyone who can connect reads every channel). */
+  allowAnonymous: boolean;
+  /** Browser origins (`scheme://host[:port]`, or `*`) allowed for WS/SSE besides the server's own, and for CORS on /api. */
+  allowedOrigins: string[];
+  /** Open WebSocket connections per client address (over it: HTTP 429). */
+  maxConnectionsPerIp: number;
+  /** Open SSE streams per client address (over it: HTTP 429). */
+  maxSseStreamsPerIp: number;
+  /** Sustained frames per second per WebSocket connection, and the burst allowed (over: `$error rate_limited`, then 4029). */
+  framesPerSec: number;
+  frameBurst: number;
+  /** Size of a request's header block, bytes (over it: 431). */
+  maxHeaderBytes: number;
+  /** Header lines per request (over it: 431). */
+  maxHeaders: number;
+  /** Most messages one history request returns (`?limit=` over it: 400; the default limit). */
+  maxHistoryMessages: number;
+  /** Serve HTTPS/WSS with this PEM certificate chain and key; undefined serves plain HTTP. */
+  tls: { cert: string; key: string } | undefined;
 }
 
 export const defaultAlertRules: AlertRule[] = [
-  { name: 'cpu-high', channel: 'metrics', field: 'cpu', op: '>', threshold: 90, forMs: 10_000, hysteresis: 5, severity: 'warning' },
-  { name: 'memory-high', channel: 'metrics', field: 'memory', op: '>', threshold: 90, forMs: 10_000, hysteresis: 5, severity: 'warning' },
+  {
+    name: 'cpu-high',
+    channel: 'metrics',
+    field: 'cpu',
+    op: '>',
+    threshold: 90,
+    forMs: 10_000,
+    hysteresis: 5,
+    severity: 'warning',
+  },
+  {
+    name: 'memory-high',
+    channel: 'metrics',
+    field: 'memory',
+    op: '>',
+    threshold: 90,
+    forMs: 10_000,
+    hysteresis: 5,
+    severity: 'warning',
+  },
 ];
 
 export function defaultOptions(): ServerOptions {
@@ -83,6 +127,18 @@ export function defaultOptions(): ServerOptions {
     staticDir: undefined,
     dashboard: undefined,
     shutdownTimeoutMs: 5000,
+    jwt: undefined,
+    anonymousChannels: undefined,
+    allowAnonymous: false,
+    allowedOrigins: [],
+    maxConnectionsPerIp: LimitDefaults.maxConnectionsPerIp,
+    maxSseStreamsPerIp: LimitDefaults.maxSseStreamsPerIp,
+    framesPerSec: LimitDefaults.framesPerSec,
+    frameBurst: LimitDefaults.frameBurst,
+    maxHeaderBytes: LimitDefaults.maxHeaderBytes,
+    maxHeaders: LimitDefaults.maxHeaders,
+    maxHistoryMessages: LimitDefaults.maxHistoryMessages,
+    tls: undefined,
   };
 }
 

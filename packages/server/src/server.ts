@@ -4,8 +4,12 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { AccessControl } from './auth/access-control.js';
+import { redactToken } from './auth/bearer-token.js';
+import { registerHttpAccess } from './auth/http-access.js';
 import type { Broker } from './brokers/broker.js';
 import { MemoryBroker } from './brokers/memory.js';
 import { connectNodeBroker } from './brokers/redis-node-local.js';
@@ -69,6 +73,8 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
   const { broker: givenBroker, brokerUrl, brokerPrefix, localChannels, ...restWithTimeouts } = partial;
   const { requestTimeoutMs = REQUEST_TIMEOUT_MS, logger = false, ...rest } = restWithTimeouts;
   const options = resolveOptions(rest);
+  // Before anything is opened, so an unsafe or unusable security configuration stops the start with its reason.
+  const access = await AccessControl.create(options);
   const broker = givenBroker ?? (await defaultBroker(options, { brokerUrl, brokerPrefix, localChannels }));
   let hubRef: Hub | undefined;
   const metrics = new ServerMetrics(() => hubRef?.subscriptionCount ?? 0);
@@ -81,19 +87,25 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
   hubRef = hub;
 
   const app = Fastify({
-    logger,
+    // Tokens may travel in `?token=`; the request log shows URLs with them redacted.
+    logger: logger
+      ? { serializers: { req: (request) => ({ method: request.method, url: redactToken(request.url) }) } }
+      : false,
     bodyLimit: options.maxBodyBytes,
     // Slowloris: Node cuts a request whose headers/body do not arrive in time (checked every second).
-    serverFactory: (handler) => httpServer(handler, requestTimeoutMs),
+    serverFactory: (handler) => httpServer(handler, requestTimeoutMs, options),
     return503OnClosing: true,
     forceCloseConnections: true,
   });
-  const ws = new WsTransport({ hub, options, metrics });
-  const sse = options.transports.sse ? new SseTransport(app, { hub, options, metrics }) : undefined;
+  access.attachMetrics(metrics.registry);
+  registerHttpAccess(app, access, options.maxHistoryMessages);
+  const ws = new WsTransport({ hub, options, metrics, access });
+  const sse = options.transports.sse ? new SseTransport(app, { hub, options, metrics, access }) : undefined;
   registerHttpRoutes(app, {
     hub,
     options: { ...options, dashboard: options.dashboard ?? defaultDashboard },
     metrics,
+    access,
     startedAt: Date.now(),
     connectionCounts: () => ({ ws: ws.size, sse: sse?.size ?? 0 }),
   });
@@ -120,7 +132,8 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
   };
 
   const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host;
-  return { url: `http://${urlHost}:${port}`, port, hub, options, metrics, app, close };
+  const scheme = options.tls ? 'https' : 'http';
+  return { url: `${scheme}://${urlHost}:${port}`, port, hub, options, metrics, app, close };
 }
 
 /** The broker a server creates for itself: Redis-backed when given a URL, else in memory. */
@@ -143,14 +156,25 @@ async function defaultBroker(
 function httpServer(
   handler: (request: IncomingMessage, response: ServerResponse) => void,
   requestTimeoutMs: number,
+  options: ServerOptions,
 ): Server {
-  return createHttpServer(
-    {
-      requestTimeout: requestTimeoutMs,
-      headersTimeout: Math.min(requestTimeoutMs, 60_000),
-      connectionsCheckingInterval: Math.min(1000, requestTimeoutMs),
-      keepAliveTimeout: 5000,
-    },
-    handler,
-  );
+  const settings = {
+    requestTimeout: requestTimeoutMs,
+    headersTimeout: Math.min(requestTimeoutMs, 60_000),
+    connectionsCheckingInterval: Math.min(1000, requestTimeoutMs),
+    keepAliveTimeout: 5000,
+    // Over it Node answers 431 itself, before any of our code runs.
+    maxHeaderSize: options.maxHeaderBytes,
+  };
+  const server = options.tls
+    ? // An https.Server is an http.Server for everything Fastify and the upgrade handler use.
+      (createHttpsServer(
+        { ...settings, cert: options.tls.cert, key: options.tls.key },
+        handler,
+      ) as unknown as Server)
+    : createHttpServer(settings, handler);
+  // Node drops header lines past maxHeadersCount silently; keep one more than the limit so the
+  // access hooks see the excess and refuse it (431).
+  server.maxHeadersCount = options.maxHeaders + 1;
+  return server;
 }

@@ -39,6 +39,11 @@ export class Session {
     return this.#subscriptions.has(channel);
   }
 
+  /** Every subscribed channel (access control drops those a refreshed token no longer allows). */
+  channels(): IterableIterator<string> {
+    return this.#subscriptions.keys();
+  }
+
   /** The last position delivered in every channel that has one (for SSE resume tokens). */
   *positions(): IterableIterator<[string, Position]> {
     for (const [channel, subscription] of this.#subscriptions) {

@@ -52,11 +52,19 @@ describe('headers', () => {
 
   it('numerous headers: 2,000 header lines get 431, on plain requests and on upgrades', async () => {
     const many = Array.from({ length: 2000 }, (_, i) => `X-H${i}: v`).join('\r\n');
-    const plain = await rawExchange(server.port, [`GET /healthz HTTP/1.1\r\nHost: x\r\n${many}\r\n\r\n`]);
+    const plain = await rawExchange(
+      server.port,
+      [`GET /healthz HTTP/1.1\r\nHost: x\r\n${many}\r\n\r\n`],
+      5000,
+      true,
+    );
     expect(plain.status).toBe(431);
-    const upgrade = await rawExchange(server.port, [
-      upgradeHeaders('/ws', Object.fromEntries(many.split('\r\n').map((l) => l.split(': ')))),
-    ]);
+    const upgrade = await rawExchange(
+      server.port,
+      [upgradeHeaders('/ws', Object.fromEntries(many.split('\r\n').map((l) => l.split(': '))))],
+      5000,
+      true,
+    );
     expect(upgrade.status).toBe(431);
     await expectServerServes(server);
   });

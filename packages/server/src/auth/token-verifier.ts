@@ -31,7 +31,7 @@ export interface JwtOptions {
 export interface VerifiedToken {
   subject: string | undefined;
   grant: ChannelGrant;
-  /** `exp` in ms since the Unix epoch. */
+  /** When this server stops accepting the token: `exp` plus the clock tolerance, ms since the Unix epoch. */
   expiresAt: number;
 }
 
@@ -98,10 +98,11 @@ const rejected = (
  */
 export async function createTokenVerifier(options: JwtOptions): Promise<TokenVerifier> {
   const { key, algorithms } = await resolveKey(options);
+  const toleranceSec = options.clockToleranceSec ?? 30;
   const verifyOptions = {
     algorithms,
     requiredClaims: ['exp'],
-    clockTolerance: options.clockToleranceSec ?? 30,
+    clockTolerance: toleranceSec,
     ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
     ...(options.audience === undefined ? {} : { audience: options.audience }),
   };
@@ -124,7 +125,7 @@ export async function createTokenVerifier(options: JwtOptions): Promise<TokenVer
         value: {
           subject: typeof payload.sub === 'string' ? payload.sub : undefined,
           grant: { subscribe: subscribe.value, publish: publish.value },
-          expiresAt: (payload.exp as number) * 1000,
+          expiresAt: ((payload.exp as number) + toleranceSec) * 1000,
         },
       };
     },

@@ -7,10 +7,12 @@ import {
   type Position,
 } from '@livedash/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AccessControl } from '../auth/access-control.js';
+import { canSubscribe } from '../auth/authenticator.js';
+import { principalOf } from '../auth/http-access.js';
 import type { ReadResult } from '../brokers/broker.js';
 import type { Hub } from '../hub.js';
 import type { ServerOptions } from '../options.js';
-import { bearerToken, publishTokenMatches } from '../publish-auth.js';
 import type { ServerMetrics } from '../server-metrics.js';
 import { sendError } from './http-errors.js';
 
@@ -20,10 +22,9 @@ export interface HttpContext {
   metrics: ServerMetrics;
   startedAt: number;
   connectionCounts: () => { ws: number; sse: number };
+  /** Credentials and permissions; its hooks (registerHttpAccess) have already refused what is not allowed. */
+  access: AccessControl;
 }
-
-/** Largest `limit` accepted by the messages endpoint. */
-export const MAX_MESSAGES_LIMIT = 10_000;
 
 /** A body or parse failure with the HTTP status and livedash code to answer with. */
 class RequestError extends Error {
@@ -44,8 +45,10 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: HttpContext): void
   const { hub, options, metrics } = ctx;
   installJsonParser(app, options);
 
-  app.get('/api/channels', async (_request, reply) => {
-    const channels = await hub.broker.channels();
+  app.get('/api/channels', async (request, reply) => {
+    const principal = principalOf(request, ctx.access);
+    // Only the channels these credentials may read are listed.
+    const channels = (await hub.broker.channels()).filter((info) => canSubscribe(principal, info.channel));
     return reply.send({ channels });
   });
 
@@ -65,7 +68,7 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: HttpContext): void
       return sendError(reply, 404, ErrorCodes.UNKNOWN_CHANNEL, 'polling is turned off');
     const channel = channelParam(request, reply);
     if (channel === undefined) return reply;
-    const query = parseMessagesQuery(request.query as Record<string, unknown>);
+    const query = parseMessagesQuery(request.query as Record<string, unknown>, options.maxHistoryMessages);
     if (typeof query === 'string') return sendError(reply, 400, ErrorCodes.BAD_COMMAND, query);
     const epoch = query.epoch ?? (await hub.broker.read(channel, undefined, 0)).epoch;
     const since: Position = { epoch, seq: query.since };
@@ -74,18 +77,9 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: HttpContext): void
     return reply.type('application/json; charset=utf-8').send(messagesBody(channel, read));
   });
 
+  // Who may publish (the publish token, or a JWT with a matching `publish` claim) is checked by
+  // registerHttpAccess's onRequest hook, before the body is read.
   app.post('/api/channels/:channel', {
-    onRequest: async (request, reply) => {
-      if (!publishTokenMatches(options.publishToken, bearerToken(request.headers))) {
-        metrics.protocolErrors.inc({ code: ErrorCodes.UNAUTHORIZED });
-        return sendError(
-          reply,
-          401,
-          ErrorCodes.UNAUTHORIZED,
-          'publishing needs "Authorization: Bearer <publish token>"',
-        );
-      }
-    },
     handler: async (request, reply) => {
       const channel = channelParam(request, reply);
       if (channel === undefined) return reply;
@@ -201,8 +195,9 @@ interface MessagesQuery {
 }
 
 /** `since` (default 0), `epoch`, `limit`; a string is the error message. */
-function parseMessagesQuery(query: Record<string, unknown>): MessagesQuery | string {
-  const result: MessagesQuery = { since: 0 };
+function parseMessagesQuery(query: Record<string, unknown>, maxLimit: number): MessagesQuery | string {
+  // Without `limit`, a history request returns at most `maxHistoryMessages` (the oldest are dropped, recovered:false).
+  const result: MessagesQuery = { since: 0, limit: maxLimit };
   const integer = (value: unknown) =>
     typeof value === 'string' && /^(0|[1-9][0-9]{0,15})$/.test(value) ? Number(value) : undefined;
   if (query.since !== undefined) {
@@ -217,8 +212,7 @@ function parseMessagesQuery(query: Record<string, unknown>): MessagesQuery | str
   }
   if (query.limit !== undefined) {
     const limit = integer(query.limit);
-    if (limit === undefined || limit < 1 || limit > MAX_MESSAGES_LIMIT)
-      return `"limit" must be 1 to ${MAX_MESSAGES_LIMIT}`;
+    if (limit === undefined || limit < 1 || limit > maxLimit) return `"limit" must be 1 to ${maxLimit}`;
     result.limit = limit;
   }
   return result;

@@ -12,6 +12,10 @@ import {
   type Result,
 } from '@livedash/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AccessControl } from '../auth/access-control.js';
+import { canSubscribe, type Principal, refusal } from '../auth/authenticator.js';
+import { principalOf } from '../auth/http-access.js';
+import { PrincipalLifetime } from '../auth/principal-lifetime.js';
 import type { StoredMessage } from '../brokers/broker.js';
 import type { Hub } from '../hub.js';
 import type { ServerOptions } from '../options.js';
@@ -26,6 +30,7 @@ export interface SseContext {
   hub: Hub;
   options: ServerOptions;
   metrics: ServerMetrics;
+  access: AccessControl;
 }
 
 /**
@@ -51,6 +56,14 @@ class SseStream {
 
   get open(): boolean {
     return !this.#response.writableEnded && !this.#response.destroyed;
+  }
+
+  /** Sends `$error` as a data event (for `channel` when given), and ends the stream when `end` is set. */
+  fail(error: LivedashError, channel: string | undefined, end: boolean): void {
+    const frame: ControlFrame = { type: '$error', code: error.code, message: error.message };
+    if (channel !== undefined) frame.channel = channel;
+    this.#control(frame);
+    if (end) this.end();
   }
 
   heartbeat(): void {
@@ -114,7 +127,7 @@ export class SseTransport {
         return sendError(reply, 400, parsed.error.code, parsed.error.message);
       }
       reply.hijack();
-      this.#open(reply.raw, parsed.value.channels, parsed.value.since);
+      this.#open(reply.raw, parsed.value.channels, parsed.value.since, principalOf(request, ctx.access));
     });
     this.#heartbeat = setInterval(() => this.#beat(), ctx.options.heartbeatMs);
     this.#heartbeat.unref();
@@ -131,7 +144,12 @@ export class SseTransport {
     for (const stream of this.#streams) stream.end();
   }
 
-  #open(response: ServerResponse, channels: string[], since: Map<string, Position>): void {
+  #open(
+    response: ServerResponse,
+    channels: string[],
+    since: Map<string, Position>,
+    principal: Principal,
+  ): void {
     const { metrics, options } = this.#ctx;
     response.socket?.setTimeout(0);
     response.writeHead(200, {
@@ -157,7 +175,15 @@ export class SseTransport {
       node: options.node,
     };
     response.write(`data: ${JSON.stringify(welcome)}\n\n`);
-    for (const channel of channels) void stream.session.subscribe(channel, since.get(channel));
+    // The stream ends with `$error token_expired` when its token runs out; EventSource then reconnects
+    // with whatever URL (and token) the page gives it, resuming from Last-Event-ID.
+    const lifetime = new PrincipalLifetime(principal, (error) => stream.fail(error, undefined, true));
+    response.on('close', () => lifetime.dispose());
+    for (const channel of channels) {
+      // A channel the credentials do not allow is refused alone; the stream serves the others.
+      if (canSubscribe(principal, channel)) void stream.session.subscribe(channel, since.get(channel));
+      else stream.fail(refusal(principal, 'subscribe to', channel), channel, false);
+    }
   }
 
   #beat(): void {

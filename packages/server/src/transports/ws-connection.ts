@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import {
   type ClientCommand,
   CloseCodes,
@@ -9,14 +10,15 @@ import {
   parseCommand,
   type RequestId,
 } from '@livedash/protocol';
-import type { Socket } from 'node:net';
 import WebSocket, { type RawData } from 'ws';
+import type { AccessControl } from '../auth/access-control.js';
+import type { Principal } from '../auth/authenticator.js';
+import { ConnectionGuard } from '../auth/connection-guard.js';
 import type { StoredMessage } from '../brokers/broker.js';
 import type { ChannelPolicies } from '../channel-policy.js';
 import type { Hub } from '../hub.js';
 import type { ServerOptions } from '../options.js';
 import { type FlushScheduler, OutgoingQueue } from '../outgoing-queue.js';
-import { publishTokenMatches } from '../publish-auth.js';
 import type { ServerMetrics } from '../server-metrics.js';
 import type { Session } from '../session.js';
 import { encodeTextFrame, type FrameCache } from './ws-frame.js';
@@ -31,6 +33,7 @@ export interface WsConnectionContext {
   hub: Hub;
   options: ServerOptions;
   metrics: ServerMetrics;
+  access: AccessControl;
 }
 
 /** The fan-out machinery every connection of one transport shares. */
@@ -51,7 +54,8 @@ export class WsConnection {
   readonly ws: WebSocket;
   readonly #ctx: WsConnectionContext;
   readonly #session: Session;
-  #authorized: boolean;
+  /** Who the client is, what it may do, its frame rate limit and its token's expiry. */
+  readonly #guard: ConnectionGuard;
   /** Cleared by each heartbeat tick, set by any pong or frame from the peer. */
   alive = true;
   /**
@@ -62,10 +66,12 @@ export class WsConnection {
   #queue: Promise<void> = Promise.resolve();
   #pending = 0;
 
-  constructor(ws: WebSocket, ctx: WsConnectionContext, authorized: boolean, outgoing: WsOutgoing) {
+  constructor(ws: WebSocket, ctx: WsConnectionContext, principal: Principal, outgoing: WsOutgoing) {
     this.ws = ws;
     this.#ctx = ctx;
-    this.#authorized = authorized;
+    const rate = { framesPerSec: ctx.options.framesPerSec, burst: ctx.options.frameBurst };
+    this.#guard = new ConnectionGuard(ctx.access, principal, rate, (error) => this.closeWith(error));
+    ws.on('close', () => this.#guard.dispose());
     const { metrics, options } = ctx;
     this.#out = new OutgoingQueue((ws as unknown as { _socket: Socket })._socket, outgoing.scheduler, {
       maxQueueBytes: options.maxQueueBytes,
@@ -80,7 +86,11 @@ export class WsConnection {
     });
     this.#session = ctx.hub.session({
       deliver: (message: StoredMessage) => this.#out.push(message),
-      control: (frame: ControlFrame) => this.send(encodeControl(frame)),
+      control: (frame: ControlFrame) => {
+        if (frame.type === '$error' && frame.code === ErrorCodes.TOO_MANY_SUBSCRIPTIONS)
+          ctx.access.metrics.limitHit('subscriptions');
+        this.send(encodeControl(frame));
+      },
       overflow: () => this.closeSlow(),
     });
     ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
@@ -124,8 +134,24 @@ export class WsConnection {
     setTimeout(() => this.ws.terminate(), SLOW_CLOSE_GRACE_MS).unref();
   }
 
+  /** Sends `$error` for `error`, then closes with its close code (4001 unauthorized, 4004 expired, 4029 flood). */
+  closeWith(error: LivedashError): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    this.#error(error);
+    this.ws.close(error.closeCode ?? CloseCodes.POLICY_VIOLATION, error.code);
+  }
+
   #onMessage(data: RawData, isBinary: boolean): void {
     this.alive = true;
+    const admission = this.#guard.admitFrame();
+    if (admission.kind === 'close') {
+      this.closeWith(admission.error);
+      return;
+    }
+    if (admission.kind === 'ignore') {
+      if (admission.error) this.#error(admission.error);
+      return;
+    }
     if (isBinary) {
       this.#error(
         new LivedashError(ErrorCodes.BINARY_FRAME, 'binary frames are not supported; send JSON text'),
@@ -173,8 +199,14 @@ export class WsConnection {
     switch (command.action) {
       case 'subscribe': {
         const { channels, since, id } = command;
+        // A channel the client may not read is refused alone; the others go ahead.
+        const allowed = channels.filter((channel) => {
+          const denied = this.#guard.subscribeRefusal(channel);
+          if (denied) this.#error(new LivedashError(denied.code, denied.message, optionalId(id)), channel);
+          return !denied;
+        });
         await Promise.all(
-          channels.map((channel) => this.#session.subscribe(channel, since?.get(channel), id)),
+          allowed.map((channel) => this.#session.subscribe(channel, since?.get(channel), id)),
         );
         return;
       }
@@ -185,9 +217,7 @@ export class WsConnection {
         this.#control(withId({ type: '$pong', ts: Date.now() }, command.id));
         return;
       case 'auth':
-        this.#authorized = publishTokenMatches(this.#ctx.options.publishToken, command.token);
-        if (this.#authorized) this.#control(withId({ type: '$ack' }, command.id));
-        else this.#error(new LivedashError(ErrorCodes.UNAUTHORIZED, 'wrong token', idOf(command)));
+        await this.#auth(command.token, command.id);
         return;
       case 'publish':
         await this.#publish(command.channel, command.data, command.id);
@@ -195,16 +225,35 @@ export class WsConnection {
     }
   }
 
-  async #publish(channel: string, data: unknown, id: RequestId | undefined): Promise<void> {
-    if (!this.#authorized) {
+  /** A fresh token replaces the old one without dropping subscriptions it still allows; a bad one closes. */
+  async #auth(token: string, id: RequestId | undefined): Promise<void> {
+    const result = await this.#guard.reauthenticate(token, this.#session.channels());
+    if (!result.ok) {
+      const { code, message, closeCode } = result.error;
+      this.closeWith(
+        new LivedashError(code, message, {
+          ...optionalId(id),
+          closeCode: closeCode ?? CloseCodes.UNAUTHORIZED,
+        }),
+      );
+      return;
+    }
+    for (const channel of result.value) {
+      this.#session.unsubscribe(channel);
       this.#error(
-        new LivedashError(
-          ErrorCodes.UNAUTHORIZED,
-          'publishing needs the publish token: send {"action":"auth"} first',
-          optionalId(id),
-        ),
+        new LivedashError(ErrorCodes.FORBIDDEN, `the new token does not allow "${channel}"`),
         channel,
       );
+    }
+    this.#control(withId({ type: '$ack' }, id));
+  }
+
+  async #publish(channel: string, data: unknown, id: RequestId | undefined): Promise<void> {
+    const denied = this.#guard.publishRefusal(channel);
+    if (denied) {
+      const hint =
+        this.#guard.principal.kind === 'anonymous' ? ' (send {"action":"auth","token":…} first)' : '';
+      this.#error(new LivedashError(denied.code, `${denied.message}${hint}`, optionalId(id)), channel);
       return;
     }
     try {

@@ -1,10 +1,10 @@
-import type { IncomingMessage } from 'node:http';
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { CloseCodes } from '@livedash/protocol';
+import { CloseCodes, type LivedashError, type Result } from '@livedash/protocol';
 import WebSocket, { WebSocketServer } from 'ws';
+import type { Principal } from '../auth/authenticator.js';
 import { ChannelPolicies, stateChannelPatterns } from '../channel-policy.js';
 import { FlushScheduler } from '../outgoing-queue.js';
-import { bearerToken, publishTokenMatches } from '../publish-auth.js';
 import { WsConnection, type WsConnectionContext, type WsOutgoing } from './ws-connection.js';
 import { FrameCache } from './ws-frame.js';
 
@@ -62,9 +62,21 @@ export class WsTransport {
       refuse(socket, 503, 'Service Unavailable');
       return;
     }
-    const token = url.searchParams.get('token') ?? bearerToken(request.headers);
-    const authorized = publishTokenMatches(this.#ctx.options.publishToken, token ?? undefined);
-    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, authorized));
+    // Header count, Origin and connections per address are refused as HTTP; credentials are checked
+    // after the handshake so a browser (which cannot read an upgrade's status) gets a code and close code.
+    const admission = this.#ctx.access.admitWebSocket(request);
+    if (!admission.ok) {
+      refuse(socket, admission.error.status, STATUS_CODES[admission.error.status] ?? 'Refused');
+      return;
+    }
+    socket.once('close', admission.value.release);
+    this.#ctx.access.authenticate(request, url.searchParams.get('token') ?? undefined).then(
+      (who) => {
+        if (socket.destroyed) return;
+        this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, who));
+      },
+      () => socket.destroy(),
+    );
   }
 
   /**
@@ -94,16 +106,18 @@ export class WsTransport {
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
   }
 
-  #accept(ws: WebSocket, authorized: boolean): void {
+  #accept(ws: WebSocket, who: Result<Principal, LivedashError>): void {
     const { metrics } = this.#ctx;
     // The HTTP server's idle timeout must not cut a quiet WebSocket; heartbeats watch it instead.
     const socket = (ws as unknown as { _socket?: { setTimeout?: (ms: number) => void } })._socket;
     socket?.setTimeout?.(0);
-    ws.on('error', () => {
+    ws.on('error', (error: Error & { code?: string }) => {
       // Protocol errors (oversized or malformed frames) are answered by ws with a close code; the
       // 'error' event only needs a listener so it does not crash the process.
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.#ctx.access.metrics.limitHit('frame_size');
     });
-    const connection = new WsConnection(ws, this.#ctx, authorized, this.#outgoing);
+    const principal = who.ok ? who.value : this.#ctx.access.authenticator.anonymous;
+    const connection = new WsConnection(ws, this.#ctx, principal, this.#outgoing);
     this.#connections.add(connection);
     metrics.connections.inc({ transport: 'ws' });
     ws.on('close', () => {
@@ -111,6 +125,7 @@ export class WsTransport {
       metrics.connections.dec({ transport: 'ws' });
     });
     if (this.#closing) ws.close(CloseCodes.SERVICE_RESTART, 'server restarting');
+    else if (!who.ok) connection.closeWith(who.error);
   }
 
   #beat(): void {

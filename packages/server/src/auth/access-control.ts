@@ -1,0 +1,145 @@
+import type { IncomingMessage } from 'node:http';
+import { CloseCodes, ErrorCodes, LivedashError, type Result } from '@livedash/protocol';
+import { Registry } from 'prom-client';
+import { tooManyHeaders } from '../limits/header-limits.js';
+import { SecurityMetrics } from '../limits/limit-metrics.js';
+import { OriginPolicy } from '../limits/origin-policy.js';
+import { PerIpCounter } from '../limits/per-ip-counter.js';
+import { Authenticator, type AuthOptions, type Principal } from './authenticator.js';
+import { bearerToken } from './bearer-token.js';
+import { anonymousBindRefusal } from './bind-policy.js';
+
+/** The security-related server options (see `ServerOptions` and docs/security.md). */
+export interface AccessOptions extends AuthOptions {
+  host: string;
+  publishToken: string;
+  allowAnonymous: boolean;
+  allowedOrigins: string[];
+  maxConnectionsPerIp: number;
+  maxSseStreamsPerIp: number;
+  maxHeaders: number;
+}
+
+/** Why an HTTP request or upgrade is refused before it reaches a transport. */
+export interface HttpRefusal {
+  status: number;
+  code: LivedashError['code'];
+  message: string;
+}
+
+export type Admission = Result<{ release: () => void }, HttpRefusal>;
+
+/**
+ * Everything a server needs to decide who gets in: credentials, origins, per-address counters and
+ * the counters of refusals. One per server, shared by the transports.
+ *
+ * @example
+ * const access = await AccessControl.create(options); // throws with the reason on unsafe config
+ * access.attachMetrics(metrics.registry);
+ * const admission = access.admitWebSocket(request);
+ */
+export class AccessControl {
+  readonly authenticator: Authenticator;
+  readonly origins: OriginPolicy;
+  /** Counters on a private registry until `attachMetrics` moves them to the server's. */
+  #metrics = new SecurityMetrics(new Registry());
+  readonly #wsPerIp: PerIpCounter;
+  readonly #ssePerIp: PerIpCounter;
+  readonly #maxHeaders: number;
+
+  private constructor(options: AccessOptions, authenticator: Authenticator) {
+    this.authenticator = authenticator;
+    this.origins = new OriginPolicy(options.allowedOrigins);
+    this.#wsPerIp = new PerIpCounter(options.maxConnectionsPerIp);
+    this.#ssePerIp = new PerIpCounter(options.maxSseStreamsPerIp);
+    this.#maxHeaders = options.maxHeaders;
+  }
+
+  /** Throws (a startup error whose message says why and what to do) on an unsafe or unusable configuration. */
+  static async create(options: AccessOptions): Promise<AccessControl> {
+    const authenticator = await Authenticator.create(options.publishToken, options);
+    const refusal = anonymousBindRefusal(options.host, authenticator.configured, options.allowAnonymous);
+    if (refusal !== undefined) throw new Error(refusal);
+    return new AccessControl(options, authenticator);
+  }
+
+  /** Registers the refusal counters on the server's registry (call once, before serving). */
+  attachMetrics(registry: Registry): void {
+    this.#metrics = new SecurityMetrics(registry);
+  }
+
+  get metrics(): SecurityMetrics {
+    return this.#metrics;
+  }
+
+  /** Header count, origin and per-address connection limit for a WebSocket upgrade. */
+  admitWebSocket(request: IncomingMessage): Admission {
+    return this.#admit(request, this.#wsPerIp, 'connections_per_ip', 'WebSocket connections');
+  }
+
+  /** Header count, origin and per-address stream limit for an SSE request. */
+  admitSse(request: IncomingMessage): Admission {
+    return this.#admit(request, this.#ssePerIp, 'sse_streams_per_ip', 'SSE streams');
+  }
+
+  /** Header-count check alone, for every other request. */
+  checkHeaders(request: IncomingMessage): HttpRefusal | undefined {
+    if (!tooManyHeaders(request, this.#maxHeaders)) return undefined;
+    this.metrics.limitHit('header_count');
+    return { status: 431, code: ErrorCodes.TOO_LARGE, message: `more than ${this.#maxHeaders} header lines` };
+  }
+
+  /** The principal of a request from `Authorization: Bearer` or `?token=`; counts refusals. */
+  async authenticate(
+    request: IncomingMessage,
+    queryToken: unknown,
+  ): Promise<Result<Principal, LivedashError>> {
+    const result = await this.authenticator.authenticate(
+      bearerToken(request.headers.authorization, queryToken),
+    );
+    if (!result.ok)
+      this.metrics.authRefused(
+        result.error.code === ErrorCodes.TOKEN_EXPIRED ? 'token_expired' : 'unauthorized',
+      );
+    return result;
+  }
+
+  #admit(
+    request: IncomingMessage,
+    counter: PerIpCounter,
+    limit: 'connections_per_ip' | 'sse_streams_per_ip',
+    what: string,
+  ): Admission {
+    const headers = this.checkHeaders(request);
+    if (headers) return { ok: false, error: headers };
+    const origin = request.headers.origin;
+    if (!this.origins.allows(origin, request.headers.host)) {
+      this.metrics.limitHit('origin');
+      const shown = String(origin).slice(0, 100);
+      return {
+        ok: false,
+        error: { status: 403, code: ErrorCodes.FORBIDDEN, message: `origin ${shown} is not allowed` },
+      };
+    }
+    const release = counter.acquire(request.socket.remoteAddress);
+    if (!release) {
+      this.metrics.limitHit(limit);
+      return {
+        ok: false,
+        error: { status: 429, code: ErrorCodes.RATE_LIMITED, message: `too many ${what} from your address` },
+      };
+    }
+    return { ok: true, value: { release } };
+  }
+}
+
+/** The WebSocket close for credentials that went bad mid-connection. */
+export function expiredError(): LivedashError {
+  return new LivedashError(
+    ErrorCodes.TOKEN_EXPIRED,
+    'token expired: reconnect with a fresh one, or send {"action":"auth"} before expiry',
+    {
+      closeCode: CloseCodes.TOKEN_EXPIRED,
+    },
+  );
+}
