@@ -1,0 +1,111 @@
+import { EPOCH_PATTERN } from '@livedash/protocol';
+import { MemoryBroker } from '@livedash/server';
+import { afterEach, describe, expect, test } from 'vitest';
+
+const brokers: MemoryBroker[] = [];
+afterEach(async () => {
+  for (const broker of brokers.splice(0)) await broker.close();
+});
+
+function broker(options: ConstructorParameters<typeof MemoryBroker>[0] = {}) {
+  const created = new MemoryBroker(options);
+  brokers.push(created);
+  return created;
+}
+
+describe('MemoryBroker', () => {
+  test('seq grows by one per message from 1; each channel gets its own random epoch', async () => {
+    const b = broker();
+    const a1 = await b.publish('a', '1');
+    const a2 = await b.publish('a', '2');
+    const other = await b.publish('b', '1');
+    expect([a1.seq, a2.seq, other.seq]).toEqual([1, 2, 1]);
+    expect(a1.epoch).toMatch(EPOCH_PATTERN);
+    expect(a2.epoch).toBe(a1.epoch);
+    expect(other.epoch).not.toBe(a1.epoch);
+    expect(a1.frame).toBe(`{"type":"a","seq":1,"epoch":"${a1.epoch}","ts":${a1.ts},"data":1}`);
+    // A new broker (a restarted server) gives the same channel a new epoch.
+    expect((await broker().publish('a', '1')).epoch).not.toBe(a1.epoch);
+  });
+
+  test('history is bounded by count: the oldest are overwritten, a read past them is not recovered', async () => {
+    const b = broker({ history: [{ pattern: '*', maxMessages: 5, maxAgeMs: 60_000 }] });
+    let epoch = '';
+    for (let i = 1; i <= 12; i++) epoch = (await b.publish('log', String(i))).epoch;
+    const info = (await b.channels()).find((c) => c.channel === 'log');
+    expect(info).toMatchObject({ seq: 12, size: 5 });
+    const covered = await b.read('log', { epoch, seq: 7 });
+    expect(covered.recovered).toBe(true);
+    expect(covered.messages.map((m) => m.seq)).toEqual([8, 9, 10, 11, 12]);
+    const tooOld = await b.read('log', { epoch, seq: 6 });
+    expect(tooOld.recovered).toBe(false);
+    expect(tooOld.messages.map((m) => m.seq)).toEqual([12]);
+  });
+
+  test('history is bounded by age: older messages are dropped, the latest value stays', async () => {
+    let now = 1_000_000;
+    const b = broker({ history: [{ pattern: '*', maxMessages: 100, maxAgeMs: 10_000 }], now: () => now });
+    const first = await b.publish('log', '1');
+    now += 6000;
+    await b.publish('log', '2');
+    now += 6000; // message 1 is now 12 s old
+    const read = await b.read('log', { epoch: first.epoch, seq: 1 });
+    expect(read.recovered).toBe(true);
+    expect(read.messages.map((m) => m.seq)).toEqual([2]);
+    expect((await b.read('log', { epoch: first.epoch, seq: 0 })).recovered).toBe(false);
+    now += 60_000; // everything aged out
+    expect((await b.channels())[0]).toMatchObject({ size: 0, seq: 2 });
+    const latest = await b.read('log');
+    expect(latest.messages.map((m) => m.seq)).toEqual([2]);
+    expect((await b.read('log', { epoch: first.epoch, seq: 1 })).recovered).toBe(false);
+  });
+
+  test('history rules apply per channel pattern, first match wins', async () => {
+    const b = broker({
+      history: [
+        { pattern: 'metrics*', maxMessages: 2, maxAgeMs: 60_000 },
+        { pattern: '*', maxMessages: 4, maxAgeMs: 60_000 },
+      ],
+    });
+    for (let i = 0; i < 10; i++) {
+      await b.publish('metrics.node1', String(i));
+      await b.publish('orders', String(i));
+    }
+    const sizes = Object.fromEntries((await b.channels()).map((c) => [c.channel, c.size]));
+    expect(sizes).toEqual({ 'metrics.node1': 2, orders: 4 });
+  });
+
+  test('since equal to the latest seq recovers with nothing to replay; a wrong epoch or future seq does not', async () => {
+    const b = broker();
+    const { epoch } = await b.publish('x', '1');
+    await b.publish('x', '2');
+    expect(await b.read('x', { epoch, seq: 2 })).toMatchObject({ recovered: true, messages: [], seq: 2 });
+    expect(await b.read('x', { epoch: 'other', seq: 2 })).toMatchObject({ recovered: false, seq: 2 });
+    expect(await b.read('x', { epoch, seq: 9 })).toMatchObject({ recovered: false, seq: 2 });
+  });
+
+  test('limit keeps the newest messages and then reports recovered:false', async () => {
+    const b = broker();
+    let epoch = '';
+    for (let i = 1; i <= 10; i++) epoch = (await b.publish('x', String(i))).epoch;
+    const read = await b.read('x', { epoch, seq: 0 }, 3);
+    expect(read.recovered).toBe(false);
+    expect(read.messages.map((m) => m.seq)).toEqual([8, 9, 10]);
+  });
+
+  test('live messages reach the listener only for subscribed channels; an unsubscribed empty channel is forgotten', async () => {
+    const b = broker();
+    const seen: number[] = [];
+    b.onMessage((m) => seen.push(m.seq));
+    await b.publish('x', '1');
+    await b.subscribe('x');
+    await b.publish('x', '2');
+    await b.unsubscribe('x');
+    await b.publish('x', '3');
+    expect(seen).toEqual([2]);
+    await b.subscribe('empty');
+    expect((await b.channels()).map((c) => c.channel)).toContain('empty');
+    await b.unsubscribe('empty');
+    expect((await b.channels()).map((c) => c.channel)).not.toContain('empty');
+  });
+});
