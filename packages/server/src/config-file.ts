@@ -10,6 +10,16 @@ import { NODE_NAME_PATTERN } from './sources/host-metrics.js';
  * silently ignored setting. docs/configuration.md lists every key.
  */
 
+/**
+ * What a config file sets: server options, plus the Redis broker settings that `createServer` takes
+ * beside them (`brokerUrl`, `brokerPrefix`, `localChannels`).
+ */
+export type ConfigFileOptions = Partial<ServerOptions> & {
+  brokerUrl?: string;
+  brokerPrefix?: string;
+  localChannels?: string[];
+};
+
 /** A config file larger than this is surely not one; refuse it rather than read it all. */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 /** At most this many problems are listed; the rest are counted. */
@@ -24,7 +34,7 @@ const MAX_REPORTED_ERRORS = 20;
  * if (!config.ok) { console.error(config.error); process.exit(1); }
  * const options = resolveOptions({ ...config.value, ...fromFlags });
  */
-export function loadConfigFile(path: string): Result<Partial<ServerOptions>, string> {
+export function loadConfigFile(path: string): Result<ConfigFileOptions, string> {
   let text: string;
   try {
     const size = statSync(path).size;
@@ -57,7 +67,7 @@ export function loadConfigFile(path: string): Result<Partial<ServerOptions>, str
  * Validates parsed config JSON and maps it onto `ServerOptions` keys (only those present). Every
  * problem found is listed, each as `<key path>: <what is wrong>`.
  */
-export function validateConfig(json: unknown): Result<Partial<ServerOptions>, string[]> {
+export function validateConfig(json: unknown): Result<ConfigFileOptions, string[]> {
   const errors: string[] = [];
   const config = checkObject(json, '', configShape, errors);
   if (config?.alerts) checkUniqueNames(config.alerts as Fields[], errors);
@@ -266,6 +276,19 @@ const configShape: ObjectShape = {
     metrics: object({ fields: { intervalMs: metricsInterval } }),
     alerts: arrayOf(object(alertShape), 1000),
     transports: object({ fields: { ws: boolean, sse: boolean, poll: boolean } }),
+    broker: object({
+      fields: {
+        url: matching((url) => /^rediss?:\/\/\S+$/.test(url), 'a redis:// or rediss:// URL'),
+        prefix: matching(
+          (prefix) => /^[\x21-\x7e]{1,64}$/.test(prefix),
+          '1–64 printable characters without spaces',
+        ),
+        localChannels: arrayOf(
+          matching(isChannelPattern, '"*", a channel name, or a channel-name prefix ending in "*"'),
+          100,
+        ),
+      },
+    }),
   },
   refused: {
     publishToken:
@@ -277,8 +300,8 @@ const configShape: ObjectShape = {
 
 type Fields = Record<string, unknown>;
 
-function toServerOptions(config: Fields): Partial<ServerOptions> {
-  const options: Partial<ServerOptions> = {};
+function toServerOptions(config: Fields): ConfigFileOptions {
+  const options: ConfigFileOptions = {};
   copy(config, options, ['port', 'host', 'node', 'heartbeatMs', 'shutdownTimeoutMs']);
   if (config.limits) {
     copy(config.limits as Fields, options, [
@@ -300,6 +323,10 @@ function toServerOptions(config: Fields): Partial<ServerOptions> {
       poll: true,
       ...(config.transports as Fields),
     } as ServerOptions['transports'];
+  const broker = config.broker as Fields | undefined;
+  if (broker?.url !== undefined) options.brokerUrl = broker.url as string;
+  if (broker?.prefix !== undefined) options.brokerPrefix = broker.prefix as string;
+  if (broker?.localChannels !== undefined) options.localChannels = broker.localChannels as string[];
   return options;
 }
 

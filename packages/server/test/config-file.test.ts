@@ -90,6 +90,27 @@ describe('loadConfigFile', () => {
     });
   });
 
+  it('maps the broker section onto the Redis settings createServer takes', () => {
+    const broker = {
+      url: 'redis://127.0.0.1:6379/2',
+      prefix: 'staging:',
+      localChannels: ['metrics', 'scratch.*'],
+    };
+    expect(validateConfig({ broker })).toEqual({
+      ok: true,
+      value: { brokerUrl: broker.url, brokerPrefix: 'staging:', localChannels: ['metrics', 'scratch.*'] },
+    });
+    expect(
+      errorsOf({
+        broker: { url: 'http://redis:6379', prefix: 'has space', localChannels: ['ok', 'not ok'] },
+      }),
+    ).toEqual([
+      'broker.url: expected a redis:// or rediss:// URL, got "http://redis:6379"',
+      'broker.prefix: expected 1–64 printable characters without spaces, got "has space"',
+      'broker.localChannels[1]: expected "*", a channel name, or a channel-name prefix ending in "*", got "not ok"',
+    ]);
+  });
+
   it('reads durations as milliseconds or as strings with a unit', () => {
     const ages = ['1500ms', '90s', '2.5m', '1h', '7d', 60_000].map((maxAge) => {
       const result = validateConfig({ history: [{ pattern: '*', maxAge }] });
