@@ -245,7 +245,8 @@ export class Connection {
       return;
     }
     this.#index = 0;
-    const delay = this.#retryDelay(policy, failures);
+    // Whole milliseconds, so `nextRetryAt` is exactly when the timer fires.
+    const delay = Math.round(this.#retryDelay(policy, failures));
     this.#store.dispatch({ type: 'lost', error: connectionError, retryAt: Date.now() + delay });
     this.#setTimer('retry', delay, () => this.#attempt());
   }
