@@ -1,5 +1,19 @@
 import { readFileSync, statSync } from 'node:fs';
 import { Defaults, isValidChannel, type Result } from '@livedash/protocol';
+import {
+  arrayOf,
+  boolean,
+  type Check,
+  checkObject,
+  duration,
+  fail,
+  finiteNumber,
+  integer,
+  matching,
+  type ObjectShape,
+  object,
+  oneOf,
+} from './config-schema.js';
 import type { AlertRule, HistoryRule, ServerOptions } from './options.js';
 import { isValidFieldPath } from './sources/field-path.js';
 import { NODE_NAME_PATTERN } from './sources/host-metrics.js';
@@ -89,124 +103,6 @@ function checkUniqueNames(alerts: Fields[], errors: string[]): void {
 }
 
 // ── shape of the file ──────────────────────────────────────────────────────────
-
-/** Checks one value at `path`; pushes what is wrong to `errors` and returns undefined when invalid. */
-type Check = (value: unknown, path: string, errors: string[]) => unknown;
-
-const integer =
-  (min: number, max: number): Check =>
-  (value, path, errors) => {
-    if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
-    return fail(errors, path, `expected an integer from ${min} to ${max}`, value);
-  };
-
-const finiteNumber =
-  (min = Number.NEGATIVE_INFINITY): Check =>
-  (value, path, errors) => {
-    if (typeof value === 'number' && Number.isFinite(value) && value >= min) return value;
-    return fail(
-      errors,
-      path,
-      min === Number.NEGATIVE_INFINITY ? 'expected a number' : `expected a number ≥ ${min}`,
-      value,
-    );
-  };
-
-const boolean: Check = (value, path, errors) =>
-  typeof value === 'boolean' ? value : fail(errors, path, 'expected true or false', value);
-
-const oneOf =
-  (choices: readonly string[]): Check =>
-  (value, path, errors) =>
-    typeof value === 'string' && choices.includes(value)
-      ? value
-      : fail(errors, path, `expected one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`, value);
-
-const matching =
-  (test: (value: string) => boolean, expected: string): Check =>
-  (value, path, errors) =>
-    typeof value === 'string' && test(value) ? value : fail(errors, path, `expected ${expected}`, value);
-
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** A duration: milliseconds as a number, or a string such as `"500ms"`, `"10s"`, `"5m"`, `"1h"`, `"7d"`. */
-const duration =
-  (minMs: number, maxMs: number): Check =>
-  (value, path, errors) => {
-    const match = typeof value === 'string' ? DURATION.exec(value) : null;
-    const ms =
-      typeof value === 'number' ? value : match ? Number(match[1]) * UNIT_MS[match[2]!]! : Number.NaN;
-    if (Number.isFinite(ms) && ms >= minMs && ms <= maxMs) return Math.round(ms);
-    const range = `from ${formatMs(minMs)} to ${formatMs(maxMs)}`;
-    return fail(
-      errors,
-      path,
-      `expected a duration ${range} (milliseconds, or a string like "10s", "5m")`,
-      value,
-    );
-  };
-
-interface ObjectShape {
-  fields: Record<string, Check>;
-  required?: readonly string[];
-  /** Keys that are refused with a specific hint instead of "unknown key". */
-  refused?: Record<string, string>;
-}
-
-const object =
-  (shape: ObjectShape): Check =>
-  (value, path, errors) =>
-    checkObject(value, path, shape, errors);
-
-const arrayOf =
-  (item: Check, maxItems: number): Check =>
-  (value, path, errors) => {
-    if (!Array.isArray(value)) return fail(errors, path, 'expected an array', value);
-    if (value.length > maxItems)
-      return fail(errors, path, `expected at most ${maxItems} entries`, `${value.length} entries`);
-    const items = value.map((entry, index) => item(entry, `${path}[${index}]`, errors));
-    return items.includes(undefined) ? undefined : items;
-  };
-
-function checkObject(
-  value: unknown,
-  path: string,
-  shape: ObjectShape,
-  errors: string[],
-): Record<string, unknown> | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return fail(errors, path || '(top level)', 'expected an object', value);
-  }
-  const before = errors.length;
-  // No prototype: a key such as `__proto__` in the file can only ever be an unknown key here.
-  const result: Record<string, unknown> = Object.create(null);
-  const known = Object.keys(shape.fields);
-  for (const [key, entry] of Object.entries(value)) {
-    const at = path ? `${path}.${key}` : key;
-    const check = Object.hasOwn(shape.fields, key) ? shape.fields[key] : undefined;
-    if (check) result[key] = check(entry, at, errors);
-    else if (shape.refused && Object.hasOwn(shape.refused, key)) errors.push(`${at}: ${shape.refused[key]}`);
-    else errors.push(`${at}: unknown key (expected one of ${known.join(', ')})`);
-  }
-  for (const key of shape.required ?? []) {
-    if (!Object.hasOwn(value, key)) errors.push(`${path ? `${path}.` : ''}${key}: required key missing`);
-  }
-  return errors.length === before ? result : undefined;
-}
-
-function fail(errors: string[], path: string, expected: string, got: unknown): undefined {
-  errors.push(`${path}: ${expected}, got ${describeValue(got)}`);
-  return undefined;
-}
-
-function describeValue(value: unknown): string {
-  if (Array.isArray(value)) return 'an array';
-  if (value === null) return 'null';
-  if (typeof value === 'object') return 'an object';
-  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
-}
 
 /** `*`, an exact channel name, or a prefix ending in `*` (`sensors.*`), as `channelMatches` reads them. */
 function isChannelPattern(pattern: string): boolean {
@@ -364,12 +260,4 @@ function describeJsonError(error: Error, text: string): string {
   const line = before.split('\n').length;
   const column = before.length - before.lastIndexOf('\n');
   return `${error.message.replace(/ in JSON at position \d+.*$/, '')} at line ${line} column ${column}`;
-}
-
-function formatMs(ms: number): string {
-  if (ms === 0 || ms % 1000 !== 0) return `${ms} ms`;
-  if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  return `${ms / 1000}s`;
 }
