@@ -81,7 +81,13 @@ export class Authenticator {
     }
     const verified = await this.#verifier.verify(token);
     if (!verified.ok) return verified;
-    return { ok: true, value: { kind: 'token', ...verified.value } };
+    // What anonymous clients may read, token holders may read too.
+    const { grant } = verified.value;
+    const subscribe = [...grant.subscribe, ...this.#anonymous.grant.subscribe];
+    return {
+      ok: true,
+      value: { kind: 'token', ...verified.value, grant: { subscribe, publish: grant.publish } },
+    };
   }
 }
 
