@@ -1,0 +1,133 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer, type LivedashServer } from '@livedash/server';
+import { afterEach, describe, expect, test } from 'vitest';
+import { httpPublish } from './helpers/ws-client.js';
+
+let server: LivedashServer | undefined;
+const cleanups: Array<() => void> = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+  await server?.close();
+  server = undefined;
+});
+
+async function start(options: Parameters<typeof createServer>[0] = {}) {
+  server = await createServer({ port: 0, publishToken: 'secret', metricsIntervalMs: 0, ...options });
+  return server;
+}
+
+const json = async (path: string) => {
+  const response = await fetch(`${(server as LivedashServer).url}${path}`);
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+};
+
+describe('HTTP API', () => {
+  test('POST publishes; GET returns the latest value; the list shows the channel', async () => {
+    const s = await start();
+    const first = await httpPublish(s.url, 'orders', { id: 1 });
+    const second = await httpPublish(s.url, 'orders', { id: 2 });
+    expect(first).toEqual({ status: 200, body: { channel: 'orders', epoch: expect.any(String), seq: 1 } });
+    expect(second.body.seq).toBe(2);
+    const latest = await json('/api/channels/orders');
+    expect(latest).toEqual({
+      status: 200,
+      body: { channel: 'orders', epoch: first.body.epoch, seq: 2, data: { id: 2 }, ts: expect.any(Number) },
+    });
+    const list = await json('/api/channels');
+    expect(list.body.channels).toContainEqual(
+      expect.objectContaining({ channel: 'orders', seq: 2, size: 2, epoch: first.body.epoch }),
+    );
+  });
+
+  test('GET messages: history after since, recovered flag, epoch check, limit (the polling transport)', async () => {
+    const s = await start({ history: [{ pattern: '*', maxMessages: 5, maxAgeMs: 60_000 }] });
+    let epoch = '';
+    for (let i = 1; i <= 8; i++) epoch = (await s.hub.publish('log', i)).epoch;
+    const after5 = await json(`/api/channels/log/messages?since=5&epoch=${epoch}`);
+    expect(after5.body).toMatchObject({ channel: 'log', epoch, seq: 8, recovered: true });
+    expect((after5.body.messages as Array<{ seq: number }>).map((m) => m.seq)).toEqual([6, 7, 8]);
+    const tooOld = await json('/api/channels/log/messages?since=1');
+    expect(tooOld.body).toMatchObject({ recovered: false, seq: 8 });
+    expect((tooOld.body.messages as Array<{ seq: number }>).map((m) => m.seq)).toEqual([8]);
+    const otherEpoch = await json('/api/channels/log/messages?since=7&epoch=stale');
+    expect(otherEpoch.body).toMatchObject({ recovered: false });
+    const limited = await json(`/api/channels/log/messages?since=4&epoch=${epoch}&limit=2`);
+    expect((limited.body.messages as Array<{ seq: number }>).map((m) => m.seq)).toEqual([7, 8]);
+    const upToDate = await json(`/api/channels/log/messages?since=8&epoch=${epoch}`);
+    expect(upToDate.body).toMatchObject({ recovered: true, messages: [] });
+  });
+
+  test('/healthz reports ok with node and uptime; /metrics is Prometheus text with the livedash series', async () => {
+    const s = await start({ node: 'n1' });
+    await httpPublish(s.url, 'x', 1);
+    const health = await json('/healthz');
+    expect(health).toEqual({
+      status: 200,
+      body: expect.objectContaining({ status: 'ok', node: 'n1', uptime: expect.any(Number) }),
+    });
+    const response = await fetch(`${s.url}/metrics`);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const text = await response.text();
+    for (const name of [
+      'livedash_connections',
+      'livedash_subscriptions',
+      'livedash_messages_in_total 1',
+      'livedash_messages_out_total',
+      'livedash_bytes_out_total',
+      'livedash_dropped_total',
+      'livedash_slow_consumer_disconnects_total',
+    ]) {
+      expect(text).toContain(name);
+    }
+  });
+
+  test('two servers in one process keep separate metrics', async () => {
+    const a = await start();
+    const b = await createServer({ port: 0, publishToken: 'secret', metricsIntervalMs: 0 });
+    try {
+      await httpPublish(a.url, 'x', 1);
+      expect(await (await fetch(`${b.url}/metrics`)).text()).toContain('livedash_messages_in_total 0');
+      expect(await (await fetch(`${a.url}/metrics`)).text()).toContain('livedash_messages_in_total 1');
+    } finally {
+      await b.close();
+    }
+  });
+
+  test('/healthz answers 503 degraded when the broker is', async () => {
+    const { MemoryBroker } = await import('@livedash/server');
+    const broker = new MemoryBroker();
+    broker.health = () => ({ status: 'degraded', reason: 'redis unreachable' });
+    cleanups.push(() => void broker.close());
+    await start({ broker });
+    const health = await json('/healthz');
+    expect(health.status).toBe(503);
+    expect(health.body).toMatchObject({ status: 'degraded', reason: 'redis unreachable' });
+  });
+
+  test('without a dashboard build, / is the built-in live page; /api/dashboard serves the dashboard config', async () => {
+    const s = await start({ staticDir: undefined, dashboard: { title: 'mine', panels: [] } });
+    const page = await fetch(`${s.url}/`);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const html = await page.text();
+    expect(html).toContain('/ws');
+    expect(html).toContain("channels: ['metrics']");
+    expect((await json('/api/dashboard')).body).toEqual({ title: 'mine', panels: [] });
+  });
+
+  test('a static dir is served at / with an SPA fallback for non-API paths only', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'livedash-static-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>app</title>');
+    writeFileSync(join(dir, 'app.js'), 'console.log(1)');
+    const s = await start({ staticDir: dir });
+    expect(await (await fetch(`${s.url}/`)).text()).toContain('<title>app</title>');
+    expect(await (await fetch(`${s.url}/app.js`)).text()).toBe('console.log(1)');
+    expect(await (await fetch(`${s.url}/some/client/route`)).text()).toContain('<title>app</title>');
+    const api = await fetch(`${s.url}/api/unknown`);
+    expect(api.status).toBe(404);
+    expect(((await api.json()) as { error: { code: string } }).error.code).toBe('not_found');
+  });
+});
