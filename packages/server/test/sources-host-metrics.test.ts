@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryBroker } from '../src/brokers/memory.js';
 import { Hub } from '../src/hub.js';
 import { HostMetrics, type MetricsMessage } from '../src/sources/host-metrics.js';
@@ -191,6 +191,31 @@ describe('HostMetrics with the real systeminformation', () => {
     const count = seen.length;
     await sleep(200);
     expect(seen.length).toBe(count);
+  });
+
+  it('reports a read that never finishes, once, and stops without waiting for it forever', async () => {
+    vi.useFakeTimers();
+    try {
+      const log: string[] = [];
+      const hung: HostReader = { sample: () => new Promise(() => {}), disks: async () => [] };
+      const metrics = new HostMetrics(newHub(), {
+        intervalMs: 1000,
+        node: 'n1',
+        reader: hung,
+        log: (m) => log.push(m),
+      });
+      metrics.start();
+      await vi.advanceTimersByTimeAsync(9_000);
+      expect(log).toEqual([]);
+      await vi.advanceTimersByTimeAsync(20_000);
+      expect(log).toEqual(['host metrics read has not finished after 10 s; skipping ticks until it does']);
+      expect(metrics.stats).toEqual({ reads: 1, skipped: 29 });
+      const stopped = metrics.stop();
+      await vi.advanceTimersByTimeAsync(2_000);
+      await stopped;
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('rejects a non-positive interval', () => {

@@ -42,7 +42,13 @@ export const DEFAULT_DISK_INTERVAL_MS = 10_000;
 const STOP_WAIT_MS = 2_000;
 
 /** The read loop: `reading` while a read (and its publish) is in flight; a tick then is skipped. */
-type LoopState = { kind: 'idle' } | { kind: 'reading'; done: Promise<void> } | { kind: 'stopped' };
+type LoopState =
+  | { kind: 'idle' }
+  | { kind: 'reading'; done: Promise<void>; startedAt: number; reported: boolean }
+  | { kind: 'stopped' };
+
+/** A read still in flight after this many intervals (and at least 10 s) is reported as stuck, once. */
+const STUCK_AFTER_INTERVALS = 10;
 
 /**
  * Publishes host metrics on `metrics` and `metrics.<node>` every `intervalMs`. Reads never overlap:
@@ -117,6 +123,7 @@ export class HostMetrics {
   #tick(): void {
     if (this.#state.kind === 'reading') {
       this.#skipped++;
+      this.#reportIfStuck(this.#state);
       return;
     }
     if (this.#state.kind === 'stopped') return;
@@ -124,7 +131,18 @@ export class HostMetrics {
     const done = this.#readAndPublish().finally(() => {
       if (this.#state.kind === 'reading') this.#state = { kind: 'idle' };
     });
-    this.#state = { kind: 'reading', done };
+    this.#state = { kind: 'reading', done, startedAt: Date.now(), reported: false };
+  }
+
+  /** A hung OS call would otherwise just silence `metrics`; say so once, and keep waiting for it. */
+  #reportIfStuck(state: { startedAt: number; reported: boolean }): void {
+    const stuckAfter = Math.max(10_000, STUCK_AFTER_INTERVALS * this.#options.intervalMs);
+    const elapsed = Date.now() - state.startedAt;
+    if (state.reported || elapsed < stuckAfter) return;
+    state.reported = true;
+    this.#options.log(
+      `host metrics read has not finished after ${Math.round(elapsed / 1000)} s; skipping ticks until it does`,
+    );
   }
 
   async #readAndPublish(): Promise<void> {
