@@ -173,9 +173,32 @@ async function runConfiguration(nodeCount, redis) {
   }
 }
 
+/** The table docs/scaling.md shows. */
+function renderMarkdown(report) {
+  const lines = [
+    `Run ${report.date} (${report.plan} plan) on ${report.machine.cores} × ${report.machine.cpu}, Node ${report.machine.node}.`,
+    '',
+    '| nodes | subscribers | phase | publishes/s | deliveries/s | p50 / p99 latency, ms | node CPU µs per delivery | Redis CPU µs per publish | lost |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const result of report.results) {
+    for (const [name, phase] of Object.entries(result.phases)) {
+      lines.push(
+        `| ${result.nodes} | ${result.clients} | ${name === 'rate' ? `fixed ${phase.rate}/s` : 'saturation'} | ` +
+          `${phase.publishesPerSecond} | ${phase.deliveriesPerSecond} | ${phase.latencyMs.p50} / ${phase.latencyMs.p99} | ` +
+          `${phase.nodeCpuMicrosPerDelivery.join(' / ')} | ${phase.redisCpuMicrosPerPublish} | ${phase.lost} |`,
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 async function main() {
   if (!values['no-build']) build();
   const redis = await startRedis();
+  // Never leave the private Redis behind, however this process ends.
+  process.on('exit', () => redis.child.kill('SIGKILL'));
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(1));
   const results = [];
   try {
     log(
@@ -195,7 +218,9 @@ async function main() {
   mkdirSync(`${root}bench/results`, { recursive: true });
   const file = `${root}bench/results/scaling-${report.date.replace(/[:.]/g, '-')}.json`;
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  log(`wrote ${file}`);
+  writeFileSync(file.replace(/\.json$/, '.md'), renderMarkdown(report));
+  log(renderMarkdown(report));
+  log(`wrote ${file} and .md`);
 }
 
 await main();
