@@ -124,7 +124,9 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
     closing ??= (async () => {
       await sources.stop();
       sse?.close();
-      const wsClosed = ws.close(options.shutdownTimeoutMs);
+      // Clients get most of the budget to finish their close handshakes; the rest is for the HTTP
+      // server and the broker, so the whole shutdown stays within shutdownTimeoutMs.
+      const wsClosed = ws.close(Math.round(options.shutdownTimeoutMs * 0.6));
       await Promise.all([wsClosed, app.close()]);
       if (!givenBroker) await broker.close();
     })();
@@ -139,7 +141,11 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
 /** The broker a server creates for itself: Redis-backed when given a URL, else in memory. */
 async function defaultBroker(
   options: ServerOptions,
-  redis: { brokerUrl: string | undefined; brokerPrefix: string | undefined; localChannels: string[] | undefined },
+  redis: {
+    brokerUrl: string | undefined;
+    brokerPrefix: string | undefined;
+    localChannels: string[] | undefined;
+  },
 ): Promise<Broker> {
   if (!redis.brokerUrl) return new MemoryBroker({ history: options.history });
   const connected = await connectNodeBroker({
