@@ -1,4 +1,11 @@
-import type { ChannelSnapshot, ChannelStatus, ConnectionError, HistoryEntry } from '@livedash/client';
+import {
+  type CancelScheduled,
+  type ChannelSnapshot,
+  type ChannelStatus,
+  type ConnectionError,
+  type HistoryEntry,
+  nextFrame,
+} from '@livedash/client';
 import { useMemo, useRef, useSyncExternalStore } from 'react';
 import { useLiveClient } from './live-context.js';
 import { shallowEqual } from './shallow.js';
@@ -42,7 +49,6 @@ const PENDING: ChannelSnapshot<never> = Object.freeze({
 });
 const NO_HISTORY: readonly HistoryEntry<never>[] = Object.freeze([]);
 const noSubscription = () => () => {};
-const noHistory = () => NO_HISTORY;
 
 /**
  * One channel's latest data and status, over the shared connection. Re-renders at most once per
@@ -73,17 +79,38 @@ export function useChannel<T, S>(
     [client, channel, history],
   );
 
-  const entries = useSyncExternalStore(
-    historyStore?.subscribe ?? noSubscription,
-    historyStore?.getSnapshot ?? noHistory,
-    noHistory,
-  );
+  // With history, two stores feed one result. Each notifies at most once per frame, but in separate
+  // animation-frame callbacks — React would render once for each. Coalescing their notifications into
+  // one (on the next frame) keeps this hook at one render per frame.
+  const subscribe = useMemo(() => {
+    if (store === undefined) return noSubscription;
+    if (historyStore === undefined) return store.subscribe;
+    return (onChange: () => void) => {
+      let cancel: CancelScheduled | undefined;
+      const notify = () => {
+        cancel ??= nextFrame(() => {
+          cancel = undefined;
+          onChange();
+        });
+      };
+      const offChannel = store.subscribe(notify);
+      const offHistory = historyStore.subscribe(notify);
+      return () => {
+        cancel?.();
+        offChannel();
+        offHistory();
+      };
+    };
+  }, [store, historyStore]);
 
   // The last result handed to React: returned again (same object) while nothing the caller sees changed.
   const last = useRef<{ snapshot: ChannelSnapshot<T>; result: ChannelState<unknown, T> } | undefined>(
     undefined,
   );
-  const readSnapshot = (snapshot: ChannelSnapshot<T>): ChannelState<unknown, T> => {
+  const readSnapshot = (
+    snapshot: ChannelSnapshot<T>,
+    entries: readonly HistoryEntry<T>[],
+  ): ChannelState<unknown, T> => {
     const previous = last.current;
     if (previous?.snapshot === snapshot && previous.result.history === entries) return previous.result;
     const data = select === undefined ? snapshot.data : select(snapshot.data);
@@ -114,7 +141,11 @@ export function useChannel<T, S>(
   };
   // New functions each render are fine: React calls getSnapshot every render and only re-subscribes
   // when `subscribe` changes; readSnapshot keeps the result's identity while nothing visible changed.
-  const getSnapshot = () => readSnapshot((store?.getSnapshot() ?? PENDING) as ChannelSnapshot<T>);
-  const getServerSnapshot = () => readSnapshot(PENDING as ChannelSnapshot<T>);
-  return useSyncExternalStore(store?.subscribe ?? noSubscription, getSnapshot, getServerSnapshot);
+  const getSnapshot = () =>
+    readSnapshot(
+      (store?.getSnapshot() ?? PENDING) as ChannelSnapshot<T>,
+      historyStore?.getSnapshot() ?? (NO_HISTORY as readonly HistoryEntry<T>[]),
+    );
+  const getServerSnapshot = () => readSnapshot(PENDING as ChannelSnapshot<T>, NO_HISTORY);
+  return useSyncExternalStore(subscribe, getSnapshot, getServerSnapshot);
 }

@@ -64,6 +64,13 @@ function Series() {
   return <span data-testid="series">{history.map((entry) => entry.data.n).join(',')}</span>;
 }
 
+function SeriesTail() {
+  const { data, history } = useChannel<{ n: number }>('series-burst', { history: 50 });
+  return (
+    <span data-testid="series-tail">{`${data?.n ?? '-'}|${history.length}|${history[0]?.data.n ?? '-'}`}</span>
+  );
+}
+
 describe('useChannel', () => {
   it('shares one connection between components on the same and on different channels', async () => {
     const client = newClient();
@@ -190,5 +197,45 @@ describe('useChannel', () => {
     await waitFor(() =>
       expect(screen.getByTestId('series').textContent).toBe('22,23,24,25,26,27,28,29,30,31'),
     );
+  });
+
+  it('with history, renders a bounded number of times for a burst (one render per frame, not per store)', async () => {
+    const client = newClient();
+    let commits = 0;
+    render(
+      <LiveProvider client={client}>
+        <Profiler id="series" onRender={() => commits++}>
+          <SeriesTail />
+        </Profiler>
+      </LiveProvider>,
+    );
+    await waitFor(() => expect(t.subscriptions()).toBe(1));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const before = commits;
+    await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => t.server.hub.publish('series-burst', { n: i + 1 })),
+    );
+    await waitFor(() => expect(screen.getByTestId('series-tail').textContent).toMatch(/^1000\|/), {
+      timeout: 10_000,
+    });
+    expect(commits - before).toBeGreaterThanOrEqual(1);
+    expect(commits - before).toBeLessThan(100);
+  });
+
+  it('with history, still holds exactly the last N messages after a burst', async () => {
+    render(
+      <LiveProvider client={newClient()}>
+        <SeriesTail />
+      </LiveProvider>,
+    );
+    await waitFor(() => expect(t.subscriptions()).toBe(1));
+    await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => t.server.hub.publish('series-burst', { n: i + 1 })),
+    );
+    await waitFor(() => expect(screen.getByTestId('series-tail').textContent).toMatch(/^1000\|/), {
+      timeout: 10_000,
+    });
+    // history: 50 → messages 951…1000, however the burst was batched.
+    expect(screen.getByTestId('series-tail').textContent).toBe('1000|50|951');
   });
 });
