@@ -54,7 +54,7 @@ export async function connectRedisBroker(
   const timeoutMs = options.startTimeoutMs ?? 10_000;
   const ready = await broker.waitUntilReady(timeoutMs);
   if (ready) return { ok: true, value: broker };
-  const reason = broker.health().status === 'degraded' ? (broker.health() as { reason: string }).reason : '';
+  const reason = broker.lastError ?? 'no answer';
   await broker.close();
   const message = `cannot reach Redis at ${redactUrl(options.url)} within ${timeoutMs} ms: ${reason}`;
   return { ok: false, error: new LivedashError(ErrorCodes.UNAVAILABLE, message) };
@@ -213,6 +213,11 @@ export class RedisBroker implements Broker {
 
   health(): BrokerHealth {
     return this.#health;
+  }
+
+  /** The latest connection error, if a connection is not ready (for start-up messages). */
+  get lastError(): string | undefined {
+    return this.#commands.lastError ?? this.#live.lastError;
   }
 
   onHealth(listener: (health: BrokerHealth) => void): void {
