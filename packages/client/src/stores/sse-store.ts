@@ -138,7 +138,7 @@ export class SSEStore<T> {
         this.#open();
         break;
       case 'open':
-        next = { ...s, status: 'open', attempt: 0, nextRetryAt: null };
+        next = { ...s, status: 'open', error: null, attempt: 0, nextRetryAt: null };
         break;
       case 'message':
         next = { ...s, status: 'open', data: event.data as T, error: null, lastEventId: event.lastEventId };
