@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { resetDefaultClient } from '@livedash/react';
 import { cleanup, render, screen, waitFor } from '@testing-library/react';
+import { StrictMode } from 'react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MetricsDashboard } from './fixtures/metrics-dashboard.js';
 import { startServer, type TestServer } from './helpers/live-server.js';
@@ -55,5 +56,18 @@ describe("the seed's MetricsDashboard", () => {
     );
     expect(t.upgrades()).toBe(1);
     expect(await t.openConnections()).toBe(1);
+  });
+
+  it('under StrictMode opens one connection and leaves no subscription after unmount', async () => {
+    const { unmount } = render(
+      <StrictMode>
+        <MetricsDashboard />
+      </StrictMode>,
+    );
+    await waitFor(() => expect(percent('Memory')).toBeGreaterThan(0), { timeout: 10_000 });
+    expect(t.upgrades()).toBe(1);
+    expect(t.subscriptions()).toBe(1);
+    unmount();
+    await waitFor(() => expect(t.subscriptions()).toBe(0));
   });
 });
