@@ -1,7 +1,8 @@
 import { ErrorCodes, encodeEnvelope, LivedashError } from '@livedash/protocol';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { StoredMessage } from '../src/brokers/broker.js';
+import type { ReadResult, StoredMessage } from '../src/brokers/broker.js';
+import { MemoryBroker } from '../src/brokers/memory.js';
 import { connectRedisBroker, RedisBroker, type RedisBrokerOptions } from '../src/brokers/redis-broker.js';
 import {
   deletePrefix,
@@ -83,6 +84,36 @@ describe('RedisBroker publish and read', () => {
     expect(limited.recovered).toBe(false);
     expect(limited.messages.map((m) => m.seq)).toEqual([7, 8]);
     expect((await b.read('ticks', { epoch, seq: 6 }, 2)).recovered).toBe(true);
+  });
+
+  it('answers every read exactly as the in-memory broker does for the same history', async () => {
+    const history = [{ pattern: '*', maxMessages: 6, maxAgeMs: 60_000 }];
+    const redis = await broker(testPrefix('parity'), { history });
+    const memory = new MemoryBroker({ history });
+    cleanups.push(() => memory.close());
+    const epochs = { redis: '', memory: '' };
+    for (let n = 1; n <= 10; n++) {
+      epochs.redis = (await redis.publish('p', String(n))).epoch;
+      epochs.memory = (await memory.publish('p', String(n))).epoch;
+    }
+    const shape = (result: ReadResult) => ({
+      seq: result.seq,
+      recovered: result.recovered,
+      messages: result.messages.map((m) => [m.seq, JSON.parse(m.frame).data]),
+    });
+    for (const since of [undefined, 0, 3, 4, 5, 8, 9, 10, 11, 'other-epoch'] as const) {
+      for (const limit of [undefined, 0, 1, 3, 100]) {
+        const position = (epoch: string) =>
+          since === undefined
+            ? undefined
+            : since === 'other-epoch'
+              ? { epoch: 'x', seq: 5 }
+              : { epoch, seq: since };
+        const fromRedis = await redis.read('p', position(epochs.redis), limit);
+        const fromMemory = await memory.read('p', position(epochs.memory), limit);
+        expect({ since, limit, ...shape(fromRedis) }).toEqual({ since, limit, ...shape(fromMemory) });
+      }
+    }
   });
 
   it('drops history older than the age bound but keeps the latest value', async () => {
