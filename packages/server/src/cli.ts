@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { runTokenCommand } from './auth/token-command.js';
 import { type CliIo, ExitCodes, processIo } from './cli/command-io.js';
 import { runPublish } from './cli/publish.js';
 import { runServe } from './cli/serve.js';
@@ -10,6 +11,7 @@ Commands:
   serve      start the server (dashboard, WebSocket, SSE, HTTP API)
   publish    publish one JSON value on a channel
   tail       print a channel's messages as JSON lines
+  token      mint a JWT for subscribers/publishers (local use)
 
 Run livedash <command> --help for a command's options.`;
 
@@ -17,6 +19,7 @@ const commands: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   serve: (args, io) => runServe(args, io),
   publish: runPublish,
   tail: (args, io) => runTail(args, io),
+  token: (args, io) => runTokenCommand(args, io),
 };
 
 async function main(argv: string[], io: CliIo): Promise<number> {

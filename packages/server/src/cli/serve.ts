@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { applySecurityFlags, SECURITY_FLAGS, SECURITY_USAGE } from '../auth/serve-flags.js';
 import { redactUrl } from '../brokers/redis-link.js';
 import { loadConfigFile } from '../config-file.js';
 import { loadDashboardConfig } from '../dashboard-config.js';
@@ -26,6 +27,8 @@ Options (a flag beats its environment variable, which beats the config file):
   --broker-prefix <prefix>   prefix of every Redis key and Pub/Sub channel (env LIVEDASH_REDIS_PREFIX;
                              default livedash:)
   -h, --help                 show this help
+
+${SECURITY_USAGE}
 
 Environment:
   LIVEDASH_PUBLISH_TOKEN     token for publishing (Authorization: Bearer <token>); when unset a
@@ -70,6 +73,7 @@ export function serveOptions(
         'metrics-interval': { type: 'string' },
         broker: { type: 'string' },
         'broker-prefix': { type: 'string' },
+        ...SECURITY_FLAGS,
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: false,
@@ -132,6 +136,8 @@ export function serveOptions(
   } else if (options.staticDir === undefined && existsSync(`${BUILT_DASHBOARD_DIR}/index.html`)) {
     options.staticDir = BUILT_DASHBOARD_DIR;
   }
+  const securityError = applySecurityFlags(flags, env, options);
+  if (securityError) return fail(securityError);
 
   let generatedToken: string | undefined;
   const token = env.LIVEDASH_PUBLISH_TOKEN;

@@ -1,0 +1,127 @@
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runServe, serveOptions } from '../src/cli/serve.js';
+
+const SECRET = 'serve-flags-test-secret-0123456789abcdefgh';
+const dir = mkdtempSync(join(tmpdir(), 'livedash-flags-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function capture(env: Record<string, string> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    io: {
+      out: (l: string) => out.push(l),
+      err: (l: string) => err.push(l),
+      env: { LIVEDASH_PUBLISH_TOKEN: 'p', ...env },
+    },
+    out,
+    err,
+  };
+}
+
+describe('livedash serve security flags', () => {
+  it('maps flags and environment onto the server options (flag beats environment)', () => {
+    const { io } = capture({
+      LIVEDASH_JWT_SECRET: SECRET,
+      LIVEDASH_ALLOWED_ORIGINS: 'http://env.example',
+      LIVEDASH_FRAMES_PER_SEC: '7',
+    });
+    const result = serveOptions(
+      [
+        '--allowed-origins',
+        'http://a.example, http://b.example',
+        '--anonymous-channels',
+        'public.*,metrics',
+        '--max-connections-per-ip',
+        '9',
+        '--allow-anonymous',
+        '--jwt-issuer',
+        'me',
+      ],
+      io,
+    );
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.options).toMatchObject({
+      jwt: { secret: SECRET, issuer: 'me' },
+      allowedOrigins: ['http://a.example', 'http://b.example'],
+      anonymousChannels: ['public.*', 'metrics'],
+      maxConnectionsPerIp: 9,
+      framesPerSec: 7,
+      allowAnonymous: true,
+    });
+  });
+
+  it('reads key, JWKS and TLS files', () => {
+    writeFileSync(
+      join(dir, 'jwks.json'),
+      JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'a', y: 'b' }] }),
+    );
+    writeFileSync(join(dir, 'cert.pem'), 'CERT');
+    writeFileSync(join(dir, 'key.pem'), 'KEY');
+    const { io } = capture();
+    const result = serveOptions(
+      [
+        '--jwks',
+        join(dir, 'jwks.json'),
+        '--tls-cert',
+        join(dir, 'cert.pem'),
+        '--tls-key',
+        join(dir, 'key.pem'),
+      ],
+      io,
+    );
+    expect(result.ok && result.options.tls).toEqual({ cert: 'CERT', key: 'KEY' });
+    expect(result.ok && result.options.jwt?.jwks?.keys).toHaveLength(1);
+  });
+
+  it('explains bad values, naming the flag and never the secret', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--jwt-secret', SECRET, '--jwks', join(dir, 'jwks.json')], /only one of/],
+      [['--tls-cert', join(dir, 'cert.pem')], /go together/],
+      [['--jwt-public-key', join(dir, 'missing.pem')], /ENOENT/],
+      [['--anonymous-channels', 'a b'], /--anonymous-channels/],
+      [['--max-headers', '0'], /--max-headers must be a whole number/],
+      [['--frames-per-sec', 'fast'], /--frames-per-sec/],
+    ];
+    for (const [args, message] of cases) {
+      const { io, err } = capture();
+      const result = serveOptions(args, io);
+      expect(result.ok, args.join(' ')).toBe(false);
+      expect(err.join('\n')).toMatch(message);
+      expect(err.join('\n')).not.toContain(SECRET);
+    }
+  });
+
+  it('refuses to start on a public address without auth, saying why, with exit code 1', async () => {
+    const { io, err } = capture();
+    const code = await runServe(
+      ['--host', '0.0.0.0', '--port', '0', '--metrics-interval', '0'],
+      io,
+      new EventEmitter(),
+    );
+    expect(code).toBe(1);
+    expect(err.join('\n')).toMatch(
+      /refusing to listen on 0\.0\.0\.0 without authentication.*--allow-anonymous/s,
+    );
+  });
+
+  it('starts with JWT auth on loopback and stops on SIGTERM', async () => {
+    const { io, out } = capture({ LIVEDASH_JWT_SECRET: SECRET });
+    const signals = new EventEmitter();
+    const running = runServe(['--port', '0', '--metrics-interval', '0'], io, signals);
+    const deadline = Date.now() + 10_000;
+    while (!out.some((line) => line.includes('listening on')) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    const url = /listening on (\S+)/.exec(out.join('\n'))?.[1];
+    expect(url).toBeDefined();
+    expect((await fetch(`${url}/api/channels/x`)).status).toBe(401);
+    signals.emit('SIGTERM');
+    expect(await running).toBe(0);
+    expect(out.join('\n')).not.toContain(SECRET);
+  });
+});
