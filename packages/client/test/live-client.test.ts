@@ -140,6 +140,12 @@ describe('LiveClient over WebSocket', () => {
     expect(states.at(-1)).toBe('closed');
     expect(states.filter((s) => s === 'connecting')).toHaveLength(0);
     expect(() => c.subscribe('x', () => {})).toThrow(/closed/);
+    // Stores of a closed client can still be subscribed to (a component mounting late): stale, no throw.
+    const store = c.channel('x');
+    const off = store.subscribe(() => {});
+    await waitFor(() => store.getSnapshot().status === 'stale');
+    off();
+    c.history('x').subscribe(() => {})();
   });
 });
 

@@ -81,6 +81,11 @@ export class ChannelStore<T = unknown> implements ExternalStore<ChannelSnapshot<
   #start(): void {
     this.#confirmed = false;
     this.#refused = undefined;
+    if (this.#source.state.status === 'closed') {
+      // A closed client delivers nothing more; the last known data stays, marked stale.
+      this.#batcher.add(this.#statusPatch());
+      return;
+    }
     const offMessages = this.#source.subscribe(
       this.channel,
       (data, meta) => {

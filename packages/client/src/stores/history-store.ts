@@ -71,6 +71,7 @@ export class HistoryStore<T = unknown> implements ExternalStore<readonly History
   #start(): void {
     this.#generation++;
     this.#needsBackfill = this.#backfill;
+    if (this.#source.state.status === 'closed') return; // a closed client delivers nothing more
     this.#teardown = this.#source.subscribe(
       this.channel,
       (data, meta) => this.#batcher.add({ data: data as T, seq: meta.seq, epoch: meta.epoch, ts: meta.ts }),

@@ -23,12 +23,14 @@ export function startServer(options: Parameters<typeof createServer>[0] = {}): P
 export async function waitFor(
   condition: () => boolean,
   timeoutMs = 15_000,
-  what = 'condition',
+  what: string | (() => string) = 'condition',
 ): Promise<void> {
   const started = Date.now();
   while (!condition()) {
     if (Date.now() - started > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
