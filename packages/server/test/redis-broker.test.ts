@@ -312,6 +312,32 @@ describe('RedisBroker faults', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  it('notices a stuck Redis, and subscriptions made meanwhile work once it answers again', async () => {
+    const redis = await PrivateRedis.start();
+    cleanups.push(() => redis.stop());
+    const options = { url: redis.url, commandTimeoutMs: 500, probeIntervalMs: 100 };
+    const b = await broker('stuck:', options);
+    const publisher = await broker('stuck:', options);
+    const received = collect(b);
+    redis.freeze();
+    cleanups.push(async () => redis.thaw());
+    await waitFor('degraded health', () => b.health().status === 'degraded');
+    expect(b.health()).toMatchObject({ reason: expect.stringMatching(/not answering/) });
+    // Let the subscriber connection's own probe time out too (health reports the first link that stalls).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const started = Date.now();
+    await b.subscribe('later'); // recorded, not hanging on the frozen server
+    expect(Date.now() - started).toBeLessThan(5000);
+    redis.thaw();
+    await waitFor(
+      'health back to ok',
+      () => b.health().status === 'ok' && publisher.health().status === 'ok',
+    );
+    await publisher.publish('later', '"hello"');
+    await waitFor('the message on the channel subscribed while stuck', () => received.length === 1);
+    expect(received[0]).toMatchObject({ channel: 'later', seq: 1 });
+  });
+
   it('degrades while Redis is down, refuses publishes, and resubscribes by itself when it returns', async () => {
     const redis = await PrivateRedis.start();
     cleanups.push(() => redis.stop());

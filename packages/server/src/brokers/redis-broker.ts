@@ -290,11 +290,11 @@ export class RedisBroker implements Broker {
     } else if (state.kind === 'ready' && (previous.kind === 'lost' || previous.kind === 'stalled')) {
       this.#log(`livedash: Redis ${link} connection to ${this.#url} is back`);
     }
-    if (state.kind === 'ready' && previous.kind === 'stalled') {
-      // The connection stayed up, so Pub/Sub lost nothing; but gap fills tried meanwhile failed.
-      for (const feed of this.#feeds.values()) feed.catchUp();
-    } else if (link === 'live' && state.kind === 'ready') {
-      void this.#resubscribe();
+    if (state.kind === 'ready' && previous.kind !== 'ready') {
+      // Subscriptions made while the live link was not ready were only recorded, and gap fills tried
+      // while either link was down failed: (re)subscribe everything and let every feed catch up.
+      if (link === 'live') void this.#resubscribe();
+      else for (const feed of this.#feeds.values()) feed.catchUp();
     }
     this.#updateHealth();
   }
