@@ -101,3 +101,73 @@ test('a subscription the server refuses reports an error on the channel', async 
   await waitFor(() => store.getSnapshot().status === 'error', 10_000, 'store error');
   expect(store.getSnapshot().error?.code).toBe('too_many_subscriptions');
 });
+
+/**
+ * A scripted WebSocket server (real sockets) for wire-level misbehaviour the livedash server never shows:
+ * `onCommand` answers each client command with raw frames.
+ */
+async function scriptedServer(
+  onCommand: (command: Record<string, unknown>, send: (frame: object) => void) => void,
+) {
+  const { WebSocketServer } = await import('ws');
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise((resolve) => wss.once('listening', resolve));
+  const commands: Record<string, unknown>[] = [];
+  wss.on('connection', (socket) => {
+    const send = (frame: object) => socket.send(JSON.stringify(frame));
+    send({ type: '$welcome', version: 1, heartbeat: 15000, node: 'scripted' });
+    socket.on('message', (raw) => {
+      const command = JSON.parse(String(raw)) as Record<string, unknown>;
+      commands.push(command);
+      onCommand(command, send);
+    });
+  });
+  cleanup.push(() => new Promise((resolve) => wss.close(resolve)));
+  return { url: `http://127.0.0.1:${(wss.address() as { port: number }).port}`, commands };
+}
+
+const envelope = (seq: number) => ({ type: 'wire', seq, epoch: 'E1', ts: seq, data: { seq } });
+
+test('duplicates are dropped and a skipped seq is not delivered: the channel is resubscribed from its position', async () => {
+  const server = await scriptedServer((command, send) => {
+    if (command.action !== 'subscribe') return;
+    const since = (command.since as Record<string, { seq: number }> | undefined)?.wire;
+    if (!since) {
+      send({ type: '$subscribed', channel: 'wire', epoch: 'E1', seq: 0, recovered: false });
+      for (const seq of [1, 1, 2, 4]) send(envelope(seq)); // a duplicate, then a gap (3 missing)
+    } else {
+      send({ type: '$subscribed', channel: 'wire', epoch: 'E1', seq: 4, recovered: true });
+      for (let seq = since.seq + 1; seq <= 5; seq++) send(envelope(seq));
+    }
+  });
+  const client = nodeClient({ url: server.url, transports: ['ws'] });
+  cleanup.push(() => client.close());
+  const wire = collect<{ seq: number }>(client, 'wire');
+  await waitFor(
+    () => wire.received.length === 5,
+    10_000,
+    () => `5 messages, got ${JSON.stringify(wire.received)}`,
+  );
+  expect(wire.received.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
+  expect(server.commands.filter((c) => c.action === 'subscribe').at(-1)).toEqual({
+    action: 'subscribe',
+    channels: ['wire'],
+    since: { wire: { epoch: 'E1', seq: 2 } },
+  });
+  expect(wire.resets).toHaveLength(0);
+});
+
+test('malformed frames from the server are skipped without breaking the connection', async () => {
+  const server = await scriptedServer((command, send) => {
+    if (command.action !== 'subscribe') return;
+    send({ type: '$subscribed', channel: 'wire', epoch: 'E1', seq: 0, recovered: false });
+    send({ type: 'wire', data: 'no seq' });
+    send({ type: '$mystery' });
+    send(envelope(1));
+  });
+  const client = nodeClient({ url: server.url, transports: ['ws'] });
+  cleanup.push(() => client.close());
+  const wire = collect<{ seq: number }>(client, 'wire');
+  await waitFor(() => wire.received.length === 1, 10_000, 'the good frame');
+  expect(client.state.status).toBe('open');
+});
