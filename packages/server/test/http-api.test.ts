@@ -49,11 +49,13 @@ describe('HTTP API', () => {
     const after5 = await json(`/api/channels/log/messages?since=5&epoch=${epoch}`);
     expect(after5.body).toMatchObject({ channel: 'log', epoch, seq: 8, recovered: true });
     expect((after5.body.messages as Array<{ seq: number }>).map((m) => m.seq)).toEqual([6, 7, 8]);
+    // Older than history: recovered:false, with everything history still holds (a chart starts full).
     const tooOld = await json('/api/channels/log/messages?since=1');
     expect(tooOld.body).toMatchObject({ recovered: false, seq: 8 });
-    expect((tooOld.body.messages as Array<{ seq: number }>).map((m) => m.seq)).toEqual([8]);
+    expect((tooOld.body.messages as Array<{ seq: number }>).map((m) => m.seq)).toEqual([4, 5, 6, 7, 8]);
     const otherEpoch = await json('/api/channels/log/messages?since=7&epoch=stale');
-    expect(otherEpoch.body).toMatchObject({ recovered: false });
+    expect(otherEpoch.body).toMatchObject({ recovered: false, epoch });
+    expect((otherEpoch.body.messages as Array<{ seq: number }>).map((m) => m.seq)).toEqual([4, 5, 6, 7, 8]);
     const limited = await json(`/api/channels/log/messages?since=4&epoch=${epoch}&limit=2`);
     expect((limited.body.messages as Array<{ seq: number }>).map((m) => m.seq)).toEqual([7, 8]);
     const upToDate = await json(`/api/channels/log/messages?since=8&epoch=${epoch}`);

@@ -41,6 +41,11 @@ export interface ReadResult {
    */
   recovered: boolean;
   messages: StoredMessage[];
+  /**
+   * Seq of the oldest message history holds, when the broker knows it cheaply (optional). Lets the
+   * HTTP history endpoint answer a position history no longer covers with all it does hold.
+   */
+  firstSeq?: number;
 }
 
 export type BrokerHealth = { status: 'ok' } | { status: 'degraded'; reason: string };

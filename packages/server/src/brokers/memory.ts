@@ -86,7 +86,10 @@ export class MemoryBroker implements Broker {
   async read(channel: string, since?: Position, limit?: number): Promise<ReadResult> {
     const state = this.#channel(channel);
     this.#trim(state, this.#now());
-    const base = { epoch: state.epoch, seq: state.seq };
+    const oldestHeld = state.history.first();
+    const base = oldestHeld
+      ? { epoch: state.epoch, seq: state.seq, firstSeq: oldestHeld.seq }
+      : { epoch: state.epoch, seq: state.seq };
     const latestOnly = state.latest ? [state.latest] : [];
     if (!since) return { ...base, recovered: false, messages: latestOnly };
     if (since.epoch !== state.epoch || since.seq > state.seq)

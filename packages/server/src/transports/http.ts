@@ -72,7 +72,7 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: HttpContext): void
     if (typeof query === 'string') return sendError(reply, 400, ErrorCodes.BAD_COMMAND, query);
     const epoch = query.epoch ?? (await hub.broker.read(channel, undefined, 0)).epoch;
     const since: Position = { epoch, seq: query.since };
-    const read = await hub.broker.read(channel, since, query.limit);
+    const read = await readHistory(hub, channel, since, query.limit);
     for (const message of read.messages) metrics.sent('poll', message.frame.length);
     return reply.type('application/json; charset=utf-8').send(messagesBody(channel, read));
   });
@@ -216,6 +216,24 @@ function parseMessagesQuery(query: Record<string, unknown>, maxLimit: number): M
     result.limit = limit;
   }
   return result;
+}
+
+/**
+ * History after `since`. When history no longer covers `since` (or its epoch is gone), the answer is
+ * still `recovered:false` but carries everything history holds (at most `limit`, the newest), not just
+ * the latest value, so a chart polling or backfilling after a while starts full.
+ */
+async function readHistory(
+  hub: Hub,
+  channel: string,
+  since: Position,
+  limit: number | undefined,
+): Promise<ReadResult> {
+  const read = await hub.broker.read(channel, since, limit);
+  if (read.recovered || read.firstSeq === undefined || read.firstSeq < 1) return read;
+  const held = await hub.broker.read(channel, { epoch: read.epoch, seq: read.firstSeq - 1 }, limit);
+  if (held.epoch !== read.epoch || held.messages.length === 0) return read;
+  return { ...held, recovered: false };
 }
 
 /** The messages are the stored envelope strings, spliced in as they are: one encoding for all transports. */
