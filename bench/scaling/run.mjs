@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `node bench/scaling/run.mjs [--quick] [--no-build] [--nodes=1,2]`
+// `node bench/scaling/run.mjs [--quick] [--no-build] [--nodes=memory,1,2]`
 // Deliveries per second with one livedash node versus two, sharing channels through a private Redis
 // (`redis-server` started here on a free port, stopped at the end). Every process is separate: each node,
 // one load generator per node (bench/loadgen.mjs), and Redis. Publishes enter on the first node, so with
@@ -17,7 +17,8 @@ const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
-    nodes: { type: 'string', default: '1,2' },
+    // `memory`: one node with the in-memory broker, the single-node baseline Redis is compared with.
+    nodes: { type: 'string', default: 'memory,1,2' },
   },
 });
 
@@ -123,17 +124,19 @@ async function measure({ nodes, loadgens, redisPort, phase }) {
   };
 }
 
-async function runConfiguration(nodeCount, redis) {
+async function runConfiguration(configuration, redis) {
+  const inMemory = configuration === 'memory';
+  const nodeCount = inMemory ? 1 : Number(configuration);
   const prefix = `bench-scaling-${nodeCount}-${Date.now()}:`;
+  const label = inMemory ? '1 node, in-memory broker:' : `${nodeCount} node(s), Redis:`;
   const nodes = [];
   const loadgens = [];
   try {
     for (let i = 0; i < nodeCount; i++) {
       const node = spawnWorker(here('./node.mjs'), { name: `node${i}` });
       nodes.push(node);
-      node.port = (
-        await node.call('start', { brokerUrl: redis.url, brokerPrefix: prefix, node: `n${i}` })
-      ).port;
+      const brokerUrl = inMemory ? undefined : redis.url;
+      node.port = (await node.call('start', { brokerUrl, brokerPrefix: prefix, node: `n${i}` })).port;
     }
     const channels = Array.from({ length: plan.channels }, (_, i) => `scale.${i}`);
     await nodes[0].call('channels', { channels });
@@ -155,7 +158,7 @@ async function runConfiguration(nodeCount, redis) {
       const result = await measure({ nodes, loadgens, redisPort: redis.port, phase });
       phases[phase.name] = result;
       log(
-        `  ${nodeCount} node(s) ${phase.name.padEnd(10)} ${result.deliveriesPerSecond} deliveries/s ` +
+        `  ${label} ${phase.name.padEnd(10)} ${result.deliveriesPerSecond} deliveries/s ` +
           `(${result.publishesPerSecond} publishes/s), p50 ${result.latencyMs.p50} p99 ${result.latencyMs.p99} ms, ` +
           `node µs/delivery ${result.nodeCpuMicrosPerDelivery.join(' / ')}, Redis µs/publish ${result.redisCpuMicrosPerPublish}, lost ${result.lost}`,
       );
@@ -167,7 +170,8 @@ async function runConfiguration(nodeCount, redis) {
       '0',
       `${prefix}*`,
     ]);
-    return { nodes: nodeCount, clients: perNode * nodeCount, channels: plan.channels, phases };
+    const broker = inMemory ? 'memory' : 'redis';
+    return { nodes: nodeCount, broker, clients: perNode * nodeCount, channels: plan.channels, phases };
   } finally {
     await Promise.all([...loadgens, ...nodes].map((worker) => worker.stop()));
   }
@@ -178,15 +182,15 @@ function renderMarkdown(report) {
   const lines = [
     `Run ${report.date} (${report.plan} plan) on ${report.machine.cores} × ${report.machine.cpu}, Node ${report.machine.node}.`,
     '',
-    '| nodes | subscribers | phase | publishes/s | deliveries/s | p50 / p99 latency, ms | node CPU µs per delivery | Redis CPU µs per publish | lost |',
+    '| nodes (broker) | subscribers | phase | publishes/s | deliveries/s | p50 / p99 latency, ms | node CPU µs per delivery | Redis CPU µs per publish | lost |',
     '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const result of report.results) {
     for (const [name, phase] of Object.entries(result.phases)) {
       lines.push(
-        `| ${result.nodes} | ${result.clients} | ${name === 'rate' ? `fixed ${phase.rate}/s` : 'saturation'} | ` +
+        `| ${result.nodes} (${result.broker}) | ${result.clients} | ${name === 'rate' ? `fixed ${phase.rate}/s` : 'saturation'} | ` +
           `${phase.publishesPerSecond} | ${phase.deliveriesPerSecond} | ${phase.latencyMs.p50} / ${phase.latencyMs.p99} | ` +
-          `${phase.nodeCpuMicrosPerDelivery.join(' / ')} | ${phase.redisCpuMicrosPerPublish} | ${phase.lost} |`,
+          `${phase.nodeCpuMicrosPerDelivery.join(' / ')} | ${result.broker === 'redis' ? phase.redisCpuMicrosPerPublish : '—'} | ${phase.lost} |`,
       );
     }
   }
@@ -204,8 +208,8 @@ async function main() {
     log(
       `scaling benchmark: ${plan.clients} WebSocket subscribers over ${plan.channels} channels, private Redis on ${redis.port}`,
     );
-    for (const count of values.nodes.split(',').map(Number))
-      results.push(await runConfiguration(count, redis));
+    for (const configuration of values.nodes.split(','))
+      results.push(await runConfiguration(configuration, redis));
   } finally {
     redis.child.kill('SIGTERM');
   }
