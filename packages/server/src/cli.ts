@@ -1,9 +1,5 @@
 #!/usr/bin/env node
-import { runTokenCommand } from './auth/token-command.js';
 import { type CliIo, ExitCodes, processIo } from './cli/command-io.js';
-import { runPublish } from './cli/publish.js';
-import { runServe } from './cli/serve.js';
-import { runTail } from './cli/tail.js';
 
 const USAGE = `Usage: livedash <command> [options]
 
@@ -15,11 +11,13 @@ Commands:
 
 Run livedash <command> --help for a command's options.`;
 
+// Each command is loaded only when run: `publish`, `tail` and `--help` start without loading the
+// server (Fastify, systeminformation, ioredis…), which takes seconds on a busy machine.
 const commands: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
-  serve: (args, io) => runServe(args, io),
-  publish: runPublish,
-  tail: (args, io) => runTail(args, io),
-  token: (args, io) => runTokenCommand(args, io),
+  serve: async (args, io) => (await import('./cli/serve.js')).runServe(args, io),
+  publish: async (args, io) => (await import('./cli/publish.js')).runPublish(args, io),
+  tail: async (args, io) => (await import('./cli/tail.js')).runTail(args, io),
+  token: async (args, io) => (await import('./auth/token-command.js')).runTokenCommand(args, io),
 };
 
 async function main(argv: string[], io: CliIo): Promise<number> {
