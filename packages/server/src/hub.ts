@@ -29,6 +29,8 @@ export interface HubOptions {
   onPublish?: (message: StoredMessage) => void;
   /** Where a watcher's exception is reported; watchers must not break fan-out. */
   onWatcherError?: (error: unknown, channel: string) => void;
+  /** Where an exception from a connection's send path is reported (it never stops fan-out). */
+  onDeliveryError?: (error: unknown, channel: string) => void;
 }
 
 interface ChannelEntry {
@@ -207,7 +209,14 @@ export class Hub {
   #dispatch(message: StoredMessage): void {
     const entry = this.#channels.get(message.channel);
     if (!entry) return;
-    for (const subscription of entry.subscriptions) subscription.offer(message);
+    for (const subscription of entry.subscriptions) {
+      // One connection failing to take a message must not keep it from the others.
+      try {
+        subscription.offer(message);
+      } catch (error) {
+        this.options.onDeliveryError?.(error, message.channel);
+      }
+    }
     if (entry.watchers.size === 0) return;
     const { channel, epoch, seq, ts } = message;
     let data: unknown;

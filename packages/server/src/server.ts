@@ -83,6 +83,7 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
     maxSubscriptions: options.maxSubscriptions,
     onPublish: () => metrics.messagesIn.inc(),
     onWatcherError: (error, channel) => console.error(`livedash: watcher of "${channel}" threw`, error),
+    onDeliveryError: (error, channel) => console.error(`livedash: delivering "${channel}" failed`, error),
   });
   hubRef = hub;
 

@@ -190,3 +190,34 @@ describe('Hub', () => {
     await expect(hub.publish('ok', { n: 1n })).rejects.toMatchObject({ code: 'bad_command' });
   });
 });
+
+test('a connection whose send path throws does not keep a message from the others', async () => {
+  const errors: unknown[] = [];
+  const broker = new MemoryBroker();
+  brokers.push(broker);
+  const hub = new Hub(broker, {
+    maxQueueBytes: 1 << 20,
+    maxSubscriptions: 256,
+    onDeliveryError: (e) => errors.push(e),
+  });
+  const good = recorder();
+  const broken = recorder();
+  let explode = false;
+  const brokenSink = {
+    ...broken.sink,
+    deliver: (message: StoredMessage) => {
+      if (explode) throw new Error('socket exploded');
+      broken.sink.deliver(message);
+    },
+  };
+  const first = hub.session(brokenSink);
+  const second = hub.session(good.sink);
+  await first.subscribe('x');
+  await second.subscribe('x');
+  explode = true;
+  await hub.publish('x', 1);
+  expect(good.data.map((m) => m.seq)).toEqual([1]);
+  expect(errors).toHaveLength(1);
+  first.close();
+  second.close();
+});
