@@ -42,7 +42,9 @@ describe('LiveProvider', () => {
         /exactly one of `url` or `client`/,
       );
       const client = new LiveClient({ url: t.url, autoConnect: false });
-      expect(() => render(<LiveProvider {...({ url: t.url, client } as unknown as { url: string })} />)).toThrow(/exactly one/);
+      expect(() =>
+        render(<LiveProvider {...({ url: t.url, client } as unknown as { url: string })} />),
+      ).toThrow(/exactly one/);
       client.close();
     } finally {
       errors.mockRestore();

@@ -3,6 +3,7 @@ import { useBufferedUpdates } from '@livedash/react';
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react';
 import { Profiler } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
+import './helpers/patience.js';
 
 /** Shaped like an RxJS Subject: `subscribe(fn)` → `{ unsubscribe }`. */
 class Subject<T> {

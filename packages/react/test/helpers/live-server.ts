@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import type { FetchLike, LiveClientOptions, WebSocketConstructor } from '@livedash/client';
 import { type CreateServerOptions, createServer, type LivedashServer } from '@livedash/server';
 import { WebSocket } from 'ws';
+import './patience.js';
 
 /** A real livedash server on port 0, with the counts the React tests assert on. */
 export interface TestServer {
