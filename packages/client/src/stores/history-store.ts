@@ -52,7 +52,9 @@ export class HistoryStore<T = unknown> implements ExternalStore<readonly History
     this.#batcher = new Batcher<HistoryEntry<T>>({
       flush: (entries) => this.#append(entries),
       interval: options.interval ?? 'frame',
-      maxItems: limit,
+      // The Batcher drops a quarter of its cap at a time when a burst overflows it; at 2 × limit at least
+      // 1.5 × limit stay, so the ring buffer still ends up with the last `limit` messages.
+      maxItems: limit * 2,
     });
   }
 
