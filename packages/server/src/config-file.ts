@@ -1,5 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { Defaults, isValidChannel, type Result } from '@livedash/protocol';
+import { checkOneKeySource, readReferencedFiles } from './config-key-files.js';
 import {
   arrayOf,
   boolean,
@@ -69,7 +71,7 @@ export function loadConfigFile(path: string): Result<ConfigFileOptions, string> 
   } catch (error) {
     return { ok: false, error: `${path}: invalid JSON: ${describeJsonError(error as Error, text)}` };
   }
-  const result = validateConfig(json);
+  const result = validateConfig(json, dirname(path));
   if (result.ok) return result;
   const lines = result.error.slice(0, MAX_REPORTED_ERRORS).map((line) => `${path}: ${line}`);
   const more = result.error.length - MAX_REPORTED_ERRORS;
@@ -81,12 +83,17 @@ export function loadConfigFile(path: string): Result<ConfigFileOptions, string> 
  * Validates parsed config JSON and maps it onto `ServerOptions` keys (only those present). Every
  * problem found is listed, each as `<key path>: <what is wrong>`.
  */
-export function validateConfig(json: unknown): Result<ConfigFileOptions, string[]> {
+export function validateConfig(json: unknown, baseDir = process.cwd()): Result<ConfigFileOptions, string[]> {
   const errors: string[] = [];
   const config = checkObject(json, '', configShape, errors);
   if (config?.alerts) checkUniqueNames(config.alerts as Fields[], errors);
+  if (config?.jwt) checkOneKeySource(config.jwt as Fields, errors);
   if (errors.length > 0 || config === undefined) return { ok: false, error: errors };
-  return { ok: true, value: toServerOptions(config) };
+  const options = toServerOptions(config);
+  // Key and certificate files are read only once the whole file is known to be valid.
+  const files = readReferencedFiles(config, baseDir, errors);
+  if (errors.length > 0) return { ok: false, error: errors };
+  return { ok: true, value: { ...options, ...files } };
 }
 
 /** Alert names identify alerts in the feed (and in alert ids), so two rules cannot share one. */
@@ -128,12 +135,59 @@ const limitsShape: ObjectShape = {
     maxSubscriptions: integer(1, 100_000),
     maxQueueBytes: integer(16 * 1024, 1024 * MIB),
     maxJsonDepth: integer(1, 1000),
+    maxConnectionsPerIp: integer(1, 1_000_000),
+    maxSseStreamsPerIp: integer(1, 1_000_000),
+    framesPerSec: integer(1, 100_000),
+    frameBurst: integer(1, 1_000_000),
+    maxHeaderBytes: integer(1024, MIB),
+    maxHeaders: integer(8, 10_000),
+    maxHistoryMessages: integer(1, 1_000_000),
   },
+};
+
+const channelPattern = matching(
+  isChannelPattern,
+  '"*", a channel name, or a channel-name prefix ending in "*"',
+);
+
+/** `*`, `null`, or exactly `scheme://host[:port]` (what browsers send in `Origin`). */
+function isOrigin(origin: string): boolean {
+  if (origin === '*' || origin === 'null') return true;
+  if (!/^https?:\/\/[^/?#\s]+$/i.test(origin)) return false;
+  try {
+    return new URL(origin).origin !== 'null';
+  } catch {
+    return false;
+  }
+}
+
+const nonEmptyText = (what: string) => matching((text) => text.length > 0 && text.length <= 4096, what);
+
+const jwtShape: ObjectShape = {
+  fields: {
+    publicKeyFile: nonEmptyText('a path to a PEM public key (RS256 or ES256)'),
+    jwksFile: nonEmptyText('a path to a JSON Web Key Set file'),
+    issuer: nonEmptyText('the required "iss" claim'),
+    audience: nonEmptyText('the required "aud" claim'),
+    clockToleranceSec: integer(0, 3600),
+  },
+  refused: {
+    secret:
+      'not read from the config file, so the secret stays out of files that get committed; set LIVEDASH_JWT_SECRET',
+  },
+};
+
+const tlsShape: ObjectShape = {
+  fields: {
+    certFile: nonEmptyText('a path to a PEM certificate chain'),
+    keyFile: nonEmptyText('a path to a PEM private key'),
+  },
+  required: ['certFile', 'keyFile'],
 };
 
 const historyShape: ObjectShape = {
   fields: {
-    pattern: matching(isChannelPattern, '"*", a channel name, or a channel-name prefix ending in "*"'),
+    pattern: channelPattern,
     maxMessages: integer(1, 1_000_000),
     maxAge: duration(1000, 30 * 86_400_000),
   },
@@ -172,6 +226,11 @@ const configShape: ObjectShape = {
     metrics: object({ fields: { intervalMs: metricsInterval } }),
     alerts: arrayOf(object(alertShape), 1000),
     transports: object({ fields: { ws: boolean, sse: boolean, poll: boolean } }),
+    allowAnonymous: boolean,
+    allowedOrigins: arrayOf(matching(isOrigin, '"*" or an origin such as "https://dash.example.com"'), 100),
+    anonymousChannels: arrayOf(channelPattern, 1000),
+    jwt: object(jwtShape),
+    tls: object(tlsShape),
     broker: object({
       fields: {
         url: matching((url) => /^rediss?:\/\/\S+$/.test(url), 'a redis:// or rediss:// URL'),
@@ -179,10 +238,7 @@ const configShape: ObjectShape = {
           (prefix) => /^[\x21-\x7e]{1,64}$/.test(prefix),
           '1–64 printable characters without spaces',
         ),
-        localChannels: arrayOf(
-          matching(isChannelPattern, '"*", a channel name, or a channel-name prefix ending in "*"'),
-          100,
-        ),
+        localChannels: arrayOf(channelPattern, 100),
       },
     }),
   },
@@ -198,7 +254,16 @@ type Fields = Record<string, unknown>;
 
 function toServerOptions(config: Fields): ConfigFileOptions {
   const options: ConfigFileOptions = {};
-  copy(config, options, ['port', 'host', 'node', 'heartbeatMs', 'shutdownTimeoutMs']);
+  copy(config, options, [
+    'port',
+    'host',
+    'node',
+    'heartbeatMs',
+    'shutdownTimeoutMs',
+    'allowAnonymous',
+    'allowedOrigins',
+    'anonymousChannels',
+  ]);
   if (config.limits) {
     copy(config.limits as Fields, options, [
       'maxFrameBytes',
@@ -206,6 +271,13 @@ function toServerOptions(config: Fields): ConfigFileOptions {
       'maxSubscriptions',
       'maxQueueBytes',
       'maxJsonDepth',
+      'maxConnectionsPerIp',
+      'maxSseStreamsPerIp',
+      'framesPerSec',
+      'frameBurst',
+      'maxHeaderBytes',
+      'maxHeaders',
+      'maxHistoryMessages',
     ]);
   }
   if (config.history) options.history = (config.history as Fields[]).map(toHistoryRule);

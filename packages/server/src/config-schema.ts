@@ -105,12 +105,36 @@ export function checkObject(
     const check = Object.hasOwn(shape.fields, key) ? shape.fields[key] : undefined;
     if (check) result[key] = check(entry, at, errors);
     else if (shape.refused && Object.hasOwn(shape.refused, key)) errors.push(`${at}: ${shape.refused[key]}`);
-    else errors.push(`${at}: unknown key (expected one of ${known.join(', ')})`);
+    else errors.push(`${at}: ${describeUnknownKey(key, known)}`);
   }
   for (const key of shape.required ?? []) {
     if (!Object.hasOwn(value, key)) errors.push(`${path ? `${path}.` : ''}${key}: required key missing`);
   }
   return errors.length === before ? result : undefined;
+}
+
+/** Names the key that was probably meant (a typo or a wrong case), else every key allowed there. */
+function describeUnknownKey(key: string, known: readonly string[]): string {
+  const distances = known.map((candidate) => editDistance(key.toLowerCase(), candidate.toLowerCase()));
+  const best = Math.min(...distances);
+  const closest = known.filter((_, index) => distances[index] === best);
+  if (best <= 2 && closest.length === 1) return `unknown key (did you mean "${closest[0]}"?)`;
+  return `unknown key (expected one of ${known.join(', ')})`;
+}
+
+/** Levenshtein distance, for short keys only (callers compare config keys, a few dozen characters). */
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2 || a.length > 64 || b.length > 64) return Number.POSITIVE_INFINITY;
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 export function fail(errors: string[], path: string, expected: string, got: unknown): undefined {

@@ -111,6 +111,114 @@ describe('loadConfigFile', () => {
     ]);
   });
 
+  it('maps the security keys onto ServerOptions', () => {
+    const result = validateConfig({
+      allowAnonymous: true,
+      allowedOrigins: ['https://dash.example.com', 'http://localhost:5173', '*'],
+      anonymousChannels: ['metrics*', 'alerts'],
+      limits: {
+        maxConnectionsPerIp: 10,
+        maxSseStreamsPerIp: 4,
+        framesPerSec: 20,
+        frameBurst: 40,
+        maxHeaderBytes: 8192,
+        maxHeaders: 32,
+        maxHistoryMessages: 500,
+      },
+    });
+    expect(result).toEqual({
+      ok: true,
+      value: {
+        allowAnonymous: true,
+        allowedOrigins: ['https://dash.example.com', 'http://localhost:5173', '*'],
+        anonymousChannels: ['metrics*', 'alerts'],
+        maxConnectionsPerIp: 10,
+        maxSseStreamsPerIp: 4,
+        framesPerSec: 20,
+        frameBurst: 40,
+        maxHeaderBytes: 8192,
+        maxHeaders: 32,
+        maxHistoryMessages: 500,
+      },
+    });
+    expect(errorsOf({ allowedOrigins: ['https://dash.example.com/app', 'dash.example.com'] })).toEqual([
+      'allowedOrigins[0]: expected "*" or an origin such as "https://dash.example.com", got "https://dash.example.com/app"',
+      'allowedOrigins[1]: expected "*" or an origin such as "https://dash.example.com", got "dash.example.com"',
+    ]);
+    expect(errorsOf({ limits: { framesPerSec: 0 } })).toEqual([
+      'limits.framesPerSec: expected an integer from 1 to 100000, got 0',
+    ]);
+  });
+
+  it('reads JWT key and TLS files relative to the config file', () => {
+    const keys = mkdtempSync(join(dir, 'keys-'));
+    writeFileSync(join(keys, 'jwt.pem'), '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n');
+    writeFileSync(join(keys, 'cert.pem'), 'CERT');
+    writeFileSync(join(keys, 'key.pem'), 'KEY');
+    writeFileSync(join(keys, 'jwks.json'), JSON.stringify({ keys: [{ kty: 'EC', kid: 'k1' }] }));
+    const configPath = join(keys, 'livedash.config.json');
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        jwt: {
+          publicKeyFile: 'jwt.pem',
+          issuer: 'https://id.example',
+          audience: 'livedash',
+          clockToleranceSec: 5,
+        },
+        tls: { certFile: 'cert.pem', keyFile: join(keys, 'key.pem') },
+      }),
+    );
+    expect(loadConfigFile(configPath)).toEqual({
+      ok: true,
+      value: {
+        jwt: {
+          publicKey: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n',
+          issuer: 'https://id.example',
+          audience: 'livedash',
+          clockToleranceSec: 5,
+        },
+        tls: { cert: 'CERT', key: 'KEY' },
+      },
+    });
+    writeFileSync(configPath, JSON.stringify({ jwt: { jwksFile: 'jwks.json' } }));
+    expect(loadConfigFile(configPath)).toEqual({
+      ok: true,
+      value: { jwt: { jwks: { keys: [{ kty: 'EC', kid: 'k1' }] } } },
+    });
+  });
+
+  it('names the key of a JWT or TLS setting that cannot be used', () => {
+    const keys = mkdtempSync(join(dir, 'keys-'));
+    writeFileSync(join(keys, 'not-jwks.json'), '{"kty": "EC"}');
+    const configPath = join(keys, 'livedash.config.json');
+    const errors = (config: unknown) => {
+      writeFileSync(configPath, JSON.stringify(config));
+      const result = loadConfigFile(configPath);
+      return result.ok ? [] : result.error.split('\n').map((line) => line.slice(configPath.length + 2));
+    };
+    expect(
+      errors({ jwt: { publicKeyFile: 'missing.pem' }, tls: { certFile: 'c.pem', keyFile: 'k.pem' } }),
+    ).toEqual([
+      `jwt.publicKeyFile: cannot read ${join(keys, 'missing.pem')}: ENOENT`,
+      `tls.certFile: cannot read ${join(keys, 'c.pem')}: ENOENT`,
+      `tls.keyFile: cannot read ${join(keys, 'k.pem')}: ENOENT`,
+    ]);
+    expect(errors({ jwt: { jwksFile: 'not-jwks.json' } })).toEqual([
+      'jwt.jwksFile: expected a JSON Web Key Set ({"keys": [...]})',
+    ]);
+    expect(errors({ jwt: { secret: 'x'.repeat(40) } })).toEqual([
+      'jwt.secret: not read from the config file, so the secret stays out of files that get committed; set LIVEDASH_JWT_SECRET',
+    ]);
+    expect(errors({ jwt: { issuer: 'https://id.example' } })).toEqual([
+      'jwt: expected publicKeyFile or jwksFile (an HS256 secret comes from LIVEDASH_JWT_SECRET, not the file)',
+    ]);
+    expect(errors({ jwt: { publicKeyFile: 'a.pem', jwksFile: 'b.json' } })).toEqual([
+      'jwt: expected only one of publicKeyFile and jwksFile',
+    ]);
+    expect(errors({ tls: { certFile: 'c.pem' } })).toEqual(['tls.keyFile: required key missing']);
+  });
+
   it('reads durations as milliseconds or as strings with a unit', () => {
     const ages = ['1500ms', '90s', '2.5m', '1h', '7d', 60_000].map((maxAge) => {
       const result = validateConfig({ history: [{ pattern: '*', maxAge }] });
@@ -157,7 +265,7 @@ describe('loadConfigFile', () => {
       expect(result.error.split('\n')).toEqual([
         `${path}: port: expected an integer from 0 to 65535, got "8080"`,
         `${path}: host: expected a host name or IP address, got ""`,
-        `${path}: limits.maxFrameByte: unknown key (expected one of maxFrameBytes, maxBodyBytes, maxSubscriptions, maxQueueBytes, maxJsonDepth)`,
+        `${path}: limits.maxFrameByte: unknown key (did you mean "maxFrameBytes"?)`,
       ]);
     }
   });
@@ -217,9 +325,13 @@ describe('validateConfig error messages', () => {
   });
 
   it('unknown keys are refused, naming what is allowed', () => {
-    expect(errorsOf({ prot: 8080 })[0]).toMatch(/^prot: unknown key \(expected one of port, host, node, /);
+    expect(errorsOf({ prot: 8080 })).toEqual(['prot: unknown key (did you mean "port"?)']);
+    expect(errorsOf({ PORT: 8080 })).toEqual(['PORT: unknown key (did you mean "port"?)']);
+    expect(errorsOf({ colour: 'blue' })[0]).toMatch(
+      /^colour: unknown key \(expected one of port, host, node, /,
+    );
     expect(errorsOf({ alerts: [{ name: 'x', field: 'cpu', op: '>', threshold: 1, forMs: 1000 }] })).toEqual([
-      'alerts[0].forMs: unknown key (expected one of name, channel, field, op, threshold, for, hysteresis, severity)',
+      'alerts[0].forMs: unknown key (did you mean "for"?)',
     ]);
     expect(errorsOf({ publishToken: 's3cret' })).toEqual([
       'publishToken: not read from the config file, so the token stays out of files that get committed; set LIVEDASH_PUBLISH_TOKEN',
@@ -306,16 +418,33 @@ describe('livedash serve --config', () => {
 
   it('reads the file from LIVEDASH_CONFIG; flags and env variables beat its keys', () => {
     const path = writeConfig(
-      JSON.stringify({ port: 9001, host: '0.0.0.0', node: 'from-file', metrics: { intervalMs: 2000 } }),
+      JSON.stringify({
+        port: 9001,
+        host: '0.0.0.0',
+        node: 'from-file',
+        metrics: { intervalMs: 2000 },
+        allowedOrigins: ['https://file.example'],
+        limits: { framesPerSec: 7, frameBurst: 9 },
+        broker: { prefix: 'file:' },
+      }),
     );
-    const { io: testIo } = io({ LIVEDASH_CONFIG: path, HOST: '127.0.0.2', LIVEDASH_PUBLISH_TOKEN: 't' });
-    const resolved = serveOptions(['--port', '9002'], testIo);
+    const { io: testIo } = io({
+      LIVEDASH_CONFIG: path,
+      HOST: '127.0.0.2',
+      LIVEDASH_PUBLISH_TOKEN: 't',
+      LIVEDASH_ALLOWED_ORIGINS: 'https://env.example',
+    });
+    const resolved = serveOptions(['--port', '9002', '--frames-per-sec', '8'], testIo);
     if (!resolved.ok) throw new Error('expected valid options');
     expect(resolved.options).toMatchObject({
       port: 9002,
       host: '127.0.0.2',
       node: 'from-file',
       metricsIntervalMs: 2000,
+      allowedOrigins: ['https://env.example'],
+      framesPerSec: 8,
+      frameBurst: 9,
+      brokerPrefix: 'file:',
     });
   });
 });
