@@ -31,6 +31,11 @@ export const plans = {
       kinds: wsKinds,
       phases: [{ name: 'fixed', rate: 1000, count: 4000, idleMs: 3000 }],
     },
+    storm: {
+      type: 'storm',
+      description: '1,000 LiveClients, server restarted: recovery time and peak connection attempts/s, jitter on/off',
+      clients: 1000,
+    },
   },
   full: {
     fanout: {

@@ -44,7 +44,10 @@ function build() {
       cwd: root,
       stdio: 'inherit',
     });
-    if (result.status !== 0) throw new Error(`building packages/${name} failed`);
+    if (result.status === 0) continue;
+    // tsc still emits on type errors; a benchmark can run on that, but says so.
+    if (!existsSync(`${root}packages/${name}/dist/index.js`)) throw new Error(`building packages/${name} failed`);
+    console.warn(`warning: packages/${name} has type errors; benchmarking its emitted dist anyway`);
   }
 }
 

@@ -32,6 +32,12 @@ export function serverHandlers({ start, send, subscribers = () => null, stop = a
       counters: async () => publisher?.counters ?? [],
       stats: async () => ({ ...processStats(), subscribers: subscribers() }),
       gc: async () => collectGarbage(),
+      // For profiling memory per connection: `node bench/profile-memory.mjs`.
+      heapSnapshot: async ({ path }) => {
+        await collectGarbage();
+        const { writeHeapSnapshot } = await import('node:v8');
+        return { path: writeHeapSnapshot(path) };
+      },
     },
     stop,
   };

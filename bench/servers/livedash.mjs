@@ -22,6 +22,9 @@ const { handlers, stop } = serverHandlers({
       publishToken: 'bench',
       metricsIntervalMs: 0,
       alerts: [],
+      // Every benchmark client comes from 127.0.0.1; the per-address limits would refuse all but a few.
+      maxConnectionsPerIp: 1_000_000,
+      maxSseStreamsPerIp: 1_000_000,
     });
     return { port: server.port, startedAt: Date.now() };
   },

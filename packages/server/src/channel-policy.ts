@@ -38,12 +38,3 @@ export class ChannelPolicies {
     return policy;
   }
 }
-
-/** Channels that conflate by default: the host metrics, per node too (`metrics.<node>`). */
-export const DEFAULT_STATE_CHANNELS: readonly string[] = ['metrics', 'metrics.*'];
-
-/** The state-channel patterns configured (`stateChannels`), or the default. */
-export function stateChannelPatterns(options: object): readonly string[] {
-  const configured = (options as { stateChannels?: readonly string[] }).stateChannels;
-  return configured ?? DEFAULT_STATE_CHANNELS;
-}

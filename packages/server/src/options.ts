@@ -46,6 +46,11 @@ export interface ServerOptions {
   maxSubscriptions: number;
   /** Per-connection outgoing queue bound, bytes. Over it: see docs/protocol.md (slow consumers). */
   maxQueueBytes: number;
+  /**
+   * Channel patterns whose messages are state (each replaces the last): past `maxQueueBytes` such a
+   * channel conflates to its newest value instead of disconnecting (docs/performance.md, slow consumers).
+   */
+  stateChannels: string[];
   /** History bounds per channel pattern; the last rule should be `*`. */
   history: HistoryRule[];
   /** Host metrics interval, ms; 0 turns the `metrics` source off. */
@@ -120,6 +125,7 @@ export function defaultOptions(): ServerOptions {
     maxJsonDepth: Defaults.maxJsonDepth,
     maxSubscriptions: Defaults.maxSubscriptions,
     maxQueueBytes: 1024 * 1024,
+    stateChannels: ['metrics', 'metrics.*'],
     history: [{ pattern: '*', maxMessages: Defaults.historyMessages, maxAgeMs: Defaults.historyMaxAgeMs }],
     metricsIntervalMs: 1000,
     alerts: defaultAlertRules,

@@ -1,5 +1,5 @@
 import type { StoredMessage } from './brokers/broker.js';
-import type { ChannelPolicy } from './channel-policy.js';
+import type { ChannelPolicies } from './channel-policy.js';
 
 /**
  * Where a connection's bytes go: the raw `net.Socket` under a WebSocket (after the handshake) or an SSE
@@ -14,18 +14,30 @@ export interface ByteSink {
   once(event: 'drain', listener: () => void): unknown;
 }
 
-/** What the queue asks of its transport. */
-export interface OutgoingHooks {
-  /** The message's bytes on this transport (built once per message and shared by every connection). */
-  encode(message: StoredMessage): Buffer;
+/**
+ * What the queue asks of its transport. One object per transport, shared by every connection (so a
+ * connection costs no closures); `owner` is the connection the queue belongs to.
+ */
+export interface OutgoingHooks<Owner> {
+  /** The message's bytes on this transport (built once per message where the bytes are the same for all). */
+  encode(message: StoredMessage, owner: Owner): Buffer;
   /** The bytes that tell the client a state channel was conflated (`$subscribed`, recovered:false). */
-  conflationNotice(message: StoredMessage): Buffer;
+  conflationNotice(message: StoredMessage, owner: Owner): Buffer;
   /** A stream channel went over the bound: the transport closes the connection (4008 / end of stream). */
-  overflow(): void;
+  overflow(owner: Owner): void;
   /** False once the connection is closing: nothing more is written. */
-  isOpen(): boolean;
+  isOpen(owner: Owner): boolean;
   /** Frames not written: `conflated` (replaced by a newer value of their state channel) or `closed`. */
   dropped(reason: 'conflated' | 'closed', count: number): void;
+}
+
+/** What every queue of one transport shares. */
+export interface OutgoingShared<Owner> {
+  scheduler: FlushScheduler;
+  /** Per-connection bound: bytes buffered in the sink plus this turn's frames. */
+  maxQueueBytes: number;
+  policies: ChannelPolicies;
+  hooks: OutgoingHooks<Owner>;
 }
 
 /**
@@ -51,7 +63,7 @@ const CONCAT_LIMIT = 64 * 1024;
  * so metrics are updated once per turn, not once per delivery.
  */
 export class FlushScheduler {
-  #dirty: OutgoingQueue[] = [];
+  #dirty: Array<{ flush(): void }> = [];
   #scheduled = false;
   #frames = 0;
   #bytes = 0;
@@ -64,7 +76,7 @@ export class FlushScheduler {
   }
 
   /** @internal a queue got its first frame of this turn */
-  schedule(queue: OutgoingQueue): void {
+  schedule(queue: { flush(): void }): void {
     this.#dirty.push(queue);
     if (this.#scheduled) return;
     this.#scheduled = true;
@@ -101,16 +113,14 @@ export class FlushScheduler {
  * an `$error` followed by a close arrives before the close.
  *
  * @example
- * const queue = new OutgoingQueue(socket, scheduler, { maxQueueBytes: 1 << 20, policyOf, hooks });
+ * const queue = new OutgoingQueue(socket, connection, shared); // shared: scheduler, bound, policies, hooks
  * queue.push(message);          // written at the end of this event-loop turn
  * queue.writeNow(controlBytes); // written now, after whatever was pending
  */
-export class OutgoingQueue {
+export class OutgoingQueue<Owner> {
   readonly #sink: ByteSink;
-  readonly #scheduler: FlushScheduler;
-  readonly #maxBytes: number;
-  readonly #policyOf: (channel: string) => ChannelPolicy;
-  readonly #hooks: OutgoingHooks;
+  readonly #owner: Owner;
+  readonly #shared: OutgoingShared<Owner>;
   #state: QueueState = 'flowing';
   #pending: Buffer[] = [];
   #pendingBytes = 0;
@@ -119,16 +129,10 @@ export class OutgoingQueue {
   /** When something was last written, ms since the Unix epoch (idle connections get heartbeats). */
   lastWriteAt = Date.now();
 
-  constructor(
-    sink: ByteSink,
-    scheduler: FlushScheduler,
-    options: { maxQueueBytes: number; policyOf: (channel: string) => ChannelPolicy; hooks: OutgoingHooks },
-  ) {
+  constructor(sink: ByteSink, owner: Owner, shared: OutgoingShared<Owner>) {
     this.#sink = sink;
-    this.#scheduler = scheduler;
-    this.#maxBytes = options.maxQueueBytes;
-    this.#policyOf = options.policyOf;
-    this.#hooks = options.hooks;
+    this.#owner = owner;
+    this.#shared = shared;
   }
 
   get state(): QueueState {
@@ -147,11 +151,11 @@ export class OutgoingQueue {
     if (held?.has(message.channel)) {
       // Order within a channel: once one message of it is held, newer ones replace it.
       held.set(message.channel, message);
-      this.#hooks.dropped('conflated', 1);
+      this.#shared.hooks.dropped('conflated', 1);
       return;
     }
-    const frame = this.#hooks.encode(message);
-    if (this.#sink.writableLength + this.#pendingBytes + frame.length > this.#maxBytes) {
+    const frame = this.#shared.hooks.encode(message, this.#owner);
+    if (this.#sink.writableLength + this.#pendingBytes + frame.length > this.#shared.maxQueueBytes) {
       this.#overBound(message);
       return;
     }
@@ -161,13 +165,13 @@ export class OutgoingQueue {
   /** Writes a control frame now, after anything pending (never conflated, never deferred). */
   writeNow(frame: Buffer): void {
     this.flush();
-    if (this.#state === 'closed' || !this.#hooks.isOpen()) {
-      this.#hooks.dropped('closed', 1);
+    if (this.#state === 'closed' || !this.#shared.hooks.isOpen(this.#owner)) {
+      this.#shared.hooks.dropped('closed', 1);
       return;
     }
     this.lastWriteAt = Date.now();
     this.#sink.write(frame);
-    this.#scheduler.count(1, frame.length);
+    this.#shared.scheduler.count(1, frame.length);
   }
 
   /** Writes this turn's frames in one write. Called by the scheduler. */
@@ -178,11 +182,11 @@ export class OutgoingQueue {
     const bytes = this.#pendingBytes;
     this.#pending = [];
     this.#pendingBytes = 0;
-    if (this.#state === 'closed' || !this.#hooks.isOpen()) {
-      this.#hooks.dropped('closed', count);
+    if (this.#state === 'closed' || !this.#shared.hooks.isOpen(this.#owner)) {
+      this.#shared.hooks.dropped('closed', count);
       return;
     }
-    this.lastWriteAt = this.#scheduler.now;
+    this.lastWriteAt = this.#shared.scheduler.now;
     if (count === 1) this.#sink.write(pending[0]!);
     else if (bytes <= CONCAT_LIMIT) this.#sink.write(Buffer.concat(pending, bytes));
     else {
@@ -190,7 +194,7 @@ export class OutgoingQueue {
       for (const frame of pending) this.#sink.write(frame);
       this.#sink.uncork();
     }
-    this.#scheduler.count(count, bytes);
+    this.#shared.scheduler.count(count, bytes);
   }
 
   close(): void {
@@ -203,17 +207,17 @@ export class OutgoingQueue {
   #enqueue(frame: Buffer): void {
     this.#pending.push(frame);
     this.#pendingBytes += frame.length;
-    if (this.#pending.length === 1) this.#scheduler.schedule(this);
+    if (this.#pending.length === 1) this.#shared.scheduler.schedule(this);
   }
 
   #overBound(message: StoredMessage): void {
-    if (this.#policyOf(message.channel) !== 'state') {
-      this.#hooks.overflow();
+    if (this.#shared.policies.of(message.channel) !== 'state') {
+      this.#shared.hooks.overflow(this.#owner);
       return;
     }
     this.#conflated ??= new Map();
     this.#conflated.set(message.channel, message);
-    this.#hooks.dropped('conflated', 1);
+    this.#shared.hooks.dropped('conflated', 1);
     if (this.#state === 'congested') return;
     this.#state = nextQueueState(this.#state, 'overflow');
     this.#awaitDrain();
@@ -229,7 +233,7 @@ export class OutgoingQueue {
   /** The sink drained: send each held state channel's newest message, announced as a reset. */
   #release(): void {
     if (this.#state !== 'congested') return;
-    if (this.#sink.writableLength + this.#pendingBytes > this.#maxBytes / 2) {
+    if (this.#sink.writableLength + this.#pendingBytes > this.#shared.maxQueueBytes / 2) {
       this.#awaitDrain();
       return;
     }
@@ -238,9 +242,12 @@ export class OutgoingQueue {
     this.#state = nextQueueState(this.#state, 'drained');
     if (!held) return;
     for (const message of held.values()) {
-      const notice = this.#hooks.conflationNotice(message);
-      const frame = this.#hooks.encode(message);
-      if (this.#state === 'congested' || this.queuedBytes + notice.length + frame.length > this.#maxBytes) {
+      const notice = this.#shared.hooks.conflationNotice(message, this.#owner);
+      const frame = this.#shared.hooks.encode(message, this.#owner);
+      if (
+        this.#state === 'congested' ||
+        this.queuedBytes + notice.length + frame.length > this.#shared.maxQueueBytes
+      ) {
         this.#overBound(message);
         continue;
       }

@@ -15,10 +15,9 @@ import type { AccessControl } from '../auth/access-control.js';
 import type { Principal } from '../auth/authenticator.js';
 import { ConnectionGuard } from '../auth/connection-guard.js';
 import type { StoredMessage } from '../brokers/broker.js';
-import type { ChannelPolicies } from '../channel-policy.js';
 import type { Hub } from '../hub.js';
 import type { ServerOptions } from '../options.js';
-import { type FlushScheduler, OutgoingQueue } from '../outgoing-queue.js';
+import { OutgoingQueue, type OutgoingShared } from '../outgoing-queue.js';
 import type { ServerMetrics } from '../server-metrics.js';
 import type { Session } from '../session.js';
 import { encodeTextFrame, type FrameCache } from './ws-frame.js';
@@ -37,13 +36,20 @@ export interface WsConnectionContext {
 }
 
 /** The fan-out machinery every connection of one transport shares. */
-export interface WsOutgoing {
-  /** Writes each connection's frames once per event-loop turn. */
-  scheduler: FlushScheduler;
-  /** Frames each publish once for every socket. */
-  frames: FrameCache;
-  /** Which channels conflate when a connection falls behind. */
-  policies: ChannelPolicies;
+export type WsOutgoing = OutgoingShared<WsConnection>;
+
+/**
+ * The WebSocket side of every connection's outgoing queue: each publish framed once (`frames`), a
+ * conflation announced as `$subscribed`, and a stream channel over the bound closed as slow (4008).
+ */
+export function wsOutgoingHooks(frames: FrameCache, metrics: ServerMetrics): WsOutgoing['hooks'] {
+  return {
+    encode: (message) => frames.of(message),
+    conflationNotice: (message) => encodeTextFrame(encodeControl(conflationNotice(message))),
+    overflow: (connection) => connection.closeSlow(),
+    isOpen: (connection) => connection.ws.readyState === WebSocket.OPEN,
+    dropped: (reason, count) => metrics.dropped.inc({ reason }, count),
+  };
 }
 
 /**
@@ -62,7 +68,7 @@ export class WsConnection {
    * Data frames are written straight to the socket under `ws`, framed once per publish and batched
    * per event-loop turn; `ws` still does the handshake, reading, pings and the close handshake.
    */
-  readonly #out: OutgoingQueue;
+  readonly #out: OutgoingQueue<WsConnection>;
   #queue: Promise<void> = Promise.resolve();
   #pending = 0;
 
@@ -72,18 +78,8 @@ export class WsConnection {
     const rate = { framesPerSec: ctx.options.framesPerSec, burst: ctx.options.frameBurst };
     this.#guard = new ConnectionGuard(ctx.access, principal, rate, (error) => this.closeWith(error));
     ws.on('close', () => this.#guard.dispose());
-    const { metrics, options } = ctx;
-    this.#out = new OutgoingQueue((ws as unknown as { _socket: Socket })._socket, outgoing.scheduler, {
-      maxQueueBytes: options.maxQueueBytes,
-      policyOf: (channel) => outgoing.policies.of(channel),
-      hooks: {
-        encode: (message) => outgoing.frames.of(message),
-        conflationNotice: (message) => encodeTextFrame(encodeControl(conflationNotice(message))),
-        overflow: () => this.closeSlow(),
-        isOpen: () => ws.readyState === WebSocket.OPEN,
-        dropped: (reason, count) => metrics.dropped.inc({ reason }, count),
-      },
-    });
+    const { options } = ctx;
+    this.#out = new OutgoingQueue((ws as unknown as { _socket: Socket })._socket, this, outgoing);
     this.#session = ctx.hub.session({
       deliver: (message: StoredMessage) => this.#out.push(message),
       control: (frame: ControlFrame) => {

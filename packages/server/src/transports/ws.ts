@@ -3,9 +3,9 @@ import type { Duplex } from 'node:stream';
 import { CloseCodes, type LivedashError, type Result } from '@livedash/protocol';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Principal } from '../auth/authenticator.js';
-import { ChannelPolicies, stateChannelPatterns } from '../channel-policy.js';
+import { ChannelPolicies } from '../channel-policy.js';
 import { FlushScheduler } from '../outgoing-queue.js';
-import { WsConnection, type WsConnectionContext, type WsOutgoing } from './ws-connection.js';
+import { WsConnection, type WsConnectionContext, type WsOutgoing, wsOutgoingHooks } from './ws-connection.js';
 import { FrameCache } from './ws-frame.js';
 
 /**
@@ -39,8 +39,9 @@ export class WsTransport {
         metrics.messagesOut.inc({ transport: 'ws' }, frames);
         metrics.bytesOut.inc({ transport: 'ws' }, bytes);
       }),
-      frames: new FrameCache(),
-      policies: new ChannelPolicies(stateChannelPatterns(ctx.options)),
+      maxQueueBytes: ctx.options.maxQueueBytes,
+      policies: new ChannelPolicies(ctx.options.stateChannels),
+      hooks: wsOutgoingHooks(new FrameCache(), metrics),
     };
     this.#heartbeat = setInterval(() => this.#beat(), ctx.options.heartbeatMs);
     this.#heartbeat.unref();
@@ -52,7 +53,9 @@ export class WsTransport {
 
   /** Takes an HTTP upgrade request; anything but `/ws` (or while shutting down) is refused. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
+    // A named function, not a closure: a closure here would share this function's scope and keep the
+    // upgrade request (headers and all) alive for the whole life of the connection.
+    socket.on('error', destroySocket);
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (url.pathname !== '/ws' || !this.#ctx.options.transports.ws) {
       refuse(socket, 404, 'Not Found');
@@ -141,6 +144,10 @@ export class WsTransport {
       if (now - connection.lastSentAt >= idleAfter) connection.send(`{"type":"$heartbeat","ts":${now}}`);
     }
   }
+}
+
+function destroySocket(this: Duplex): void {
+  this.destroy();
 }
 
 function refuse(socket: Duplex, status: number, reason: string): void {
