@@ -221,3 +221,26 @@ test('a connection whose send path throws does not keep a message from the other
   first.close();
   second.close();
 });
+
+test('live messages piling up while a subscribe reads history are bounded: past maxQueueBytes the connection is cut', async () => {
+  let readDelay = 0;
+  const broker = new DelayedBroker(() => readDelay);
+  brokers.push(broker);
+  const hub = new Hub(broker as unknown as MemoryBroker, { maxQueueBytes: 2000, maxSubscriptions: 256 });
+  await hub.publish('burst', 0);
+  // Another local listener keeps the channel subscribed at the broker, so live messages flow at once.
+  const unwatch = hub.watch('burst', () => {});
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  const rec = recorder();
+  const session = hub.session(rec.sink);
+  readDelay = 200; // the history read takes a while…
+  const subscribing = session.subscribe('burst');
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  readDelay = 0;
+  // …while a burst of live messages arrives, far over 2000 bytes.
+  for (let i = 0; i < 100; i++) await hub.publish('burst', { i, pad: 'x'.repeat(50) });
+  await subscribing;
+  expect(rec.overflowed).toBeGreaterThan(0);
+  session.close();
+  unwatch();
+});
