@@ -132,4 +132,11 @@ describe('HTTP API', () => {
     expect(api.status).toBe(404);
     expect(((await api.json()) as { error: { code: string } }).error.code).toBe('not_found');
   });
+
+  test('with polling off, the history endpoint answers 404 not_found', async () => {
+    await start({ transports: { ws: true, sse: true, poll: false } });
+    const response = await json('/api/channels/x/messages?since=0');
+    expect(response.status).toBe(404);
+    expect((response.body.error as { code: string }).code).toBe('not_found');
+  });
 });

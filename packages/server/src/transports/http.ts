@@ -65,7 +65,7 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: HttpContext): void
 
   app.get('/api/channels/:channel/messages', async (request, reply) => {
     if (!options.transports.poll)
-      return sendError(reply, 404, ErrorCodes.UNKNOWN_CHANNEL, 'polling is turned off');
+      return sendError(reply, 404, ErrorCodes.NOT_FOUND, 'polling is turned off on this server');
     const channel = channelParam(request, reply);
     if (channel === undefined) return reply;
     const query = parseMessagesQuery(request.query as Record<string, unknown>, options.maxHistoryMessages);
