@@ -47,19 +47,16 @@ export class Batcher<T> {
     return this.#dropped;
   }
 
+  /** Items the next flush will hand over. */
   get pending(): number {
-    return this.#items.length;
+    return Math.min(this.#items.length, this.#maxItems);
   }
 
   add(item: T): void {
     if (this.#disposed) return;
     this.#items.push(item);
-    if (this.#items.length > this.#maxItems) {
-      // Dropping in chunks keeps this amortized O(1) instead of shifting on every add.
-      const excess = Math.max(this.#items.length - this.#maxItems, Math.ceil(this.#maxItems / 4));
-      this.#items.splice(0, excess);
-      this.#dropped += excess;
-    }
+    // Trimming only at twice the bound keeps `add` amortized O(1); `flushNow` trims to exactly `maxItems`.
+    if (this.#items.length >= 2 * this.#maxItems) this.#trim();
     this.#cancel ??= this.#schedule(() => this.flushNow());
   }
 
@@ -68,9 +65,18 @@ export class Batcher<T> {
     this.#cancel?.();
     this.#cancel = undefined;
     if (this.#items.length === 0) return;
+    this.#trim();
     const items = this.#items;
     this.#items = [];
     this.#flush(items);
+  }
+
+  /** Keeps the newest `maxItems`, counting the rest as dropped. */
+  #trim(): void {
+    const excess = this.#items.length - this.#maxItems;
+    if (excess <= 0) return;
+    this.#items.splice(0, excess);
+    this.#dropped += excess;
   }
 
   /** Drops anything pending and cancels the timer; later `add`s are ignored. */
