@@ -229,6 +229,7 @@ const configShape: ObjectShape = {
     allowAnonymous: boolean,
     allowedOrigins: arrayOf(matching(isOrigin, '"*" or an origin such as "https://dash.example.com"'), 100),
     anonymousChannels: arrayOf(channelPattern, 1000),
+    stateChannels: arrayOf(channelPattern, 1000),
     jwt: object(jwtShape),
     tls: object(tlsShape),
     broker: object({
@@ -263,6 +264,7 @@ function toServerOptions(config: Fields): ConfigFileOptions {
     'allowAnonymous',
     'allowedOrigins',
     'anonymousChannels',
+    'stateChannels',
   ]);
   if (config.limits) {
     copy(config.limits as Fields, options, [

@@ -116,6 +116,7 @@ describe('loadConfigFile', () => {
       allowAnonymous: true,
       allowedOrigins: ['https://dash.example.com', 'http://localhost:5173', '*'],
       anonymousChannels: ['metrics*', 'alerts'],
+      stateChannels: ['metrics', 'metrics.*', 'prices.*'],
       limits: {
         maxConnectionsPerIp: 10,
         maxSseStreamsPerIp: 4,
@@ -132,6 +133,7 @@ describe('loadConfigFile', () => {
         allowAnonymous: true,
         allowedOrigins: ['https://dash.example.com', 'http://localhost:5173', '*'],
         anonymousChannels: ['metrics*', 'alerts'],
+        stateChannels: ['metrics', 'metrics.*', 'prices.*'],
         maxConnectionsPerIp: 10,
         maxSseStreamsPerIp: 4,
         framesPerSec: 20,
