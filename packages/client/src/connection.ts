@@ -8,6 +8,7 @@ import {
 import { backoffDelay } from './backoff.js';
 import type { ResolvedOptions } from './options.js';
 import type { ConnectionStore } from './stores/connection-store.js';
+import { TokenSource } from './token-source.js';
 import { createTransport } from './transports/create-transport.js';
 import type { Transport, TransportContext } from './transports/transport.js';
 import type { ConnectionError, TransportName } from './types.js';
@@ -51,13 +52,16 @@ export class Connection {
   /** Set when the open transport cannot see heartbeats; the first `$heartbeat` frame starts the watch. */
   #pendingHeartbeatMs: number | undefined;
   #unlisten: () => void;
+  readonly #tokens: TokenSource;
 
   constructor(
     options: ResolvedOptions,
     store: ConnectionStore,
     events: ConnectionEvents,
     positions: TransportContext['positions'],
+    tokens: TokenSource = new TokenSource(undefined),
   ) {
+    this.#tokens = tokens;
     this.#options = options;
     this.#store = store;
     this.#events = events;
@@ -135,6 +139,19 @@ export class Connection {
       this.#goOffline();
       return;
     }
+    if (this.#tokens.needsFetch) {
+      // A token function is asked first (before the first connect, or after the token expired); the
+      // attempt goes on when it answers or after connectTimeoutMs, with or without a token.
+      this.#setTimer('connectTimeout', this.#options.connectTimeoutMs, () => this.#connectNow());
+      void this.#tokens.ensureFresh().then(() => this.#connectNow());
+      return;
+    }
+    this.#connectNow();
+  }
+
+  #connectNow(): void {
+    // Closed, or another attempt started, while a token was being fetched.
+    if (this.#store.state.status === 'closed' || this.#transport !== undefined) return;
     const name = this.#options.transports[this.#index] as TransportName;
     const fallback = this.#store.state.status === 'connecting';
     this.#store.dispatch(
@@ -166,6 +183,7 @@ export class Connection {
     const transport: Transport = createTransport(name, this.#options, {
       baseUrl: this.#options.baseUrl,
       positions: this.#positions,
+      token: () => this.#tokens.current,
       events: {
         opened: (info) => {
           if (isLive()) handlers.opened(info);

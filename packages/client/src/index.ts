@@ -36,6 +36,7 @@ export {
   type SSEStoreOptions,
 } from './stores/sse-store.js';
 export type { StoreSource } from './stores/store-source.js';
+export { type TokenProvider, tokenExpiresAt } from './token-source.js';
 export type {
   EventSourceConstructor,
   EventSourceLike,

@@ -14,6 +14,7 @@ import { ConnectionStore } from './stores/connection-store.js';
 import { type HistoryOptions, HistoryStore } from './stores/history-store.js';
 import type { StoreSource } from './stores/store-source.js';
 import { Subscriptions } from './subscriptions.js';
+import { TokenSource } from './token-source.js';
 import { parseMessagesResponse } from './transports/poll.js';
 import type { Transport } from './transports/transport.js';
 import type {
@@ -60,9 +61,14 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
   readonly #historyStores = new Map<string, HistoryStore<unknown>>();
   readonly #pings = new Map<number, PendingPing>();
   #nextPingId = 1;
+  readonly #tokens: TokenSource;
 
   constructor(options: LiveClientOptions) {
     this.#options = resolveOptions(options);
+    // A fresh token goes to the open connection; a later connect picks it up by itself.
+    this.#tokens = new TokenSource(this.#options.token, this.#options.tokenRefreshMarginMs, (token) =>
+      this.#connection.transport?.authenticate?.(token),
+    );
     this.connection = { subscribe: this.#store.subscribe, getSnapshot: this.#store.getSnapshot };
     this.#subscriptions = new Subscriptions({
       first: (channel) => this.#connection.transport?.subscribe(new Map([[channel, undefined]])),
@@ -78,6 +84,7 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
         dropped: () => this.#subscriptions.disconnected(),
       },
       () => this.#subscriptions.positions(),
+      this.#tokens,
     );
     if (this.#options.autoConnect) this.#connection.start();
   }
@@ -205,6 +212,7 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
 
   /** Closes the connection for good: no reconnects; pending pings reject. */
   close(): void {
+    this.#tokens.close();
     this.#connection.close();
     for (const [id, ping] of this.#pings) {
       clearTimeout(ping.timer);
@@ -219,8 +227,10 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
     if (!fetchImpl || !isValidChannel(channel)) return [];
     const query = `since=${Math.max(0, Math.floor(since))}${epoch ? `&epoch=${encodeURIComponent(epoch)}` : ''}`;
     try {
+      const token = this.#tokens.current;
       const response = await fetchImpl(
         `${this.url}/api/channels/${encodeURIComponent(channel)}/messages?${query}`,
+        token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } },
       );
       if (!response.ok) return [];
       const body = parseMessagesResponse(await response.json());

@@ -1,6 +1,7 @@
 import { Defaults } from '@livedash/protocol';
 import { type BackoffOptions, resolveBackoff } from './backoff.js';
 import { browserEnvironment, type EnvironmentLike } from './environment.js';
+import type { TokenProvider } from './token-source.js';
 import type { EventSourceConstructor, FetchLike, WebSocketConstructor } from './transports/transport.js';
 import type { TransportName } from './types.js';
 
@@ -44,11 +45,20 @@ export interface LiveClientOptions {
   environment?: EnvironmentLike;
   /** Random source for jitter, in [0, 1). Default Math.random. */
   random?: () => number;
+  /**
+   * Credentials for a server with auth (docs/security.md): a JWT, or a function returning a fresh one.
+   * A function is called before connecting and again before the token's `exp`; the new token is sent
+   * on the open connection (`{"action":"auth"}`, or a resumed SSE stream), so subscriptions stay.
+   */
+  token?: TokenProvider;
+  /** With a token function: fetch the next token this long before `exp`, ms. Default 30 000. */
+  tokenRefreshMarginMs?: number;
 }
 
 export type ResolvedOptions = Required<
-  Omit<LiveClientOptions, 'WebSocket' | 'EventSource' | 'fetch' | 'backoff'>
+  Omit<LiveClientOptions, 'WebSocket' | 'EventSource' | 'fetch' | 'backoff' | 'token'>
 > & {
+  token: TokenProvider | undefined;
   baseUrl: string;
   backoff: Required<BackoffOptions>;
   WebSocket: WebSocketConstructor | undefined;
@@ -108,5 +118,7 @@ export function resolveOptions(options: LiveClientOptions): ResolvedOptions {
     notifyInterval: options.notifyInterval ?? 'frame',
     environment: options.environment ?? browserEnvironment(),
     random: options.random ?? Math.random,
+    token: options.token,
+    tokenRefreshMarginMs: positive('tokenRefreshMarginMs', options.tokenRefreshMarginMs, 30_000),
   };
 }

@@ -1,3 +1,4 @@
+export { type MintOptions, mintToken } from './auth/mint-token.js';
 export type { Broker, BrokerHealth, ChannelInfo, ReadResult, StoredMessage } from './brokers/broker.js';
 export { MemoryBroker, type MemoryBrokerOptions } from './brokers/memory.js';
 export { connectRedisBroker, RedisBroker, type RedisBrokerOptions } from './brokers/redis-broker.js';

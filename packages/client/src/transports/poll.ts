@@ -177,10 +177,18 @@ export class PollTransport implements Transport {
     return response;
   }
 
+  /** JSON, with the client's current token (read per request, so a refreshed one is used at once). */
+  #headers(): Record<string, string> {
+    const token = this.#context.token();
+    return token === undefined
+      ? { accept: 'application/json' }
+      : { accept: 'application/json', authorization: `Bearer ${token}` };
+  }
+
   async #get(path: string): Promise<unknown> {
     const response = await this.#options.fetch(`${this.#context.baseUrl}${path}`, {
       ...(this.#abort ? { signal: this.#abort.signal } : {}),
-      headers: { accept: 'application/json' },
+      headers: this.#headers(),
     });
     if (!response.ok)
       throw new LivedashError(ErrorCodes.TRANSPORT_FAILED, `GET ${path} answered ${response.status}`);

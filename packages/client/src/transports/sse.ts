@@ -6,6 +6,7 @@ import {
   parseServerFrame,
   type WelcomeFrame,
 } from '@livedash/protocol';
+import { withToken } from '../token-source.js';
 import type { EventSourceConstructor, EventSourceLike, Transport, TransportContext } from './transport.js';
 
 /** `/sse?channels=a,b&since=<resume token>` for every channel the client wants. */
@@ -58,7 +59,9 @@ export class SseTransport implements Transport {
       this.#source = undefined;
       return;
     }
-    const source = new this.#EventSource(sseUrl(this.#context.baseUrl, positions));
+    const source = new this.#EventSource(
+      withToken(sseUrl(this.#context.baseUrl, positions), this.#context.token()),
+    );
     this.#source = source;
     let welcomed = false;
     source.onmessage = (event: { data: string }) => {
@@ -116,6 +119,11 @@ export class SseTransport implements Transport {
 
   ping(_id: number): boolean {
     return false;
+  }
+
+  /** An EventSource's URL is fixed: reopen with the new token, resuming every channel from its position. */
+  authenticate(_token: string): void {
+    this.#queueReopen();
   }
 
   close(): void {

@@ -56,6 +56,8 @@ export interface TransportContext {
   events: TransportEvents;
   /** Every channel the client wants, with the position to resume from; read whenever a transport (re)starts a request. */
   positions(): Map<string, Position | undefined>;
+  /** The current token (`?token=` on each connection or request), if the client has one. */
+  token(): string | undefined;
 }
 
 /**
@@ -70,5 +72,7 @@ export interface Transport {
   unsubscribe(channels: readonly string[]): void;
   /** Sends a ping answered by `$pong` with the same id; false when this transport cannot. */
   ping(id: number): boolean;
+  /** A fresh token for the open connection, before the old one expires; subscriptions stay. */
+  authenticate?(token: string): void;
   close(): void;
 }

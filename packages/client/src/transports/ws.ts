@@ -8,6 +8,7 @@ import {
   parseServerFrame,
   type WelcomeFrame,
 } from '@livedash/protocol';
+import { withToken } from '../token-source.js';
 import type { Transport, TransportContext, WebSocketConstructor, WebSocketLike } from './transport.js';
 
 const OPEN = 1;
@@ -30,7 +31,7 @@ export class WebSocketTransport implements Transport {
 
   constructor(context: TransportContext, WebSocketImpl: WebSocketConstructor) {
     this.#context = context;
-    this.#socket = new WebSocketImpl(webSocketUrl(context.baseUrl));
+    this.#socket = new WebSocketImpl(withToken(webSocketUrl(context.baseUrl), context.token()));
     this.#socket.onmessage = (event: { data: unknown }) => this.#onMessage(event.data);
     this.#socket.onclose = (event: { code: number; reason: string }) =>
       this.#onClose(event.code, event.reason);
@@ -93,6 +94,11 @@ export class WebSocketTransport implements Transport {
 
   ping(id: number): boolean {
     return this.#send(encodeCommand({ action: 'ping', id }));
+  }
+
+  /** Re-authenticates the open socket; the server keeps every subscription the new token allows. */
+  authenticate(token: string): void {
+    this.#send(encodeCommand({ action: 'auth', token }));
   }
 
   close(): void {
