@@ -1,5 +1,6 @@
-// The dashboard's one doorway to live data, over @livedash/react: every panel reads the shared
-// LiveClient's stores through useSyncExternalStore, so it re-renders at most once per animation frame.
+// The dashboard's one doorway to live data: the shared LiveClient from @livedash/react's LiveProvider,
+// its channel and history stores read through useSyncExternalStore — panels at most 10 times a second
+// (ThrottledStore), charts on animation frames straight from the history store.
 import type {
   ChannelSnapshot,
   ConnectionSnapshot,
@@ -7,8 +8,9 @@ import type {
   HistoryStore,
   LiveClient,
 } from '@livedash/client';
-import { useChannel, useConnectionState, useLiveClient } from '@livedash/react';
-import { useMemo, useRef } from 'react';
+import { useConnectionState, useLiveClient } from '@livedash/react';
+import { useMemo, useRef, useSyncExternalStore } from 'react';
+import { throttled } from './model/throttled-store.js';
 import { useView } from './model/view-store.js';
 
 export function useClient(): LiveClient {
@@ -26,19 +28,34 @@ export function useConnection(): ConnectionSnapshot {
 /** What a panel frame needs to know about its channel. */
 export type PanelSnapshot = Pick<ChannelSnapshot, 'data' | 'status' | 'stale' | 'ts'>;
 
+/** Numbers, tables and feeds show at most this many updates a second; charts draw on every frame. */
+export const PANEL_UPDATES_PER_SECOND = 10;
+const PANEL_INTERVAL_MS = 1000 / PANEL_UPDATES_PER_SECOND;
+
 /**
- * The channel's latest data; while the view is paused, the data shown when the pause began
- * (status and staleness still update, so a paused screen stays honest about its connection).
+ * The channel's latest data, at most 10 times a second; while the view is paused, the data shown
+ * when the pause began (status and staleness still update, so a paused screen stays honest).
  */
 export function useChannelSnapshot(channel: string): PanelSnapshot {
-  const state = useChannel(channel);
-  return useFrozen(state, (frozen, live) => ({ ...frozen, status: live.status, stale: live.stale }));
+  const client = useClient();
+  const store = useMemo(() => throttled(client.channel(channel), PANEL_INTERVAL_MS), [client, channel]);
+  const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
+  return useFrozen(snapshot as PanelSnapshot, (frozen, live) => ({
+    ...frozen,
+    status: live.status,
+    stale: live.stale,
+  }));
 }
 
 /** The channel's last `limit` messages, oldest first (backfilled from the server), frozen while paused. */
 export function useHistory(channel: string, limit: number): readonly HistoryEntry[] {
-  const { history } = useChannel(channel, { history: limit, select: noData });
-  return useFrozen(history, (frozen) => frozen);
+  const client = useClient();
+  const store = useMemo(
+    () => throttled(client.history(channel, { limit }), PANEL_INTERVAL_MS),
+    [client, channel, limit],
+  );
+  const entries = useSyncExternalStore(store.subscribe, store.getSnapshot);
+  return useFrozen(entries, (frozen) => frozen);
 }
 
 /** The history store itself, for charts that read it on animation frames instead of re-rendering. */
@@ -46,9 +63,6 @@ export function useHistoryStore(channel: string, limit: number): HistoryStore<un
   const client = useClient();
   return useMemo(() => client.history(channel, { limit }), [client, channel, limit]);
 }
-
-/** A selection that never changes: the caller wants only `history`, not a render per message. */
-const noData = () => null;
 
 function useFrozen<T>(live: T, merge: (frozen: T, live: T) => T): T {
   const { paused } = useView();

@@ -16,6 +16,7 @@ export function columns(
   entries: readonly HistoryEntry[],
   panel: TimeseriesPanel,
   fromMs: number,
+  values: (entry: HistoryEntry) => readonly (number | null)[] = (entry) => seriesValues(entry, panel),
 ): uPlot.AlignedData {
   let start = entries.length;
   while (start > 0 && (entries[start - 1]?.ts ?? 0) >= fromMs) start--;
@@ -31,18 +32,45 @@ export function columns(
       for (const y of ys) y.push(null);
     }
     xs.push(entry.ts / 1000);
-    for (const [index, series] of panel.series.entries())
-      ys[index]!.push(readNumber(entry.data, series.field));
+    const points = values(entry);
+    for (let index = 0; index < ys.length; index++) ys[index]!.push(points[index] ?? null);
     previous = entry.ts;
   }
   return [xs, ...ys];
 }
 
-/** The usual time between messages; the median, so the gap being measured does not stretch it. */
+/** Intervals sampled for the median: enough to know the pace, cheap enough for every frame. */
+const PACE_SAMPLE = 64;
+
+/** The usual time between messages; the median (of the latest ones), so a gap does not stretch it. */
 function medianInterval(entries: readonly HistoryEntry[]): number {
   if (entries.length < 2) return 0;
-  const deltas = new Float64Array(entries.length - 1);
-  for (let i = 1; i < entries.length; i++) deltas[i - 1] = entries[i]!.ts - entries[i - 1]!.ts;
+  const first = Math.max(1, entries.length - PACE_SAMPLE);
+  const deltas = new Float64Array(entries.length - first);
+  for (let i = first; i < entries.length; i++) deltas[i - first] = entries[i]!.ts - entries[i - 1]!.ts;
   deltas.sort();
   return deltas[deltas.length >> 1]!;
+}
+
+/** The numbers one message gives each series of the panel. */
+export function seriesValues(entry: HistoryEntry, panel: TimeseriesPanel): (number | null)[] {
+  return panel.series.map((series) => readNumber(entry.data, series.field));
+}
+
+/**
+ * `seriesValues`, remembered per message: a chart redraws the same thousand messages many times a
+ * second, and only the newest few are new. Entries are immutable, so the cache never goes stale.
+ */
+export function cachedSeriesValues(
+  panel: TimeseriesPanel,
+): (entry: HistoryEntry) => readonly (number | null)[] {
+  const cache = new WeakMap<HistoryEntry, (number | null)[]>();
+  return (entry) => {
+    let points = cache.get(entry);
+    if (!points) {
+      points = seriesValues(entry, panel);
+      cache.set(entry, points);
+    }
+    return points;
+  };
 }

@@ -3,8 +3,9 @@ import type { Threshold, TimeseriesPanel } from '@livedash/dashboard-config';
 import uPlot from 'uplot';
 import { readNumber } from '../model/field-path.js';
 import { formatParts, formatValue } from '../model/format.js';
-import { columns } from './chart-columns.js';
+import { cachedSeriesValues, columns } from './chart-columns.js';
 import { type ChartTheme, resolveColor } from './chart-theme.js';
+import { drawScheduler } from './draw-scheduler.js';
 
 /** What the chart reads on each frame: the channel's recent messages, oldest first. */
 export interface SeriesSource {
@@ -28,9 +29,9 @@ export class TimeSeriesChart {
   #legendValues: readonly (HTMLElement | null)[];
   #windowMs = 5 * 60_000;
   #paused = false;
-  #frame = 0;
   #resize: ResizeObserver;
   #container: HTMLElement;
+  #values: ReturnType<typeof cachedSeriesValues>;
   /** Frames drawn, for the render benchmark. */
   draws = 0;
 
@@ -45,6 +46,7 @@ export class TimeSeriesChart {
     this.#source = source;
     this.#container = container;
     this.#legendValues = legendValues;
+    this.#values = cachedSeriesValues(panel);
     const { width, height } = sizeOf(container);
     this.#plot = new uPlot(chartOptions(panel, theme, width, height), emptyData(panel), container);
     this.#resize = new ResizeObserver(() => {
@@ -64,28 +66,25 @@ export class TimeSeriesChart {
     if (!paused) this.invalidate();
   }
 
-  /** Schedules one redraw on the next animation frame. */
+  /** Schedules one redraw on an animation frame (the next one with budget left; see DrawScheduler). */
   invalidate(): void {
-    if (this.#frame !== 0 || this.#paused) return;
-    this.#frame = requestAnimationFrame(() => {
-      this.#frame = 0;
-      this.#draw();
-    });
+    if (this.#paused) return;
+    drawScheduler.request(this.#draw);
   }
 
   destroy(): void {
-    if (this.#frame !== 0) cancelAnimationFrame(this.#frame);
+    drawScheduler.cancel(this.#draw);
     this.#resize.disconnect();
     this.#plot.destroy();
     this.#container.replaceChildren();
   }
 
-  #draw(): void {
+  #draw = (): void => {
     if (this.#paused || document.visibilityState === 'hidden') return;
     const entries = this.#source.getSnapshot();
     const now = Date.now();
     const from = now - this.#windowMs;
-    const data = columns(entries, this.#panel, from);
+    const data = columns(entries, this.#panel, from, this.#values);
     this.#plot.batch(() => {
       this.#plot.setData(data, false);
       this.#plot.setScale('x', { min: from / 1000, max: now / 1000 });
@@ -99,7 +98,7 @@ export class TimeSeriesChart {
       if (element)
         element.textContent = formatValue(newest ? readNumber(newest.data, series.field) : null, this.#panel);
     });
-  }
+  };
 }
 
 function sizeOf(container: HTMLElement): { width: number; height: number } {

@@ -2,6 +2,21 @@ import type { ValueFormat } from '@livedash/dashboard-config';
 
 const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
+// Number formatting runs for every legend, axis tick and gauge on every frame: one formatter per
+// precision, made once (toLocaleString builds a new one per call and showed up first in profiles).
+const formatters = new Map<number, Intl.NumberFormat>();
+function formatter(decimals: number): Intl.NumberFormat {
+  let format = formatters.get(decimals);
+  if (!format) {
+    format = new Intl.NumberFormat('en-US', {
+      minimumFractionDigits: decimals,
+      maximumFractionDigits: decimals,
+    });
+    formatters.set(decimals, format);
+  }
+  return format;
+}
+
 /** Splits a number into its text and unit, scaling bytes (`B`, `B/s`) to KiB, MiB, GiB. */
 export function formatParts(value: number, format: ValueFormat): { text: string; unit: string } {
   const { unit, decimals } = format;
@@ -13,12 +28,12 @@ export function formatParts(value: number, format: ValueFormat): { text: string;
       index++;
     }
     const suffix = unit === 'B/s' ? '/s' : '';
-    return { text: scaled.toFixed(index === 0 ? 0 : decimals), unit: `${BYTE_UNITS[index]}${suffix}` };
+    return {
+      text: formatter(index === 0 ? 0 : decimals).format(scaled),
+      unit: `${BYTE_UNITS[index]}${suffix}`,
+    };
   }
-  return {
-    text: value.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals }),
-    unit,
-  };
+  return { text: formatter(decimals).format(value), unit };
 }
 
 /**
