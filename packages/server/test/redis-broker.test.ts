@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ErrorCodes, encodeEnvelope, LivedashError } from '@livedash/protocol';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -310,6 +313,43 @@ describe('RedisBroker faults', () => {
     expect(result.error.message).toContain(`127.0.0.1:${port}`);
     expect(result.error.message).toMatch(/ECONNREFUSED/);
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('starts a new epoch when Redis comes back from an older snapshot, so no seq is given twice', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'livedash-redis-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const redis = await PrivateRedis.start({ dir });
+    cleanups.push(() => redis.stop());
+    const publisher = await broker('snap:', { url: redis.url });
+    const subscriber = await broker('snap:', { url: redis.url });
+    const received = collect(subscriber);
+    await subscriber.subscribe('snap');
+    const first = await publisher.publish('snap', '1');
+    for (let n = 2; n <= 3; n++) await publisher.publish('snap', String(n));
+    const admin = new Redis(redis.url);
+    await admin.save(); // the snapshot holds seq 3
+    admin.disconnect();
+    for (let n = 4; n <= 5; n++) await publisher.publish('snap', String(n));
+    await waitFor('five messages', () => received.length === 5);
+
+    await redis.stop(); // a crash: seqs 4 and 5 are not in the snapshot
+    await redis.start();
+    await waitFor(
+      'both brokers back',
+      () => publisher.health().status === 'ok' && subscriber.health().status === 'ok',
+    );
+    let after: StoredMessage | undefined;
+    await waitFor('a publish to succeed', async () => {
+      after = await publisher.publish('snap', '"after"').catch(() => undefined);
+      return after !== undefined;
+    });
+    // Same epoch and seq 4 again would be dropped by every node as already delivered.
+    expect(after!.epoch).not.toBe(first.epoch);
+    expect(after!.seq).toBe(1);
+    await waitFor('the new message on the subscribed node', () =>
+      received.some((m) => m.epoch === after!.epoch),
+    );
+    expect((await publisher.read('snap', { epoch: first.epoch, seq: 5 })).recovered).toBe(false);
   });
 
   it('notices a stuck Redis, and subscriptions made meanwhile work once it answers again', async () => {

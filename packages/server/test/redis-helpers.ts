@@ -54,14 +54,17 @@ export async function freePort(): Promise<number> {
  */
 export class PrivateRedis {
   readonly port: number;
+  /** Where `SAVE` writes its snapshot, loaded again on `start()`; none: nothing survives a restart. */
+  readonly #dir: string | undefined;
   #process: ChildProcess | undefined;
 
-  private constructor(port: number) {
+  private constructor(port: number, dir: string | undefined) {
     this.port = port;
+    this.#dir = dir;
   }
 
-  static async start(): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort());
+  static async start(options: { dir?: string } = {}): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await freePort(), options.dir);
     await redis.start();
     return redis;
   }
@@ -73,6 +76,7 @@ export class PrivateRedis {
   async start(): Promise<void> {
     if (this.#process) return;
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    if (this.#dir !== undefined) args.push('--dir', this.#dir, '--dbfilename', 'dump.rdb');
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     this.#process = child;
     child.once('exit', () => {

@@ -80,6 +80,8 @@ export class RedisBroker implements Broker {
   readonly #feeds = new Map<string, ChannelFeed>();
   readonly #feedsByLiveName = new Map<string, ChannelFeed>();
   #health: BrokerHealth = { status: 'degraded', reason: 'connecting to Redis' };
+  /** `run_id` of the Redis process the command link is connected to; learnt on every (re)connect. */
+  #runId: string | undefined;
   #messageListener: (message: StoredMessage) => void = () => {};
   #healthListener: (health: BrokerHealth) => void = () => {};
   #closed = false;
@@ -119,15 +121,14 @@ export class RedisBroker implements Broker {
 
   async publish(channel: string, dataJson: string): Promise<StoredMessage> {
     assertChannel(channel);
-    const state = this.#commands.state;
-    if (state.kind !== 'ready') throw this.#unavailable(state);
+    const runId = this.#readyRunId();
     const keys = channelKeys(this.#prefix, channel);
     const { maxMessages, maxAgeMs } = historyBoundsFor(this.#history, channel);
     try {
       const reply = await this.#publishScript.run(
         this.#commands.redis,
-        [keys.epoch, keys.seq, keys.stream, registryKey(this.#prefix)],
-        [newEpoch(), dataJson, Math.max(1, maxMessages), maxAgeMs, keys.live, channel],
+        [keys.epoch, keys.seq, keys.stream, keys.run, registryKey(this.#prefix)],
+        [newEpoch(), runId, dataJson, Math.max(1, maxMessages), maxAgeMs, keys.live, channel],
       );
       const [epoch, seqText, tsText] = reply as [string, string, string];
       const seq = Number(seqText);
@@ -140,16 +141,15 @@ export class RedisBroker implements Broker {
 
   async read(channel: string, since?: Position, limit?: number): Promise<ReadResult> {
     assertChannel(channel);
-    const state = this.#commands.state;
-    if (state.kind !== 'ready') throw this.#unavailable(state);
+    const runId = this.#readyRunId();
     const keys = channelKeys(this.#prefix, channel);
     const { maxMessages, maxAgeMs } = historyBoundsFor(this.#history, channel);
     const want = Math.min(limit ?? maxMessages, maxMessages);
     try {
       const reply = await this.#readScript.run(
         this.#commands.redis,
-        [keys.epoch, keys.seq, keys.stream],
-        [newEpoch(), this.#unpublishedTtlMs, since?.epoch ?? '', since?.seq ?? 0, want, maxAgeMs],
+        [keys.epoch, keys.seq, keys.stream, keys.run],
+        [newEpoch(), runId, this.#unpublishedTtlMs, since?.epoch ?? '', since?.seq ?? 0, want, maxAgeMs],
       );
       return parseHistoryReply(channel, reply, { since, limit, maxMessages });
     } catch (error) {
@@ -200,11 +200,12 @@ export class RedisBroker implements Broker {
   }
 
   async channels(): Promise<ChannelInfo[]> {
-    const state = this.#commands.state;
-    if (state.kind !== 'ready') throw this.#unavailable(state);
+    const runId = this.#readyRunId();
     try {
       const names = await this.#commands.redis.smembers(registryKey(this.#prefix));
-      const infos = await Promise.all(names.filter(isValidChannel).map((channel) => this.#info(channel)));
+      const infos = await Promise.all(
+        names.filter(isValidChannel).map((channel) => this.#info(channel, runId)),
+      );
       return infos.filter((info): info is ChannelInfo => info !== undefined);
     } catch (error) {
       throw this.#failure('channels', error);
@@ -251,13 +252,13 @@ export class RedisBroker implements Broker {
     await Promise.all([this.#commands.close(), this.#live.close()]);
   }
 
-  async #info(channel: string): Promise<ChannelInfo | undefined> {
+  async #info(channel: string, runId: string): Promise<ChannelInfo | undefined> {
     const keys = channelKeys(this.#prefix, channel);
     const { maxMessages, maxAgeMs } = historyBoundsFor(this.#history, channel);
     const reply = await this.#infoScript.run(
       this.#commands.redis,
-      [keys.epoch, keys.seq, keys.stream],
-      [maxAgeMs],
+      [keys.epoch, keys.seq, keys.stream, keys.run],
+      [maxAgeMs, runId],
     );
     return parseInfoReply(channel, reply, maxMessages);
   }
@@ -277,6 +278,12 @@ export class RedisBroker implements Broker {
 
   #onLinkState(link: 'commands' | 'live', state: LinkState, previous: LinkState): void {
     if (this.#closed) return;
+    if (link === 'commands' && state.kind !== 'ready' && state.kind !== 'stalled') this.#runId = undefined;
+    if (link === 'commands' && state.kind === 'ready' && this.#runId === undefined) {
+      // Publishes wait (answering `unavailable`) until the run id is known; see ENSURE_EPOCH.
+      void this.#learnRunId(previous);
+      return;
+    }
     if (state.kind === 'lost' && previous.kind === 'connecting') {
       this.#log(
         `livedash: cannot reach Redis (${link} connection) at ${this.#url}: ${state.reason}; retrying`,
@@ -299,6 +306,23 @@ export class RedisBroker implements Broker {
     this.#updateHealth();
   }
 
+  /** Reads the server's run id, then completes the link's transition to ready (from `previous`). */
+  async #learnRunId(previous: LinkState): Promise<void> {
+    try {
+      const info = await this.#commands.redis.info('server');
+      const runId = /^run_id:(\w+)/m.exec(info)?.[1];
+      if (runId === undefined) throw new TypeError('INFO server has no run_id');
+      if (this.#commands.state.kind !== 'ready') return;
+      this.#runId = runId;
+      this.#onLinkState('commands', this.#commands.state, previous);
+    } catch (error) {
+      // Lost again (the next `ready` retries), or a server without run_id: say so in health.
+      this.#log(
+        `livedash: cannot read Redis run_id: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
   /** After the subscriber link (re)connects: subscribe every wanted channel again and catch each one up. */
   async #resubscribe(): Promise<void> {
     const names = [...this.#feedsByLiveName.keys()];
@@ -312,7 +336,11 @@ export class RedisBroker implements Broker {
   }
 
   #updateHealth(): void {
-    const next = healthOf(this.#commands.state, this.#live.state, this.#url);
+    const commands: LinkState =
+      this.#commands.state.kind === 'ready' && this.#runId === undefined
+        ? { kind: 'connecting' }
+        : this.#commands.state;
+    const next = healthOf(commands, this.#live.state, this.#url);
     const current = this.#health;
     if (
       next.status === current.status &&
@@ -322,6 +350,14 @@ export class RedisBroker implements Broker {
     }
     this.#health = next;
     this.#healthListener(next);
+  }
+
+  /** The run id to pass to the scripts; throws `unavailable` unless the command link is ready. */
+  #readyRunId(): string {
+    const state = this.#commands.state;
+    if (state.kind !== 'ready') throw this.#unavailable(state);
+    if (this.#runId === undefined) throw this.#unavailable({ kind: 'connecting' });
+    return this.#runId;
   }
 
   #unavailable(state: LinkState): LivedashError {

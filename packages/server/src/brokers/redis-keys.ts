@@ -16,7 +16,9 @@ export interface ChannelKeys {
   seq: string;
   /** Stream: history, one entry per message with fields `s` (seq), `t` (ts) and `d` (data JSON). */
   stream: string;
-  /** Pub/Sub channel: live messages, encoded by `encodeLiveMessage`. */
+  /** String: run id of the Redis process that last started this channel's epoch (see ENSURE_EPOCH). */
+  run: string;
+  /** Pub/Sub channel: live messages, `epoch|seq|ts|data` (see `parseLiveMessage`). */
   live: string;
 }
 
@@ -27,7 +29,13 @@ export function isValidPrefix(prefix: string): boolean {
 
 export function channelKeys(prefix: string, channel: string): ChannelKeys {
   const base = `${prefix}{${channel}}`;
-  return { epoch: `${base}:epoch`, seq: `${base}:seq`, stream: `${base}:stream`, live: `${base}:live` };
+  return {
+    epoch: `${base}:epoch`,
+    seq: `${base}:seq`,
+    stream: `${base}:stream`,
+    run: `${base}:run`,
+    live: `${base}:live`,
+  };
 }
 
 /** Set of every channel ever published to under this prefix (for `channels()`). */
