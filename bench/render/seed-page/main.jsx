@@ -93,7 +93,7 @@ function Gauge({ channel }) {
   return (
     <section className="panel">
       <h2>{channel} gauge</h2>
-      <svg viewBox="0 0 200 120" width="200" role="meter" aria-valuenow={v}>
+      <svg viewBox="0 0 200 120" width="200" aria-hidden="true">
         <path d="M 20 100 A 80 80 0 0 1 180 100" stroke="#e9edf3" strokeWidth="14" fill="none" />
         <path
           d="M 20 100 A 80 80 0 0 1 180 100"
