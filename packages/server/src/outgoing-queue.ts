@@ -1,3 +1,4 @@
+import type { SubscribedFrame } from '@livedash/protocol';
 import type { StoredMessage } from './brokers/broker.js';
 import type { ChannelPolicies } from './channel-policy.js';
 
@@ -255,4 +256,18 @@ export class OutgoingQueue<Owner> {
       this.#enqueue(frame);
     }
   }
+}
+
+/**
+ * What a client gets before a conflated state value: the frame a fresh subscribe starts with, so it
+ * takes the value that follows as the channel's current state (the seqs in between were skipped).
+ */
+export function conflationNotice(message: StoredMessage): SubscribedFrame {
+  return {
+    type: '$subscribed',
+    channel: message.channel,
+    epoch: message.epoch,
+    seq: message.seq,
+    recovered: false,
+  };
 }

@@ -17,8 +17,10 @@ import { canSubscribe, type Principal, refusal } from '../auth/authenticator.js'
 import { principalOf } from '../auth/http-access.js';
 import { PrincipalLifetime } from '../auth/principal-lifetime.js';
 import type { StoredMessage } from '../brokers/broker.js';
+import { ChannelPolicies } from '../channel-policy.js';
 import type { Hub } from '../hub.js';
 import type { ServerOptions } from '../options.js';
+import { conflationNotice, FlushScheduler, OutgoingQueue, type OutgoingShared } from '../outgoing-queue.js';
 import type { ServerMetrics } from '../server-metrics.js';
 import type { Session } from '../session.js';
 import { sendError } from './http-errors.js';
@@ -33,6 +35,43 @@ export interface SseContext {
   access: AccessControl;
 }
 
+/** The fan-out machinery every stream shares. */
+type SseOutgoing = OutgoingShared<SseStream>;
+
+/**
+ * The event of the message being fanned out, for streams of one channel: their `id:` (the stream's
+ * position) is then the message's own position, so the bytes are the same for all of them and are
+ * built once per publish. Streams of several channels build their own.
+ */
+class SingleChannelEvents {
+  #message: StoredMessage | undefined;
+  #event: Buffer = Buffer.alloc(0);
+
+  of(message: StoredMessage): Buffer {
+    if (message !== this.#message) {
+      this.#message = message;
+      const id = encodeResumeToken([[message.channel, { epoch: message.epoch, seq: message.seq }]]);
+      this.#event = Buffer.from(`id: ${id}\ndata: ${message.frame}\n\n`);
+    }
+    return this.#event;
+  }
+}
+
+function sseOutgoingHooks(metrics: ServerMetrics): SseOutgoing['hooks'] {
+  const single = new SingleChannelEvents();
+  return {
+    encode: (message, stream) =>
+      stream.session.size === 1
+        ? single.of(message)
+        : Buffer.from(`id: ${stream.token()}\ndata: ${message.frame}\n\n`),
+    conflationNotice: (message, stream) =>
+      Buffer.from(`id: ${stream.token()}\ndata: ${encodeControl(conflationNotice(message))}\n\n`),
+    overflow: (stream) => stream.closeSlow(),
+    isOpen: (stream) => stream.open,
+    dropped: (reason, count) => metrics.dropped.inc({ reason }, count),
+  };
+}
+
 /**
  * One SSE stream. Every event is unnamed (so `EventSource.onmessage` gets it); its `data:` is the
  * same string as a WebSocket frame, and data events carry `id:` = the stream's position in every
@@ -42,13 +81,15 @@ class SseStream {
   readonly #response: ServerResponse;
   readonly #ctx: SseContext;
   readonly session: Session;
-  lastSentAt = Date.now();
+  /** Data events are batched per event-loop turn and bounded like a WebSocket's (see OutgoingQueue). */
+  readonly #out: OutgoingQueue<SseStream>;
 
-  constructor(response: ServerResponse, ctx: SseContext) {
+  constructor(response: ServerResponse, ctx: SseContext, outgoing: SseOutgoing) {
     this.#response = response;
     this.#ctx = ctx;
+    this.#out = new OutgoingQueue(response, this, outgoing);
     this.session = ctx.hub.session({
-      deliver: (message: StoredMessage) => this.#write(`id: ${this.#token()}\ndata: ${message.frame}\n\n`),
+      deliver: (message: StoredMessage) => this.#out.push(message),
       control: (frame: ControlFrame) => this.#control(frame),
       overflow: () => this.closeSlow(),
     });
@@ -71,11 +112,19 @@ class SseStream {
   }
 
   end(): void {
+    this.#out.flush();
+    this.#out.close();
     if (this.open) this.#response.end();
+  }
+
+  /** The connection is gone: drop whatever is still queued. */
+  dispose(): void {
+    this.#out.close();
   }
 
   closeSlow(): void {
     if (!this.open) return;
+    this.#out.close();
     this.#ctx.metrics.slowConsumerDisconnects.inc({ transport: 'sse' });
     // Whatever is queued will not be read in time; cut the stream. EventSource reconnects with
     // Last-Event-ID and recovers from history.
@@ -85,25 +134,19 @@ class SseStream {
   #control(frame: ControlFrame): void {
     // `$subscribed` may move the stream's position, so it carries an id; errors do not. An empty id
     // would reset the browser's Last-Event-ID, so none is sent before there is a position.
-    const token = frame.type === '$subscribed' ? this.#token() : '';
+    const token = frame.type === '$subscribed' ? this.token() : '';
     const id = token === '' ? '' : `id: ${token}\n`;
     this.#write(`${id}data: ${encodeControl(frame)}\n\n`);
   }
 
-  #token(): string {
+  /** The stream's position in every channel, as sent in `id:` (and returned as Last-Event-ID). */
+  token(): string {
     return encodeResumeToken(this.session.positions());
   }
 
+  /** Writes a control event or comment now, after any data events still waiting for this turn. */
   #write(chunk: string): void {
-    const { metrics, options } = this.#ctx;
-    if (!this.open) {
-      metrics.dropped.inc({ reason: 'closed' });
-      return;
-    }
-    this.#response.write(chunk);
-    metrics.sent('sse', chunk.length);
-    this.lastSentAt = Date.now();
-    if (this.#response.writableLength > options.maxQueueBytes) this.closeSlow();
+    this.#out.writeNow(Buffer.from(chunk));
   }
 }
 
@@ -113,12 +156,23 @@ class SseStream {
  */
 export class SseTransport {
   readonly #ctx: SseContext;
+  readonly #outgoing: SseOutgoing;
   #streams = new Set<SseStream>();
   #heartbeat: NodeJS.Timeout;
   #closing = false;
 
   constructor(app: FastifyInstance, ctx: SseContext) {
     this.#ctx = ctx;
+    const { metrics } = ctx;
+    this.#outgoing = {
+      scheduler: new FlushScheduler((frames, bytes) => {
+        metrics.messagesOut.inc({ transport: 'sse' }, frames);
+        metrics.bytesOut.inc({ transport: 'sse' }, bytes);
+      }),
+      maxQueueBytes: ctx.options.maxQueueBytes,
+      policies: new ChannelPolicies(ctx.options.stateChannels),
+      hooks: sseOutgoingHooks(metrics),
+    };
     app.get('/sse', (request, reply) => {
       if (this.#closing) return sendError(reply, 503, ErrorCodes.SHUTTING_DOWN, 'server is shutting down');
       const parsed = parseSseRequest(request, ctx.options.maxSubscriptions);
@@ -159,12 +213,13 @@ export class SseTransport {
       'x-accel-buffering': 'no',
     });
     response.write(`retry: ${SSE_RETRY_MS}\n\n`);
-    const stream = new SseStream(response, this.#ctx);
+    const stream = new SseStream(response, this.#ctx, this.#outgoing);
     this.#streams.add(stream);
     metrics.connections.inc({ transport: 'sse' });
     response.on('close', () => {
       this.#streams.delete(stream);
       metrics.connections.dec({ transport: 'sse' });
+      stream.dispose();
       stream.session.close();
     });
     response.on('error', () => response.destroy());

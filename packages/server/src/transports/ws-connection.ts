@@ -17,7 +17,7 @@ import { ConnectionGuard } from '../auth/connection-guard.js';
 import type { StoredMessage } from '../brokers/broker.js';
 import type { Hub } from '../hub.js';
 import type { ServerOptions } from '../options.js';
-import { OutgoingQueue, type OutgoingShared } from '../outgoing-queue.js';
+import { conflationNotice, OutgoingQueue, type OutgoingShared } from '../outgoing-queue.js';
 import type { ServerMetrics } from '../server-metrics.js';
 import type { Session } from '../session.js';
 import { encodeTextFrame, type FrameCache } from './ws-frame.js';
@@ -273,20 +273,6 @@ export class WsConnection {
     if (channel !== undefined) frame.channel = channel;
     this.#control(frame);
   }
-}
-
-/**
- * What a client gets before a conflated state value: the frame a fresh subscribe starts with, so it
- * takes the value that follows as the channel's current state (the seqs in between were skipped).
- */
-export function conflationNotice(message: StoredMessage): ControlFrame {
-  return {
-    type: '$subscribed',
-    channel: message.channel,
-    epoch: message.epoch,
-    seq: message.seq,
-    recovered: false,
-  };
 }
 
 function idOf(command: ClientCommand): { id?: RequestId } {
