@@ -2,6 +2,7 @@
 import { useBufferedUpdates } from '@livedash/react';
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react';
 import { Profiler } from 'react';
+import { interval, map, Subject as RxSubject, take } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import './helpers/patience.js';
 
@@ -34,6 +35,21 @@ function Ticks({
   const ticks = useBufferedUpdates(source, flush, capacity);
   largestRendered = Math.max(largestRendered, ticks.length);
   return <span data-testid="ticks">{`${ticks.length}:${ticks.at(0) ?? '-'}..${ticks.at(-1) ?? '-'}`}</span>;
+}
+
+const ticks$ = interval(1).pipe(
+  take(300),
+  map((n) => n + 1),
+);
+function RxTicks() {
+  const ticks = useBufferedUpdates(ticks$, 20, 50);
+  return <span data-testid="rx">{`${ticks.length}:${ticks.at(-1) ?? '-'}`}</span>;
+}
+
+const subject = new RxSubject<number>();
+function RxSubjectTicks() {
+  const values = useBufferedUpdates(subject, 'frame', 5);
+  return <span data-testid="rx-subject">{values.join(',')}</span>;
 }
 
 describe('useBufferedUpdates', () => {
@@ -76,5 +92,20 @@ describe('useBufferedUpdates', () => {
     await waitFor(() => expect(screen.getByTestId('ticks').textContent).toBe('1:42..42'));
     unmount();
     expect(second.observers.size).toBe(0);
+  });
+
+  it('takes RxJS observables as they are, unsubscribing on unmount', async () => {
+    const { unmount } = render(<RxTicks />);
+    await waitFor(() => expect(screen.getByTestId('rx').textContent).toBe('50:300'));
+
+    render(<RxSubjectTicks />);
+    expect(subject.observed).toBe(true);
+    act(() => {
+      for (let i = 1; i <= 1000; i++) subject.next(i);
+    });
+    await waitFor(() => expect(screen.getByTestId('rx-subject').textContent).toBe('996,997,998,999,1000'));
+    unmount();
+    cleanup();
+    expect(subject.observed).toBe(false);
   });
 });
