@@ -232,6 +232,8 @@ const configShape: ObjectShape = {
     stateChannels: arrayOf(channelPattern, 1000),
     jwt: object(jwtShape),
     tls: object(tlsShape),
+    dashboard: nonEmptyText('a path to a dashboard config file (docs/dashboard.md)'),
+    staticDir: nonEmptyText('a path to a directory of static files'),
     broker: object({
       fields: {
         url: matching((url) => /^rediss?:\/\/\S+$/.test(url), 'a redis:// or rediss:// URL'),

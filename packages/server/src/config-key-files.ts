@@ -1,12 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { JSONWebKeySet } from 'jose';
 import type { JwtOptions } from './auth/token-verifier.js';
+import { loadDashboardConfig } from './dashboard-config.js';
 import type { ServerOptions } from './options.js';
 
 /**
- * The files a config file points to — the JWT public key or key set and the TLS certificate and key —
- * checked and read after the config itself validated. Relative paths are relative to the config file.
+ * The files a config file points to — the JWT public key or key set, the TLS certificate and key, the
+ * dashboard config and the static directory — checked and read after the config itself validated.
+ * Relative paths are relative to the config file.
  */
 
 type Fields = Record<string, unknown>;
@@ -57,6 +59,16 @@ export function readReferencedFiles(
       if (jwks !== undefined) options.jwt = { ...claims, jwks };
     }
   }
+  if (config.dashboard !== undefined) {
+    const loaded = loadDashboardConfig(resolve(baseDir, config.dashboard as string));
+    if (loaded.ok) options.dashboard = loaded.value;
+    else errors.push(`dashboard: ${loaded.error}`);
+  }
+  if (config.staticDir !== undefined) {
+    const staticDir = resolve(baseDir, config.staticDir as string);
+    if (isDirectory(staticDir)) options.staticDir = staticDir;
+    else errors.push(`staticDir: ${staticDir} is not a directory`);
+  }
   const tls = config.tls as Fields | undefined;
   if (tls) {
     const cert = read(tls.certFile as string, 'tls.certFile');
@@ -64,6 +76,14 @@ export function readReferencedFiles(
     if (cert !== undefined && key !== undefined) options.tls = { cert, key };
   }
   return options;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function parseJwks(text: string, errors: string[]): JSONWebKeySet | undefined {
