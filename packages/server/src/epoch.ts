@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 
 /**
  * A new random epoch: 16 base64url characters (96 bits), inside `EPOCH_PATTERN`, so it never collides
@@ -6,4 +6,23 @@ import { randomBytes } from 'node:crypto';
  */
 export function newEpoch(): string {
   return randomBytes(12).toString('base64url');
+}
+
+/**
+ * An epoch source for one broker lifetime: each channel's epoch looks random and differs from every
+ * other channel's, but asking again for the same channel gives the same epoch. So an empty channel
+ * that was dropped (nothing published, nobody subscribed) and is created again keeps its epoch, and a
+ * client that subscribed to it before the first publish still resumes without a false "history lost";
+ * a new broker (a restarted server) gives every channel a new epoch.
+ *
+ * @example
+ * const epochs = new EpochSource();
+ * epochs.of('alerts') === epochs.of('alerts'); // true
+ */
+export class EpochSource {
+  readonly #secret = randomBytes(32);
+
+  of(channel: string): string {
+    return createHmac('sha256', this.#secret).update(channel).digest('base64url').slice(0, 16);
+  }
 }

@@ -109,3 +109,15 @@ describe('MemoryBroker', () => {
     expect((await b.channels()).map((c) => c.channel)).not.toContain('empty');
   });
 });
+
+test('an empty channel dropped and created again keeps its epoch, so an early subscriber resumes with no gap', async () => {
+  const b = broker();
+  await b.subscribe('alerts');
+  const before = await b.read('alerts');
+  await b.unsubscribe('alerts'); // empty and unwatched: dropped
+  await b.publish('alerts', '"first"');
+  await b.publish('alerts', '"second"');
+  const resumed = await b.read('alerts', { epoch: before.epoch, seq: 0 });
+  expect(resumed.recovered).toBe(true);
+  expect(resumed.messages.map((m) => m.seq)).toEqual([1, 2]);
+});

@@ -1,5 +1,5 @@
 import { encodeEnvelope, type Position } from '@livedash/protocol';
-import { newEpoch } from '../epoch.js';
+import { EpochSource } from '../epoch.js';
 import { type HistoryBounds, historyBoundsFor } from '../history-policy.js';
 import type { HistoryRule } from '../options.js';
 import { RingBuffer } from '../ring-buffer.js';
@@ -27,7 +27,8 @@ export interface MemoryBrokerOptions {
 
 /**
  * The single-node broker: channels, seq, epoch and history in this process. Each channel gets a
- * random epoch when created, so a restarted server is told apart from the one a client last saw.
+ * random-looking epoch of its own when created (the same one if an empty channel is dropped and comes
+ * back), so a restarted server is told apart from the one a client last saw.
  *
  * @example
  * const broker = new MemoryBroker({ history: [{ pattern: '*', maxMessages: 100, maxAgeMs: 60_000 }] });
@@ -36,6 +37,8 @@ export interface MemoryBrokerOptions {
 export class MemoryBroker implements Broker {
   #channels = new Map<string, ChannelState>();
   #subscribed = new Set<string>();
+  /** Empty channels are dropped and may come back; their epoch must not change meanwhile. */
+  #epochs = new EpochSource();
   #rules: readonly HistoryRule[];
   #now: () => number;
   #listener: (message: StoredMessage) => void = () => {};
@@ -139,7 +142,7 @@ export class MemoryBroker implements Broker {
     if (!state) {
       const bounds: HistoryBounds = historyBoundsFor(this.#rules, channel);
       state = {
-        epoch: newEpoch(),
+        epoch: this.#epochs.of(channel),
         seq: 0,
         latest: undefined,
         history: new RingBuffer<StoredMessage>(Math.max(1, bounds.maxMessages)),
