@@ -40,8 +40,11 @@ export interface CreateServerOptions extends Partial<ServerOptions> {
   localChannels?: string[];
   /** Time allowed to receive a full HTTP request, ms (default 10 s); half-sent requests are cut after it. */
   requestTimeoutMs?: number;
-  /** Log requests and errors through Fastify's logger (default false). */
-  logger?: boolean;
+  /**
+   * Log requests and errors through Fastify's logger (default false); `{ stream }` sends the JSON
+   * lines there instead of stdout. Tokens in URLs are logged as `token=[redacted]`.
+   */
+  logger?: boolean | { stream: { write(line: string): void } };
 }
 
 export interface LivedashServer {
@@ -90,7 +93,10 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
   const app = Fastify({
     // Tokens may travel in `?token=`; the request log shows URLs with them redacted.
     logger: logger
-      ? { serializers: { req: (request) => ({ method: request.method, url: redactToken(request.url) }) } }
+      ? {
+          ...(typeof logger === 'object' ? { stream: logger.stream } : {}),
+          serializers: { req: (request) => ({ method: request.method, url: redactToken(request.url) }) },
+        }
       : false,
     bodyLimit: options.maxBodyBytes,
     // Slowloris: Node cuts a request whose headers/body do not arrive in time (checked every second).

@@ -338,6 +338,46 @@ describe('per-connection and per-address limits', () => {
   });
 });
 
+describe('logs', () => {
+  it('never contain a token, whether it came in the URL, a header or a frame, right or wrong', async () => {
+    const lines: string[] = [];
+    const server = await createServer({
+      port: 0,
+      publishToken: PUBLISH,
+      metricsIntervalMs: 0,
+      jwt: { secret: SECRET },
+      logger: { stream: { write: (line: string) => void lines.push(line) } },
+    });
+    try {
+      const good = await token(['*']);
+      const wrong = `${good.slice(0, -4)}AAAA`;
+      await (await fetch(`${server.url}/api/channels?token=${good}`)).text();
+      await (await fetch(`${server.url}/api/channels?token=${wrong}`)).text();
+      await (
+        await fetch(`${server.url}/api/channels`, { headers: { authorization: `Bearer ${good}` } })
+      ).text();
+      const sse = await TestSseClient.open(`${server.url}/sse?channels=a&token=${good}`);
+      await sse.abort();
+      const ws = await connectWs(server, `?token=${wrong}`).catch(() => undefined);
+      await ws?.closed;
+      const client = await connectWs(server);
+      client.send({ action: 'auth', token: good, id: 1 });
+      await client.waitFor((frames) => frames.some((f) => f.type === '$ack'));
+      await client.close();
+      await fetch(`${server.url}/api/channels/x`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${PUBLISH}x` },
+      });
+    } finally {
+      await server.close();
+    }
+    const log = lines.join('');
+    expect(log).toContain('token=[redacted]');
+    for (const secret of [SECRET, PUBLISH]) expect(log).not.toContain(secret);
+    expect(log).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}/);
+  });
+});
+
 describe('safe defaults and TLS', () => {
   it('refuses to listen on a non-loopback address without auth, and says why', async () => {
     await expect(createServer({ port: 0, host: '0.0.0.0', metricsIntervalMs: 0 })).rejects.toThrow(
