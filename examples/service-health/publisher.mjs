@@ -85,14 +85,29 @@ async function step() {
   await publish('checkout', sample());
 }
 
+/** Why a publish failed, in words a person can act on. */
+function explain(error) {
+  if (error.cause?.code === 'ECONNREFUSED')
+    return `nothing listens at ${values.url}: is \`livedash serve\` running?`;
+  return error.message;
+}
+
 console.log(`publishing to ${values.url} every ${intervalMs} ms (Ctrl-C to stop)`);
-await publish('checkout.events', { message: `publisher started (${release})`, kind: 'info' });
+let started = false;
+let lastError = '';
 while (tick < limit) {
   try {
+    if (!started)
+      await publish('checkout.events', { message: `publisher started (${release})`, kind: 'info' });
+    started = true;
     await step();
+    lastError = '';
   } catch (error) {
-    console.error(`publish failed: ${error.message}`);
-    if (error.message.includes('401')) process.exit(1);
+    const message = explain(error);
+    // Say it once, not twice a second, while the server is away; keep trying.
+    if (message !== lastError) console.error(`publish failed: ${message}`);
+    lastError = message;
+    if (message.includes('401')) process.exit(1);
   }
   await new Promise((resolve) => setTimeout(resolve, intervalMs));
 }

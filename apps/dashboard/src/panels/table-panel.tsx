@@ -68,7 +68,15 @@ export function TablePanel({ panel }: { panel: TableConfig }) {
             <thead>
               <tr>
                 {columns.map((column) => (
-                  <th key={column.field} scope="col">
+                  <th
+                    key={column.field}
+                    scope="col"
+                    className={
+                      !column.bar && typeof readField(rows[0], column.field) === 'number'
+                        ? 'numeric'
+                        : undefined
+                    }
+                  >
                     {column.label}
                   </th>
                 ))}
