@@ -81,7 +81,11 @@ export function loadConfigFile(path: string): Result<ConfigFileOptions, string> 
 
 /**
  * Validates parsed config JSON and maps it onto `ServerOptions` keys (only those present). Every
- * problem found is listed, each as `<key path>: <what is wrong>`.
+ * problem found is listed, each as `<key path>: <what is wrong>`. Files the config names (key files,
+ * dashboard, static directory) are read relative to `baseDir` once the rest is valid.
+ *
+ * @example
+ * validateConfig({ port: '80' }); // { ok: false, error: ['port: expected an integer from 0 to 65535, got "80"'] }
  */
 export function validateConfig(json: unknown, baseDir = process.cwd()): Result<ConfigFileOptions, string[]> {
   const errors: string[] = [];
