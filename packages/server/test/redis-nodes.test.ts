@@ -48,7 +48,8 @@ async function subscriber(url: string, channel: string, since?: { epoch: string;
 const seqs = (frames: Frame[]) => frames.map((frame) => frame.seq as number);
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-describe('livedash nodes sharing Redis', () => {
+// Each test starts node processes (several seconds each on a loaded 2-core machine): generous timeouts.
+describe('livedash nodes sharing Redis', { timeout: 120_000 }, () => {
   it('publishes on three nodes at once reach clients on every node in one order with the same seq', async () => {
     const prefix = uniquePrefix('nodes3');
     cleanups.push(() => deletePrefix(SHARED_REDIS_URL, prefix));
@@ -226,7 +227,7 @@ describe('livedash nodes sharing Redis', () => {
     expect(failure.message).toMatch(/exited with 1/);
     expect(failure.message).toContain(`cannot reach Redis at redis://127.0.0.1:${port}`);
     expect(failure.message).toMatch(/ECONNREFUSED/);
-  }, 40_000);
+  });
 
   it('keeps each node’s `metrics` local while `metrics.<node>` is shared', async () => {
     const prefix = uniquePrefix('metrics');
