@@ -11,7 +11,7 @@ export const LiveClientContext = createContext<LiveClient | null>(null);
  *
  * @example
  * const client = useLiveClient();
- * const publish = () => client?.ping();
+ * const measure = () => client?.ping().then((ms) => setLatency(ms));
  */
 export function useLiveClient(): LiveClient | undefined {
   return useContext(LiveClientContext) ?? getDefaultClient();
