@@ -115,6 +115,15 @@ async function measure({ nodes, loadgens, redisPort, phase }) {
       p99: Math.max(...deliveries.map((d) => d.latency.p99)),
     },
     nodeCpuSeconds: nodeCpuSeconds.map((s) => round(s, 2)),
+    // Fan-out work per unit of node CPU, all nodes together: flat from one node to two means adding nodes
+    // adds capacity (each node only pays for its own subscribers, plus one Pub/Sub message per publish).
+    deliveriesPerNodeCpuSecond: Math.round(
+      delivered /
+        Math.max(
+          1e-6,
+          nodeCpuSeconds.reduce((a, b) => a + b, 0),
+        ),
+    ),
     nodeCpuMicrosPerDelivery: nodeCpuSeconds.map((s, i) =>
       round((s * 1e6) / Math.max(1, deliveries[i].received), 2),
     ),
@@ -182,15 +191,15 @@ function renderMarkdown(report) {
   const lines = [
     `Run ${report.date} (${report.plan} plan) on ${report.machine.cores} × ${report.machine.cpu}, Node ${report.machine.node}.`,
     '',
-    '| nodes (broker) | subscribers | phase | publishes/s | deliveries/s | p50 / p99 latency, ms | node CPU µs per delivery | Redis CPU µs per publish | lost |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| nodes (broker) | subscribers | phase | publishes/s | deliveries/s | p50 / p99 latency, ms | node CPU µs per delivery | deliveries per node-CPU-second | Redis CPU µs per publish | lost |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const result of report.results) {
     for (const [name, phase] of Object.entries(result.phases)) {
       lines.push(
         `| ${result.nodes} (${result.broker}) | ${result.clients} | ${name === 'rate' ? `fixed ${phase.rate}/s` : 'saturation'} | ` +
           `${phase.publishesPerSecond} | ${phase.deliveriesPerSecond} | ${phase.latencyMs.p50} / ${phase.latencyMs.p99} | ` +
-          `${phase.nodeCpuMicrosPerDelivery.join(' / ')} | ${result.broker === 'redis' ? phase.redisCpuMicrosPerPublish : '—'} | ${phase.lost} |`,
+          `${phase.nodeCpuMicrosPerDelivery.join(' / ')} | ${phase.deliveriesPerNodeCpuSecond} | ${result.broker === 'redis' ? phase.redisCpuMicrosPerPublish : '—'} | ${phase.lost} |`,
       );
     }
   }
