@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { loadavg, networkInterfaces } from 'node:os';
 import * as si from 'systeminformation';
 import { CpuMeter } from './cpu-meter.js';
@@ -30,8 +31,9 @@ const round1 = (value: number): number => Math.round(value * 10) / 10;
 const clampPercent = (value: number): number => round1(Math.min(100, Math.max(0, value)));
 
 /**
- * Reads this machine: CPU from the kernel's counters (cpu-meter.ts), memory and network with
- * systeminformation, disks as disk-usage.ts says. Each reader measures CPU since its own previous read.
+ * Reads this machine: CPU from the kernel's counters (cpu-meter.ts), memory with systeminformation,
+ * network and disks as readNetworkTotals and disk-usage.ts say. Nothing here spawns a process or makes
+ * a synchronous system call on Linux: this runs inside the server that fans messages out.
  *
  * @example
  * const reader = systemHostReader();
@@ -57,21 +59,37 @@ export function systemHostReader(): HostReader {
 }
 
 /**
- * Byte counters of every non-loopback interface that has an address. The interfaces are named
- * explicitly: `networkStats('*')` lists them itself, which cost ~500 ms and ~30 ms of CPU per call here.
+ * Byte counters of every interface with a non-loopback address. On Linux they are read from sysfs:
+ * systeminformation's `networkStats()` spawns a shell per call, and spawning blocks the event loop until
+ * the child has started — long on a busy machine. Elsewhere `networkStats()` is called with the names
+ * (`networkStats('*')` lists interfaces itself, which cost ~500 ms and ~30 ms of CPU per call here).
  */
 async function readNetworkTotals(): Promise<HostSample['network']> {
   const names = Object.entries(networkInterfaces())
     .filter(([, addresses]) => addresses?.some((address) => !address.internal))
     .map(([name]) => name);
   if (names.length === 0) return { rxBytes: 0, txBytes: 0 };
+  const counters =
+    process.platform === 'linux'
+      ? await Promise.all(names.map(readSysfsCounters))
+      : (await si.networkStats(names.join(','))).map((iface) => ({ rx: iface.rx_bytes, tx: iface.tx_bytes }));
   let rxBytes = 0;
   let txBytes = 0;
-  for (const iface of await si.networkStats(names.join(','))) {
-    rxBytes += finiteOrZero(iface.rx_bytes);
-    txBytes += finiteOrZero(iface.tx_bytes);
+  for (const { rx, tx } of counters) {
+    rxBytes += finiteOrZero(rx);
+    txBytes += finiteOrZero(tx);
   }
   return { rxBytes, txBytes };
+}
+
+/** An interface that vanished between listing and reading counts as 0 (its counters are gone too). */
+async function readSysfsCounters(name: string): Promise<{ rx: number; tx: number }> {
+  // Names come from the kernel (os.networkInterfaces), but never let one step outside /sys/class/net.
+  if (name.includes('/') || name === '.' || name === '..') return { rx: 0, tx: 0 };
+  const read = (counter: string) =>
+    readFile(`/sys/class/net/${name}/statistics/${counter}`, 'utf8').then(Number, () => 0);
+  const [rx, tx] = await Promise.all([read('rx_bytes'), read('tx_bytes')]);
+  return { rx, tx };
 }
 
 const finiteOrZero = (value: number | null | undefined): number =>
