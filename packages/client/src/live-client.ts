@@ -124,7 +124,7 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
     options?: SubscribeOptions,
   ): () => void;
   subscribe<T>(channel: string, listener: MessageListener<T>, options: SubscribeOptions = {}): () => void {
-    if (!isValidChannel(channel)) throw new TypeError(`invalid channel name ${JSON.stringify(channel)}`);
+    assertChannel(channel);
     if (typeof listener !== 'function') throw new TypeError('subscribe needs a listener function');
     if (this.#store.state.status === 'closed') throw new Error('LiveClient is closed');
     const unsubscribe = this.#subscriptions.add(channel, listener as MessageListener<unknown>, options);
@@ -145,7 +145,7 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
   channel<K extends keyof Channels & string>(channel: K): ChannelStore<Channels[K]>;
   channel<T = unknown>(channel: string): ChannelStore<T>;
   channel<T>(channel: string): ChannelStore<T> {
-    if (!isValidChannel(channel)) throw new TypeError(`invalid channel name ${JSON.stringify(channel)}`);
+    assertChannel(channel);
     let store = this.#channelStores.get(channel);
     if (!store) {
       store = new ChannelStore(this, channel, { interval: this.#options.notifyInterval });
@@ -163,7 +163,7 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
   history<K extends keyof Channels & string>(channel: K, options?: HistoryOptions): HistoryStore<Channels[K]>;
   history<T = unknown>(channel: string, options?: HistoryOptions): HistoryStore<T>;
   history<T>(channel: string, options: HistoryOptions = {}): HistoryStore<T> {
-    if (!isValidChannel(channel)) throw new TypeError(`invalid channel name ${JSON.stringify(channel)}`);
+    assertChannel(channel);
     const key = `${channel}|${options.limit ?? 100}|${options.backfill ?? true}`;
     let store = this.#historyStores.get(key);
     if (!store) {
@@ -300,4 +300,9 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
       (error: unknown) => fail(`ping failed: ${String(error)}`),
     );
   }
+}
+
+/** Channel names outside the grammar are programmer misuse: thrown, with the name. */
+function assertChannel(channel: string): void {
+  if (!isValidChannel(channel)) throw new TypeError(`invalid channel name ${JSON.stringify(channel)}`);
 }

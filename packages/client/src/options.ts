@@ -68,12 +68,40 @@ export type ResolvedOptions = Required<
 
 const TRANSPORTS: readonly TransportName[] = ['ws', 'sse', 'poll'];
 
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
-    throw new TypeError(`LiveClient option ${name} must be a positive number`);
+/** Numeric options: each must be a positive number; these are the defaults. */
+type NumericOption =
+  | 'heartbeatTolerance'
+  | 'heartbeatMs'
+  | 'connectTimeoutMs'
+  | 'stableAfterMs'
+  | 'upgradeIntervalMs'
+  | 'pollIntervalMs'
+  | 'retryLaterMs'
+  | 'pingTimeoutMs'
+  | 'tokenRefreshMarginMs';
+const NUMERIC_DEFAULTS: Record<NumericOption, number> = {
+  heartbeatTolerance: 2.5,
+  heartbeatMs: Defaults.heartbeatMs,
+  connectTimeoutMs: 10_000,
+  stableAfterMs: 5_000,
+  upgradeIntervalMs: 30_000,
+  pollIntervalMs: 1_000,
+  retryLaterMs: 10_000,
+  pingTimeoutMs: 5_000,
+  tokenRefreshMarginMs: 30_000,
+};
+
+function numericOptions(options: LiveClientOptions): typeof NUMERIC_DEFAULTS {
+  const resolved = { ...NUMERIC_DEFAULTS };
+  for (const name of Object.keys(NUMERIC_DEFAULTS) as (keyof typeof NUMERIC_DEFAULTS)[]) {
+    const value = options[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
+      throw new TypeError(`LiveClient option ${name} must be a positive number`);
+    }
+    resolved[name] = value;
   }
-  return value;
+  return resolved;
 }
 
 /** `ws://h/x/` or `http://h/x/` → `http://h/x`; throws on anything that is not an absolute URL. */
@@ -95,30 +123,34 @@ export function resolveOptions(options: LiveClientOptions): ResolvedOptions {
   }
   const fetchImpl =
     options.fetch ?? (typeof globalThis.fetch === 'function' ? globalThis.fetch.bind(globalThis) : undefined);
+  const implementations = {
+    ws: options.WebSocket ?? (globalThis.WebSocket as WebSocketConstructor | undefined),
+    sse: options.EventSource ?? (globalThis.EventSource as EventSourceConstructor | undefined),
+    poll: fetchImpl as FetchLike | undefined,
+  };
+  // A transport with no implementation here (no WebSocket in Node 20, say) is left out of the order.
+  const usable = [...new Set(transports)].filter((name) => implementations[name] !== undefined);
+  if (usable.length === 0) {
+    throw new TypeError(
+      `LiveClient has no implementation for ${transports.join(', ')}: pass WebSocket, EventSource or fetch`,
+    );
+  }
   const maxAttempts = options.maxReconnectAttempts ?? Number.POSITIVE_INFINITY;
   if (!(maxAttempts >= 1)) throw new TypeError('LiveClient option maxReconnectAttempts must be at least 1');
   return {
+    ...numericOptions(options),
     url: options.url,
     baseUrl: normalizeBaseUrl(options.url),
-    transports: [...new Set(transports)],
-    WebSocket: options.WebSocket ?? (globalThis.WebSocket as WebSocketConstructor | undefined),
-    EventSource: options.EventSource ?? (globalThis.EventSource as EventSourceConstructor | undefined),
-    fetch: fetchImpl as FetchLike | undefined,
+    transports: usable,
+    WebSocket: implementations.ws,
+    EventSource: implementations.sse,
+    fetch: implementations.poll,
     backoff: resolveBackoff(options.backoff),
     maxReconnectAttempts: maxAttempts,
-    heartbeatTolerance: positive('heartbeatTolerance', options.heartbeatTolerance, 2.5),
-    heartbeatMs: positive('heartbeatMs', options.heartbeatMs, Defaults.heartbeatMs),
-    connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 10_000),
-    stableAfterMs: positive('stableAfterMs', options.stableAfterMs, 5_000),
-    upgradeIntervalMs: positive('upgradeIntervalMs', options.upgradeIntervalMs, 30_000),
-    pollIntervalMs: positive('pollIntervalMs', options.pollIntervalMs, 1_000),
-    retryLaterMs: positive('retryLaterMs', options.retryLaterMs, 10_000),
-    pingTimeoutMs: positive('pingTimeoutMs', options.pingTimeoutMs, 5_000),
     autoConnect: options.autoConnect ?? true,
     notifyInterval: options.notifyInterval ?? 'frame',
     environment: options.environment ?? browserEnvironment(),
     random: options.random ?? Math.random,
     token: options.token,
-    tokenRefreshMarginMs: positive('tokenRefreshMarginMs', options.tokenRefreshMarginMs, 30_000),
   };
 }

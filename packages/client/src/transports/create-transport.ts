@@ -1,4 +1,3 @@
-import { ErrorCodes, LivedashError } from '@livedash/protocol';
 import type { ResolvedOptions } from '../options.js';
 import type { TransportName } from '../types.js';
 import { PollTransport } from './poll.js';
@@ -9,7 +8,7 @@ import { WebSocketTransport } from './ws.js';
 /** A request of the polling transport that takes longer than this fails the transport, ms. */
 const POLL_REQUEST_TIMEOUT_MS = 10_000;
 
-/** Creates (and starts) the named transport, or one that fails at once when no implementation is available. */
+/** Creates (and starts) the named transport; `resolveOptions` left out every transport without an implementation. */
 export function createTransport(
   name: TransportName,
   options: ResolvedOptions,
@@ -17,47 +16,15 @@ export function createTransport(
 ): Transport {
   switch (name) {
     case 'ws':
-      if (options.WebSocket) return new WebSocketTransport(context, options.WebSocket);
-      break;
+      return new WebSocketTransport(context, options.WebSocket!);
     case 'sse':
-      if (options.EventSource) return new SseTransport(context, options.EventSource);
-      break;
+      return new SseTransport(context, options.EventSource!);
     case 'poll':
-      if (options.fetch) {
-        return new PollTransport(context, {
-          fetch: options.fetch,
-          intervalMs: options.pollIntervalMs,
-          requestTimeoutMs: Math.min(POLL_REQUEST_TIMEOUT_MS, options.connectTimeoutMs),
-          environment: options.environment,
-        });
-      }
-      break;
-  }
-  return new UnavailableTransport(name, context);
-}
-
-/** Stands in for a transport with no implementation here (no WebSocket in Node 20, say): fails to open. */
-class UnavailableTransport implements Transport {
-  readonly name: TransportName;
-  #closed = false;
-
-  constructor(name: TransportName, context: TransportContext) {
-    this.name = name;
-    const what = { ws: 'WebSocket', sse: 'EventSource', poll: 'fetch' }[name];
-    queueMicrotask(() => {
-      if (this.#closed) return;
-      this.#closed = true;
-      const message = `no ${what} implementation: pass one in the LiveClient options`;
-      context.events.closed(new LivedashError(ErrorCodes.TRANSPORT_FAILED, message), false);
-    });
-  }
-
-  subscribe(): void {}
-  unsubscribe(): void {}
-  ping(): boolean {
-    return false;
-  }
-  close(): void {
-    this.#closed = true;
+      return new PollTransport(context, {
+        fetch: options.fetch!,
+        intervalMs: options.pollIntervalMs,
+        requestTimeoutMs: Math.min(POLL_REQUEST_TIMEOUT_MS, options.connectTimeoutMs),
+        environment: options.environment,
+      });
   }
 }
