@@ -46,6 +46,8 @@ interface RuleRuntime {
   state: AlertState;
   /** Set while pending: fires the rule at `since + forMs` even if its channel goes quiet. */
   timer: NodeJS.Timeout | undefined;
+  /** When `timer` is due. */
+  timerDue: number;
 }
 
 /**
@@ -72,7 +74,7 @@ export class AlertEngine {
     assertRules(rules);
     this.#hub = hub;
     this.#node = options.node;
-    this.#rules = rules.map((rule) => ({ rule, state: initialAlertState, timer: undefined }));
+    this.#rules = rules.map((rule) => ({ rule, state: initialAlertState, timer: undefined, timerDue: 0 }));
     this.#publishFailures = new FailureStreak(options.log ?? consoleSourceLog, 'alert publish');
   }
 
@@ -110,10 +112,13 @@ export class AlertEngine {
   }
 
   #schedule(runtime: RuleRuntime): void {
+    const due = fireDueAt(runtime.rule, runtime.state);
+    // While pending on a busy channel every message lands here; keep the timer that is already right.
+    if (due !== undefined && runtime.timer !== undefined && runtime.timerDue === due) return;
     clearTimeout(runtime.timer);
     runtime.timer = undefined;
-    const due = fireDueAt(runtime.rule, runtime.state);
     if (due === undefined) return;
+    runtime.timerDue = due;
     runtime.timer = setTimeout(
       () => {
         runtime.timer = undefined;
