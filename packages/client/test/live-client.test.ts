@@ -104,6 +104,22 @@ describe('LiveClient over WebSocket', () => {
     expect(() => nodeClient({ url: server.url, backoff: { initialDelayMs: -1 } })).toThrow(/positive/);
   });
 
+  test('in plain Node 20 (no WebSocket, no EventSource) new LiveClient({ url }) polls over fetch', async () => {
+    const { LiveClient } = await import('../src/index.js');
+    const plain = new LiveClient({ url: server.url, pollIntervalMs: 100 });
+    clients.push(plain);
+    const ticks = collect<{ n: number }>(plain, 'plain');
+    await waitFor(() => ticks.subscribed() >= 1, 10_000, 'polling');
+    expect(plain.state).toMatchObject({ status: 'open', transport: 'poll' });
+    await server.hub.publish('plain', { n: 1 });
+    await waitFor(() => ticks.received.length === 1, 10_000, 'message');
+  });
+
+  test('with no implementation for any transport the constructor says so', async () => {
+    const { LiveClient } = await import('../src/index.js');
+    expect(() => new LiveClient({ url: server.url, transports: ['ws', 'sse'] })).toThrow(/no implementation/);
+  });
+
   test('autoConnect:false stays idle until the first subscription', async () => {
     const c = client({ autoConnect: false });
     expect(c.state.status).toBe('idle');
