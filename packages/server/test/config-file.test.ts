@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runServe, serveOptions } from '../src/cli/serve.js';
 import { loadConfigFile, MAX_CONFIG_FILE_BYTES, validateConfig } from '../src/config-file.js';
+import { defaultDashboard } from '../src/dashboard-config.js';
 import { defaultOptions, resolveOptions } from '../src/options.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'livedash-config-'));
@@ -59,7 +60,7 @@ describe('loadConfigFile', () => {
   it('has a key for every server option except the ones kept out on purpose', () => {
     const keys = mkdtempSync(join(dir, 'keys-'));
     for (const file of ['jwt.pem', 'cert.pem', 'key.pem']) writeFileSync(join(keys, file), 'PEM');
-    writeFileSync(join(keys, 'dashboard.json'), JSON.stringify({ title: 'Ops', panels: [] }));
+    writeFileSync(join(keys, 'dashboard.json'), JSON.stringify(defaultDashboard));
     const example = JSON.parse(readFileSync(examplePath, 'utf8')) as Record<string, unknown>;
     const configPath = join(keys, 'livedash.config.json');
     writeFileSync(
