@@ -145,6 +145,21 @@ describe('reconnect and recovery', () => {
   }, 60_000);
 });
 
+test('reconnect() while open drops the connection and resumes without loss', async () => {
+  const { server, proxy } = await serverBehindProxy();
+  const client = nodeClient({ url: proxy.url, transports: ['ws'] });
+  track(client);
+  const ticks = collect<{ n: number }>(client, 'ticks');
+  await waitFor(() => ticks.subscribed() === 1, 10_000, 'subscribed');
+  for (let n = 1; n <= 3; n++) await server.hub.publish('ticks', { n });
+  client.reconnect();
+  expect(client.state).toMatchObject({ status: 'connecting', attempt: 1 });
+  for (let n = 4; n <= 6; n++) await server.hub.publish('ticks', { n });
+  await waitFor(() => ticks.received.length === 6, 10_000, 'six messages');
+  expect(ticks.received.map((m) => m.data.n)).toEqual([1, 2, 3, 4, 5, 6]);
+  expect(proxy.connections).toBe(2);
+});
+
 describe('close codes', () => {
   /** A WebSocket server that welcomes and then closes every connection with `code`. */
   async function closingServer(code: number) {

@@ -63,3 +63,18 @@ test('channels added and removed on SSE reopen the stream without losing or repe
   expect(b.received.map((m) => m.data.n)).toEqual([1]);
   expect(client.state.transport).toBe('sse');
 });
+
+test('ping works on SSE (over HTTP)', async () => {
+  const { proxy } = await sseOnlyServerBehindProxy();
+  const client = nodeClient({ url: proxy.url });
+  cleanup.push(() => client.close());
+  collect(client, 'x');
+  await waitFor(
+    () => client.state.status === 'open' && client.state.transport === 'sse',
+    10_000,
+    'open on sse',
+  );
+  const rtt = await client.ping();
+  expect(rtt).toBeGreaterThanOrEqual(0);
+  expect(client.state.rtt).toBe(rtt);
+});
