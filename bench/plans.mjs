@@ -1,50 +1,69 @@
 // What `npm run bench` runs, in quick and full mode. Rates are total messages/s over all channels.
+// Saturation phases publish a fixed number of deliveries' worth of messages (count × subscribers).
 const wsKinds = ['livedash', 'socketio', 'ws', 'raw'];
 const sseKinds = ['livedash-sse', 'sse-raw'];
 
+/** The deciding fixed load: 10 messages/s to every subscriber. */
 const fixed = (seconds) => ({ name: 'fixed', rate: 10, count: 10 * seconds, idleMs: 3000 });
-const saturation = (count) => ({ name: 'saturation', rate: 0, count, burst: 10, idleMs: 3000 });
+/** Saturation: messages published 10 per event-loop turn, back to back, ~`deliveries` in all. */
+const saturation = (deliveries) => ({ name: 'saturation', rate: 0, deliveries, burst: 10, idleMs: 3000 });
 
 export const plans = {
   quick: {
     fanout: {
       type: 'fanout',
       description: 'one channel, N WebSocket subscribers, 10 msg/s then saturation',
-      clients: [5000],
+      clients: [2000],
       channels: 1,
       kinds: wsKinds,
-      phases: [fixed(5), saturation(100)],
+      phases: [fixed(3), saturation(100_000)],
     },
     sse: {
       type: 'fanout',
       description: 'one channel, N SSE streams, 10 msg/s then saturation',
-      clients: [1000],
+      clients: [500],
       channels: 1,
       kinds: sseKinds,
-      phases: [fixed(4), saturation(200)],
+      phases: [fixed(3), saturation(50_000)],
     },
     channels: {
       type: 'fanout',
-      description: '1,000 channels with 3 WebSocket subscribers each, 1,000 msg/s spread over them',
-      clients: [3000],
-      channels: 1000,
-      kinds: wsKinds,
-      phases: [{ name: 'fixed', rate: 1000, count: 4000, idleMs: 3000 }],
+      description: '300 channels with 3 WebSocket subscribers each, 300 msg/s spread over them',
+      clients: [900],
+      channels: 300,
+      kinds: ['livedash', 'socketio', 'ws'],
+      phases: [{ name: 'fixed', rate: 300, count: 900, idleMs: 2000 }],
     },
     storm: {
       type: 'storm',
-      description: '1,000 LiveClients, server restarted: recovery time and peak connection attempts/s, jitter on/off',
-      clients: 1000,
+      description:
+        '500 LiveClients, server restarted: recovery time and peak connection attempts/s, jitter on/off',
+      clients: 500,
     },
   },
   full: {
+    // Benchmarks of their own (see their files); run only when named: `npm run bench -- --only=render`.
+    render: {
+      type: 'external',
+      optional: true,
+      script: 'bench/render/run.mjs',
+      args: ['--no-build'],
+      description: 'dashboard rendering in Chromium (bench/render)',
+    },
+    scaling: {
+      type: 'external',
+      optional: true,
+      script: 'bench/scaling/run.mjs',
+      args: [],
+      description: 'one node vs two over Redis (bench/scaling)',
+    },
     fanout: {
       type: 'fanout',
       description: 'one channel, N WebSocket subscribers, 10 msg/s then saturation',
       clients: [1000, 5000, 10000],
       channels: 1,
       kinds: wsKinds,
-      phases: [fixed(15), saturation(300)],
+      phases: [fixed(8), saturation(300_000)],
     },
     sse: {
       type: 'fanout',
@@ -52,7 +71,7 @@ export const plans = {
       clients: [1000, 5000],
       channels: 1,
       kinds: sseKinds,
-      phases: [fixed(10), saturation(300)],
+      phases: [fixed(8), saturation(200_000)],
     },
     channels: {
       type: 'fanout',
@@ -60,7 +79,7 @@ export const plans = {
       clients: [3000],
       channels: 1000,
       kinds: wsKinds,
-      phases: [{ name: 'fixed', rate: 1000, count: 15000, idleMs: 3000 }],
+      phases: [{ name: 'fixed', rate: 1000, count: 8000, idleMs: 3000 }],
     },
     storm: {
       type: 'storm',

@@ -46,7 +46,8 @@ function build() {
     });
     if (result.status === 0) continue;
     // tsc still emits on type errors; a benchmark can run on that, but says so.
-    if (!existsSync(`${root}packages/${name}/dist/index.js`)) throw new Error(`building packages/${name} failed`);
+    if (!existsSync(`${root}packages/${name}/dist/index.js`))
+      throw new Error(`building packages/${name} failed`);
     console.warn(`warning: packages/${name} has type errors; benchmarking its emitted dist anyway`);
   }
 }
@@ -99,9 +100,16 @@ async function main() {
   const loadgen = spawnWorker(new URL('./loadgen.mjs', import.meta.url).pathname, { name: 'loadgen' });
   try {
     for (const [name, spec] of Object.entries(plan)) {
-      if (only && !only.has(name)) continue;
+      if (only ? !only.has(name) : spec.optional) continue;
       log(`${name}: ${spec.description}`);
-      if (spec.type === 'fanout') results.benchmarks.push(await runFanout(name, spec, loadgen));
+      if (spec.type === 'external') {
+        const run = spawnSync(process.execPath, [spec.script, ...spec.args], { cwd: root, stdio: 'inherit' });
+        results.benchmarks.push({
+          name,
+          description: spec.description,
+          external: { script: spec.script, status: run.status },
+        });
+      } else if (spec.type === 'fanout') results.benchmarks.push(await runFanout(name, spec, loadgen));
       else if (spec.type === 'storm') {
         const { runStorm } = await import('./scenarios/storm.mjs');
         results.benchmarks.push({ name, description: spec.description, storm: await runStorm(spec, log) });

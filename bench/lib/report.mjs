@@ -68,6 +68,10 @@ export function renderMarkdown(results) {
     lines.push('', `## ${benchmark.name}: ${benchmark.description}`);
     if (benchmark.runs) lines.push(fanoutTable(benchmark));
     if (benchmark.storm) lines.push(stormTable(benchmark));
+    if (benchmark.external)
+      lines.push(
+        `\nRan \`node ${benchmark.external.script}\` (exit ${benchmark.external.status}); see its own output.`,
+      );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -43,7 +43,9 @@ export async function runServerKind({ kind, clients, channelCount, phases, loadg
     };
     // A short warm-up so the JIT has compiled the hot path before anything is measured.
     await measurePhase({ server, loadgen, rate: 20, count: 10, idleMs: 2000 });
-    for (const phase of phases) {
+    for (const { deliveries, ...phase } of phases) {
+      // A saturation phase is sized in deliveries, so it takes about as long at any N.
+      if (deliveries) phase.count = Math.max(channelCount, Math.round(deliveries / clients) * channelCount);
       result.phases[phase.name] = await measurePhase({ server, loadgen, ...phase });
       const p = result.phases[phase.name];
       log(
