@@ -1,0 +1,45 @@
+import { createServer, type LivedashServer } from '@livedash/server';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+
+let server: LivedashServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  server = await createServer({
+    port: 0,
+    publishToken: 'secret',
+    metricsIntervalMs: 300,
+    staticDir: undefined,
+  });
+  browser = await chromium.launch({
+    executablePath: process.env.LIVEDASH_CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    headless: true,
+    timeout: 60_000,
+  });
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+test('without a dashboard build, / shows live CPU and memory in a real browser, and they keep updating', async () => {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`${server.url}/`);
+  await page.waitForFunction(() => /%$/.test(document.getElementById('cpu')?.textContent ?? ''), undefined, {
+    timeout: 20_000,
+  });
+  const first = await page.textContent('#status');
+  expect(first).toMatch(/^live/);
+  expect(await page.textContent('#memory')).toMatch(/^\d+(\.\d)? %$/);
+  // The status line carries the time of the latest message: it changes as messages arrive.
+  await page.waitForFunction((before) => document.getElementById('status')?.textContent !== before, first, {
+    timeout: 20_000,
+  });
+  expect(errors).toEqual([]);
+  await page.close();
+}, 60_000);
