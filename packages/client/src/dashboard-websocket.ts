@@ -69,8 +69,11 @@ export class DashboardWebSocket {
     }
   }
 
-  /** Calls `callback(data)` for every message on channel `event`. */
-  on(event: string, callback: (data: never) => void): void {
+  /**
+   * Calls `callback(data)` for every message on channel `event`. The data type is the caller's claim
+   * (`on<Metrics>('metrics', …)` or an annotated parameter); unannotated it is `unknown`.
+   */
+  on<T = unknown>(event: string, callback: (data: T) => void): void {
     let set = this.#listeners.get(event);
     if (!set) {
       set = new Set();
@@ -80,7 +83,7 @@ export class DashboardWebSocket {
   }
 
   /** Removes a callback added with `on`. */
-  off(event: string, callback: (data: never) => void): void {
+  off<T = unknown>(event: string, callback: (data: T) => void): void {
     this.#listeners.get(event)?.delete(callback as (data: unknown) => void);
   }
 
