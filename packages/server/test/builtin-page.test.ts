@@ -30,16 +30,21 @@ test('without a dashboard build, / shows live CPU and memory in a real browser, 
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
   await page.goto(`${server.url}/`);
-  await page.waitForFunction(() => /%$/.test(document.getElementById('cpu')?.textContent ?? ''), undefined, {
+  // Page-side code as strings: this package's TypeScript has no DOM types.
+  await page.waitForFunction("/%$/.test(document.getElementById('cpu')?.textContent ?? '')", undefined, {
     timeout: 20_000,
   });
   const first = await page.textContent('#status');
   expect(first).toMatch(/^live/);
   expect(await page.textContent('#memory')).toMatch(/^\d+(\.\d)? %$/);
   // The status line carries the time of the latest message: it changes as messages arrive.
-  await page.waitForFunction((before) => document.getElementById('status')?.textContent !== before, first, {
-    timeout: 20_000,
-  });
+  await page.waitForFunction(
+    `document.getElementById('status')?.textContent !== ${JSON.stringify(first)}`,
+    undefined,
+    {
+      timeout: 20_000,
+    },
+  );
   expect(errors).toEqual([]);
   await page.close();
 }, 60_000);
