@@ -111,13 +111,16 @@ async function measure(page) {
   });
   const before = await read();
   const startedFrames = await page.evaluate(() => window.__frames);
+  const startedCommits = await page.evaluate(() => window.__commits);
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   const after = await read();
   const frames = (await page.evaluate(() => window.__frames)) - startedFrames;
+  const commits = (await page.evaluate(() => window.__commits)) - startedCommits;
   const wall = after.Timestamp - before.Timestamp;
   await cdp.detach();
   return {
     fps: Number((frames / wall).toFixed(1)),
+    reactCommitsPerSec: Number((commits / wall).toFixed(1)),
     busyPercent: Number(((100 * (after.TaskDuration - before.TaskDuration)) / wall).toFixed(1)),
     scriptPercent: Number(((100 * (after.ScriptDuration - before.ScriptDuration)) / wall).toFixed(1)),
     layoutStylePercent: Number(
@@ -163,6 +166,21 @@ async function run(kind, rate, seedDir) {
   const firehose = startFirehose(server.hub, rate);
   try {
     const page = context.pages()[0] ?? (await context.newPage());
+    // React commits per second, counted through the hook React DevTools uses (both pages run React 19).
+    await page.addInitScript(() => {
+      window.__commits = 0;
+      window.__REACT_DEVTOOLS_GLOBAL_HOOK__ = {
+        supportsFiber: true,
+        renderers: new Map(),
+        inject: () => 1,
+        onCommitFiberRoot: () => {
+          window.__commits++;
+        },
+        onCommitFiberUnmount: () => {},
+        onPostCommitFiberRoot: () => {},
+        checkDCE: () => {},
+      };
+    });
     const query = `server=${encodeURIComponent(server.url)}&channels=${channels.join(',')}&panels=${panelKinds.join(',')}`;
     const url = kind === 'livedash' ? server.url : `${server.url}/?${query}`;
     await page.goto(url);
@@ -204,11 +222,11 @@ for (const rate of rates) {
 
 const machine = `${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}, Node ${process.version}`;
 const lines = [
-  `| page | msg/s (published) | panels | fps | main thread busy | script | layout+style |`,
-  `|---|---|---|---|---|---|---|`,
+  `| page | msg/s (published) | panels | fps | React commits/s | main thread busy | script | layout+style |`,
+  `|---|---|---|---|---|---|---|---|`,
   ...results.map(
     (r) =>
-      `| ${r.kind === 'livedash' ? 'livedash dashboard' : 'seed-style (setState per message)'} | ${r.rate} (${r.publishedPerSec}) | ${r.panels} | ${r.fps} | ${r.busyPercent}% | ${r.scriptPercent}% | ${r.layoutStylePercent}% |`,
+      `| ${r.kind === 'livedash' ? 'livedash dashboard' : 'seed-style (setState per message)'} | ${r.rate} (${r.publishedPerSec}) | ${r.panels} | ${r.fps} | ${r.reactCommitsPerSec} | ${r.busyPercent}% | ${r.scriptPercent}% | ${r.layoutStylePercent}% |`,
   ),
 ];
 console.log(`\n${machine}\n${lines.join('\n')}`);
