@@ -55,7 +55,12 @@ export function GaugePanel({ panel }: { panel: GaugeConfig }) {
   const parts = value === null ? { text: '—', unit: '' } : formatParts(value, panel);
   const valueText = value === null ? 'no data' : formatValue(value, panel);
   return (
-    <PanelFrame panel={panel} status={snapshot} meta={level && level !== 'ok' ? level : undefined}>
+    <PanelFrame
+      panel={panel}
+      status={snapshot}
+      meta={level && level !== 'ok' ? level : undefined}
+      level={level}
+    >
       {/* biome-ignore lint/a11y/useSemanticElements: a native <meter> cannot hold the SVG dial; role=meter gives readers the same. */}
       <div
         className="gauge"

@@ -18,11 +18,14 @@ export function PanelFrame({
   panel,
   status,
   meta,
+  level,
   children,
 }: {
   panel: Panel;
   status: PanelStatus;
   meta?: ReactNode;
+  /** A threshold band name (`warning`, `critical`…): colours `meta`. */
+  level?: string | undefined;
   children: ReactNode;
 }) {
   const now = useNow(status.stale);
@@ -44,7 +47,11 @@ export function PanelFrame({
             {status.ts > 0 ? `stale · last update ${formatAge(now - status.ts)} ago` : 'stale · no data yet'}
           </span>
         ) : (
-          meta && <span className="panel-meta">{meta}</span>
+          meta && (
+            <span className="panel-meta" data-level={level}>
+              {meta}
+            </span>
+          )
         )}
       </header>
       <div className="panel-body">{children}</div>

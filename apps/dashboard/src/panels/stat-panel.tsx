@@ -17,7 +17,12 @@ export function StatPanel({ panel }: { panel: StatConfig }) {
   const color = value === null ? 'var(--text)' : bandColor(value, panel.thresholds, 'var(--text)');
   const parts = value === null ? { text: formatValue(raw, panel), unit: '' } : formatParts(value, panel);
   return (
-    <PanelFrame panel={panel} status={snapshot} meta={level && level !== 'ok' ? level : undefined}>
+    <PanelFrame
+      panel={panel}
+      status={snapshot}
+      meta={level && level !== 'ok' ? level : undefined}
+      level={level}
+    >
       <div className="stat" data-testid={`stat-${panel.id}`}>
         <output
           className={value === null ? 'stat-value stat-text' : 'stat-value num'}
