@@ -326,6 +326,22 @@ describe('bodies', () => {
   });
 });
 
+describe('request framing', () => {
+  it('request smuggling shapes (Content-Length with Transfer-Encoding, two Content-Lengths) get 400', async () => {
+    const both =
+      'POST /api/channels/smuggle HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer advisory-secret\r\n' +
+      'Content-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n';
+    expect((await rawExchange(server.port, [both], 5000, true)).status).toBe(400);
+    const twice =
+      'POST /api/channels/smuggle HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer advisory-secret\r\n' +
+      'Content-Type: application/json\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n12';
+    expect((await rawExchange(server.port, [twice], 5000, true)).status).toBe(400);
+    const latest = await fetch(`${server.url}/api/channels/smuggle`);
+    expect(latest.status).toBe(404);
+    await expectServerServes(server);
+  });
+});
+
 describe('abrupt resets', () => {
   function resetAfter(chunks: Array<string | Buffer>, delayMs = 20): Promise<void> {
     return new Promise((resolve) => {
