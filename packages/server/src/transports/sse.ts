@@ -178,6 +178,8 @@ export class SseTransport {
       const parsed = parseSseRequest(request, ctx.options.maxSubscriptions);
       if (!parsed.ok) {
         ctx.metrics.protocolErrors.inc({ code: parsed.error.code });
+        if (parsed.error.code === ErrorCodes.TOO_MANY_SUBSCRIPTIONS)
+          ctx.access.metrics.limitHit('subscriptions');
         return sendError(reply, 400, parsed.error.code, parsed.error.message);
       }
       reply.hijack();
@@ -237,7 +239,13 @@ export class SseTransport {
     for (const channel of channels) {
       // A channel the credentials do not allow is refused alone; the stream serves the others.
       if (canSubscribe(principal, channel)) void stream.session.subscribe(channel, since.get(channel));
-      else stream.fail(refusal(principal, 'subscribe to', channel), channel, false);
+      else {
+        const denied = refusal(principal, 'subscribe to', channel);
+        this.#ctx.access.metrics.authRefused(
+          denied.code === ErrorCodes.FORBIDDEN ? 'forbidden' : 'unauthorized',
+        );
+        stream.fail(denied, channel, false);
+      }
     }
   }
 
