@@ -157,13 +157,17 @@ describe('parseCommand properties', () => {
   });
 
   it('rejects unknown keys and unknown actions, echoing a readable id', () => {
-    const extraKey = fc
-      .string({ minLength: 1, maxLength: 20 })
-      .filter((k) => !['action', 'channels', 'since', 'id', 'channel', 'data', 'token'].includes(k));
+    const extraKey = fc.oneof(
+      fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty'),
+      fc
+        .string({ minLength: 1, maxLength: 20 })
+        .filter((k) => !['action', 'channels', 'since', 'id', 'channel', 'data', 'token'].includes(k)),
+    );
     fc.assert(
       fc.property(validCommand, extraKey, fc.jsonValue({ maxDepth: 2 }), (command, key, value) => {
         const raw = JSON.parse(encodeCommand(command)) as Record<string, unknown>;
-        raw[key] = value;
+        // defineProperty, so `__proto__` becomes an own key (plain assignment would set the prototype).
+        Object.defineProperty(raw, key, { value, enumerable: true, configurable: true, writable: true });
         const result = parseCommand(JSON.stringify(raw));
         expect(result.ok).toBe(false);
         if (!result.ok) {
