@@ -19,7 +19,11 @@ describe('DrawScheduler', () => {
   const runFrame = () => frames.shift()?.(now);
 
   it('draws each requesting chart once per frame, however often it asked', () => {
-    const scheduler = new DrawScheduler(8, 0);
+    const scheduler = new DrawScheduler({
+      budgetMs: 8,
+      minIntervalMs: 0,
+      maxShare: Number.POSITIVE_INFINITY,
+    });
     const draw = vi.fn();
     for (let i = 0; i < 100; i++) scheduler.request(draw);
     expect(frames).toHaveLength(1);
@@ -29,7 +33,11 @@ describe('DrawScheduler', () => {
   });
 
   it('stops at the frame budget and draws the rest first on the next frame', () => {
-    const scheduler = new DrawScheduler(8, 0);
+    const scheduler = new DrawScheduler({
+      budgetMs: 8,
+      minIntervalMs: 0,
+      maxShare: Number.POSITIVE_INFINITY,
+    });
     const drawn: string[] = [];
     const slow = (name: string) => () => {
       drawn.push(name);
@@ -47,7 +55,11 @@ describe('DrawScheduler', () => {
   });
 
   it('draws one chart at most once per minimum interval, keeping the request', () => {
-    const scheduler = new DrawScheduler(8, 33);
+    const scheduler = new DrawScheduler({
+      budgetMs: 8,
+      minIntervalMs: 33,
+      maxShare: Number.POSITIVE_INFINITY,
+    });
     const draw = vi.fn();
     scheduler.request(draw);
     runFrame();
@@ -61,8 +73,23 @@ describe('DrawScheduler', () => {
     expect(frames).toHaveLength(0);
   });
 
+  it('draws less often when drawing is slow, so all charts stay under their share of the time', () => {
+    const scheduler = new DrawScheduler({ budgetMs: 100, minIntervalMs: 33, maxShare: 0.5 });
+    const charts = Array.from({ length: 4 }, () => () => {
+      now += 10; // a slow machine: 10 ms a draw
+    });
+    for (const chart of charts) scheduler.request(chart);
+    runFrame();
+    // 4 charts × 10 ms / 0.5 = 80 ms between draws of one chart, not 33.
+    expect(scheduler.intervalMs).toBe(80);
+  });
+
   it('forgets a cancelled chart', () => {
-    const scheduler = new DrawScheduler(8, 0);
+    const scheduler = new DrawScheduler({
+      budgetMs: 8,
+      minIntervalMs: 0,
+      maxShare: Number.POSITIVE_INFINITY,
+    });
     const draw = vi.fn();
     scheduler.request(draw);
     scheduler.cancel(draw);

@@ -1,0 +1,63 @@
+import type { LivedashServer } from '@livedash/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateDashboardConfig } from '../packages/server/src/dashboard-config.js';
+import { type Browser, openBrowser } from './helpers/browser.js';
+import { publish, startServer } from './helpers/dashboard-server.js';
+import { TcpProxy } from './helpers/tcp-proxy.js';
+
+const config = validateDashboardConfig({
+  title: 'Line',
+  panels: [{ id: 'rate', type: 'timeseries', title: 'Rate', channel: 'line', field: 'n' }],
+});
+
+describe('after a dropped connection', () => {
+  let server: LivedashServer;
+  let proxy: TcpProxy;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    if (!config.ok) throw new Error(config.error);
+    server = await startServer({ dashboard: config.value });
+    proxy = new TcpProxy(server.port);
+    await proxy.start();
+    browser = await openBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await proxy?.cut();
+    await server?.close();
+  });
+
+  it('fills the chart with what was published while away: no hole, no line across a gap', async () => {
+    const { page } = browser;
+    await page.goto(proxy.url);
+    await page.locator('[data-testid=connection-badge][data-status=open]').waitFor({ timeout: 15_000 });
+    const chart = page.locator('[data-panel="timeseries"] .chart');
+    const points = async () => Number(await chart.getAttribute('data-points'));
+    // A steady 5 messages a second, before, during and after a 4-second cut.
+    let n = 0;
+    const tick = async () => publish(server.url, 'line', { n: ++n });
+    for (let i = 0; i < 10; i++) {
+      await tick();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await expect.poll(points, { timeout: 10_000 }).toBe(10);
+
+    await proxy.cut();
+    await page.locator('[data-testid=connection-badge]:not([data-status=open])').waitFor({ timeout: 20_000 });
+    for (let i = 0; i < 20; i++) {
+      await tick();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await browser.screenshot('recovery-while-away');
+    await proxy.start();
+    await page.locator('[data-testid=connection-badge][data-status=open]').waitFor({ timeout: 45_000 });
+    for (let i = 0; i < 5; i++) await tick();
+
+    // Every message is a point, and no gap marker was needed: exactly n points.
+    await expect.poll(points, { timeout: 15_000 }).toBe(n);
+    await expect.poll(() => page.getByTestId('legend-rate-0').textContent()).toBe(`${n}.0`);
+    await browser.screenshot('recovery-filled');
+  });
+});
