@@ -28,11 +28,11 @@ export const plans = {
     },
     channels: {
       type: 'fanout',
-      description: '300 channels with 3 WebSocket subscribers each, 300 msg/s spread over them',
+      description: '300 channels with 3 WebSocket subscribers each, 3,000 msg/s spread over them',
       clients: [900],
       channels: 300,
       kinds: ['livedash', 'socketio', 'ws'],
-      phases: [{ name: 'fixed', rate: 300, count: 900, idleMs: 2000 }],
+      phases: [{ name: 'fixed', rate: 3000, count: 9000, idleMs: 2000 }],
     },
     storm: {
       type: 'storm',
@@ -63,7 +63,7 @@ export const plans = {
       clients: [1000, 5000, 10000],
       channels: 1,
       kinds: wsKinds,
-      phases: [fixed(8), saturation(300_000)],
+      phases: [fixed(5), saturation(200_000)],
     },
     sse: {
       type: 'fanout',
@@ -71,15 +71,15 @@ export const plans = {
       clients: [1000, 5000],
       channels: 1,
       kinds: sseKinds,
-      phases: [fixed(8), saturation(200_000)],
+      phases: [fixed(5), saturation(100_000)],
     },
     channels: {
       type: 'fanout',
-      description: '1,000 channels with 3 WebSocket subscribers each, 1,000 msg/s spread over them',
+      description: '1,000 channels with 3 WebSocket subscribers each, 5,000 msg/s spread over them',
       clients: [3000],
       channels: 1000,
       kinds: wsKinds,
-      phases: [{ name: 'fixed', rate: 1000, count: 8000, idleMs: 3000 }],
+      phases: [{ name: 'fixed', rate: 5000, count: 30000, idleMs: 3000 }],
     },
     storm: {
       type: 'storm',

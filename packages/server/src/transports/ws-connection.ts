@@ -77,23 +77,16 @@ export class WsConnection {
     this.#ctx = ctx;
     const rate = { framesPerSec: ctx.options.framesPerSec, burst: ctx.options.frameBurst };
     this.#guard = new ConnectionGuard(ctx.access, principal, rate, (error) => this.closeWith(error));
-    ws.on('close', () => this.#guard.dispose());
     const { options } = ctx;
     this.#out = new OutgoingQueue((ws as unknown as { _socket: Socket })._socket, this, outgoing);
-    this.#session = ctx.hub.session({
-      deliver: (message: StoredMessage) => this.#out.push(message),
-      control: (frame: ControlFrame) => {
-        if (frame.type === '$error' && frame.code === ErrorCodes.TOO_MANY_SUBSCRIPTIONS)
-          ctx.access.metrics.limitHit('subscriptions');
-        this.send(encodeControl(frame));
-      },
-      overflow: () => this.closeSlow(),
-    });
+    // The connection is its session's sink (deliver/control/overflow below): no closures per connection.
+    this.#session = ctx.hub.session(this);
     ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
     ws.on('pong', () => {
       this.alive = true;
     });
     ws.on('close', () => {
+      this.#guard.dispose();
       this.#out.close();
       this.#session.close();
     });
@@ -105,6 +98,24 @@ export class WsConnection {
         node: options.node,
       }),
     );
+  }
+
+  /** SessionSink: a channel message, queued for this turn's flush. */
+  deliver(message: StoredMessage): void {
+    this.#out.push(message);
+  }
+
+  /** SessionSink: a control frame (`$subscribed`, `$error`…), sent now. */
+  control(frame: ControlFrame): void {
+    if (frame.type === '$error' && frame.code === ErrorCodes.TOO_MANY_SUBSCRIPTIONS) {
+      this.#ctx.access.metrics.limitHit('subscriptions');
+    }
+    this.send(encodeControl(frame));
+  }
+
+  /** SessionSink: live messages buffered during a subscribe's recovery went over the bound. */
+  overflow(): void {
+    this.closeSlow();
   }
 
   /** When a frame was last written, so idle connections get a `$heartbeat`. */
