@@ -84,8 +84,8 @@ function Dashboard({ config }: { config: DashboardConfig }) {
       </main>
       <AlertToasts channels={alertChannels} />
       <footer className="footer">
-        {config.panels.length} panels · config from <a href="/api/dashboard">/api/dashboard</a> · publish with{' '}
-        <code>POST /api/channels/:channel</code>
+        {config.panels.length} {config.panels.length === 1 ? 'panel' : 'panels'} · config from{' '}
+        <a href="/api/dashboard">/api/dashboard</a> · publish with <code>POST /api/channels/:channel</code>
       </footer>
     </>
   );
