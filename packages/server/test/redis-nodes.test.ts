@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TestSseClient } from './helpers/sse-client.js';
 import { type Frame, httpPublish, TestWsClient } from './helpers/ws-client.js';
 import {
   buildServerCli,
@@ -86,6 +87,8 @@ describe('livedash nodes sharing Redis', { timeout: 120_000 }, () => {
       prefix,
     );
     const first = await subscriber(doomed!.url, 'ticks');
+    const firstSse = await TestSseClient.open(`${doomed!.url}/sse?channels=ticks`);
+    cleanups.push(() => firstSse.abort());
     let publishing = true;
     let sent = 0;
     const loop = (async () => {
@@ -99,8 +102,10 @@ describe('livedash nodes sharing Redis', { timeout: 120_000 }, () => {
       await loop;
     });
     await first.waitForData('ticks', 20, 15_000);
+    await firstSse.waitForData('ticks', 20, 15_000);
     await doomed!.stop('SIGKILL');
     await first.closed;
+    await firstSse.waitForEnd();
     const before = first.data('ticks');
     const last = before.at(-1)!;
     const sentAtKill = sent;
@@ -123,6 +128,14 @@ describe('livedash nodes sharing Redis', { timeout: 120_000 }, () => {
     const all = [...before, ...moved.data('ticks')];
     expect(seqs(all)).toEqual(range(1, sent));
     expect(all.map((frame) => (frame.data as { n: number }).n)).toEqual(range(1, sent));
+    // The same over SSE: the browser's Last-Event-ID, sent to another node, resumes the stream.
+    const movedSse = await TestSseClient.open(`${survivor!.url}/sse?channels=ticks`, {
+      'last-event-id': firstSse.lastEventId!,
+    });
+    cleanups.push(() => movedSse.abort());
+    await movedSse.waitFor(() => (movedSse.data('ticks').at(-1)?.seq as number) === sent, 15_000);
+    const allSse = [...firstSse.data('ticks'), ...movedSse.data('ticks')];
+    expect(seqs(allSse)).toEqual(range(1, sent));
   });
 
   it('keeps client connections through a Redis restart, refuses publishes meanwhile, and recovers by itself', async () => {
