@@ -42,7 +42,7 @@ describe('the default dashboard', () => {
     const seen = { cpu: new Set([first.cpu]), memory: new Set([first.memory]) };
     // An idle machine's memory use can sit on one tenth of a percent for a long time: move it a little
     // (about 0.5% of RAM, at most 512 MiB, touched so it is really resident) while watching.
-    let ballast: Buffer | undefined = Buffer.alloc(Math.min(512 * 2 ** 20, Math.floor(totalmem() / 200)), 1);
+    const ballast = Buffer.alloc(Math.min(512 * 2 ** 20, Math.floor(totalmem() / 200)), 1);
     try {
       await expect
         .poll(
@@ -55,7 +55,8 @@ describe('the default dashboard', () => {
         )
         .toBeGreaterThan(1);
     } finally {
-      ballast = undefined;
+      // Referenced until here, so it is not collected before the poll ends.
+      ballast.fill(0);
     }
 
     const aria = await page.getByTestId('gauge-cpu').evaluate((element) => ({
