@@ -121,7 +121,13 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
     ws.handleUpgrade(request, socket, head),
   );
 
-  await app.listen({ port: options.port, host: options.host });
+  try {
+    await app.listen({ port: options.port, host: options.host });
+  } catch (error) {
+    // A broker made here holds Redis connections that would keep the process alive after a failed start.
+    if (!givenBroker) await broker.close();
+    throw error;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const sources: RunningSources = startSources(hub, options);

@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StoredMessage } from '../src/brokers/broker.js';
@@ -6,6 +7,7 @@ import {
   DEFAULT_LOCAL_CHANNELS,
   type NodeLocalBroker,
 } from '../src/brokers/redis-node-local.js';
+import { createServer } from '../src/server.js';
 import { deletePrefix, SHARED_REDIS_URL, uniquePrefix, waitFor } from './redis-helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -73,5 +75,30 @@ describe('NodeLocalBroker', () => {
     const redis = new Redis(SHARED_REDIS_URL);
     cleanups.push(async () => void redis.disconnect());
     expect(await redis.exists(`${prefix}{scratch.x}:seq`)).toBe(0);
+  });
+
+  it('createServer with a brokerUrl closes its Redis connections when it cannot listen', async () => {
+    const blocker = createNetServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
+    const port = (blocker.address() as AddressInfo).port;
+    const node = `listen-fail-${Date.now()}`;
+    const prefix = uniquePrefix('listen');
+    cleanups.push(() => deletePrefix(SHARED_REDIS_URL, prefix));
+    const started = createServer({
+      port,
+      node,
+      publishToken: 'secret',
+      metricsIntervalMs: 0,
+      brokerUrl: SHARED_REDIS_URL,
+      brokerPrefix: prefix,
+    });
+    await expect(started).rejects.toThrow(/EADDRINUSE/);
+    const redis = new Redis(SHARED_REDIS_URL);
+    cleanups.push(async () => void redis.disconnect());
+    await waitFor('no connection of the failed node left', async () => {
+      const clients = (await redis.client('LIST')) as string;
+      return !clients.includes(`name=livedash:${node}:`);
+    });
   });
 });
