@@ -33,3 +33,11 @@ describe('formatAge', () => {
     expect(formatAge(2 * 3_600_000 + 5 * 60_000)).toBe('2 h 5 min');
   });
 });
+
+describe('byte axes', () => {
+  it('scale every label by the largest tick, so one axis shares one unit', () => {
+    expect(formatParts(1024, { unit: 'B/s', decimals: 0 }, 3072)).toEqual({ text: '1', unit: 'KiB/s' });
+    expect(formatParts(512, { unit: 'B/s', decimals: 1 }, 3072)).toEqual({ text: '0.5', unit: 'KiB/s' });
+    expect(formatParts(0, { unit: 'B', decimals: 0 }, 2 * 1024 ** 3)).toEqual({ text: '0', unit: 'GiB' });
+  });
+});

@@ -17,16 +17,28 @@ function formatter(decimals: number): Intl.NumberFormat {
   return format;
 }
 
-/** Splits a number into its text and unit, scaling bytes (`B`, `B/s`) to KiB, MiB, GiB. */
-export function formatParts(value: number, format: ValueFormat): { text: string; unit: string } {
+export function isByteUnit(unit: string): boolean {
+  return unit === 'B' || unit === 'B/s';
+}
+
+/**
+ * Splits a number into its text and unit, scaling bytes (`B`, `B/s`) to KiB, MiB, GiB. `scaleBy` picks
+ * the byte unit from another value (an axis's largest tick), so every label on one axis shares a unit.
+ */
+export function formatParts(
+  value: number,
+  format: ValueFormat,
+  scaleBy = value,
+): { text: string; unit: string } {
   const { unit, decimals } = format;
-  if (unit === 'B' || unit === 'B/s') {
-    let scaled = value;
+  if (isByteUnit(unit)) {
+    let magnitude = Math.abs(scaleBy);
     let index = 0;
-    while (Math.abs(scaled) >= 1024 && index < BYTE_UNITS.length - 1) {
-      scaled /= 1024;
+    while (magnitude >= 1024 && index < BYTE_UNITS.length - 1) {
+      magnitude /= 1024;
       index++;
     }
+    const scaled = value / 1024 ** index;
     const suffix = unit === 'B/s' ? '/s' : '';
     return {
       text: formatter(index === 0 ? 0 : decimals).format(scaled),
