@@ -57,6 +57,13 @@ export const plans = {
       args: [],
       description: 'one node vs two over Redis (bench/scaling)',
     },
+    client: {
+      type: 'external',
+      optional: true,
+      script: 'bench/client-cost.mjs',
+      args: [],
+      description: 'LiveClient main-thread cost per 1,000 messages in Chromium (bench/client-cost.mjs)',
+    },
     fanout: {
       type: 'fanout',
       description: 'one channel, N WebSocket subscribers, 10 msg/s then saturation',
