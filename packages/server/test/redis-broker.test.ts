@@ -70,9 +70,11 @@ describe('RedisBroker publish and read', () => {
     expect(recent.messages.map((m) => m.seq)).toEqual([6, 7, 8]);
     expect(recent.messages).toEqual(published.slice(5));
 
+    // History keeps five messages: 4 to 8.
     expect(await b.read('ticks', { epoch, seq: 8 })).toEqual({
       epoch,
       seq: 8,
+      firstSeq: 4,
       recovered: true,
       messages: [],
     });
@@ -101,6 +103,7 @@ describe('RedisBroker publish and read', () => {
     }
     const shape = (result: ReadResult) => ({
       seq: result.seq,
+      firstSeq: result.firstSeq,
       recovered: result.recovered,
       messages: result.messages.map((m) => [m.seq, JSON.parse(m.frame).data]),
     });

@@ -18,7 +18,8 @@ export interface HistoryReadOptions {
 /**
  * Parses READ_SCRIPT's `{epoch, seq, oldest seq within the age bound, entries newest first}` into a ReadResult
  * with exactly the memory broker's semantics (see Broker.read): recovered only when the history bounds
- * cover every message after `since`; past `limit`, the newest `limit` messages and recovered false.
+ * cover every message after `since`; past `limit`, the newest `limit` messages and recovered false;
+ * `firstSeq` when history holds anything.
  */
 export function parseHistoryReply(channel: string, reply: unknown, options: HistoryReadOptions): ReadResult {
   if (!Array.isArray(reply) || reply.length !== 4)
@@ -27,14 +28,16 @@ export function parseHistoryReply(channel: string, reply: unknown, options: Hist
   if (typeof epoch !== 'string') throw new TypeError('read script: epoch is not a string');
   const seq = toInteger(seqText, 'seq');
   const messages = toMessages(channel, epoch, entries).reverse();
-  const base = { epoch, seq };
+  // The oldest message history holds within both bounds (the stream may hold a few more: trimming is lazy).
+  const oldest = oldestText === '' ? undefined : toInteger(oldestText, 'oldest seq');
+  const firstSeq = oldest === undefined ? undefined : Math.max(oldest, seq - options.maxMessages + 1);
+  const base = firstSeq === undefined ? { epoch, seq } : { epoch, seq, firstSeq };
   const latestOnly = { ...base, recovered: false, messages: messages.slice(-1) };
   const { since, limit } = options;
   if (since === undefined || since.epoch !== epoch || since.seq > seq) return latestOnly;
   if (since.seq === seq) return { ...base, recovered: true, messages: [] };
   const missing = seq - since.seq;
-  const oldest = oldestText === '' ? undefined : toInteger(oldestText, 'oldest seq');
-  if (oldest === undefined || oldest > since.seq + 1 || missing > options.maxMessages) return latestOnly;
+  if (firstSeq === undefined || firstSeq > since.seq + 1) return latestOnly;
   if (limit !== undefined && missing > limit) {
     return { ...base, recovered: false, messages: limit > 0 ? messages.slice(-limit) : [] };
   }

@@ -84,12 +84,12 @@ local oldestSeq = ''
 local sinceSeq = tonumber(ARGV[5])
 if ARGV[4] == epoch and sinceSeq < seq then
   want = math.max(math.min(seq - sinceSeq, tonumber(ARGV[6])), 1)
-  local window = redis.call('XRANGE', KEYS[3], string.format('%d', now - tonumber(ARGV[7])), '+', 'COUNT', 1)
-  -- Entry fields are written as s, seq, d, data: the seq is the second field value.
-  if window[1] then oldestSeq = window[1][2][2] end
 end
 local entries = {}
 if seq > 0 then
+  local window = redis.call('XRANGE', KEYS[3], string.format('%d', now - tonumber(ARGV[7])), '+', 'COUNT', 1)
+  -- Entry fields are written as s, seq, d, data: the seq is the second field value.
+  if window[1] then oldestSeq = window[1][2][2] end
   entries = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', want)
 end
 return {epoch, string.format('%d', seq), oldestSeq, entries}
