@@ -177,30 +177,35 @@ export class OutgoingQueue<Owner> {
 
   /** Writes this turn's frames in one write. Called by the scheduler. */
   flush(): void {
-    const count = this.#pending.length;
-    if (count === 0) return;
     const pending = this.#pending;
+    const count = pending.length;
+    if (count === 0) return;
     const bytes = this.#pendingBytes;
-    this.#pending = [];
     this.#pendingBytes = 0;
     if (this.#state === 'closed' || !this.#shared.hooks.isOpen(this.#owner)) {
+      pending.length = 0;
       this.#shared.hooks.dropped('closed', count);
       return;
     }
     this.lastWriteAt = this.#shared.scheduler.now;
-    if (count === 1) this.#sink.write(pending[0]!);
-    else if (bytes <= CONCAT_LIMIT) this.#sink.write(Buffer.concat(pending, bytes));
+    // The array is reused turn after turn: a fresh one per connection per flush was measurable GC work
+    // at thousands of connections. Writes never call back into the queue synchronously.
+    if (count === 1) this.#sink.write(pending.pop()!);
     else {
-      this.#sink.cork();
-      for (const frame of pending) this.#sink.write(frame);
-      this.#sink.uncork();
+      if (bytes <= CONCAT_LIMIT) this.#sink.write(Buffer.concat(pending, bytes));
+      else {
+        this.#sink.cork();
+        for (const frame of pending) this.#sink.write(frame);
+        this.#sink.uncork();
+      }
+      pending.length = 0;
     }
     this.#shared.scheduler.count(count, bytes);
   }
 
   close(): void {
     this.#state = nextQueueState(this.#state, 'close');
-    this.#pending = [];
+    this.#pending.length = 0;
     this.#pendingBytes = 0;
     this.#conflated = undefined;
   }
