@@ -4,6 +4,7 @@ import {
   LivedashError,
   type RetryPolicy,
   type ServerFrame,
+  type WelcomeFrame,
 } from '@livedash/protocol';
 import { backoffDelay } from './backoff.js';
 import type { ResolvedOptions } from './options.js';
@@ -210,6 +211,9 @@ export class Connection {
 
   #onFrame(frame: ServerFrame): void {
     this.#lastFrameAt = Date.now();
+    if (frame.type === '$welcome' && this.#pendingHeartbeatMs !== undefined) {
+      this.#pendingHeartbeatMs = (frame as WelcomeFrame).heartbeat;
+    }
     if (frame.type === '$heartbeat' && this.#pendingHeartbeatMs !== undefined) {
       this.#startLiveness({ heartbeatMs: this.#pendingHeartbeatMs });
     }

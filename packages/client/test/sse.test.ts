@@ -78,3 +78,28 @@ test('ping works on SSE (over HTTP)', async () => {
   expect(rtt).toBeGreaterThanOrEqual(0);
   expect(client.state.rtt).toBe(rtt);
 });
+
+test('a half-open SSE stream (nothing forwarded, nothing closed) is detected by silence and replaced', async () => {
+  const server = await startServer({ transports: { ws: false, sse: true, poll: true }, heartbeatMs: 200 });
+  const proxy = await TcpProxy.start(server.port);
+  cleanup.push(
+    () => server.close(),
+    () => proxy.close(),
+  );
+  const client = nodeClient({ url: proxy.url, transports: ['sse'], heartbeatTolerance: 3 });
+  cleanup.push(() => client.close());
+  const errors: string[] = [];
+  client.onState((state) => {
+    if (state.lastError) errors.push(state.lastError.code);
+  });
+  const ticks = collect<{ n: number }>(client, 'ticks');
+  await waitFor(() => ticks.subscribed() === 1, 10_000, 'subscribed over SSE');
+  // Let a named heartbeat event arrive: it is what starts the silence watch on SSE.
+  await sleep(600);
+  proxy.pause();
+  for (let n = 1; n <= 10; n++) await server.hub.publish('ticks', { n });
+  await waitFor(() => ticks.received.length === 10, 15_000, 'messages published while half-open');
+  expect(ticks.received.map((m) => m.data.n)).toEqual(oneTo(10));
+  expect(errors).toContain('heartbeat_timeout');
+  expect(proxy.connections).toBeGreaterThan(1);
+});

@@ -71,10 +71,16 @@ export class SseTransport implements Transport {
       if (parsed.value.type === '$welcome') {
         welcomed = true;
         this.#reportOpened((parsed.value as WelcomeFrame).heartbeat);
-        return;
       }
+      // A stream opened after the transport (its first channel came later) passes its `$welcome` on,
+      // so the client learns the server's heartbeat interval.
       if (welcomed) this.#context.events.frame(parsed.value);
     };
+    // Heartbeats come as named events (unseen by onmessage); they let the client watch for silence.
+    source.addEventListener('heartbeat', () => {
+      if (welcomed && this.#source === source)
+        this.#context.events.frame({ type: '$heartbeat', ts: Date.now() });
+    });
     source.onerror = () => {
       if (this.#source !== source || this.#closed) return;
       const message = welcomed ? 'SSE stream ended' : 'SSE stream could not open';

@@ -26,6 +26,8 @@ export interface EventSourceLike {
   /** Gets `{ data, lastEventId }`. */
   onmessage: ((event: never) => void) | null;
   onerror: ((event: never) => void) | null;
+  /** For the server's named `heartbeat` events. */
+  addEventListener(type: 'heartbeat', listener: () => void): void;
   close(): void;
 }
 export type EventSourceConstructor = new (url: string) => EventSourceLike;

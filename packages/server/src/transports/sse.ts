@@ -107,8 +107,13 @@ class SseStream {
     if (end) this.end();
   }
 
+  /**
+   * A comment keeps proxies from timing the stream out; the named `heartbeat` event lets a client see
+   * the beat (EventSource never surfaces comments) and detect a half-open stream by silence. Being
+   * named, it never reaches `onmessage`, so plain EventSource readers see only channel data.
+   */
   heartbeat(): void {
-    this.#write(': heartbeat\n\n');
+    this.#write(`: heartbeat\nevent: heartbeat\ndata: {"type":"$heartbeat","ts":${Date.now()}}\n\n`);
   }
 
   end(): void {
