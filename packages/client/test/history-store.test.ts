@@ -76,6 +76,30 @@ test('history store: a reset (server restarted, history lost) clears the series 
   off();
 });
 
+test('history store: after a reset, what the new epoch got before the client was back is backfilled', async () => {
+  const port = server.port;
+  for (let n = 1; n <= 5; n++) await server.hub.publish('series', { n });
+  const c = client({ backoff: { initialDelayMs: 500, maxDelayMs: 1000 }, connectTimeoutMs: 3000 });
+  const history = c.history<{ n: number }>('series', { limit: 10 });
+  let last: readonly HistoryEntry<{ n: number }>[] = [];
+  const off = history.subscribe(() => {
+    last = history.getSnapshot();
+  });
+  await waitFor(() => last.length === 5, 10_000, 'backfill');
+  await server.close();
+  server = await startServer({ port });
+  // Published while the client is still waiting out its backoff: it comes back to seq 2 of a new epoch.
+  await server.hub.publish('series', { n: 100 });
+  await server.hub.publish('series', { n: 101 });
+  await waitFor(
+    () => last.length === 2,
+    15_000,
+    () => `new history, got ${JSON.stringify(last)}`,
+  );
+  expect(last.map((e) => e.data.n)).toEqual([100, 101]);
+  off();
+});
+
 test('history store: limit must be a positive integer', () => {
   const c = client({ autoConnect: false });
   expect(() => c.history('series', { limit: 0 })).toThrow(RangeError);

@@ -35,6 +35,8 @@ export class HistoryStore<T = unknown> implements ExternalStore<readonly History
   /** Bumped on every start and reset, so a backfill that answers late for an older one is ignored. */
   #generation = 0;
   #needsBackfill = true;
+  /** The latest `$subscribed`: a reset it announced backfills from the new epoch's history at once. */
+  #subscribed: SubscribedInfo | undefined;
 
   constructor(
     source: StoreSource,
@@ -78,14 +80,20 @@ export class HistoryStore<T = unknown> implements ExternalStore<readonly History
       this.channel,
       (data, meta) => this.#batcher.add({ data: data as T, seq: meta.seq, epoch: meta.epoch, ts: meta.ts }),
       {
-        onSubscribed: (info) => this.#maybeBackfill(info),
-        onReset: () => {
+        onSubscribed: (info) => {
+          this.#subscribed = info;
+          this.#maybeBackfill(info);
+        },
+        onReset: (reset) => {
           // A new epoch: what was kept belongs to a history that no longer exists.
           this.#generation++;
           this.#batcher.flushNow();
           this.#buffer.clear();
           this.#needsBackfill = this.#backfill;
           this.#publish();
+          // `$subscribed` came just before this reset: what the new epoch already holds (published
+          // before the client got back) is fetched now rather than lost from the series.
+          if (this.#subscribed?.epoch === reset.epoch) this.#maybeBackfill(this.#subscribed);
         },
       },
     );
