@@ -126,7 +126,12 @@ export function defaultOptions(): ServerOptions {
     maxSubscriptions: Defaults.maxSubscriptions,
     maxQueueBytes: 1024 * 1024,
     stateChannels: ['metrics', 'metrics.*'],
-    history: [{ pattern: '*', maxMessages: Defaults.historyMessages, maxAgeMs: Defaults.historyMaxAgeMs }],
+    // Host metrics keep 15 minutes (900 messages at 1 Hz), the dashboard's widest window, so its charts
+    // start full; every other channel gets the protocol defaults.
+    history: [
+      { pattern: 'metrics*', maxMessages: Defaults.historyMessages, maxAgeMs: 15 * 60_000 },
+      { pattern: '*', maxMessages: Defaults.historyMessages, maxAgeMs: Defaults.historyMaxAgeMs },
+    ],
     metricsIntervalMs: 1000,
     alerts: defaultAlertRules,
     transports: { ws: true, sse: true, poll: true },
