@@ -1,47 +1,17 @@
-import type { LivedashServer } from '@livedash/server';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import type { ConnectionSnapshot, LiveClient } from '../src/index.js';
-import { collect, nodeClient, startServer, waitFor } from './helpers/live.js';
+import { describe, expect, test } from 'vitest';
+import type { ConnectionSnapshot } from '../src/index.js';
+import { collect, nodeClient, useLiveServer, waitFor } from './helpers/live.js';
 
-let server: LivedashServer;
-const clients: LiveClient[] = [];
-
-beforeEach(async () => {
-  server = await startServer();
-});
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  await server.close();
-});
-
-function client<C extends Record<string, unknown> = Record<string, unknown>>(
-  extra: object = {},
-): LiveClient<C> {
-  const made = nodeClient<C>({ url: server.url, ...extra });
-  clients.push(made as LiveClient);
-  return made;
-}
-
-/** Resolves when the server has confirmed `channel` for `c`. */
-function _subscribed(c: LiveClient, channel: string): Promise<void> {
-  return new Promise((resolve) => {
-    const off = c.subscribe(channel, () => {}, {
-      onSubscribed: () => {
-        resolve();
-        queueMicrotask(off);
-      },
-    });
-  });
-}
+const live = useLiveServer();
+const client = live.client;
 
 describe('LiveClient over WebSocket', () => {
   test('subscribing before the connection opens just works; messages arrive in order with meta', async () => {
     const c = client();
     expect(c.state.status).toBe('connecting');
     const ticks = collect<{ n: number }>(c, 'ticks');
-    await waitFor(() => server.hub.subscriptionCount === 1, 10_000, 'server subscription');
-    for (let n = 1; n <= 20; n++) await server.hub.publish('ticks', { n });
+    await waitFor(() => live.server.hub.subscriptionCount === 1, 10_000, 'server subscription');
+    for (let n = 1; n <= 20; n++) await live.server.hub.publish('ticks', { n });
     await waitFor(() => ticks.received.length === 20, 10_000, '20 messages');
     expect(ticks.received.map((m) => m.data.n)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(ticks.received.map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
@@ -53,23 +23,23 @@ describe('LiveClient over WebSocket', () => {
     const c = client();
     const a = collect<number>(c, 'shared');
     const b = collect<number>(c, 'shared');
-    await waitFor(() => server.hub.subscriptionCount === 1 && c.state.status === 'open');
+    await waitFor(() => live.server.hub.subscriptionCount === 1 && c.state.status === 'open');
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(server.hub.subscriptionCount).toBe(1);
-    await server.hub.publish('shared', 1);
+    expect(live.server.hub.subscriptionCount).toBe(1);
+    await live.server.hub.publish('shared', 1);
     await waitFor(() => a.received.length === 1 && b.received.length === 1);
     a.off();
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(server.hub.subscriptionCount).toBe(1);
-    await server.hub.publish('shared', 2);
+    expect(live.server.hub.subscriptionCount).toBe(1);
+    await live.server.hub.publish('shared', 2);
     await waitFor(() => b.received.length === 2);
     expect(a.received).toHaveLength(1);
     b.off();
-    await waitFor(() => server.hub.subscriptionCount === 0, 10_000, 'server unsubscribe');
+    await waitFor(() => live.server.hub.subscriptionCount === 0, 10_000, 'server unsubscribe');
   });
 
   test('a channel subscribed after connect, and a late listener, get the latest value marked replayed', async () => {
-    await server.hub.publish('late', { v: 'before' });
+    await live.server.hub.publish('late', { v: 'before' });
     const c = client();
     await waitFor(() => c.state.status === 'open');
     const first = collect<{ v: string }>(c, 'late');
@@ -78,7 +48,7 @@ describe('LiveClient over WebSocket', () => {
     const second = collect<{ v: string }>(c, 'late');
     await waitFor(() => second.received.length === 1);
     expect(second.received[0]).toMatchObject({ data: { v: 'before' }, replayed: true });
-    await server.hub.publish('late', { v: 'after' });
+    await live.server.hub.publish('late', { v: 'after' });
     await waitFor(() => first.received.length === 2 && second.received.length === 2);
     expect(first.received[1]).toMatchObject({ data: { v: 'after' }, seq: 2, replayed: false });
   });
@@ -89,8 +59,8 @@ describe('LiveClient over WebSocket', () => {
     c.subscribe('metrics', (m) => {
       cpu = m.cpu; // typed: m is { cpu: number }
     });
-    await waitFor(() => server.hub.subscriptionCount === 1);
-    await server.hub.publish('metrics', { cpu: 42 });
+    await waitFor(() => live.server.hub.subscriptionCount === 1);
+    await live.server.hub.publish('metrics', { cpu: 42 });
     await waitFor(() => cpu === 42);
   });
 
@@ -100,24 +70,26 @@ describe('LiveClient over WebSocket', () => {
     expect(() => c.subscribe('a b', () => {})).toThrow(/invalid channel/);
     expect(() => c.channel('')).toThrow(TypeError);
     expect(() => nodeClient({ url: 'localhost:8080' })).toThrow(/absolute http/);
-    expect(() => nodeClient({ url: server.url, transports: [] })).toThrow(/transports/);
-    expect(() => nodeClient({ url: server.url, backoff: { initialDelayMs: -1 } })).toThrow(/positive/);
+    expect(() => nodeClient({ url: live.server.url, transports: [] })).toThrow(/transports/);
+    expect(() => nodeClient({ url: live.server.url, backoff: { initialDelayMs: -1 } })).toThrow(/positive/);
   });
 
   test('in plain Node 20 (no WebSocket, no EventSource) new LiveClient({ url }) polls over fetch', async () => {
     const { LiveClient } = await import('../src/index.js');
-    const plain = new LiveClient({ url: server.url, pollIntervalMs: 100 });
-    clients.push(plain);
+    const plain = new LiveClient({ url: live.server.url, pollIntervalMs: 100 });
+    live.adopt(plain);
     const ticks = collect<{ n: number }>(plain, 'plain');
     await waitFor(() => ticks.subscribed() >= 1, 10_000, 'polling');
     expect(plain.state).toMatchObject({ status: 'open', transport: 'poll' });
-    await server.hub.publish('plain', { n: 1 });
+    await live.server.hub.publish('plain', { n: 1 });
     await waitFor(() => ticks.received.length === 1, 10_000, 'message');
   });
 
   test('with no implementation for any transport the constructor says so', async () => {
     const { LiveClient } = await import('../src/index.js');
-    expect(() => new LiveClient({ url: server.url, transports: ['ws', 'sse'] })).toThrow(/no implementation/);
+    expect(() => new LiveClient({ url: live.server.url, transports: ['ws', 'sse'] })).toThrow(
+      /no implementation/,
+    );
   });
 
   test('autoConnect:false stays idle until the first subscription', async () => {
@@ -148,10 +120,10 @@ describe('LiveClient over WebSocket', () => {
     const states: ConnectionSnapshot['status'][] = [];
     c.onState((s) => states.push(s.status));
     collect(c, 'x');
-    await waitFor(() => server.hub.subscriptionCount === 1);
+    await waitFor(() => live.server.hub.subscriptionCount === 1);
     c.close();
     expect(c.state.status).toBe('closed');
-    await waitFor(() => server.hub.subscriptionCount === 0);
+    await waitFor(() => live.server.hub.subscriptionCount === 0);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(states.at(-1)).toBe('closed');
     expect(states.filter((s) => s === 'connecting')).toHaveLength(0);
