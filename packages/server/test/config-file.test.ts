@@ -42,7 +42,7 @@ describe('loadConfigFile', () => {
       metricsIntervalMs: 1000,
       transports: { ws: true, sse: true, poll: true },
     });
-    expect(options.history[0]).toEqual({ pattern: 'metrics*', maxMessages: 600, maxAgeMs: 600_000 });
+    expect(options.history[0]).toEqual({ pattern: 'metrics*', maxMessages: 1000, maxAgeMs: 900_000 });
     expect(options.history[1]).toEqual({ pattern: 'alerts', maxMessages: 1000, maxAgeMs: 86_400_000 });
     expect(options.alerts[0]).toEqual({
       name: 'cpu-high',
