@@ -130,7 +130,15 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  const sources: RunningSources = startSources(hub, options);
+  let sources: RunningSources;
+  try {
+    sources = startSources(hub, options);
+  } catch (error) {
+    // An unusable option (a node name that cannot name `metrics.<node>`) must not leave a listening port.
+    await app.close();
+    if (!givenBroker) await broker.close();
+    throw error;
+  }
 
   let closing: Promise<void> | undefined;
   const close = () => {

@@ -1,3 +1,4 @@
+import { createServer as createNetServer } from 'node:net';
 import { createServer, Hub, type LivedashServer, MemoryBroker } from '@livedash/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -186,5 +187,18 @@ describe('startSources options', () => {
     );
     const sources = startSources(hub, { node: 'web-1.eu:2', metricsIntervalMs: 0, alerts: [] });
     await sources.stop();
+  });
+
+  it('createServer with an unusable node name fails and leaves no port listening', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createNetServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    await expect(createServer({ port, node: 'web 1', metricsIntervalMs: 0 })).rejects.toThrow(/node name/);
+    // The port is free again: a second server can take it.
+    const server = await createServer({ port, metricsIntervalMs: 0 });
+    await server.close();
   });
 });
