@@ -52,6 +52,35 @@ export function parseMs(text: string | undefined, source: string): number | unde
   return Number(text);
 }
 
+/**
+ * The arguments of a command that talks to a server (`publish`, `tail`): `--url`, `--help` and
+ * positionals. Answers the exit code when there is nothing more to do (bad flags, or help printed).
+ */
+export function parseClientCommandArgs(
+  command: string,
+  args: string[],
+  usage: string,
+  io: CliIo,
+): { exit: number } | { baseUrl: string; positionals: string[] } {
+  const parsed = parseCommandArgs(
+    command,
+    {
+      args,
+      options: { url: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    },
+    io,
+  );
+  if (!parsed.ok) return { exit: ExitCodes.USAGE };
+  const { values, positionals } = parsed.value;
+  if (values.help) {
+    io.out(usage);
+    return { exit: ExitCodes.OK };
+  }
+  return { baseUrl: serverUrl(values.url, io.env), positionals };
+}
+
 /** The server's base URL: `--url`, else `LIVEDASH_URL`, else the default local server. */
 export function serverUrl(flag: string | undefined, env: NodeJS.ProcessEnv): string {
   return (flag ?? env.LIVEDASH_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');

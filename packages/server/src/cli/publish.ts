@@ -1,5 +1,5 @@
 import { isValidChannel } from '@livedash/protocol';
-import { type CliIo, ExitCodes, parseCommandArgs, serverUrl } from './command-io.js';
+import { type CliIo, ExitCodes, parseClientCommandArgs } from './command-io.js';
 
 export const PUBLISH_USAGE = `Usage: livedash publish <channel> <json> [--url <server>]
 
@@ -17,22 +17,9 @@ Example:
 
 /** `livedash publish <channel> <json>`: resolves with the exit code. */
 export async function runPublish(args: string[], io: CliIo): Promise<number> {
-  const parsed = parseCommandArgs(
-    'publish',
-    {
-      args,
-      options: { url: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
-    },
-    io,
-  );
-  if (!parsed.ok) return ExitCodes.USAGE;
-  const { values, positionals } = parsed.value;
-  if (values.help) {
-    io.out(PUBLISH_USAGE);
-    return ExitCodes.OK;
-  }
+  const parsed = parseClientCommandArgs('publish', args, PUBLISH_USAGE, io);
+  if ('exit' in parsed) return parsed.exit;
+  const { baseUrl, positionals } = parsed;
   const usage = (message: string) => {
     io.err(`livedash publish: ${message} (see livedash publish --help)`);
     return ExitCodes.USAGE;
@@ -47,7 +34,7 @@ export async function runPublish(args: string[], io: CliIo): Promise<number> {
   }
   const token = io.env.LIVEDASH_PUBLISH_TOKEN;
   if (!token) return usage('set LIVEDASH_PUBLISH_TOKEN to the server publish token');
-  const url = `${serverUrl(values.url, io.env)}/api/channels/${channel}`;
+  const url = `${baseUrl}/api/channels/${channel}`;
   let response: Response;
   try {
     response = await fetch(url, {

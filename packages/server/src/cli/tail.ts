@@ -9,7 +9,7 @@ import {
   type SubscribedFrame,
 } from '@livedash/protocol';
 import WebSocket from 'ws';
-import { type CliIo, ExitCodes, parseCommandArgs, serverUrl } from './command-io.js';
+import { type CliIo, ExitCodes, parseClientCommandArgs } from './command-io.js';
 
 export const TAIL_USAGE = `Usage: livedash tail <channel…> [--url <server>]
 
@@ -28,22 +28,9 @@ const MAX_BACKOFF_MS = 10_000;
  * `stopSignal` lets tests end it without signals.
  */
 export async function runTail(args: string[], io: CliIo, stopSignal?: AbortSignal): Promise<number> {
-  const parsed = parseCommandArgs(
-    'tail',
-    {
-      args,
-      options: { url: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
-    },
-    io,
-  );
-  if (!parsed.ok) return ExitCodes.USAGE;
-  const { values, positionals } = parsed.value;
-  if (values.help) {
-    io.out(TAIL_USAGE);
-    return ExitCodes.OK;
-  }
+  const parsed = parseClientCommandArgs('tail', args, TAIL_USAGE, io);
+  if ('exit' in parsed) return parsed.exit;
+  const { baseUrl, positionals } = parsed;
   if (positionals.length === 0) {
     io.err('livedash tail: name at least one channel (see livedash tail --help)');
     return ExitCodes.USAGE;
@@ -53,7 +40,7 @@ export async function runTail(args: string[], io: CliIo, stopSignal?: AbortSigna
     io.err(`livedash tail: invalid channel name "${invalid.slice(0, 64)}"`);
     return ExitCodes.USAGE;
   }
-  const url = `${serverUrl(values.url, io.env).replace(/^http/, 'ws')}/ws`;
+  const url = `${baseUrl.replace(/^http/, 'ws')}/ws`;
   const stop = stopSignal ?? signalStop();
   await tail(url, [...new Set(positionals)], io, stop);
   return ExitCodes.OK;
