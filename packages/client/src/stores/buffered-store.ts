@@ -9,6 +9,23 @@ export interface BufferSource<T> {
   subscribe(next: (value: T) => void): { unsubscribe(): void } | (() => void);
 }
 
+/**
+ * Subscribes to `source` and returns the function that stops it. Each call gets its own gate: a source
+ * that calls back after unsubscribing (or a replaced source) is ignored, while one that emits
+ * synchronously inside `subscribe()` is not.
+ */
+export function listen<T>(source: BufferSource<T>, next: (value: T) => void): () => void {
+  let live = true;
+  const subscription = source.subscribe((value) => {
+    if (live) next(value);
+  });
+  const stop = typeof subscription === 'function' ? subscription : () => subscription.unsubscribe();
+  return () => {
+    live = false;
+    stop();
+  };
+}
+
 export interface BufferedStoreOptions {
   /** How often buffered items are published: every N ms (default 100), or `'frame'` (each animation frame). */
   flushInterval?: number | 'frame';
@@ -128,17 +145,7 @@ export class BufferedStore<T> {
   }
 
   #connect(): void {
-    // Each subscription gets its own gate: a source that calls back after unsubscribing (or a
-    // replaced source) is ignored, while a source that emits synchronously inside subscribe() is not.
-    let live = true;
-    const subscription = this.#source.subscribe((value) => {
-      if (live) this.#receive(value);
-    });
-    const stop = typeof subscription === 'function' ? subscription : () => subscription.unsubscribe();
-    this.#stopSource = () => {
-      live = false;
-      stop();
-    };
+    this.#stopSource = listen(this.#source, (value) => this.#receive(value));
   }
 
   #disconnect(): void {

@@ -1,5 +1,5 @@
 import { afterMs, type CancelScheduled, nextFrame, type Scheduler } from '../frame-scheduler.js';
-import type { BufferSource } from './buffered-store.js';
+import { type BufferSource, listen } from './buffered-store.js';
 
 export interface ReducedStoreOptions {
   /** How often listeners hear about changes: `'frame'` (default: rAF, or ~16 ms without it) or ms. */
@@ -68,15 +68,7 @@ export class ReducedStore<S, V> {
   }
 
   #connect(): void {
-    let live = true;
-    const subscription = this.#source.subscribe((value) => {
-      if (live) this.#receive(value);
-    });
-    const stop = typeof subscription === 'function' ? subscription : () => subscription.unsubscribe();
-    this.#stopSource = () => {
-      live = false;
-      stop();
-    };
+    this.#stopSource = listen(this.#source, (value) => this.#receive(value));
   }
 
   #receive(value: V): void {
