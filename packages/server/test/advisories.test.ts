@@ -231,7 +231,7 @@ describe('WebSocket frame headers', () => {
       await new Promise<void>((resolve) => socket.write(batch, () => resolve()));
     }
     await closed(socket, 10_000);
-    // ws allows 16,384 fragments per message (WS_ERR_TOO_MANY_BUFFERED_PARTS, 1008); 64 KiB of 1-byte ones is more.
+    // livedash allows 1,024 fragments per message (MAX_FRAGMENTS, then 1008); 64 KiB of 1-byte ones is far more.
     expect(closeCodeOf(received())).toBe(CloseCodes.POLICY_VIOLATION);
     await expectServerServes(server);
   });

@@ -10,7 +10,6 @@ import {
   parseCommand,
   type RequestId,
 } from '@livedash/protocol';
-import WebSocket, { type RawData } from 'ws';
 import type { AccessControl } from '../auth/access-control.js';
 import type { Principal } from '../auth/authenticator.js';
 import { ConnectionGuard } from '../auth/connection-guard.js';
@@ -21,9 +20,12 @@ import { conflationNotice, OutgoingQueue, type OutgoingShared } from '../outgoin
 import type { ServerMetrics } from '../server-metrics.js';
 import type { Session } from '../session.js';
 import { encodeTextFrame, type FrameCache } from './ws-frame.js';
+import { WsCloseCodes, type WsHandler, type WsLimits, WsSocket, WsState } from './ws-socket.js';
 
 /** Commands a connection may have waiting while an earlier one (a subscribe reading history) runs. */
 export const MAX_PENDING_COMMANDS = 256;
+
+const SETTLED: Promise<void> = Promise.resolve();
 
 /** How long a connection closed for being slow may take to finish its close handshake, ms. */
 const SLOW_CLOSE_GRACE_MS = 2000;
@@ -33,6 +35,10 @@ export interface WsConnectionContext {
   options: ServerOptions;
   metrics: ServerMetrics;
   access: AccessControl;
+  /** Frame size and close-handshake limits, shared by every connection. */
+  limits: WsLimits;
+  /** Called once when a connection's socket is gone. */
+  released(connection: WsConnection): void;
 }
 
 /** The fan-out machinery every connection of one transport shares. */
@@ -47,7 +53,7 @@ export function wsOutgoingHooks(frames: FrameCache, metrics: ServerMetrics): WsO
     encode: (message) => frames.of(message),
     conflationNotice: (message) => encodeTextFrame(encodeControl(conflationNotice(message))),
     overflow: (connection) => connection.closeSlow(),
-    isOpen: (connection) => connection.ws.readyState === WebSocket.OPEN,
+    isOpen: (connection) => connection.ws.state === WsState.OPEN,
     dropped: (reason, count) => metrics.dropped.inc({ reason }, count),
   };
 }
@@ -56,40 +62,39 @@ export function wsOutgoingHooks(frames: FrameCache, metrics: ServerMetrics): WsO
  * One WebSocket client: parses its commands strictly (one at a time, in order), answers them, and
  * sends it its channels' frames. Nothing the client sends can throw out of here.
  */
-export class WsConnection {
-  readonly ws: WebSocket;
+export class WsConnection implements WsHandler {
+  readonly ws: WsSocket;
   readonly #ctx: WsConnectionContext;
   readonly #session: Session;
   /** Who the client is, what it may do, its frame rate limit and its token's expiry. */
   readonly #guard: ConnectionGuard;
   /** Cleared by each heartbeat tick, set by any pong or frame from the peer. */
   alive = true;
-  /**
-   * Data frames are written straight to the socket under `ws`, framed once per publish and batched
-   * per event-loop turn; `ws` still does the handshake, reading, pings and the close handshake.
-   */
+  /** Data frames, framed once per publish and batched per event-loop turn, written through `ws`. */
   readonly #out: OutgoingQueue<WsConnection>;
-  #queue: Promise<void> = Promise.resolve();
+  /** The command being handled; starts as one settled promise shared by every idle connection. */
+  #queue: Promise<void> = SETTLED;
   #pending = 0;
 
-  constructor(ws: WebSocket, ctx: WsConnectionContext, principal: Principal, outgoing: WsOutgoing) {
-    this.ws = ws;
+  /**
+   * Takes over `socket` after a successful handshake (the `101` already written); `head` holds any
+   * bytes that came with the upgrade request.
+   */
+  constructor(
+    socket: Socket,
+    head: Buffer,
+    ctx: WsConnectionContext,
+    principal: Principal,
+    outgoing: WsOutgoing,
+  ) {
     this.#ctx = ctx;
+    // The connection is its WebSocket's handler and its session's sink: no closures per connection.
+    this.ws = new WsSocket(socket, this, ctx.limits);
     const rate = { framesPerSec: ctx.options.framesPerSec, burst: ctx.options.frameBurst };
     this.#guard = new ConnectionGuard(ctx.access, principal, rate, (error) => this.closeWith(error));
     const { options } = ctx;
-    this.#out = new OutgoingQueue((ws as unknown as { _socket: Socket })._socket, this, outgoing);
-    // The connection is its session's sink (deliver/control/overflow below): no closures per connection.
+    this.#out = new OutgoingQueue(this.ws, this, outgoing);
     this.#session = ctx.hub.session(this);
-    ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
-    ws.on('pong', () => {
-      this.alive = true;
-    });
-    ws.on('close', () => {
-      this.#guard.dispose();
-      this.#out.close();
-      this.#session.close();
-    });
     this.send(
       encodeControl({
         type: '$welcome',
@@ -98,6 +103,38 @@ export class WsConnection {
         node: options.node,
       }),
     );
+    if (head.length > 0) this.ws.receive(head);
+  }
+
+  /** WsHandler: a text message from the client. */
+  onText(text: string): void {
+    this.#onMessage(text);
+  }
+
+  /** WsHandler: livedash speaks JSON text; a binary message is refused with `$error`. */
+  onBinary(): void {
+    if (this.#admit())
+      this.#error(
+        new LivedashError(ErrorCodes.BINARY_FRAME, 'binary frames are not supported; send JSON text'),
+      );
+  }
+
+  /** WsHandler: any frame (a pong included) shows the peer is alive. */
+  onActivity(): void {
+    this.alive = true;
+  }
+
+  /** WsHandler: the peer broke the WebSocket protocol or sent too much; counted, the socket is closing. */
+  onFailed(code: number): void {
+    if (code === WsCloseCodes.MESSAGE_TOO_BIG) this.#ctx.access.metrics.limitHit('frame_size');
+  }
+
+  /** WsHandler: the socket is gone. */
+  onClose(): void {
+    this.#guard.dispose();
+    this.#out.close();
+    this.#session.close();
+    this.#ctx.released(this);
   }
 
   /** SessionSink: a channel message, queued for this turn's flush. */
@@ -133,7 +170,7 @@ export class WsConnection {
 
   /** Closes a connection that cannot keep up (see docs/performance.md, slow consumers). */
   closeSlow(): void {
-    if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.ws.state !== WsState.OPEN) return;
     this.#out.close();
     this.#ctx.metrics.slowConsumerDisconnects.inc({ transport: 'ws' });
     this.ws.close(CloseCodes.SLOW_CONSUMER, 'slow consumer: outgoing queue full');
@@ -143,31 +180,22 @@ export class WsConnection {
 
   /** Sends `$error` for `error`, then closes with its close code (4001 unauthorized, 4004 expired, 4029 flood). */
   closeWith(error: LivedashError): void {
-    if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.ws.state !== WsState.OPEN) return;
     this.#error(error);
     this.ws.close(error.closeCode ?? CloseCodes.POLICY_VIOLATION, error.code);
   }
 
-  #onMessage(data: RawData, isBinary: boolean): void {
-    this.alive = true;
+  /** Counts a message against the frame rate limit; false when it must not be processed. */
+  #admit(): boolean {
     const admission = this.#guard.admitFrame();
-    if (admission.kind === 'close') {
-      this.closeWith(admission.error);
-      return;
-    }
-    if (admission.kind === 'ignore') {
-      if (admission.error) this.#error(admission.error);
-      return;
-    }
-    if (isBinary) {
-      this.#error(
-        new LivedashError(ErrorCodes.BINARY_FRAME, 'binary frames are not supported; send JSON text'),
-      );
-      return;
-    }
-    const text = Array.isArray(data)
-      ? Buffer.concat(data).toString()
-      : Buffer.from(data as Buffer).toString();
+    if (admission.kind === 'process') return true;
+    if (admission.kind === 'close') this.closeWith(admission.error);
+    else if (admission.error) this.#error(admission.error);
+    return false;
+  }
+
+  #onMessage(text: string): void {
+    if (!this.#admit()) return;
     const { options } = this.#ctx;
     const parsed = parseCommand(text, {
       maxJsonDepth: options.maxJsonDepth,
@@ -202,7 +230,7 @@ export class WsConnection {
   }
 
   async #handle(command: ClientCommand): Promise<void> {
-    if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.ws.state !== WsState.OPEN) return;
     switch (command.action) {
       case 'subscribe': {
         const { channels, since, id } = command;

@@ -1,16 +1,23 @@
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { CloseCodes, type LivedashError, type Result } from '@livedash/protocol';
-import WebSocket, { WebSocketServer } from 'ws';
-import type { Principal } from '../auth/authenticator.js';
+import { CloseCodes } from '@livedash/protocol';
 import { ChannelPolicies } from '../channel-policy.js';
 import { FlushScheduler } from '../outgoing-queue.js';
 import { WsConnection, type WsConnectionContext, type WsOutgoing, wsOutgoingHooks } from './ws-connection.js';
 import { FrameCache } from './ws-frame.js';
+import { acceptHandshake, WsState } from './ws-socket.js';
+
+/** How long a close handshake may take before the socket is destroyed, ms. */
+const CLOSE_TIMEOUT_MS = 5000;
+
+/** What every WebSocket transport's caller provides (the connection context without the transport's own parts). */
+export type WsTransportContext = Omit<WsConnectionContext, 'limits' | 'released'>;
 
 /**
- * The WebSocket transport at `/ws`, on the `ws` package in `noServer` mode: the HTTP server's
- * `upgrade` event hands sockets here, so WebSocket, SSE and HTTP share one port.
+ * The WebSocket transport at `/ws`: the HTTP server's `upgrade` event hands sockets here, so
+ * WebSocket, SSE and HTTP share one port. The WebSocket protocol itself is livedash's own
+ * (ws-socket.ts): handshake, frame reader, pings and the close handshake.
  *
  * Heartbeat: every `heartbeatMs` each connection gets a ping frame, plus a `$heartbeat` frame when
  * nothing else was sent meanwhile (browsers cannot see pings); one that has not answered the previous
@@ -18,22 +25,25 @@ import { FrameCache } from './ws-frame.js';
  */
 export class WsTransport {
   readonly #ctx: WsConnectionContext;
-  readonly #wss: WebSocketServer;
   readonly #outgoing: WsOutgoing;
   #connections = new Set<WsConnection>();
   #heartbeat: NodeJS.Timeout;
   #closing = false;
+  /** Resolves `close()` once the last connection is gone. */
+  #allClosed: (() => void) | undefined;
 
-  constructor(ctx: WsConnectionContext) {
-    this.#ctx = ctx;
-    this.#wss = new WebSocketServer({
-      noServer: true,
-      maxPayload: ctx.options.maxFrameBytes,
-      // Frames are small JSON; compression costs CPU per client and was a source of ws advisories.
-      perMessageDeflate: false,
-      clientTracking: false,
-    });
+  constructor(ctx: WsTransportContext) {
     const { metrics } = ctx;
+    this.#ctx = {
+      ...ctx,
+      // Compression is never negotiated: frames are small JSON, and deflate costs CPU and memory per client.
+      limits: { maxPayload: ctx.options.maxFrameBytes, closeTimeoutMs: CLOSE_TIMEOUT_MS },
+      released: (connection) => {
+        if (!this.#connections.delete(connection)) return;
+        metrics.connections.dec({ transport: 'ws' });
+        if (this.#connections.size === 0) this.#allClosed?.();
+      },
+    };
     this.#outgoing = {
       scheduler: new FlushScheduler((frames, bytes) => {
         metrics.messagesOut.inc({ transport: 'ws' }, frames);
@@ -67,16 +77,36 @@ export class WsTransport {
     }
     // Header count, Origin and connections per address are refused as HTTP; credentials are checked
     // after the handshake so a browser (which cannot read an upgrade's status) gets a code and close code.
+    const handshake = acceptHandshake(request);
+    if (!handshake.ok) {
+      const { status, headers } = handshake.refusal;
+      refuse(socket, status, STATUS_CODES[status] ?? 'Bad Request', headers);
+      return;
+    }
     const admission = this.#ctx.access.admitWebSocket(request);
     if (!admission.ok) {
       refuse(socket, admission.error.status, STATUS_CODES[admission.error.status] ?? 'Refused');
       return;
     }
     socket.once('close', admission.value.release);
+    const { response } = handshake;
     this.#ctx.access.authenticate(request, url.searchParams.get('token') ?? undefined).then(
       (who) => {
-        if (socket.destroyed) return;
-        this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, who));
+        if (socket.destroyed || !socket.writable) {
+          socket.destroy();
+          return;
+        }
+        socket.write(response);
+        const tcp = socket as Socket;
+        // The HTTP server's idle timeout must not cut a quiet WebSocket; heartbeats watch it instead.
+        tcp.setTimeout(0);
+        tcp.setNoDelay?.(true);
+        const principal = who.ok ? who.value : this.#ctx.access.authenticator.anonymous;
+        const connection = new WsConnection(tcp, head, this.#ctx, principal, this.#outgoing);
+        this.#connections.add(connection);
+        this.#ctx.metrics.connections.inc({ transport: 'ws' });
+        if (this.#closing) connection.ws.close(CloseCodes.SERVICE_RESTART, 'server restarting');
+        else if (!who.ok) connection.closeWith(who.error);
       },
       () => socket.destroy(),
     );
@@ -91,44 +121,20 @@ export class WsTransport {
     clearInterval(this.#heartbeat);
     // Frames fanned out this turn go before the close frames.
     this.#outgoing.scheduler.flush();
-    const closed = [...this.#connections].map(
-      (connection) =>
-        new Promise<void>((resolve) => {
-          if (connection.ws.readyState === WebSocket.CLOSED) return resolve();
-          connection.ws.once('close', () => resolve());
-          connection.ws.close(CloseCodes.SERVICE_RESTART, 'server restarting');
-        }),
-    );
+    const allClosed = new Promise<void>((resolve) => {
+      this.#allClosed = resolve;
+    });
+    if (this.#connections.size === 0) this.#allClosed?.();
+    for (const connection of this.#connections) {
+      connection.ws.close(CloseCodes.SERVICE_RESTART, 'server restarting');
+    }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, timeoutMs);
     });
-    await Promise.race([Promise.all(closed), timeout]);
+    await Promise.race([allClosed, timeout]);
     clearTimeout(timer);
     for (const connection of this.#connections) connection.ws.terminate();
-    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
-  }
-
-  #accept(ws: WebSocket, who: Result<Principal, LivedashError>): void {
-    const { metrics } = this.#ctx;
-    // The HTTP server's idle timeout must not cut a quiet WebSocket; heartbeats watch it instead.
-    const socket = (ws as unknown as { _socket?: { setTimeout?: (ms: number) => void } })._socket;
-    socket?.setTimeout?.(0);
-    ws.on('error', (error: Error & { code?: string }) => {
-      // Protocol errors (oversized or malformed frames) are answered by ws with a close code; the
-      // 'error' event only needs a listener so it does not crash the process.
-      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.#ctx.access.metrics.limitHit('frame_size');
-    });
-    const principal = who.ok ? who.value : this.#ctx.access.authenticator.anonymous;
-    const connection = new WsConnection(ws, this.#ctx, principal, this.#outgoing);
-    this.#connections.add(connection);
-    metrics.connections.inc({ transport: 'ws' });
-    ws.on('close', () => {
-      this.#connections.delete(connection);
-      metrics.connections.dec({ transport: 'ws' });
-    });
-    if (this.#closing) ws.close(CloseCodes.SERVICE_RESTART, 'server restarting');
-    else if (!who.ok) connection.closeWith(who.error);
   }
 
   #beat(): void {
@@ -139,6 +145,7 @@ export class WsTransport {
         connection.ws.terminate();
         continue;
       }
+      if (connection.ws.state !== WsState.OPEN) continue;
       connection.alive = false;
       connection.ws.ping();
       if (now - connection.lastSentAt >= idleAfter) connection.send(`{"type":"$heartbeat","ts":${now}}`);
@@ -150,6 +157,8 @@ function destroySocket(this: Duplex): void {
   this.destroy();
 }
 
-function refuse(socket: Duplex, status: number, reason: string): void {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+function refuse(socket: Duplex, status: number, reason: string, headers: Record<string, string> = {}): void {
+  let extra = '';
+  for (const [name, value] of Object.entries(headers)) extra += `${name}: ${value}\r\n`;
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\n${extra}Content-Length: 0\r\n\r\n`);
 }

@@ -1,0 +1,438 @@
+import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
+import { writeSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+
+/**
+ * The server side of RFC 6455 over one TCP (or TLS) socket, without the `ws` package: livedash writes
+ * its data frames itself (framed once per publish, see ws-frame.ts), so all a connection needs from a
+ * WebSocket layer is the handshake, a frame reader for what clients send, pings and the close
+ * handshake. Keeping that here, in one small object per connection with no event emitter and no
+ * closures, is what brings an idle connection's memory to about that of the socket itself.
+ */
+
+/** Close codes of the WebSocket layer itself (the application's are in @livedash/protocol). */
+export const WsCloseCodes = {
+  NORMAL: 1000,
+  PROTOCOL_ERROR: 1002,
+  INVALID_PAYLOAD: 1007,
+  POLICY_VIOLATION: 1008,
+  MESSAGE_TOO_BIG: 1009,
+} as const;
+
+/**
+ * Fragments one message may arrive in. Each costs a Buffer, so 64 KiB of one-byte fragments would cost
+ * megabytes; past this many the connection is closed with 1008 before the size limit is reached.
+ */
+export const MAX_FRAGMENTS = 1024;
+
+/** What a connection hears from its WebSocket. Called synchronously from the socket's events. */
+export interface WsHandler {
+  /** A complete text message (reassembled from fragments, valid UTF-8). */
+  onText(text: string): void;
+  /** A complete binary message; livedash speaks JSON text, so the handler only refuses it. */
+  onBinary(): void;
+  /** Any frame arrived (data, ping or pong): the peer is alive. */
+  onActivity(): void;
+  /** The peer broke the protocol (1002), sent text that is not UTF-8 (1007) or too much (1009). */
+  onFailed(code: number, reason: string): void;
+  /** The socket is gone (close handshake finished, failed, or the TCP connection dropped). Called once. */
+  onClose(code: number): void;
+}
+
+export enum WsState {
+  OPEN = 1,
+  CLOSING = 2,
+  CLOSED = 3,
+}
+
+/** Shared by every connection of one server. */
+export interface WsLimits {
+  /** Largest message a client may send (a single frame, or fragments together); over it: close 1009. */
+  maxPayload: number;
+  /** How long a close handshake may take before the socket is destroyed, ms. */
+  closeTimeoutMs: number;
+}
+
+const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+const KEY_PATTERN = /^[+/0-9A-Za-z]{22}==$/;
+const TOKEN_PATTERN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const OWNER = Symbol('livedash.ws');
+
+const OP_CONTINUATION = 0x0;
+const OP_BINARY = 0x2;
+const OP_CLOSE = 0x8;
+const OP_PING = 0x9;
+const OP_PONG = 0xa;
+
+type OwnedSocket = Socket & { [OWNER]?: WsSocket };
+
+/** Why a handshake was refused: the HTTP status and, for a wrong version, the header RFC 6455 §4.4 asks for. */
+export interface HandshakeRefusal {
+  status: number;
+  headers?: Record<string, string>;
+}
+
+/**
+ * Checks an upgrade request against RFC 6455 §4.2.1 and returns the `101` response to write, or why
+ * not. A client's subprotocol offer is answered with its first protocol (what `ws` did, so clients that
+ * send one keep working); extensions (compression) are never accepted.
+ */
+export function acceptHandshake(
+  request: IncomingMessage,
+): { ok: true; response: string } | { ok: false; refusal: HandshakeRefusal } {
+  if (request.method !== 'GET') return { ok: false, refusal: { status: 405 } };
+  if (request.headers.upgrade?.toLowerCase() !== 'websocket') return { ok: false, refusal: { status: 400 } };
+  // RFC 6455 §4.4: a version the server does not speak is refused with the one it does.
+  if (request.headers['sec-websocket-version'] !== '13') {
+    return { ok: false, refusal: { status: 400, headers: { 'Sec-WebSocket-Version': '13' } } };
+  }
+  const key = request.headers['sec-websocket-key'];
+  if (typeof key !== 'string' || !KEY_PATTERN.test(key.trim())) {
+    return { ok: false, refusal: { status: 400 } };
+  }
+  let protocol: string | undefined;
+  const offered = request.headers['sec-websocket-protocol'];
+  if (typeof offered === 'string') {
+    // A comma-separated list of tokens, checked without a backtracking regex over the whole header.
+    const protocols = offered.split(',').map((name) => name.trim());
+    if (!protocols.every((name) => TOKEN_PATTERN.test(name))) return { ok: false, refusal: { status: 400 } };
+    protocol = protocols[0];
+  }
+  const accept = createHash('sha1').update(`${key.trim()}${GUID}`).digest('base64');
+  let response = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n`;
+  if (protocol) response += `Sec-WebSocket-Protocol: ${protocol}\r\n`;
+  return { ok: true, response: `${response}\r\n` };
+}
+
+/**
+ * One server-side WebSocket. Reads frames (masked, possibly fragmented, split anywhere across TCP
+ * reads), answers pings, runs the close handshake, and fails the connection with 1002 / 1007 / 1009 on
+ * a protocol error, a text message that is not UTF-8, or a message over `maxPayload` — before
+ * buffering it. Also the byte sink of the connection's outgoing queue: `write` goes straight to the
+ * socket's file descriptor when nothing is queued in Node (one syscall, none of the stream
+ * machinery), and through the socket otherwise, so bytes never reorder.
+ *
+ * @example
+ * const reply = acceptHandshake(request);           // after checking the request's path and credentials
+ * socket.write(reply.response);
+ * const ws = new WsSocket(socket, handler, limits);
+ * ws.write(encodeTextFrame('{"type":"$welcome"}'));
+ * ws.receive(head);                                 // bytes that came with the upgrade request
+ * ws.close(1012, 'server restarting');
+ */
+export class WsSocket {
+  readonly socket: Socket;
+  state: WsState = WsState.OPEN;
+  readonly #handler: WsHandler;
+  readonly #limits: WsLimits;
+  /** The socket's file descriptor for direct writes; -1 for TLS (bytes must be encrypted) and Windows. */
+  readonly #fd: number;
+  /** Bytes of an unfinished frame. */
+  #partial: Buffer | undefined;
+  /** Payloads of a fragmented message so far, its opcode and size. */
+  #fragments: Buffer[] | undefined;
+  #fragmentOpcode = 0;
+  #fragmentBytes = 0;
+  #closeCode = 1006;
+  #closeTimer: NodeJS.Timeout | undefined;
+
+  constructor(socket: Socket, handler: WsHandler, limits: WsLimits) {
+    this.socket = socket;
+    this.#handler = handler;
+    this.#limits = limits;
+    const handle = (socket as unknown as { _handle?: { fd?: number } })._handle;
+    this.#fd = socket instanceof TLSSocket ? -1 : (handle?.fd ?? -1);
+    (socket as OwnedSocket)[OWNER] = this;
+    // Shared listeners that find their WsSocket on the socket: no closures per connection.
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('close', onSocketClose);
+  }
+
+  // ByteSink, for the connection's outgoing queue.
+  get writableLength(): number {
+    return this.socket.writableLength;
+  }
+
+  get writableNeedDrain(): boolean {
+    return this.socket.writableNeedDrain;
+  }
+
+  cork(): void {
+    this.socket.cork();
+  }
+
+  uncork(): void {
+    this.socket.uncork();
+  }
+
+  once(event: 'drain', listener: () => void): this {
+    this.socket.once(event, listener);
+    return this;
+  }
+
+  /**
+   * Writes whole frames. With nothing waiting in Node's buffer, straight to the file descriptor (what
+   * the kernel does not take goes through the socket, which then queues everything after it).
+   */
+  write(chunk: Buffer): boolean {
+    const socket = this.socket;
+    if (socket.writableEnded || socket.destroyed) return false;
+    if (this.#fd >= 0 && socket.writableLength === 0 && !socket.writableCorked) {
+      let written = 0;
+      try {
+        written = writeSync(this.#fd, chunk);
+      } catch {
+        // EAGAIN (the kernel buffer is full) or a failing socket: Node's own write path queues the
+        // bytes or reports the error through the socket's events.
+      }
+      if (written === chunk.length) return true;
+      return socket.write(written === 0 ? chunk : chunk.subarray(written));
+    }
+    return socket.write(chunk);
+  }
+
+  /** Sends a ping; the peer answers with a pong (`onActivity`). */
+  ping(): void {
+    if (this.state === WsState.OPEN) this.write(PING_FRAME);
+  }
+
+  /**
+   * Starts the close handshake: sends a close frame and waits up to `closeTimeoutMs` for the peer's,
+   * then ends the TCP connection. Does nothing once closing.
+   */
+  close(code: number, reason = ''): void {
+    if (this.state !== WsState.OPEN) return;
+    this.state = WsState.CLOSING;
+    this.#closeCode = code;
+    this.write(closeFrame(code, reason));
+    this.#closeTimer = setTimeout(destroyOwner, this.#limits.closeTimeoutMs, this);
+    this.#closeTimer.unref();
+  }
+
+  /** Drops the TCP connection at once (a dead peer, or a close handshake that did not finish). */
+  terminate(): void {
+    this.socket.destroy();
+  }
+
+  /** Bytes from the socket (and those that came with the upgrade request). */
+  receive(chunk: Buffer): void {
+    let data = chunk;
+    if (this.#partial) {
+      data = Buffer.concat([this.#partial, chunk]);
+      this.#partial = undefined;
+    }
+    let offset = 0;
+    while (this.state !== WsState.CLOSED && offset < data.length) {
+      const used = this.#readFrame(data, offset);
+      if (used === 0) {
+        this.#partial = data.subarray(offset);
+        return;
+      }
+      if (used < 0) return; // failed: nothing more is read
+      offset += used;
+    }
+  }
+
+  /** @internal the socket closed */
+  closed(): void {
+    if (this.state === WsState.CLOSED) return;
+    this.state = WsState.CLOSED;
+    clearTimeout(this.#closeTimer);
+    this.#partial = undefined;
+    this.#fragments = undefined;
+    this.#handler.onClose(this.#closeCode);
+  }
+
+  /** @internal the peer ended its side of TCP: end ours. */
+  ended(): void {
+    if (this.state === WsState.OPEN) this.state = WsState.CLOSING;
+    this.socket.end();
+  }
+
+  /**
+   * Reads one frame at `offset`: returns the bytes it took, 0 when the frame is not complete yet, or
+   * -1 when the connection failed.
+   */
+  #readFrame(data: Buffer, offset: number): number {
+    const available = data.length - offset;
+    if (available < 2) return 0;
+    const first = data[offset]!;
+    const second = data[offset + 1]!;
+    const fin = (first & 0x80) !== 0;
+    const opcode = first & 0x0f;
+    if ((first & 0x70) !== 0) return this.#protocolError('reserved bits set');
+    if ((second & 0x80) === 0) return this.#protocolError('client frames must be masked');
+    const control = opcode >= 0x8;
+    if (control ? opcode > OP_PONG : opcode > OP_BINARY)
+      return this.#protocolError(`unknown opcode ${opcode}`);
+    let length = second & 0x7f;
+    let header = 2;
+    if (control && (!fin || length > 125)) {
+      return this.#protocolError('control frames must be whole and at most 125 bytes');
+    }
+    if (length === 126) {
+      if (available < 4) return 0;
+      length = data.readUInt16BE(offset + 2);
+      header = 4;
+    } else if (length === 127) {
+      if (available < 10) return 0;
+      if (data.readUInt32BE(offset + 2) !== 0) return this.#tooBig();
+      length = data.readUInt32BE(offset + 6);
+      header = 10;
+    }
+    if (!control && this.#fragmentBytes + length > this.#limits.maxPayload) return this.#tooBig();
+    const total = header + 4 + length;
+    if (available < total) return 0;
+    const maskAt = offset + header;
+    const payload = data.subarray(maskAt + 4, offset + total);
+    for (let i = 0; i < length; i++) payload[i]! ^= data[maskAt + (i & 3)]!;
+    this.#handler.onActivity();
+    if (control) return this.#control(opcode, payload) ? total : -1;
+    return this.#data(fin, opcode, payload) ? total : -1;
+  }
+
+  /** Handles a data frame; false when the connection failed. */
+  #data(fin: boolean, opcode: number, payload: Buffer): boolean {
+    if (this.state !== WsState.OPEN) return true; // after a close: read and ignored (RFC 6455 §5.5.1)
+    if (opcode === OP_CONTINUATION) {
+      if (!this.#fragments) return this.#fail(WsCloseCodes.PROTOCOL_ERROR, 'continuation without a message');
+    } else if (this.#fragments) {
+      return this.#fail(WsCloseCodes.PROTOCOL_ERROR, 'new message inside a fragmented one');
+    }
+    if (!fin) {
+      if (!this.#fragments) {
+        this.#fragments = [];
+        this.#fragmentOpcode = opcode;
+      }
+      if (this.#fragments.length >= MAX_FRAGMENTS) {
+        return this.#fail(WsCloseCodes.POLICY_VIOLATION, `more than ${MAX_FRAGMENTS} fragments`);
+      }
+      this.#fragments.push(Buffer.from(payload));
+      this.#fragmentBytes += payload.length;
+      return true;
+    }
+    let message = payload;
+    let messageOpcode = opcode;
+    if (this.#fragments) {
+      this.#fragments.push(payload);
+      message = Buffer.concat(this.#fragments, this.#fragmentBytes + payload.length);
+      messageOpcode = this.#fragmentOpcode;
+      this.#fragments = undefined;
+      this.#fragmentBytes = 0;
+    }
+    if (messageOpcode === OP_BINARY) {
+      this.#handler.onBinary();
+      return true;
+    }
+    if (!isUtf8(message)) return this.#fail(WsCloseCodes.INVALID_PAYLOAD, 'text is not valid UTF-8');
+    this.#handler.onText(message.toString('utf8'));
+    return true;
+  }
+
+  /** Handles ping, pong and close; false when the connection failed. */
+  #control(opcode: number, payload: Buffer): boolean {
+    if (opcode === OP_PING) {
+      if (this.state === WsState.OPEN) this.write(controlFrame(OP_PONG, payload));
+      return true;
+    }
+    if (opcode === OP_PONG) return true;
+    // Close (RFC 6455 §5.5.1): a code of two bytes, then an optional UTF-8 reason.
+    if (payload.length === 1) return this.#fail(WsCloseCodes.PROTOCOL_ERROR, 'close frame of one byte');
+    let code = 1005;
+    if (payload.length >= 2) {
+      code = payload.readUInt16BE(0);
+      if (!isValidCloseCode(code)) return this.#fail(WsCloseCodes.PROTOCOL_ERROR, `close code ${code}`);
+      if (!isUtf8(payload.subarray(2))) {
+        return this.#fail(WsCloseCodes.INVALID_PAYLOAD, 'close reason is not valid UTF-8');
+      }
+    }
+    if (this.state === WsState.OPEN) {
+      // The peer started it: answer with its code, then the server ends the TCP connection (§7.1.1).
+      this.state = WsState.CLOSING;
+      this.#closeCode = code;
+      this.write(code === 1005 ? EMPTY_CLOSE_FRAME : closeFrame(code, ''));
+      this.#closeTimer = setTimeout(destroyOwner, this.#limits.closeTimeoutMs, this);
+      this.#closeTimer.unref();
+    }
+    this.socket.end();
+    return true;
+  }
+
+  /**
+   * Fails the connection (RFC 6455 §7.1.7): a close frame with `code`, then the TCP connection ends.
+   * Returns false, for the frame handlers to return.
+   */
+  #fail(code: number, reason: string): false {
+    this.#handler.onFailed(code, reason);
+    this.#partial = undefined;
+    this.#fragments = undefined;
+    this.#fragmentBytes = 0;
+    if (this.state === WsState.OPEN) {
+      this.state = WsState.CLOSING;
+      this.#closeCode = code;
+      this.write(closeFrame(code, reason));
+      this.#closeTimer = setTimeout(destroyOwner, this.#limits.closeTimeoutMs, this);
+      this.#closeTimer.unref();
+    }
+    // Nothing more is read from a peer that broke the protocol.
+    this.socket.removeListener('data', onSocketData);
+    this.socket.end();
+    return false;
+  }
+
+  #protocolError(reason: string): -1 {
+    this.#fail(WsCloseCodes.PROTOCOL_ERROR, reason);
+    return -1;
+  }
+
+  #tooBig(): -1 {
+    this.#fail(WsCloseCodes.MESSAGE_TOO_BIG, `message over ${this.#limits.maxPayload} bytes`);
+    return -1;
+  }
+}
+
+/** Codes a close frame may carry on the wire (RFC 6455 §7.4, and the IANA registry's 1012–1014). */
+export function isValidCloseCode(code: number): boolean {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+}
+
+const PING_FRAME = controlFrame(OP_PING, Buffer.alloc(0));
+const EMPTY_CLOSE_FRAME = controlFrame(OP_CLOSE, Buffer.alloc(0));
+
+function controlFrame(opcode: number, payload: Buffer): Buffer {
+  const frame = Buffer.allocUnsafe(2 + payload.length);
+  frame[0] = 0x80 | opcode;
+  frame[1] = payload.length;
+  payload.copy(frame, 2);
+  return frame;
+}
+
+function closeFrame(code: number, reason: string): Buffer {
+  // A control frame holds at most 125 bytes: the code and up to 123 of the reason.
+  let text = reason;
+  while (Buffer.byteLength(text) > 123) text = text.slice(0, -1);
+  const payload = Buffer.allocUnsafe(2 + Buffer.byteLength(text));
+  payload.writeUInt16BE(code, 0);
+  payload.write(text, 2, 'utf8');
+  return controlFrame(OP_CLOSE, payload);
+}
+
+function onSocketData(this: OwnedSocket, chunk: Buffer): void {
+  this[OWNER]?.receive(chunk);
+}
+
+function onSocketEnd(this: OwnedSocket): void {
+  this[OWNER]?.ended();
+}
+
+function onSocketClose(this: OwnedSocket): void {
+  this[OWNER]?.closed();
+}
+
+function destroyOwner(ws: WsSocket): void {
+  ws.terminate();
+}
