@@ -16,6 +16,7 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     kinds: { type: 'string' },
+    clients: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -26,6 +27,7 @@ if (values.help) {
   --quick     small runs, under 3 minutes
   --only      run only these benchmarks
   --kinds     run only these server kinds (livedash, socketio, ws, raw, livedash-sse, sse-raw)
+  --clients   subscriber counts for the fan-out benchmarks instead of the plan's (e.g. --clients=5000)
   --no-build  skip building the libraries first`);
   process.exit(0);
 }
@@ -33,6 +35,9 @@ if (values.help) {
 const plan = values.quick ? plans.quick : plans.full;
 const only = values.only ? new Set(values.only.split(',')) : null;
 const kindsFilter = values.kinds ? new Set(values.kinds.split(',')) : null;
+const clientsOverride = values.clients ? values.clients.split(',').map(Number) : null;
+if (clientsOverride?.some((n) => !Number.isInteger(n) || n < 1))
+  throw new Error(`--clients takes positive whole numbers, e.g. --clients=1000,5000 (got ${values.clients})`);
 for (const name of only ?? []) if (!plan[name]) throw new Error(`unknown benchmark ${name}`);
 
 const root = new URL('..', import.meta.url).pathname;
@@ -65,7 +70,7 @@ function machine() {
 
 async function runFanout(name, spec, loadgen) {
   const runs = [];
-  for (const clients of spec.clients) {
+  for (const clients of clientsOverride ?? spec.clients) {
     for (const kind of spec.kinds) {
       if (kindsFilter && !kindsFilter.has(kind)) continue;
       try {

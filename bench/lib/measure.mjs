@@ -8,6 +8,7 @@ export async function measurePhase({ server, loadgen, rate, count, burst, idleMs
   const delivery = await loadgen.call('wait', { counters: published.counters, idleMs }, 180_000);
   const after = await server.call('stats');
   const cpuMicros = after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system;
+  const userMicros = after.cpu.user - before.cpu.user;
   const loadgenCpuMicros =
     delivery.cpu.user + delivery.cpu.system - loadgenBefore.cpu.user - loadgenBefore.cpu.system;
   const seconds = Math.max(0.001, (delivery.lastAt - published.startedAt) / 1000);
@@ -25,6 +26,10 @@ export async function measurePhase({ server, loadgen, rate, count, burst, idleMs
     latencyMs: delivery.latency,
     serverCpuSeconds: cpuMicros / 1e6,
     cpuMicrosPerDelivery: delivery.received > 0 ? round(cpuMicros / delivery.received, 3) : null,
+    // The kernel's share (the write syscalls, and on loopback the receiving side's TCP work too).
+    cpuUserMicrosPerDelivery: delivery.received > 0 ? round(userMicros / delivery.received, 3) : null,
+    cpuSystemMicrosPerDelivery:
+      delivery.received > 0 ? round((cpuMicros - userMicros) / delivery.received, 3) : null,
     cpuSecondsPer100k: delivery.received > 0 ? round((cpuMicros / delivery.received) * 0.1, 3) : null,
     loadgenCpuUtilization: round(loadgenCpuMicros / 1e6 / seconds, 2),
     serverRssMB: round(after.rss / 2 ** 20, 1),

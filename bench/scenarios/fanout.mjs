@@ -49,7 +49,8 @@ export async function runServerKind({ kind, clients, channelCount, phases, loadg
       result.phases[phase.name] = await measurePhase({ server, loadgen, ...phase });
       const p = result.phases[phase.name];
       log(
-        `  ${kind.padEnd(12)} N=${clients} ${phase.name.padEnd(10)} ${p.cpuMicrosPerDelivery} µs/delivery, ` +
+        `  ${kind.padEnd(12)} N=${clients} ${phase.name.padEnd(10)} ${p.cpuMicrosPerDelivery} µs/delivery ` +
+          `(user ${p.cpuUserMicrosPerDelivery}, system ${p.cpuSystemMicrosPerDelivery}), ` +
           `${p.achievedPerSecond}/s, p50 ${p.latencyMs.p50} p99 ${p.latencyMs.p99} ms, lost ${p.lost}`,
       );
     }
