@@ -1,0 +1,156 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer, type LivedashServer } from '@livedash/server';
+import { afterEach, describe, expect, test } from 'vitest';
+import WebSocket from 'ws';
+import { encodeTextFrame } from '../src/transports/ws-frame.js';
+import { type WsHandler, WsSocket } from '../src/transports/ws-socket.js';
+
+// WsSocket writes frames straight to the socket's file descriptor while Node has nothing queued for
+// it, and through the socket otherwise. These tests pin the two ways that could go wrong: bytes out of
+// order when the kernel buffer fills mid-stream, and raw bytes under TLS (which must be encrypted).
+
+const idle: WsHandler = {
+  onText: () => {},
+  onBinary: () => {},
+  onActivity: () => {},
+  onFailed: () => {},
+  onClose: () => {},
+};
+
+let cleanup: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const step of cleanup.reverse()) await step();
+  cleanup = [];
+});
+
+async function socketPair(): Promise<{ server: Socket; client: Socket }> {
+  const listener: Server = createTcpServer();
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  cleanup.push(() => new Promise<void>((resolve) => listener.close(() => resolve())));
+  const accepted = new Promise<Socket>((resolve) => listener.once('connection', resolve));
+  const client = connect((listener.address() as { port: number }).port, '127.0.0.1');
+  const server = await accepted;
+  cleanup.push(() => {
+    client.destroy();
+    server.destroy();
+  });
+  return { server, client };
+}
+
+describe('WsSocket.write', () => {
+  test('frames arrive whole and in order when the kernel buffer fills and Node queues the rest', async () => {
+    const { server, client } = await socketPair();
+    client.pause();
+    const ws = new WsSocket(server, idle, { maxPayload: 1024, closeTimeoutMs: 1000 });
+    const frames: Buffer[] = [];
+    let queuedInNode = false;
+    // 2,000 frames of ~4 KB (8 MB) is more than a paused loopback reader's kernel buffers take.
+    for (let i = 0; i < 2000; i++) {
+      const frame = encodeTextFrame(`${i}:${'x'.repeat(4000)}`);
+      frames.push(frame);
+      ws.write(frame);
+      if (ws.writableLength > 0) queuedInNode = true;
+    }
+    expect(queuedInNode).toBe(true);
+    const expected = Buffer.concat(frames);
+    const chunks: Buffer[] = [];
+    let received = 0;
+    await new Promise<void>((resolve) => {
+      client.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        received += chunk.length;
+        if (received >= expected.length) resolve();
+      });
+      client.resume();
+    });
+    expect(Buffer.concat(chunks).equals(expected)).toBe(true);
+  });
+
+  test('nothing is written once the socket has ended', async () => {
+    const { server, client } = await socketPair();
+    const ws = new WsSocket(server, idle, { maxPayload: 1024, closeTimeoutMs: 1000 });
+    const received: Buffer[] = [];
+    client.on('data', (chunk: Buffer) => received.push(chunk));
+    const ended = new Promise((resolve) => client.once('end', resolve));
+    ws.write(encodeTextFrame('before'));
+    server.end();
+    expect(ws.write(encodeTextFrame('after'))).toBe(false);
+    await ended;
+    expect(Buffer.concat(received).equals(encodeTextFrame('before'))).toBe(true);
+  });
+});
+
+/** A throwaway self-signed certificate for 127.0.0.1, made with the openssl command line. */
+function selfSignedCertificate(): { cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'livedash-tls-'));
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'pipe' },
+    );
+  } catch (error) {
+    throw new Error(`this test needs the openssl command (apt-get install -y openssl): ${String(error)}`);
+  }
+  const pair = {
+    cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
+    key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+  };
+  rmSync(dir, { recursive: true, force: true });
+  return pair;
+}
+
+describe('wss:// (TLS)', () => {
+  test('a client over TLS subscribes and receives every message of a burst, encrypted', async () => {
+    const server: LivedashServer = await createServer({
+      port: 0,
+      host: '127.0.0.1',
+      tls: selfSignedCertificate(),
+      metricsIntervalMs: 0,
+      alerts: [],
+    });
+    cleanup.push(() => server.close());
+    expect(server.url.startsWith('https://')).toBe(true);
+    const ws = new WebSocket(`${server.url.replace(/^https/, 'wss')}/ws`, { rejectUnauthorized: false });
+    cleanup.push(() => ws.terminate());
+    const seqs: number[] = [];
+    // 200 × 2 KB in one turn: several TLS records, well under the 1 MiB outgoing bound.
+    const burst = 200;
+    const done = new Promise<void>((resolve, reject) => {
+      ws.on('error', reject);
+      ws.on('close', (code) => reject(new Error(`closed with ${code} after ${seqs.length} messages`)));
+      ws.on('message', (data: Buffer) => {
+        const frame = JSON.parse(String(data)) as { type: string; seq?: number };
+        if (frame.type === '$welcome')
+          ws.send(JSON.stringify({ action: 'subscribe', channels: ['tls.test'] }));
+        if (frame.type === '$subscribed') {
+          for (let i = 0; i < burst; i++) server.hub.publish('tls.test', { i, pad: 'y'.repeat(2000) });
+        }
+        if (frame.type === 'tls.test' && frame.seq !== undefined) {
+          seqs.push(frame.seq);
+          if (seqs.length === burst) resolve();
+        }
+      });
+    });
+    await done;
+    expect(seqs).toEqual(Array.from({ length: burst }, (_, i) => i + 1));
+  });
+});
