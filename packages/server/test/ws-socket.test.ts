@@ -8,6 +8,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { encodeTextFrame } from '../src/transports/ws-frame.js';
 import { type WsHandler, WsSocket } from '../src/transports/ws-socket.js';
+import { clientFrame, Opcode } from './helpers/raw-ws-frame.js';
 
 // WsSocket writes frames straight to the socket's file descriptor while Node has nothing queued for
 // it, and through the socket otherwise. These tests pin the two ways that could go wrong: bytes out of
@@ -81,6 +82,31 @@ describe('WsSocket.write', () => {
     expect(ws.write(encodeTextFrame('after'))).toBe(false);
     await ended;
     expect(Buffer.concat(received).equals(encodeTextFrame('before'))).toBe(true);
+  });
+});
+
+describe('WsSocket.receive', () => {
+  test('frames read in pieces of every size come out whole: a 60 KB one byte by byte, then three in one read', async () => {
+    const { server } = await socketPair();
+    const texts: string[] = [];
+    const ws = new WsSocket(
+      server,
+      { ...idle, onText: (text) => texts.push(text) },
+      {
+        maxPayload: 64 * 1024,
+        closeTimeoutMs: 1000,
+      },
+    );
+    const big = `{"pad":"${'é'.repeat(30_000)}"}`;
+    const frame = clientFrame({ opcode: Opcode.TEXT, payload: big });
+    for (let i = 0; i < frame.length; i++) ws.receive(frame.subarray(i, i + 1));
+    expect(texts).toEqual([big]);
+    const three = Buffer.concat(
+      ['a', 'b', 'c'].map((payload) => clientFrame({ opcode: Opcode.TEXT, payload })),
+    );
+    ws.receive(three.subarray(0, 5));
+    ws.receive(three.subarray(5));
+    expect(texts.slice(1)).toEqual(['a', 'b', 'c']);
   });
 });
 

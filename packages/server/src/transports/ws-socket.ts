@@ -60,6 +60,8 @@ const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const KEY_PATTERN = /^[+/0-9A-Za-z]{22}==$/;
 const TOKEN_PATTERN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const OWNER = Symbol('livedash.ws');
+/** Reads of one unfinished frame held apart before they are merged into one Buffer. */
+const MAX_PARTIAL_READS = 64;
 
 const OP_CONTINUATION = 0x0;
 const OP_BINARY = 0x2;
@@ -130,8 +132,11 @@ export class WsSocket {
   readonly #limits: WsLimits;
   /** The socket's file descriptor for direct writes; -1 for TLS (bytes must be encrypted) and Windows. */
   readonly #fd: number;
-  /** Bytes of an unfinished frame. */
-  #partial: Buffer | undefined;
+  /** Reads of an unfinished frame, kept apart until enough bytes are there (no copy per TCP read). */
+  #partial: Buffer[] | undefined;
+  #partialBytes = 0;
+  /** Bytes the unfinished frame needs before it can be read further (its header, then all of it). */
+  #needed = 0;
   /** Payloads of a fragmented message so far, its opcode and size. */
   #fragments: Buffer[] | undefined;
   #fragmentOpcode = 0;
@@ -221,15 +226,26 @@ export class WsSocket {
   /** Bytes from the socket (and those that came with the upgrade request). */
   receive(chunk: Buffer): void {
     let data = chunk;
-    if (this.#partial) {
-      data = Buffer.concat([this.#partial, chunk]);
+    const partial = this.#partial;
+    if (partial) {
+      partial.push(chunk);
+      this.#partialBytes += chunk.length;
+      if (this.#partialBytes < this.#needed) {
+        // A frame trickling in a few bytes per read: merged now and then, so neither the copying nor
+        // the number of Buffers held grows with the number of reads.
+        if (partial.length >= MAX_PARTIAL_READS) this.#partial = [Buffer.concat(partial, this.#partialBytes)];
+        return;
+      }
+      data = Buffer.concat(partial, this.#partialBytes);
       this.#partial = undefined;
     }
     let offset = 0;
     while (this.state !== WsState.CLOSED && offset < data.length) {
       const used = this.#readFrame(data, offset);
       if (used === 0) {
-        this.#partial = data.subarray(offset);
+        const rest = data.subarray(offset);
+        this.#partial = [rest];
+        this.#partialBytes = rest.length;
         return;
       }
       if (used < 0) return; // failed: nothing more is read
@@ -259,7 +275,7 @@ export class WsSocket {
    */
   #readFrame(data: Buffer, offset: number): number {
     const available = data.length - offset;
-    if (available < 2) return 0;
+    if (available < 2) return this.#wait(2);
     const first = data[offset]!;
     const second = data[offset + 1]!;
     const fin = (first & 0x80) !== 0;
@@ -275,24 +291,30 @@ export class WsSocket {
       return this.#protocolError('control frames must be whole and at most 125 bytes');
     }
     if (length === 126) {
-      if (available < 4) return 0;
+      if (available < 4) return this.#wait(4);
       length = data.readUInt16BE(offset + 2);
       header = 4;
     } else if (length === 127) {
-      if (available < 10) return 0;
+      if (available < 10) return this.#wait(10);
       if (data.readUInt32BE(offset + 2) !== 0) return this.#tooBig();
       length = data.readUInt32BE(offset + 6);
       header = 10;
     }
     if (!control && this.#fragmentBytes + length > this.#limits.maxPayload) return this.#tooBig();
     const total = header + 4 + length;
-    if (available < total) return 0;
+    if (available < total) return this.#wait(total);
     const maskAt = offset + header;
     const payload = data.subarray(maskAt + 4, offset + total);
     for (let i = 0; i < length; i++) payload[i]! ^= data[maskAt + (i & 3)]!;
     this.#handler.onActivity();
     if (control) return this.#control(opcode, payload) ? total : -1;
     return this.#data(fin, opcode, payload) ? total : -1;
+  }
+
+  /** The frame at hand needs `bytes` in all before it can be read further. */
+  #wait(bytes: number): 0 {
+    this.#needed = bytes;
+    return 0;
   }
 
   /** Handles a data frame; false when the connection failed. */
