@@ -26,7 +26,14 @@ export interface ConnectionEvents {
 type OpenedInfo = Parameters<TransportContext['events']['opened']>[0];
 
 /** Timers the connection keeps; all are cleared on close. */
-type TimerName = 'retry' | 'connectTimeout' | 'liveness' | 'stable' | 'upgrade' | 'probeTimeout';
+type TimerName = 'retry' | 'connectTimeout' | 'liveness' | 'stable' | 'upgrade' | 'probeTimeout' | 'clock';
+
+/**
+ * While frames flow, the clock is read (and `lastMessageAt` moved) once per this many ms, not per frame:
+ * the clock reads were the largest part of the client's own per-message cost, and state listeners
+ * should not fire per message. Silence is therefore detected up to this much late.
+ */
+const CLOCK_MS = 1000;
 
 const toConnectionError = (error: LivedashError): ConnectionError =>
   error.closeCode === undefined
@@ -48,7 +55,10 @@ export class Connection {
   /** Index in the transport order of the transport in use or being tried. */
   #index = 0;
   #timers = new Map<TimerName, ReturnType<typeof setTimeout>>();
+  /** When a frame last arrived: the clock at that frame, or at the `clock` timer after frames arrived. */
   #lastFrameAt = 0;
+  /** A frame arrived since `#lastFrameAt` was recorded (set per frame instead of reading the clock). */
+  #heard = false;
   #silenceLimitMs = 0;
   /** Set when the open transport cannot see heartbeats; the first `$heartbeat` frame starts the watch. */
   #pendingHeartbeatMs: number | undefined;
@@ -110,6 +120,7 @@ export class Connection {
   #teardown(): void {
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
+    this.#heard = false;
     const hadTransport = this.#transport !== undefined;
     this.#transport?.close();
     this.#probe?.close();
@@ -210,14 +221,29 @@ export class Connection {
   }
 
   #onFrame(frame: ServerFrame): void {
-    this.#lastFrameAt = Date.now();
-    if (frame.type === '$welcome' && this.#pendingHeartbeatMs !== undefined) {
-      this.#pendingHeartbeatMs = (frame as WelcomeFrame).heartbeat;
+    // Per message this is all the time-keeping: while the `clock` timer runs, it reads the clock.
+    if (!this.#heard) {
+      if (this.#timers.has('clock')) this.#heard = true;
+      else this.#readClock();
     }
-    if (frame.type === '$heartbeat' && this.#pendingHeartbeatMs !== undefined) {
-      this.#startLiveness({ heartbeatMs: this.#pendingHeartbeatMs });
+    if (this.#pendingHeartbeatMs !== undefined) {
+      if (frame.type === '$welcome') this.#pendingHeartbeatMs = (frame as WelcomeFrame).heartbeat;
+      else if (frame.type === '$heartbeat') this.#startLiveness({ heartbeatMs: this.#pendingHeartbeatMs });
     }
     this.#events.frame(frame);
+  }
+
+  /**
+   * Records now as the last frame's time and `lastMessageAt`. Then, for `CLOCK_MS`, frames only set
+   * `#heard`, and the timer records the time again if any came.
+   */
+  #readClock(): void {
+    this.#heard = false;
+    this.#lastFrameAt = Date.now();
+    this.#store.dispatch({ type: 'message', at: this.#lastFrameAt });
+    this.#setTimer('clock', CLOCK_MS, () => {
+      if (this.#heard) this.#readClock();
+    });
   }
 
   #startLiveness(info: OpenedInfo): void {
@@ -232,7 +258,8 @@ export class Connection {
     this.#lastFrameAt = Date.now();
     // One timer checked against the last frame's time, instead of a timer reset on every frame.
     const check = () => {
-      const silentFor = Date.now() - this.#lastFrameAt;
+      // Frames came since the clock was read: alive (the `clock` timer records when, within CLOCK_MS).
+      const silentFor = this.#heard ? 0 : Date.now() - this.#lastFrameAt;
       if (silentFor < this.#silenceLimitMs) {
         this.#setTimer('liveness', this.#silenceLimitMs - silentFor, check);
         return;

@@ -28,3 +28,8 @@ export function afterMs(ms: number): Scheduler {
     return () => clearTimeout(timer);
   };
 }
+
+/** The scheduler for an `interval` option: `'frame'` or a number of ms. */
+export function schedulerFor(interval: 'frame' | number): Scheduler {
+  return interval === 'frame' ? nextFrame : afterMs(interval);
+}

@@ -27,9 +27,6 @@ import type {
   SubscribeOptions,
 } from './types.js';
 
-/** `lastMessageAt` moves at most this often, so connection-state listeners do not fire per message. */
-const LAST_MESSAGE_RESOLUTION_MS = 1000;
-
 interface PendingPing {
   resolve(rtt: number): void;
   reject(error: LivedashError): void;
@@ -248,9 +245,6 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
   }
 
   #onFrame(frame: ServerFrame): void {
-    const now = Date.now();
-    const last = this.#store.state.lastMessageAt ?? 0;
-    if (now - last >= LAST_MESSAGE_RESOLUTION_MS) this.#store.dispatch({ type: 'message', at: now });
     if (!frame.type.startsWith('$')) {
       this.#subscriptions.handleData(frame as DataEnvelope);
       return;

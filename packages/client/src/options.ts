@@ -135,6 +135,10 @@ export function resolveOptions(options: LiveClientOptions): ResolvedOptions {
       `LiveClient has no implementation for ${transports.join(', ')}: pass WebSocket, EventSource or fetch`,
     );
   }
+  const notifyInterval = options.notifyInterval ?? 'frame';
+  if (notifyInterval !== 'frame' && !(Number.isFinite(notifyInterval) && notifyInterval >= 0)) {
+    throw new TypeError("LiveClient option notifyInterval must be 'frame' or a number of ms >= 0");
+  }
   const maxAttempts = options.maxReconnectAttempts ?? Number.POSITIVE_INFINITY;
   if (!(maxAttempts >= 1)) throw new TypeError('LiveClient option maxReconnectAttempts must be at least 1');
   return {
@@ -148,7 +152,7 @@ export function resolveOptions(options: LiveClientOptions): ResolvedOptions {
     backoff: resolveBackoff(options.backoff),
     maxReconnectAttempts: maxAttempts,
     autoConnect: options.autoConnect ?? true,
-    notifyInterval: options.notifyInterval ?? 'frame',
+    notifyInterval,
     environment: options.environment ?? browserEnvironment(),
     random: options.random ?? Math.random,
     token: options.token,

@@ -18,11 +18,20 @@ interface Subscriber {
 
 interface ChannelEntry {
   readonly name: string;
-  readonly subscribers: Set<Subscriber>;
-  /** Last delivered position: resubscribing with it replays exactly what was missed. */
-  position: Position | undefined;
+  /**
+   * Replaced, never changed in place, when a subscriber comes or goes (even from inside a listener): a
+   * delivery goes over the list as it was when the message arrived, without copying it per message.
+   */
+  subscribers: readonly Subscriber[];
+  /**
+   * Last delivered position (`epoch` undefined: none yet): resubscribing with it replays exactly what
+   * was missed. Two fields rather than a `Position`, so a message allocates no position object.
+   */
+  epoch: string | undefined;
+  seq: number;
   /** The last message, handed to subscribers that join later so they do not wait for the next one. */
-  last: { data: unknown; meta: MessageMeta } | undefined;
+  lastData: unknown;
+  lastMeta: MessageMeta | undefined;
   /** The server confirmed the subscription on the current connection. */
   confirmed: boolean;
   /** Messages up to this seq (in `confirmedEpoch`) were published before the subscription: replayed. */
@@ -56,18 +65,11 @@ export class Subscriptions {
     this.#events = events;
   }
 
-  get channels(): string[] {
-    return [...this.#channels.keys()];
-  }
-
-  has(channel: string): boolean {
-    return this.#channels.has(channel);
-  }
-
   /** Every channel with the position to resume from (undefined: nothing received yet). */
   positions(): Map<string, Position | undefined> {
     const out = new Map<string, Position | undefined>();
-    for (const entry of this.#channels.values()) out.set(entry.name, entry.position);
+    for (const { name, epoch, seq } of this.#channels.values())
+      out.set(name, epoch === undefined ? undefined : { epoch, seq });
     return out;
   }
 
@@ -77,9 +79,11 @@ export class Subscriptions {
     if (!entry) {
       entry = {
         name: channel,
-        subscribers: new Set(),
-        position: undefined,
-        last: undefined,
+        subscribers: [],
+        epoch: undefined,
+        seq: 0,
+        lastData: undefined,
+        lastMeta: undefined,
         confirmed: false,
         replayUntil: 0,
         confirmedEpoch: '',
@@ -88,7 +92,7 @@ export class Subscriptions {
       this.#channels.set(channel, entry);
     }
     const subscriber: Subscriber = { listener, options, seen: false };
-    entry.subscribers.add(subscriber);
+    entry.subscribers = [...entry.subscribers, subscriber];
     if (isNew) this.#events.first(channel);
     else this.#catchUp(entry, subscriber);
     return () => this.#remove(entry, subscriber);
@@ -97,25 +101,27 @@ export class Subscriptions {
   /** A subscriber joining a live channel gets its confirmation and latest value, as a first one would. */
   #catchUp(entry: ChannelEntry, subscriber: Subscriber): void {
     queueMicrotask(() => {
-      if (!entry.subscribers.has(subscriber) || this.#channels.get(entry.name) !== entry) return;
-      if (entry.confirmed && entry.position) {
+      if (!entry.subscribers.includes(subscriber) || this.#channels.get(entry.name) !== entry) return;
+      if (entry.confirmed && entry.epoch !== undefined) {
         const { name: channel, confirmedEpoch: epoch, replayUntil: seq } = entry;
         call(() => subscriber.options.onSubscribed?.({ channel, epoch, seq, recovered: false }));
       }
-      if (!subscriber.seen && entry.last) {
+      const { lastData, lastMeta } = entry;
+      if (!subscriber.seen && lastMeta) {
         subscriber.seen = true;
-        const { data, meta } = entry.last;
-        call(() => subscriber.listener(data, { ...meta, replayed: true }));
+        call(() => subscriber.listener(lastData, { ...lastMeta, replayed: true }));
       }
     });
   }
 
   #remove(entry: ChannelEntry, subscriber: Subscriber): void {
-    if (!entry.subscribers.delete(subscriber) || entry.subscribers.size > 0) return;
+    if (!entry.subscribers.includes(subscriber)) return;
+    entry.subscribers = entry.subscribers.filter((other) => other !== subscriber);
+    if (entry.subscribers.length > 0) return;
     // Deferred a microtask: React StrictMode unsubscribes and resubscribes at once, and that should
     // not cost a server round trip (or lose the position).
     queueMicrotask(() => {
-      if (entry.subscribers.size > 0 || this.#channels.get(entry.name) !== entry) return;
+      if (entry.subscribers.length > 0 || this.#channels.get(entry.name) !== entry) return;
       this.#channels.delete(entry.name);
       this.#events.last(entry.name);
     });
@@ -132,58 +138,55 @@ export class Subscriptions {
     entry.confirmed = true;
     entry.replayUntil = frame.seq;
     entry.confirmedEpoch = frame.epoch;
-    const position = entry.position;
-    const lost = position !== undefined && (!frame.recovered || frame.epoch !== position.epoch);
+    const { epoch, seq } = entry;
+    const lost = epoch !== undefined && (!frame.recovered || frame.epoch !== epoch);
     const info = {
       channel: frame.channel,
       epoch: frame.epoch,
       seq: frame.seq,
       recovered: frame.recovered && !lost,
     };
-    for (const subscriber of [...entry.subscribers]) call(() => subscriber.options.onSubscribed?.(info));
-    if (lost)
-      this.#reset(entry, frame.epoch, `history no longer holds ${frame.channel} after seq ${position.seq}`);
-    if (!entry.position) {
+    for (const subscriber of entry.subscribers) call(() => subscriber.options.onSubscribed?.(info));
+    if (lost) this.#reset(entry, frame.epoch, `history no longer holds ${frame.channel} after seq ${seq}`);
+    if (entry.epoch === undefined) {
       // The subscription's starting point is a position too: a message published before the first
       // one arrives is then replayed after a reconnect instead of lost. The latest value (seq) follows.
-      entry.position = { epoch: frame.epoch, seq: Math.max(0, frame.seq - 1) };
+      entry.epoch = frame.epoch;
+      entry.seq = Math.max(0, frame.seq - 1);
     }
   }
 
   handleData(envelope: DataEnvelope): void {
     const entry = this.#channels.get(envelope.type);
     if (!entry) return; // a message in flight when the channel was unsubscribed
-    const position = entry.position;
-    if (position && position.epoch === envelope.epoch) {
-      if (envelope.seq <= position.seq) return; // duplicate (replay overlapping live, or a transport switch)
-      if (envelope.seq > position.seq + 1 && !entry.pendingReset) {
-        this.#events.gap(entry.name, position);
+    const { epoch, seq, data } = envelope;
+    if (entry.epoch === epoch) {
+      if (seq <= entry.seq) return; // duplicate (replay overlapping live, or a transport switch)
+      if (seq > entry.seq + 1 && !entry.pendingReset) {
+        this.#events.gap(entry.name, { epoch, seq: entry.seq });
         return;
       }
-    } else if (position && !entry.pendingReset) {
+    } else if (entry.epoch !== undefined && !entry.pendingReset) {
       // A new epoch without `$subscribed` telling us (SSE resumed by the browser, a restarted server).
-      this.#reset(
-        entry,
-        envelope.epoch,
-        `${envelope.type} changed epoch from ${position.epoch} to ${envelope.epoch}`,
-      );
+      this.#reset(entry, epoch, `${entry.name} changed epoch from ${entry.epoch} to ${epoch}`);
     }
     const reset = entry.pendingReset;
     entry.pendingReset = false;
-    entry.position = { epoch: envelope.epoch, seq: envelope.seq };
-    const replayed = envelope.epoch === entry.confirmedEpoch && envelope.seq <= entry.replayUntil;
-    const meta: MessageMeta = {
-      channel: envelope.type,
-      seq: envelope.seq,
-      epoch: envelope.epoch,
-      ts: envelope.ts,
-      replayed,
-      ...(reset ? { reset: true } : {}),
-    };
-    entry.last = { data: envelope.data, meta };
-    for (const subscriber of [...entry.subscribers]) {
+    entry.epoch = epoch;
+    entry.seq = seq;
+    const replayed = epoch === entry.confirmedEpoch && seq <= entry.replayUntil;
+    const base: MessageMeta = { channel: entry.name, seq, epoch, ts: envelope.ts, replayed };
+    const meta = reset ? { ...base, reset: true } : base;
+    entry.lastData = data;
+    entry.lastMeta = meta;
+    // Per message: no copy of the subscriber list, no closure per listener (see `subscribers`).
+    for (const subscriber of entry.subscribers) {
       subscriber.seen = true;
-      call(() => subscriber.listener(envelope.data, meta));
+      try {
+        subscriber.listener(data, meta);
+      } catch (error) {
+        reportListenerError(error);
+      }
     }
   }
 
@@ -194,14 +197,14 @@ export class Subscriptions {
     if (!entry) return;
     entry.confirmed = false;
     const error = new LivedashError(frame.code as LivedashError['code'], frame.message);
-    for (const subscriber of [...entry.subscribers]) call(() => subscriber.options.onError?.(error));
+    for (const subscriber of entry.subscribers) call(() => subscriber.options.onError?.(error));
   }
 
   #reset(entry: ChannelEntry, epoch: string, message: string): void {
-    entry.position = undefined;
+    entry.epoch = undefined;
     entry.pendingReset = true;
     const info = { channel: entry.name, epoch, error: new LivedashError(ErrorCodes.HISTORY_GAP, message) };
-    for (const subscriber of [...entry.subscribers]) call(() => subscriber.options.onReset?.(info));
+    for (const subscriber of entry.subscribers) call(() => subscriber.options.onReset?.(info));
   }
 }
 

@@ -1,7 +1,7 @@
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import type { LivedashServer } from '@livedash/server';
-import { afterEach, describe, expect, test } from 'vitest';
-import { WebSocketServer } from 'ws';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import { type WebSocket, WebSocketServer } from 'ws';
 import type { ConnectionSnapshot, LiveClient } from '../src/index.js';
 import { collect, nodeClient, startServer, waitFor } from './helpers/live.js';
 import { TcpProxy } from './helpers/tcp-proxy.js';
@@ -239,5 +239,54 @@ describe('transport fallback and upgrade', () => {
     await waitFor(() => client.state.attempt >= 2, 10_000, 'retrying ws');
     expect(client.state.transport).toBe('ws');
     expect(client.state.status).not.toBe('open');
+  });
+});
+
+describe('signs of life (fake clock, real socket)', () => {
+  /** Lets real I/O happen while timers and Date stay frozen. */
+  async function until(condition: () => boolean): Promise<void> {
+    for (let i = 0; i < 20_000 && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
+    if (!condition()) throw new Error('condition never held');
+  }
+
+  test('frames move lastMessageAt once a second at most, keep the connection alive, and silence is caught at the limit', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    cleanup.push(() => new Promise((resolve) => wss.close(resolve)));
+    let socket: WebSocket | undefined;
+    wss.on('connection', (s) => {
+      socket = s;
+      // heartbeat 1000 ms × tolerance 2.5: silent for 2,500 ms is dead.
+      s.send(JSON.stringify({ type: '$welcome', version: 1, heartbeat: 1000, node: 't' }));
+    });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    cleanup.push(() => vi.useRealTimers());
+    const url = `http://127.0.0.1:${(wss.address() as { port: number }).port}`;
+    const client = nodeClient({ url, transports: ['ws'], stableAfterMs: 60_000 });
+    cleanup.push(() => client.close());
+    const received: number[] = [];
+    client.subscribe<number>('ticks', (n) => received.push(n));
+    let seq = 0;
+    const send = async (count: number) => {
+      for (let i = 0; i < count; i++) {
+        seq++;
+        socket?.send(JSON.stringify({ type: 'ticks', data: seq, seq, epoch: 'e', ts: 1 }));
+      }
+      await until(() => received.length === seq);
+    };
+    await until(() => client.state.status === 'open');
+    const openedAt = Date.now();
+    await send(1);
+    expect(client.state.lastMessageAt).toBe(openedAt);
+    vi.advanceTimersByTime(400);
+    await send(50);
+    expect(client.state.lastMessageAt).toBe(openedAt); // not moved per message
+    vi.advanceTimersByTime(600);
+    expect(client.state.lastMessageAt).toBe(openedAt + 1000); // frames came within the second
+    // Silent from here: the last frame counts as seen at openedAt + 1000, so dead at openedAt + 3500.
+    vi.advanceTimersByTime(2499);
+    expect(client.state.status).toBe('open');
+    vi.advanceTimersByTime(1);
+    expect(client.state).toMatchObject({ status: 'reconnecting', lastError: { code: 'heartbeat_timeout' } });
   });
 });

@@ -53,6 +53,26 @@ describe('LiveClient over WebSocket', () => {
     expect(first.received[1]).toMatchObject({ data: { v: 'after' }, seq: 2, replayed: false });
   });
 
+  test('a listener that unsubscribes another or subscribes a new one mid-delivery: that message goes to the listeners as they were', async () => {
+    const c = client();
+    const log: string[] = [];
+    let offB = () => {};
+    c.subscribe<number>('mid', (n) => {
+      log.push(`a${n}`);
+      if (n !== 1) return;
+      offB();
+      c.subscribe<number>('mid', (m, meta) => log.push(`c${m}${meta.replayed ? ' replayed' : ''}`));
+    });
+    offB = c.subscribe<number>('mid', (n) => log.push(`b${n}`));
+    await waitFor(() => live.server.hub.subscriptionCount === 1 && c.state.status === 'open');
+    await live.server.hub.publish('mid', 1);
+    await waitFor(() => log.length === 3, 10_000, 'first message');
+    await live.server.hub.publish('mid', 2);
+    await waitFor(() => log.length === 5, 10_000, 'second message');
+    // b still gets the message during which it was removed; c gets it as its catch-up, not twice.
+    expect(log).toEqual(['a1', 'b1', 'c1 replayed', 'a2', 'c2']);
+  });
+
   test('typed channel maps type the data', async () => {
     const c = client<{ metrics: { cpu: number } }>();
     let cpu = -1;
@@ -72,6 +92,7 @@ describe('LiveClient over WebSocket', () => {
     expect(() => nodeClient({ url: 'localhost:8080' })).toThrow(/absolute http/);
     expect(() => nodeClient({ url: live.server.url, transports: [] })).toThrow(/transports/);
     expect(() => nodeClient({ url: live.server.url, backoff: { initialDelayMs: -1 } })).toThrow(/positive/);
+    expect(() => nodeClient({ url: live.server.url, notifyInterval: -1 })).toThrow(/notifyInterval/);
   });
 
   test('in plain Node 20 (no WebSocket, no EventSource) new LiveClient({ url }) polls over fetch', async () => {

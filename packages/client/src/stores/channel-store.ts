@@ -1,4 +1,4 @@
-import { Batcher } from '../batcher.js';
+import { type CancelScheduled, type Scheduler, schedulerFor } from '../frame-scheduler.js';
 import type {
   ChannelSnapshot,
   ChannelStatus,
@@ -7,10 +7,6 @@ import type {
   ExternalStore,
 } from '../types.js';
 import type { StoreSource } from './store-source.js';
-
-/** A change to the snapshot; `error: undefined` removes the error. */
-type Fields<T> = { -readonly [K in keyof ChannelSnapshot<T>]?: ChannelSnapshot<T>[K] | undefined };
-type Patch<T> = Fields<T> | ((snapshot: ChannelSnapshot<T>) => Fields<T>);
 
 const initialSnapshot: ChannelSnapshot<never> = Object.freeze({
   data: undefined,
@@ -38,7 +34,7 @@ function statusFor(
 /**
  * One channel as an external store (what `client.channel(name)` returns): the latest value and the
  * channel's status. It subscribes to the channel on its first listener and unsubscribes on its last.
- * Messages are applied in batches, so any number of them within one animation frame (or one
+ * Changes are applied in batches, so any number of messages within one animation frame (or one
  * `interval`) produce one new snapshot and one notification.
  *
  * @example
@@ -50,19 +46,27 @@ export class ChannelStore<T = unknown> implements ExternalStore<ChannelSnapshot<
   #source: StoreSource;
   #snapshot: ChannelSnapshot<T> = initialSnapshot;
   #listeners = new Set<() => void>();
-  #batcher: Batcher<Patch<T>>;
+  #schedule: Scheduler;
+  /** Cancels the scheduled rebuild of the snapshot, while one is scheduled. */
+  #pending: CancelScheduled | undefined;
   #teardown: (() => void) | undefined;
   /** The server confirmed the subscription on the current connection. */
   #confirmed = false;
   #refused: ConnectionError | undefined;
+  /**
+   * What the next snapshot is built from. A message only overwrites these: no patch object, closure
+   * or snapshot copy per message, however many arrive before the next frame.
+   */
+  #data: T | undefined;
+  #seq = 0;
+  #epoch = '';
+  #ts = 0;
+  #resetCount = 0;
 
   constructor(source: StoreSource, channel: string, options: { interval?: 'frame' | number } = {}) {
     this.channel = channel;
     this.#source = source;
-    this.#batcher = new Batcher<Patch<T>>({
-      flush: (patches) => this.#apply(patches),
-      interval: options.interval ?? 'frame',
-    });
+    this.#schedule = schedulerFor(options.interval ?? 'frame');
   }
 
   getSnapshot = (): ChannelSnapshot<T> => this.#snapshot;
@@ -81,64 +85,73 @@ export class ChannelStore<T = unknown> implements ExternalStore<ChannelSnapshot<
   #start(): void {
     this.#confirmed = false;
     this.#refused = undefined;
-    if (this.#source.state.status === 'closed') {
-      // A closed client delivers nothing more; the last known data stays, marked stale.
-      this.#batcher.add(this.#statusPatch());
-      return;
-    }
+    this.#changed();
+    // A closed client delivers nothing more; the last known data stays, marked stale.
+    if (this.#source.state.status === 'closed') return;
     const offMessages = this.#source.subscribe(
       this.channel,
       (data, meta) => {
         this.#confirmed = true;
-        this.#batcher.add({ data: data as T, seq: meta.seq, epoch: meta.epoch, ts: meta.ts });
-        this.#batcher.add(this.#statusPatch());
+        this.#data = data as T;
+        this.#seq = meta.seq;
+        this.#epoch = meta.epoch;
+        this.#ts = meta.ts;
+        this.#changed();
       },
       {
         onSubscribed: ({ epoch }) => {
           this.#confirmed = true;
           this.#refused = undefined;
-          this.#batcher.add({ epoch });
-          this.#batcher.add(this.#statusPatch());
+          this.#epoch = epoch;
+          this.#changed();
         },
-        onReset: () => this.#batcher.add((s) => ({ resetCount: s.resetCount + 1 })),
+        onReset: () => {
+          this.#resetCount++;
+          this.#changed();
+        },
         onError: (error) => {
           this.#refused = { code: error.code, message: error.message };
-          this.#batcher.add(this.#statusPatch());
+          this.#changed();
         },
       },
     );
     const offState = this.#source.onState((newState) => {
       if (newState.status !== 'open') this.#confirmed = false;
-      this.#batcher.add(this.#statusPatch());
+      this.#changed();
     });
     this.#teardown = () => {
       offMessages();
       offState();
     };
-    this.#batcher.add(this.#statusPatch());
   }
 
   #stop(): void {
     this.#teardown?.();
     this.#teardown = undefined;
-    this.#batcher.flushNow();
+    if (this.#pending) this.#apply();
   }
 
-  #statusPatch(): Patch<T> {
-    return (snapshot) => {
-      if (this.#refused) return { status: 'error', stale: snapshot.data !== undefined, error: this.#refused };
-      const status = statusFor(this.#source.state.status, this.#confirmed, snapshot.seq > 0);
-      return { status, stale: status !== 'live' && snapshot.data !== undefined, error: undefined };
+  /** Something changed: the snapshot is rebuilt at the next frame (or interval). */
+  #changed(): void {
+    this.#pending ??= this.#schedule(() => this.#apply());
+  }
+
+  #apply(): void {
+    this.#pending?.();
+    this.#pending = undefined;
+    const data = this.#data;
+    const refused = this.#refused;
+    const status = refused ? 'error' : statusFor(this.#source.state.status, this.#confirmed, this.#seq > 0);
+    const snapshot: ChannelSnapshot<T> = {
+      data,
+      seq: this.#seq,
+      epoch: this.#epoch,
+      ts: this.#ts,
+      status,
+      stale: status !== 'live' && data !== undefined,
+      resetCount: this.#resetCount,
+      ...(refused ? { error: refused } : {}),
     };
-  }
-
-  #apply(patches: Patch<T>[]): void {
-    let snapshot = this.#snapshot;
-    for (const patch of patches) {
-      const merged: Fields<T> = { ...snapshot, ...(typeof patch === 'function' ? patch(snapshot) : patch) };
-      if (merged.error === undefined) delete merged.error;
-      snapshot = merged as ChannelSnapshot<T>;
-    }
     if (shallowEqual(snapshot, this.#snapshot)) return;
     this.#snapshot = Object.freeze(snapshot);
     for (const listener of [...this.#listeners]) listener();

@@ -1,4 +1,4 @@
-import { Batcher } from '../batcher.js';
+import { type CancelScheduled, type Scheduler, schedulerFor } from '../frame-scheduler.js';
 import { RingBuffer } from '../ring-buffer.js';
 import type { ExternalStore, HistoryEntry, SubscribedInfo } from '../types.js';
 import type { StoreSource } from './store-source.js';
@@ -30,7 +30,9 @@ export class HistoryStore<T = unknown> implements ExternalStore<readonly History
   #buffer: RingBuffer<HistoryEntry<T>>;
   #snapshot: readonly HistoryEntry<T>[] = EMPTY;
   #listeners = new Set<() => void>();
-  #batcher: Batcher<HistoryEntry<T>>;
+  #schedule: Scheduler;
+  /** Cancels the scheduled snapshot rebuild, while messages wait for it in the buffer. */
+  #pending: CancelScheduled | undefined;
   #teardown: (() => void) | undefined;
   /** Bumped on every start and reset, so a backfill that answers late for an older one is ignored. */
   #generation = 0;
@@ -51,13 +53,7 @@ export class HistoryStore<T = unknown> implements ExternalStore<readonly History
     this.#source = source;
     this.#backfill = options.backfill ?? true;
     this.#buffer = new RingBuffer(limit);
-    this.#batcher = new Batcher<HistoryEntry<T>>({
-      flush: (entries) => this.#append(entries),
-      interval: options.interval ?? 'frame',
-      // The Batcher drops a quarter of its cap at a time when a burst overflows it; at 2 × limit at least
-      // 1.5 × limit stay, so the ring buffer still ends up with the last `limit` messages.
-      maxItems: limit * 2,
-    });
+    this.#schedule = schedulerFor(options.interval ?? 'frame');
   }
 
   getSnapshot = (): readonly HistoryEntry<T>[] => this.#snapshot;
@@ -78,7 +74,11 @@ export class HistoryStore<T = unknown> implements ExternalStore<readonly History
     if (this.#source.state.status === 'closed') return; // a closed client delivers nothing more
     this.#teardown = this.#source.subscribe(
       this.channel,
-      (data, meta) => this.#batcher.add({ data: data as T, seq: meta.seq, epoch: meta.epoch, ts: meta.ts }),
+      (data, meta) => {
+        // Straight into the ring buffer; the snapshot is rebuilt once per frame, however many came.
+        this.#buffer.push({ data: data as T, seq: meta.seq, epoch: meta.epoch, ts: meta.ts });
+        this.#pending ??= this.#schedule(() => this.#publish());
+      },
       {
         onSubscribed: (info) => {
           this.#subscribed = info;
@@ -87,7 +87,7 @@ export class HistoryStore<T = unknown> implements ExternalStore<readonly History
         onReset: (reset) => {
           // A new epoch: what was kept belongs to a history that no longer exists.
           this.#generation++;
-          this.#batcher.flushNow();
+          this.#flushNow();
           this.#buffer.clear();
           this.#needsBackfill = this.#backfill;
           this.#publish();
@@ -103,7 +103,7 @@ export class HistoryStore<T = unknown> implements ExternalStore<readonly History
     this.#teardown?.();
     this.#teardown = undefined;
     this.#generation++;
-    this.#batcher.flushNow();
+    this.#flushNow();
   }
 
   #maybeBackfill(info: SubscribedInfo): void {
@@ -125,7 +125,7 @@ export class HistoryStore<T = unknown> implements ExternalStore<readonly History
 
   /** Puts backfilled entries before the live ones, without duplicates, keeping the newest `limit`. */
   #merge(backfilled: HistoryEntry<T>[], epoch: string): void {
-    this.#batcher.flushNow();
+    this.#flushNow();
     const live = this.#buffer.toArray().filter((entry) => entry.epoch === epoch);
     const firstLive = live[0]?.seq ?? Number.POSITIVE_INFINITY;
     const older = backfilled.filter((entry) => entry.epoch === epoch && entry.seq < firstLive);
@@ -135,12 +135,14 @@ export class HistoryStore<T = unknown> implements ExternalStore<readonly History
     this.#publish();
   }
 
-  #append(entries: HistoryEntry<T>[]): void {
-    for (const entry of entries) this.#buffer.push(entry);
-    this.#publish();
+  /** Publishes messages waiting for the scheduled rebuild now. */
+  #flushNow(): void {
+    if (this.#pending) this.#publish();
   }
 
   #publish(): void {
+    this.#pending?.();
+    this.#pending = undefined;
     this.#snapshot = this.#buffer.size === 0 ? EMPTY : Object.freeze(this.#buffer.toArray());
     for (const listener of [...this.#listeners]) listener();
   }

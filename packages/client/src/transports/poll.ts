@@ -7,7 +7,7 @@ import {
   type Position,
 } from '@livedash/protocol';
 import type { EnvironmentLike } from '../environment.js';
-import type { FetchLike, Transport, TransportContext } from './transport.js';
+import { type FetchLike, samePosition, type Transport, type TransportContext } from './transport.js';
 
 export interface PollOptions {
   fetch: FetchLike;
@@ -221,8 +221,4 @@ export class PollTransport implements Transport {
       state.position = response.seq === 0 ? undefined : { epoch: response.epoch, seq: response.seq };
     }
   }
-}
-
-function samePosition(a: Position | undefined, b: Position | undefined): boolean {
-  return a === b || (a !== undefined && b !== undefined && a.epoch === b.epoch && a.seq === b.seq);
 }

@@ -7,7 +7,13 @@ import {
   type WelcomeFrame,
 } from '@livedash/protocol';
 import { withToken } from '../token-source.js';
-import type { EventSourceConstructor, EventSourceLike, Transport, TransportContext } from './transport.js';
+import {
+  type EventSourceConstructor,
+  type EventSourceLike,
+  samePosition,
+  type Transport,
+  type TransportContext,
+} from './transport.js';
 
 /** `/sse?channels=a,b&since=<resume token>` for every channel the client wants. */
 export function sseUrl(baseUrl: string, positions: ReadonlyMap<string, Position | undefined>): string {
@@ -138,8 +144,4 @@ export class SseTransport implements Transport {
     this.#source?.close();
     this.#source = undefined;
   }
-}
-
-function samePosition(a: Position | undefined, b: Position | undefined): boolean {
-  return a === b || (a !== undefined && b !== undefined && a.epoch === b.epoch && a.seq === b.seq);
 }

@@ -78,3 +78,8 @@ export interface Transport {
   authenticate?(token: string): void;
   close(): void;
 }
+
+/** True when both are the same position (or both none). */
+export function samePosition(a: Position | undefined, b: Position | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.epoch === b.epoch && a.seq === b.seq);
+}
