@@ -11,8 +11,6 @@ import { type FrameSink, Subscription } from './subscription.js';
 /** What a transport gives a session: data delivery, control frames, and a way to cut a slow connection. */
 export interface SessionSink extends FrameSink {
   control(frame: ControlFrame): void;
-  /** The connection fell too far behind; the transport closes it as a slow consumer. */
-  overflow(): void;
 }
 
 /**
@@ -72,9 +70,7 @@ export class Session {
       );
       return;
     }
-    const subscription = new Subscription(channel, this.#sink, this.#hub.options.maxQueueBytes, since, () =>
-      this.#sink.overflow(),
-    );
+    const subscription = new Subscription(channel, this.#sink, this.#hub.options.maxQueueBytes, since);
     this.#subscriptions.set(channel, subscription);
     let result: Awaited<ReturnType<Hub['attach']>>;
     try {

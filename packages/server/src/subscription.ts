@@ -6,6 +6,8 @@ import type { StoredMessage } from './brokers/broker.js';
  */
 export interface FrameSink {
   deliver(message: StoredMessage): void;
+  /** Live messages buffered during a recovery went over the connection's bound (it is closed as slow). */
+  overflow(): void;
 }
 
 /**
@@ -54,8 +56,6 @@ export class Subscription {
   /** Epoch and seq of the last message delivered (or of the channel when subscribed). */
   #epoch = '';
   #seq = 0;
-  /** Called when live messages buffered during recovery exceed the connection's queue bound. */
-  readonly #onOverflow: () => void;
   readonly #maxBufferedBytes: number;
 
   constructor(
@@ -63,7 +63,6 @@ export class Subscription {
     sink: FrameSink,
     maxBufferedBytes: number,
     since: { epoch: string; seq: number } | undefined,
-    onOverflow: () => void,
   ) {
     this.channel = channel;
     // Until recovery ends, the position to resume from is where the client said it was.
@@ -73,7 +72,6 @@ export class Subscription {
     }
     this.#sink = sink;
     this.#maxBufferedBytes = maxBufferedBytes;
-    this.#onOverflow = onOverflow;
   }
 
   get state(): SubscriptionState['kind'] {
@@ -92,7 +90,7 @@ export class Subscription {
     if (state.kind === 'recovering') {
       this.#state = nextSubscriptionState(state, { type: 'buffer', message });
       if (this.#state.kind === 'recovering' && this.#state.bufferedBytes > this.#maxBufferedBytes)
-        this.#onOverflow();
+        this.#sink.overflow();
       return;
     }
     this.#pass(message);
