@@ -60,6 +60,12 @@ export class Connection {
   /** A frame arrived since `#lastFrameAt` was recorded (set per frame instead of reading the clock). */
   #heard = false;
   #silenceLimitMs = 0;
+  /**
+   * When the server last said it was restarting (close 1012/1001), until a connection is stable again:
+   * meanwhile retries wait at most `backoff.restartMaxDelayMs` (for `restartWindowMs`), so clients
+   * whose first attempts were refused by a slow restart do not climb to the 15–30 s steps.
+   */
+  #restartNoticeAt: number | undefined;
   /** Set when the open transport cannot see heartbeats; the first `$heartbeat` frame starts the watch. */
   #pendingHeartbeatMs: number | undefined;
   #unlisten: () => void;
@@ -215,7 +221,10 @@ export class Connection {
     this.#clearTimer('connectTimeout');
     this.#store.dispatch({ type: 'opened', transport: transport.name });
     this.#startLiveness(info);
-    this.#setTimer('stable', this.#options.stableAfterMs, () => this.#store.dispatch({ type: 'stable' }));
+    this.#setTimer('stable', this.#options.stableAfterMs, () => {
+      this.#restartNoticeAt = undefined;
+      this.#store.dispatch({ type: 'stable' });
+    });
     if (this.#index > 0) this.#scheduleUpgrade();
     this.#events.opened(transport);
   }
@@ -277,6 +286,7 @@ export class Connection {
     if (failedTransport === undefined) return;
     const policy: RetryPolicy = error.closeCode === undefined ? 'retry' : closeCodePolicy(error.closeCode);
     const connectionError = toConnectionError(error);
+    if (policy === 'retry-now') this.#restartNoticeAt = Date.now();
     if (policy === 'never') {
       this.#store.dispatch({ type: 'give-up', error: connectionError });
       return;
@@ -304,7 +314,13 @@ export class Connection {
     const { backoff, random, retryLaterMs } = this.#options;
     // A restarting server (1012, 1001): come back soon, but spread over a window so not all at once.
     if (policy === 'retry-now') return random() * backoff.initialDelayMs;
-    const delay = backoffDelay(failures, backoff, random);
+    const since = this.#restartNoticeAt;
+    const delay = backoffDelay(
+      failures,
+      backoff,
+      random,
+      since !== undefined && Date.now() - since < backoff.restartWindowMs,
+    );
     return policy === 'retry-later' ? Math.max(delay, retryLaterMs * (1 + random())) : delay;
   }
 
