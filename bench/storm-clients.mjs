@@ -1,10 +1,12 @@
 // The reconnect storm's clients, in their own process: `clients` LiveClients from @livedash/client
-// (built dist, with the `ws` package as WebSocket), each subscribed to one channel. Reports when each
-// one is subscribed again after a server restart and has received a message published after it.
+// (the built dist, or the module `start` names: another build of the client), with the `ws` package as
+// WebSocket, each subscribed to one channel. Reports when each one is subscribed again after a server
+// restart and has received a message published after it.
+import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { serveWorker } from './lib/ipc.mjs';
 
-const { LiveClient } = await import(new URL('../packages/client/dist/index.js', import.meta.url).href);
+const distModule = new URL('../packages/client/dist/index.js', import.meta.url).pathname;
 
 let clients = [];
 let subscribedAt = new Float64Array(0);
@@ -21,7 +23,8 @@ class CountingWebSocket extends WebSocket {
   }
 }
 
-async function start({ url, count, channel, jitter }) {
+async function start({ url, count, channel, jitter, clientModule = distModule }) {
+  const { LiveClient } = await import(pathToFileURL(clientModule).href);
   subscribedAt = new Float64Array(count);
   freshAt = new Float64Array(count);
   clients = [];

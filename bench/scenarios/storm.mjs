@@ -1,11 +1,27 @@
-// Reconnect storm: N LiveClients on one server; the server is stopped (clients get 1012) and a new one
-// starts on the same port. Reports how long until every client is subscribed again and has a message
-// from the new server, the peak connection attempts per second, and whether any client gave up —
-// with the client's jitter on, then off.
+// Reconnect storm: N LiveClients on one server; the server is stopped (clients get 1012), stays down for
+// `downMs` (0: a new one is started at once, which takes ~1–2 s), and a new one starts on the same port.
+// Reports how long until every client is subscribed again and has a message from the new server (from
+// the stop, and from the moment the new server listened), the peak connection attempts per second, and
+// whether any client gave up — with the client's jitter on, then off.
+//
+// Run by `npm run bench` (plan entry `storm`: clients, optional downMs), or on its own, where it can also
+// compare client builds in one run:
+//
+//   node bench/scenarios/storm.mjs [--clients 5000] [--down-seconds 10] [--baseline <git ref>]
+//
+// --baseline bundles the LiveClient of that ref and of the working tree (from source, `git archive` for
+// the ref; the working tree is untouched) and runs each with jitter on and off, in turns.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { spawnWorker } from '../lib/ipc.mjs';
 
 const serverModule = new URL('../servers/livedash.mjs', import.meta.url).pathname;
 const clientsModule = new URL('../storm-clients.mjs', import.meta.url).pathname;
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const CHANNEL = 'storm';
 
 async function until(check, timeoutMs) {
@@ -21,7 +37,9 @@ function peak(perSecond) {
   return perSecond.reduce((max, [, count]) => Math.max(max, count), 0);
 }
 
-async function stormOnce({ clients, jitter, timeoutMs }, log) {
+const tenths = (ms) => Math.round(ms / 100) / 10;
+
+async function stormOnce({ clients, jitter, timeoutMs, downMs = 0, build }, log) {
   let server = spawnWorker(serverModule, { name: 'storm-server' });
   const fleet = spawnWorker(clientsModule, { name: 'storm-clients' });
   try {
@@ -29,7 +47,11 @@ async function stormOnce({ clients, jitter, timeoutMs }, log) {
     const url = `http://127.0.0.1:${port}`;
     const first = await server.call('publishOne', { channel: CHANNEL, data: { phase: 'before' } });
     await fleet.call('arm', { epoch: '' });
-    await fleet.call('start', { url, count: clients, channel: CHANNEL, jitter }, 300_000);
+    await fleet.call(
+      'start',
+      { url, count: clients, channel: CHANNEL, jitter, ...(build ? { clientModule: build.module } : {}) },
+      300_000,
+    );
     const ready = await until(async () => {
       const p = await fleet.call('progress');
       return { ...p, done: p.fresh === clients };
@@ -39,6 +61,9 @@ async function stormOnce({ clients, jitter, timeoutMs }, log) {
     await fleet.call('arm', { epoch: first.epoch });
     const stoppedAt = Date.now();
     await server.stop(10_000);
+    // Refused attempts pile up meanwhile, as when a loaded machine is slow to bring the server back.
+    const downUntil = stoppedAt + downMs;
+    if (Date.now() < downUntil) await new Promise((resolve) => setTimeout(resolve, downUntil - Date.now()));
     server = spawnWorker(serverModule, { name: 'storm-server' });
     const restarted = await server.call('start', { port });
     // The new server publishes every 100 ms; a client has recovered once it has one of these.
@@ -57,22 +82,31 @@ async function stormOnce({ clients, jitter, timeoutMs }, log) {
     await publisher;
     const accepted = await server.call('accepted');
     const result = {
+      ...(build ? { client: build.label } : {}),
       jitter,
       clients,
+      downSeconds: tenths(downMs),
       recovered: done.fresh,
       gaveUp: done.gaveUp,
-      restartSeconds: Math.round((restarted.startedAt - stoppedAt) / 100) / 10,
-      recoverySeconds: done.lastRecoveredAt
-        ? Math.round((done.lastRecoveredAt - stoppedAt) / 100) / 10
+      restartSeconds: tenths(restarted.startedAt - stoppedAt),
+      recoverySeconds: done.lastRecoveredAt ? tenths(done.lastRecoveredAt - stoppedAt) : null,
+      recoveryAfterRestartSeconds: done.lastRecoveredAt
+        ? tenths(done.lastRecoveredAt - restarted.startedAt)
         : null,
       peakAttemptsPerSecond: peak(accepted),
       peakClientAttemptsPerSecond: peak(done.attemptsPerSecond),
       attempts: done.attemptsPerSecond.reduce((sum, [, count]) => sum + count, 0),
       acceptedPerSecond: accepted.map(([second, count]) => [second - Math.floor(stoppedAt / 1000), count]),
+      attemptsPerSecond: done.attemptsPerSecond.map(([second, count]) => [
+        second - Math.floor(stoppedAt / 1000),
+        count,
+      ]),
     };
     log(
-      `  jitter ${jitter ? 'on ' : 'off'}: ${result.recovered}/${clients} recovered in ${result.recoverySeconds} s, ` +
-        `peak ${result.peakAttemptsPerSecond} accepted/s (${result.peakClientAttemptsPerSecond} attempts/s), gave up ${result.gaveUp}`,
+      `  ${build ? `${build.label}, ` : ''}jitter ${jitter ? 'on ' : 'off'}: ${result.recovered}/${clients} recovered in ${result.recoverySeconds} s ` +
+        `(server back after ${result.restartSeconds} s; last client ${result.recoveryAfterRestartSeconds} s later), ` +
+        `peak ${result.peakAttemptsPerSecond} accepted/s (${result.peakClientAttemptsPerSecond} attempts/s), ` +
+        `${result.attempts} attempts, gave up ${result.gaveUp}`,
     );
     return result;
   } finally {
@@ -82,15 +116,108 @@ async function stormOnce({ clients, jitter, timeoutMs }, log) {
   }
 }
 
+/** `spec`: `{ clients, downMs?, timeoutMs?, builds?: [{ label, module }] }` (builds: the dist when absent). */
 export async function runStorm(spec, log) {
   const runs = [];
-  for (const jitter of [true, false]) {
-    try {
-      runs.push(await stormOnce({ clients: spec.clients, jitter, timeoutMs: spec.timeoutMs ?? 90_000 }, log));
-    } catch (error) {
-      log(`  storm (jitter ${jitter}) failed: ${error.message}`);
-      runs.push({ jitter, clients: spec.clients, error: error.message, recovered: 0, gaveUp: null });
+  for (const build of spec.builds ?? [undefined]) {
+    for (const jitter of [true, false]) {
+      try {
+        runs.push(
+          await stormOnce(
+            {
+              clients: spec.clients,
+              jitter,
+              timeoutMs: spec.timeoutMs ?? 90_000,
+              downMs: spec.downMs,
+              build,
+            },
+            log,
+          ),
+        );
+      } catch (error) {
+        log(`  storm (${build ? `${build.label}, ` : ''}jitter ${jitter}) failed: ${error.message}`);
+        runs.push({
+          client: build?.label,
+          jitter,
+          clients: spec.clients,
+          error: error.message,
+          recovered: 0,
+        });
+      }
     }
   }
   return { runs };
 }
+
+/** Bundles `packages/client` (protocol inlined) from `sourceRoot` into one ES module at `out`. */
+async function bundleClient(sourceRoot, out) {
+  const { build } = await import('rolldown');
+  await build({
+    input: join(sourceRoot, 'packages/client/src/index.ts'),
+    platform: 'node',
+    resolve: { alias: { '@livedash/protocol': join(sourceRoot, 'packages/protocol/src/index.ts') } },
+    output: { file: out, format: 'esm' },
+    logLevel: 'warn',
+  });
+  return out;
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      clients: { type: 'string', default: '5000' },
+      'down-seconds': { type: 'string', default: '0' },
+      'timeout-seconds': { type: 'string', default: '180' },
+      baseline: { type: 'string' },
+      json: { type: 'string' },
+    },
+  });
+  const clients = Number(values.clients);
+  const downMs = Number(values['down-seconds']) * 1000;
+  if (!(clients >= 1) || !(downMs >= 0)) throw new Error('--clients >= 1 and --down-seconds >= 0');
+  let builds;
+  let baselineDir;
+  if (values.baseline) {
+    const outDir = join(root, 'bench/results/storm-clients');
+    mkdirSync(outDir, { recursive: true });
+    baselineDir = mkdtempSync(join(tmpdir(), 'livedash-storm-baseline-'));
+    const archive = execFileSync(
+      'git',
+      ['archive', values.baseline, 'packages/client/src', 'packages/protocol/src'],
+      {
+        cwd: root,
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
+    execFileSync('tar', ['-x', '-C', baselineDir], { input: archive });
+    builds = [
+      { label: values.baseline, module: await bundleClient(baselineDir, join(outDir, 'baseline.mjs')) },
+      { label: 'working tree', module: await bundleClient(root, join(outDir, 'current.mjs')) },
+    ];
+  }
+  const log = (line) => console.log(line);
+  log(`storm: ${clients} clients, server down ${values['down-seconds']} s before the new one starts`);
+  try {
+    const { runs } = await runStorm(
+      { clients, downMs, timeoutMs: Number(values['timeout-seconds']) * 1000, builds },
+      log,
+    );
+    console.log(
+      '\n| client | jitter | recovered | gave up | server back after s | recovery s (from stop) | last client after server back, s | peak attempts/s | peak accepted/s | attempts total |',
+    );
+    console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const r of runs) {
+      console.log(
+        `| ${r.client ?? 'dist'} | ${r.jitter ? 'on' : 'off'} | ${r.recovered} | ${r.gaveUp ?? ''} | ${r.restartSeconds ?? ''} | ${r.recoverySeconds ?? r.error} | ${r.recoveryAfterRestartSeconds ?? ''} | ${r.peakClientAttemptsPerSecond ?? ''} | ${r.peakAttemptsPerSecond ?? ''} | ${r.attempts ?? ''} |`,
+      );
+    }
+    if (values.json) {
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(values.json, JSON.stringify(runs, null, 2));
+    }
+  } finally {
+    if (baselineDir) rmSync(baselineDir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();
