@@ -94,5 +94,12 @@ export const plans = {
         '5,000 LiveClients, server restarted: recovery time and peak connection attempts/s, jitter on/off',
       clients: 5000,
     },
+    'storm-slow': {
+      type: 'storm',
+      description:
+        '5,000 LiveClients, server down 10 s before it restarts (refused attempts pile up), jitter on/off',
+      clients: 5000,
+      downMs: 10_000,
+    },
   },
 };

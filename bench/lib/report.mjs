@@ -45,12 +45,12 @@ function fanoutTable(benchmark) {
 
 function stormTable(benchmark) {
   const lines = [
-    '\n| jitter | clients | recovered | gave up | recovery s | peak attempts/s | attempts total |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '\n| jitter | clients | server down s | recovered | gave up | recovery s (from stop) | last client s (after server back) | peak accepted/s | peak attempts/s | attempts total |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const run of benchmark.storm.runs) {
     lines.push(
-      `| ${run.jitter ? 'on' : 'off'} | ${run.clients} | ${run.recovered} | ${run.gaveUp} | ${run.recoverySeconds} | ${run.peakAttemptsPerSecond} | ${run.attempts} |`,
+      `| ${run.client ? `${run.client}, ` : ''}${run.jitter ? 'on' : 'off'} | ${run.clients} | ${run.restartSeconds} | ${run.recovered} | ${run.gaveUp} | ${run.recoverySeconds} | ${run.recoveryAfterRestartSeconds} | ${run.peakAttemptsPerSecond} | ${run.peakClientAttemptsPerSecond} | ${run.attempts} |`,
     );
   }
   return lines.join('\n');
