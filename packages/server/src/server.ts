@@ -23,13 +23,13 @@ import { SseTransport } from './transports/sse.js';
 import { registerStatic } from './transports/static.js';
 import { WsTransport } from './transports/ws.js';
 
-
 /**
  * Connections the kernel holds for the server before it accepts them (capped by the system's
  * net.core.somaxconn). Node's default, 511, overflows when thousands of clients reconnect after a
  * restart; SYNs past it are dropped and those clients only retry 1, 3, 7… s later.
  */
 const LISTEN_BACKLOG = 4096;
+
 /** How long a client may take to send a whole HTTP request (headers and body), ms: slowloris bound. */
 export const REQUEST_TIMEOUT_MS = 10_000;
 

@@ -13,7 +13,7 @@ import { mintToken } from '../src/auth/mint-token.js';
 import { createServer, type LivedashServer } from '../src/index.js';
 import { TestSseClient } from './helpers/sse-client.js';
 import { TestWsClient } from './helpers/ws-client.js';
-import { rawExchange, upgradeHeaders } from './security-wire.js';
+import { buildFrame, closeCodeOf, parseServerFrames, rawExchange, upgradeHeaders } from './security-wire.js';
 
 const SECRET = 'security-server-test-secret-0123456789abcdef';
 const PUBLISH = 'security-publish-token';
@@ -88,6 +88,18 @@ describe('with JWT auth configured', () => {
     await client.waitFor((frames) => frames.some((f) => f.type === '$error'));
     expect(client.ofType('$error')[0]).toMatchObject({ code: 'unauthorized', channel: 'team.a' });
     expect(client.data('team.a')).toHaveLength(0);
+  });
+
+  it('frames sent along with a refused upgrade request are not answered before the 4001', async () => {
+    const garbage = buildFrame({ opcode: 0x1, payload: 'not json' });
+    const request = Buffer.concat([Buffer.from(upgradeHeaders('/ws?token=not.a.jwt')), garbage]);
+    const { bytes } = await rawExchange(server.port, [request]);
+    const body = bytes.subarray(bytes.indexOf('\r\n\r\n') + 4);
+    const texts = parseServerFrames(body)
+      .filter((frame) => frame.opcode === 0x1)
+      .map((frame) => JSON.parse(frame.payload.toString()) as { type: string; code?: string });
+    expect(texts.map((frame) => frame.code ?? frame.type)).toEqual(['$welcome', 'unauthorized']);
+    expect(closeCodeOf(body)).toBe(4001);
   });
 
   it('a wrong token gets $error unauthorized and close 4001; an expired one token_expired and 4004', async () => {

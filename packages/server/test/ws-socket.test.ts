@@ -85,6 +85,48 @@ describe('WsSocket.write', () => {
   });
 });
 
+describe('WsSocket closing', () => {
+  test('a peer that ends its side of TCP and stops reading is let go after the close timeout', async () => {
+    const { server, client } = await socketPair();
+    server.on('error', () => {});
+    client.pause();
+    const gone = new Promise<number>((resolve) => {
+      const ws = new WsSocket(
+        server,
+        { ...idle, onClose: resolve },
+        { maxPayload: 1024, closeTimeoutMs: 300 },
+      );
+      // More than the kernel buffers take, so our side of TCP cannot finish while the peer does not read.
+      for (let i = 0; i < 3000; i++) ws.write(encodeTextFrame('x'.repeat(4000)));
+    });
+    client.end();
+    expect(await gone).toBe(1006);
+    expect(server.destroyed).toBe(true);
+  });
+
+  test('a peer sending pings without reading makes the server hold at most one pong', async () => {
+    const { server, client } = await socketPair();
+    server.on('error', () => {});
+    client.pause();
+    let frames = 0;
+    const ws = new WsSocket(
+      server,
+      { ...idle, onActivity: () => frames++ },
+      {
+        maxPayload: 1024,
+        closeTimeoutMs: 1000,
+      },
+    );
+    const ping = clientFrame({ opcode: Opcode.PING, payload: Buffer.alloc(125) });
+    const batch = Buffer.concat(Array.from({ length: 1000 }, () => ping));
+    // 200,000 pings (26 MB): the kernel takes ~4 MB of their pongs (one small segment each counts far
+    // more than its bytes against the reader's buffer); without the rule, ~20 MB would queue in Node.
+    for (let i = 0; i < 200; i++) await new Promise((resolve) => client.write(batch, resolve));
+    while (frames < 200_000) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(ws.writableLength).toBeLessThanOrEqual(127);
+  });
+});
+
 describe('WsSocket.receive', () => {
   test('frames read in pieces of every size come out whole: a 60 KB one byte by byte, then three in one read', async () => {
     const { server } = await socketPair();

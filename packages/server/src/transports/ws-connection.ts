@@ -20,7 +20,7 @@ import { conflationNotice, OutgoingQueue, type OutgoingShared } from '../outgoin
 import type { ServerMetrics } from '../server-metrics.js';
 import type { Session } from '../session.js';
 import { encodeTextFrame, type FrameCache } from './ws-frame.js';
-import { WsCloseCodes, type WsHandler, type WsLimits, WsSocket, WsState } from './ws-socket.js';
+import { WsCloseCodes, type WsHandler, type WsLimits, WsSocket } from './ws-socket.js';
 
 /** Commands a connection may have waiting while an earlier one (a subscribe reading history) runs. */
 export const MAX_PENDING_COMMANDS = 256;
@@ -53,7 +53,7 @@ export function wsOutgoingHooks(frames: FrameCache, metrics: ServerMetrics): WsO
     encode: (message) => frames.of(message),
     conflationNotice: (message) => encodeTextFrame(encodeControl(conflationNotice(message))),
     overflow: (connection) => connection.closeSlow(),
-    isOpen: (connection) => connection.ws.state === WsState.OPEN,
+    isOpen: (connection) => connection.ws.state === 'open',
     dropped: (reason, count) => metrics.dropped.inc({ reason }, count),
   };
 }
@@ -76,17 +76,8 @@ export class WsConnection implements WsHandler {
   #queue: Promise<void> = SETTLED;
   #pending = 0;
 
-  /**
-   * Takes over `socket` after a successful handshake (the `101` already written); `head` holds any
-   * bytes that came with the upgrade request.
-   */
-  constructor(
-    socket: Socket,
-    head: Buffer,
-    ctx: WsConnectionContext,
-    principal: Principal,
-    outgoing: WsOutgoing,
-  ) {
+  /** Takes over `socket` after a successful handshake (the `101` already written); then `start(head)`. */
+  constructor(socket: Socket, ctx: WsConnectionContext, principal: Principal, outgoing: WsOutgoing) {
     this.#ctx = ctx;
     // The connection is its WebSocket's handler and its session's sink: no closures per connection.
     this.ws = new WsSocket(socket, this, ctx.limits);
@@ -103,6 +94,10 @@ export class WsConnection implements WsHandler {
         node: options.node,
       }),
     );
+  }
+
+  /** Reads what came with the upgrade request, once the transport has decided the connection's fate. */
+  start(head: Buffer): void {
     if (head.length > 0) this.ws.receive(head);
   }
 
@@ -131,10 +126,13 @@ export class WsConnection implements WsHandler {
 
   /** WsHandler: the socket is gone. */
   onClose(): void {
-    this.#guard.dispose();
-    this.#out.close();
-    this.#session.close();
-    this.#ctx.released(this);
+    try {
+      this.#guard.dispose();
+      this.#out.close();
+      this.#session.close();
+    } finally {
+      this.#ctx.released(this);
+    }
   }
 
   /** SessionSink: a channel message, queued for this turn's flush. */
@@ -170,7 +168,7 @@ export class WsConnection implements WsHandler {
 
   /** Closes a connection that cannot keep up (see docs/performance.md, slow consumers). */
   closeSlow(): void {
-    if (this.ws.state !== WsState.OPEN) return;
+    if (this.ws.state !== 'open') return;
     this.#out.close();
     this.#ctx.metrics.slowConsumerDisconnects.inc({ transport: 'ws' });
     this.ws.close(CloseCodes.SLOW_CONSUMER, 'slow consumer: outgoing queue full');
@@ -180,7 +178,7 @@ export class WsConnection implements WsHandler {
 
   /** Sends `$error` for `error`, then closes with its close code (4001 unauthorized, 4004 expired, 4029 flood). */
   closeWith(error: LivedashError): void {
-    if (this.ws.state !== WsState.OPEN) return;
+    if (this.ws.state !== 'open') return;
     this.#error(error);
     this.ws.close(error.closeCode ?? CloseCodes.POLICY_VIOLATION, error.code);
   }
@@ -230,7 +228,7 @@ export class WsConnection implements WsHandler {
   }
 
   async #handle(command: ClientCommand): Promise<void> {
-    if (this.ws.state !== WsState.OPEN) return;
+    if (this.ws.state !== 'open') return;
     switch (command.action) {
       case 'subscribe': {
         const { channels, since, id } = command;

@@ -1,16 +1,14 @@
 import { isUtf8 } from 'node:buffer';
-import { createHash } from 'node:crypto';
 import { writeSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 
 /**
  * The server side of RFC 6455 over one TCP (or TLS) socket, without the `ws` package: livedash writes
  * its data frames itself (framed once per publish, see ws-frame.ts), so all a connection needs from a
- * WebSocket layer is the handshake, a frame reader for what clients send, pings and the close
- * handshake. Keeping that here, in one small object per connection with no event emitter and no
- * closures, is what brings an idle connection's memory to about that of the socket itself.
+ * WebSocket layer is the handshake (ws-handshake.ts), a frame reader for what clients send, pings and
+ * the close handshake. Keeping that here, in one small object per connection with no event emitter and
+ * no closures, is what brings an idle connection's memory to about that of the socket itself.
  */
 
 /** Close codes of the WebSocket layer itself (the application's are in @livedash/protocol). */
@@ -36,17 +34,20 @@ export interface WsHandler {
   onBinary(): void;
   /** Any frame arrived (data, ping or pong): the peer is alive. */
   onActivity(): void;
-  /** The peer broke the protocol (1002), sent text that is not UTF-8 (1007) or too much (1009). */
+  /**
+   * The peer broke the protocol (1002), sent text that is not UTF-8 (1007), a message in too many
+   * fragments (1008) or too large (1009); the socket is closing.
+   */
   onFailed(code: number, reason: string): void;
   /** The socket is gone (close handshake finished, failed, or the TCP connection dropped). Called once. */
   onClose(code: number): void;
 }
 
-export enum WsState {
-  OPEN = 1,
-  CLOSING = 2,
-  CLOSED = 3,
-}
+/**
+ * A WebSocket's lifecycle: `open`; `closing` once a close frame went out (or the peer ended TCP) — a
+ * timer destroys the socket if the close does not finish; `closed` when the socket is gone.
+ */
+export type WsState = 'open' | 'closing' | 'closed';
 
 /** Shared by every connection of one server. */
 export interface WsLimits {
@@ -56,9 +57,6 @@ export interface WsLimits {
   closeTimeoutMs: number;
 }
 
-const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-const KEY_PATTERN = /^[+/0-9A-Za-z]{22}==$/;
-const TOKEN_PATTERN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const OWNER = Symbol('livedash.ws');
 /** Reads of one unfinished frame held apart before they are merged into one Buffer. */
 const MAX_PARTIAL_READS = 64;
@@ -71,51 +69,14 @@ const OP_PONG = 0xa;
 
 type OwnedSocket = Socket & { [OWNER]?: WsSocket };
 
-/** Why a handshake was refused: the HTTP status and, for a wrong version, the header RFC 6455 §4.4 asks for. */
-export interface HandshakeRefusal {
-  status: number;
-  headers?: Record<string, string>;
-}
-
-/**
- * Checks an upgrade request against RFC 6455 §4.2.1 and returns the `101` response to write, or why
- * not. A client's subprotocol offer is answered with its first protocol (what `ws` did, so clients that
- * send one keep working); extensions (compression) are never accepted.
- */
-export function acceptHandshake(
-  request: IncomingMessage,
-): { ok: true; response: string } | { ok: false; refusal: HandshakeRefusal } {
-  if (request.method !== 'GET') return { ok: false, refusal: { status: 405 } };
-  if (request.headers.upgrade?.toLowerCase() !== 'websocket') return { ok: false, refusal: { status: 400 } };
-  // RFC 6455 §4.4: a version the server does not speak is refused with the one it does.
-  if (request.headers['sec-websocket-version'] !== '13') {
-    return { ok: false, refusal: { status: 400, headers: { 'Sec-WebSocket-Version': '13' } } };
-  }
-  const key = request.headers['sec-websocket-key'];
-  if (typeof key !== 'string' || !KEY_PATTERN.test(key.trim())) {
-    return { ok: false, refusal: { status: 400 } };
-  }
-  let protocol: string | undefined;
-  const offered = request.headers['sec-websocket-protocol'];
-  if (typeof offered === 'string') {
-    // A comma-separated list of tokens, checked without a backtracking regex over the whole header.
-    const protocols = offered.split(',').map((name) => name.trim());
-    if (!protocols.every((name) => TOKEN_PATTERN.test(name))) return { ok: false, refusal: { status: 400 } };
-    protocol = protocols[0];
-  }
-  const accept = createHash('sha1').update(`${key.trim()}${GUID}`).digest('base64');
-  let response = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n`;
-  if (protocol) response += `Sec-WebSocket-Protocol: ${protocol}\r\n`;
-  return { ok: true, response: `${response}\r\n` };
-}
-
 /**
  * One server-side WebSocket. Reads frames (masked, possibly fragmented, split anywhere across TCP
  * reads), answers pings, runs the close handshake, and fails the connection with 1002 / 1007 / 1009 on
  * a protocol error, a text message that is not UTF-8, or a message over `maxPayload` — before
  * buffering it. Also the byte sink of the connection's outgoing queue: `write` goes straight to the
  * socket's file descriptor when nothing is queued in Node (one syscall, none of the stream
- * machinery), and through the socket otherwise, so bytes never reorder.
+ * machinery), and through the socket otherwise, so bytes never reorder. The caller keeps an 'error'
+ * listener on the socket (a failed write reports there; the 'close' that follows ends the WebSocket).
  *
  * @example
  * const reply = acceptHandshake(request);           // after checking the request's path and credentials
@@ -127,7 +88,7 @@ export function acceptHandshake(
  */
 export class WsSocket {
   readonly socket: Socket;
-  state: WsState = WsState.OPEN;
+  #state: WsState = 'open';
   readonly #handler: WsHandler;
   readonly #limits: WsLimits;
   /** The socket's file descriptor for direct writes; -1 for TLS (bytes must be encrypted) and Windows. */
@@ -155,6 +116,10 @@ export class WsSocket {
     socket.on('data', onSocketData);
     socket.on('end', onSocketEnd);
     socket.on('close', onSocketClose);
+  }
+
+  get state(): WsState {
+    return this.#state;
   }
 
   // ByteSink, for the connection's outgoing queue.
@@ -202,7 +167,7 @@ export class WsSocket {
 
   /** Sends a ping; the peer answers with a pong (`onActivity`). */
   ping(): void {
-    if (this.state === WsState.OPEN) this.write(PING_FRAME);
+    if (this.#state === 'open') this.write(PING_FRAME);
   }
 
   /**
@@ -210,12 +175,7 @@ export class WsSocket {
    * then ends the TCP connection. Does nothing once closing.
    */
   close(code: number, reason = ''): void {
-    if (this.state !== WsState.OPEN) return;
-    this.state = WsState.CLOSING;
-    this.#closeCode = code;
-    this.write(closeFrame(code, reason));
-    this.#closeTimer = setTimeout(destroyOwner, this.#limits.closeTimeoutMs, this);
-    this.#closeTimer.unref();
+    if (this.#state === 'open') this.#startClosing(code, closeFrame(code, reason));
   }
 
   /** Drops the TCP connection at once (a dead peer, or a close handshake that did not finish). */
@@ -240,10 +200,11 @@ export class WsSocket {
       this.#partial = undefined;
     }
     let offset = 0;
-    while (this.state !== WsState.CLOSED && offset < data.length) {
+    while (this.#state !== 'closed' && offset < data.length) {
       const used = this.#readFrame(data, offset);
       if (used === 0) {
-        const rest = data.subarray(offset);
+        // A copy: a view would keep the whole read (up to 64 KiB) alive for a few bytes.
+        const rest = Buffer.from(data.subarray(offset));
         this.#partial = [rest];
         this.#partialBytes = rest.length;
         return;
@@ -253,19 +214,22 @@ export class WsSocket {
     }
   }
 
-  /** @internal the socket closed */
+  /** The socket closed (its 'close' event). */
   closed(): void {
-    if (this.state === WsState.CLOSED) return;
-    this.state = WsState.CLOSED;
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
     clearTimeout(this.#closeTimer);
     this.#partial = undefined;
     this.#fragments = undefined;
     this.#handler.onClose(this.#closeCode);
   }
 
-  /** @internal the peer ended its side of TCP: end ours. */
+  /**
+   * The peer ended its side of TCP (its 'end' event): end ours. A peer that also stops reading could
+   * keep our side from finishing, so the close timer runs here too.
+   */
   ended(): void {
-    if (this.state === WsState.OPEN) this.state = WsState.CLOSING;
+    if (this.#state === 'open') this.#startClosing(1006, undefined);
     this.socket.end();
   }
 
@@ -319,7 +283,7 @@ export class WsSocket {
 
   /** Handles a data frame; false when the connection failed. */
   #data(fin: boolean, opcode: number, payload: Buffer): boolean {
-    if (this.state !== WsState.OPEN) return true; // after a close: read and ignored (RFC 6455 §5.5.1)
+    if (this.#state !== 'open') return true; // after a close: read and ignored (RFC 6455 §5.5.1)
     if (opcode === OP_CONTINUATION) {
       if (!this.#fragments) return this.#fail(WsCloseCodes.PROTOCOL_ERROR, 'continuation without a message');
     } else if (this.#fragments) {
@@ -358,7 +322,10 @@ export class WsSocket {
   /** Handles ping, pong and close; false when the connection failed. */
   #control(opcode: number, payload: Buffer): boolean {
     if (opcode === OP_PING) {
-      if (this.state === WsState.OPEN) this.write(controlFrame(OP_PONG, payload));
+      // Only while nothing waits in Node's buffer: a peer sending pings without reading would otherwise
+      // make us queue pongs without bound (RFC 6455 §5.5.3 allows answering only the latest ping).
+      if (this.#state === 'open' && this.socket.writableLength === 0)
+        this.write(controlFrame(OP_PONG, payload));
       return true;
     }
     if (opcode === OP_PONG) return true;
@@ -372,16 +339,20 @@ export class WsSocket {
         return this.#fail(WsCloseCodes.INVALID_PAYLOAD, 'close reason is not valid UTF-8');
       }
     }
-    if (this.state === WsState.OPEN) {
-      // The peer started it: answer with its code, then the server ends the TCP connection (§7.1.1).
-      this.state = WsState.CLOSING;
-      this.#closeCode = code;
-      this.write(code === 1005 ? EMPTY_CLOSE_FRAME : closeFrame(code, ''));
-      this.#closeTimer = setTimeout(destroyOwner, this.#limits.closeTimeoutMs, this);
-      this.#closeTimer.unref();
-    }
+    // The peer started it: answer with its code, then the server ends the TCP connection (§7.1.1).
+    if (this.#state === 'open')
+      this.#startClosing(code, code === 1005 ? EMPTY_CLOSE_FRAME : closeFrame(code, ''));
     this.socket.end();
     return true;
+  }
+
+  /** open → closing: sends `frame` (none when the peer is gone) and arms the timer that ends a close that hangs. */
+  #startClosing(code: number, frame: Buffer | undefined): void {
+    this.#state = 'closing';
+    this.#closeCode = code;
+    if (frame) this.write(frame);
+    this.#closeTimer = setTimeout(destroyOwner, this.#limits.closeTimeoutMs, this);
+    this.#closeTimer.unref();
   }
 
   /**
@@ -393,13 +364,7 @@ export class WsSocket {
     this.#partial = undefined;
     this.#fragments = undefined;
     this.#fragmentBytes = 0;
-    if (this.state === WsState.OPEN) {
-      this.state = WsState.CLOSING;
-      this.#closeCode = code;
-      this.write(closeFrame(code, reason));
-      this.#closeTimer = setTimeout(destroyOwner, this.#limits.closeTimeoutMs, this);
-      this.#closeTimer.unref();
-    }
+    if (this.#state === 'open') this.#startClosing(code, closeFrame(code, reason));
     // Nothing more is read from a peer that broke the protocol.
     this.socket.removeListener('data', onSocketData);
     this.socket.end();

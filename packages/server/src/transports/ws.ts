@@ -6,7 +6,7 @@ import { ChannelPolicies } from '../channel-policy.js';
 import { FlushScheduler } from '../outgoing-queue.js';
 import { WsConnection, type WsConnectionContext, type WsOutgoing, wsOutgoingHooks } from './ws-connection.js';
 import { FrameCache } from './ws-frame.js';
-import { acceptHandshake, WsState } from './ws-socket.js';
+import { acceptHandshake } from './ws-handshake.js';
 
 /** How long a close handshake may take before the socket is destroyed, ms. */
 const CLOSE_TIMEOUT_MS = 5000;
@@ -21,7 +21,7 @@ export type WsTransportContext = Omit<WsConnectionContext, 'limits' | 'released'
  *
  * Heartbeat: every `heartbeatMs` each connection gets a ping frame, plus a `$heartbeat` frame when
  * nothing else was sent meanwhile (browsers cannot see pings); one that has not answered the previous
- * ping (nor sent anything) is terminated.
+ * ping (nor sent anything) is terminated, and so is one still closing a beat after its close began.
  */
 export class WsTransport {
   readonly #ctx: WsConnectionContext;
@@ -100,13 +100,15 @@ export class WsTransport {
         const tcp = socket as Socket;
         // The HTTP server's idle timeout must not cut a quiet WebSocket; heartbeats watch it instead.
         tcp.setTimeout(0);
-        tcp.setNoDelay?.(true);
+        tcp.setNoDelay(true);
         const principal = who.ok ? who.value : this.#ctx.access.authenticator.anonymous;
-        const connection = new WsConnection(tcp, head, this.#ctx, principal, this.#outgoing);
+        const connection = new WsConnection(tcp, this.#ctx, principal, this.#outgoing);
         this.#connections.add(connection);
         this.#ctx.metrics.connections.inc({ transport: 'ws' });
         if (this.#closing) connection.ws.close(CloseCodes.SERVICE_RESTART, 'server restarting');
         else if (!who.ok) connection.closeWith(who.error);
+        // Only now the bytes that came with the request: a refused client's frames are not answered.
+        connection.start(head);
       },
       () => socket.destroy(),
     );
@@ -145,8 +147,9 @@ export class WsTransport {
         connection.ws.terminate();
         continue;
       }
-      if (connection.ws.state !== WsState.OPEN) continue;
       connection.alive = false;
+      // A closing connection gets no ping: its close timer ends it, or else this beat's successor.
+      if (connection.ws.state !== 'open') continue;
       connection.ws.ping();
       if (now - connection.lastSentAt >= idleAfter) connection.send(`{"type":"$heartbeat","ts":${now}}`);
     }
