@@ -70,7 +70,7 @@ export const plans = {
       clients: [1000, 5000, 10000],
       channels: 1,
       kinds: wsKinds,
-      phases: [fixed(5), saturation(200_000)],
+      phases: [fixed(10), saturation(200_000)],
     },
     sse: {
       type: 'fanout',
