@@ -23,6 +23,7 @@ import type { ServerOptions } from '../options.js';
 import { conflationNotice, FlushScheduler, OutgoingQueue, type OutgoingShared } from '../outgoing-queue.js';
 import type { ServerMetrics } from '../server-metrics.js';
 import type { Session } from '../session.js';
+import { HeartbeatWheel } from './heartbeat-wheel.js';
 import { sendError } from './http-errors.js';
 
 /** Reconnect delay suggested to EventSource (`retry:`), ms. */
@@ -162,8 +163,8 @@ class SseStream {
 export class SseTransport {
   readonly #ctx: SseContext;
   readonly #outgoing: SseOutgoing;
-  #streams = new Set<SseStream>();
-  #heartbeat: NodeJS.Timeout;
+  /** Every open stream; each gets a heartbeat once per period, spread over it. */
+  readonly #streams: HeartbeatWheel<SseStream>;
   #closing = false;
 
   constructor(app: FastifyInstance, ctx: SseContext) {
@@ -190,8 +191,7 @@ export class SseTransport {
       reply.hijack();
       this.#open(reply.raw, parsed.value.channels, parsed.value.since, principalOf(request, ctx.access));
     });
-    this.#heartbeat = setInterval(() => this.#beat(), ctx.options.heartbeatMs);
-    this.#heartbeat.unref();
+    this.#streams = new HeartbeatWheel(ctx.options.heartbeatMs, (stream) => stream.heartbeat());
   }
 
   get size(): number {
@@ -201,7 +201,7 @@ export class SseTransport {
   /** Ends every stream (EventSource then reconnects after `retry`, to another node or the restarted one). */
   close(): void {
     this.#closing = true;
-    clearInterval(this.#heartbeat);
+    this.#streams.stop();
     for (const stream of this.#streams) stream.end();
   }
 
@@ -252,10 +252,6 @@ export class SseTransport {
         stream.fail(denied, channel, false);
       }
     }
-  }
-
-  #beat(): void {
-    for (const stream of this.#streams) stream.heartbeat();
   }
 }
 

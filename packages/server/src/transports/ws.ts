@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { CloseCodes } from '@livedash/protocol';
 import { ChannelPolicies } from '../channel-policy.js';
 import { FlushScheduler } from '../outgoing-queue.js';
+import { HeartbeatWheel } from './heartbeat-wheel.js';
 import { WsConnection, type WsConnectionContext, type WsOutgoing, wsOutgoingHooks } from './ws-connection.js';
 import { FrameCache } from './ws-frame.js';
 import { acceptHandshake } from './ws-handshake.js';
@@ -19,15 +20,13 @@ export type WsTransportContext = Omit<WsConnectionContext, 'limits' | 'released'
  * WebSocket, SSE and HTTP share one port. The WebSocket protocol itself is livedash's own
  * (ws-socket.ts): handshake, frame reader, pings and the close handshake.
  *
- * Heartbeat: every `heartbeatMs` each connection gets a ping frame, plus a `$heartbeat` frame when
- * nothing else was sent meanwhile (browsers cannot see pings); one that has not answered the previous
- * ping (nor sent anything) is terminated, and so is one still closing a beat after its close began.
+ * Heartbeat: every `heartbeatMs` each connection is visited once (`beat` below), the visits spread
+ * over the period by a HeartbeatWheel so thousands of pings never go out in one turn.
  */
 export class WsTransport {
   readonly #ctx: WsConnectionContext;
   readonly #outgoing: WsOutgoing;
-  #connections = new Set<WsConnection>();
-  #heartbeat: NodeJS.Timeout;
+  readonly #connections: HeartbeatWheel<WsConnection>;
   #closing = false;
   /** Resolves `close()` once the last connection is gone. */
   #allClosed: (() => void) | undefined;
@@ -53,8 +52,10 @@ export class WsTransport {
       policies: new ChannelPolicies(ctx.options.stateChannels),
       hooks: wsOutgoingHooks(new FrameCache(), metrics),
     };
-    this.#heartbeat = setInterval(() => this.#beat(), ctx.options.heartbeatMs);
-    this.#heartbeat.unref();
+    const idleAfter = ctx.options.heartbeatMs * 0.9;
+    this.#connections = new HeartbeatWheel(ctx.options.heartbeatMs, (connection, now) =>
+      beat(connection, now, idleAfter),
+    );
   }
 
   get size(): number {
@@ -120,7 +121,7 @@ export class WsTransport {
    */
   async close(timeoutMs: number): Promise<void> {
     this.#closing = true;
-    clearInterval(this.#heartbeat);
+    this.#connections.stop();
     // Frames fanned out this turn go before the close frames.
     this.#outgoing.scheduler.flush();
     const allClosed = new Promise<void>((resolve) => {
@@ -138,22 +139,22 @@ export class WsTransport {
     clearTimeout(timer);
     for (const connection of this.#connections) connection.ws.terminate();
   }
+}
 
-  #beat(): void {
-    const now = Date.now();
-    const idleAfter = this.#ctx.options.heartbeatMs * 0.9;
-    for (const connection of this.#connections) {
-      if (!connection.alive) {
-        connection.ws.terminate();
-        continue;
-      }
-      connection.alive = false;
-      // A closing connection gets no ping: its close timer ends it, or else this beat's successor.
-      if (connection.ws.state !== 'open') continue;
-      connection.ws.ping();
-      if (now - connection.lastSentAt >= idleAfter) connection.send(`{"type":"$heartbeat","ts":${now}}`);
-    }
+/**
+ * One connection's heartbeat: terminated when it has not answered the previous ping (nor sent anything)
+ * or is still closing a period after its close began; otherwise pinged, plus a `$heartbeat` frame when
+ * nothing else was sent for most of the period (browsers cannot see pings).
+ */
+function beat(connection: WsConnection, now: number, idleAfter: number): void {
+  if (!connection.alive) {
+    connection.ws.terminate();
+    return;
   }
+  connection.alive = false;
+  if (connection.ws.state !== 'open') return;
+  connection.ws.ping();
+  if (now - connection.lastSentAt >= idleAfter) connection.send(`{"type":"$heartbeat","ts":${now}}`);
 }
 
 function destroySocket(this: Duplex): void {
