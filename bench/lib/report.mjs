@@ -43,6 +43,73 @@ function fanoutTable(benchmark) {
   return lines.join('\n');
 }
 
+/**
+ * Issue 7's targets, from the fan-out benchmark (one channel): per N, livedash against Socket.IO and the
+ * raw ceiling measured in the same run. Met or missed is printed, never judged elsewhere.
+ */
+function targetsTable(benchmark) {
+  const lines = ['\n### Targets\n', '| N | target | livedash | met |', '|---:|---|---:|---|'];
+  const byClients = new Map();
+  for (const run of benchmark.runs) {
+    if (run.error) continue;
+    if (!byClients.has(run.clients)) byClients.set(run.clients, {});
+    byClients.get(run.clients)[run.kind] = run;
+  }
+  const row = (n, target, value, limit) =>
+    lines.push(
+      `| ${n.toLocaleString('en-US')} | ${target} | ${value.toFixed(2)}× | ${value <= limit ? 'yes' : 'no'} |`,
+    );
+  for (const [clients, kinds] of byClients) {
+    const { livedash, socketio, raw } = kinds;
+    if (!livedash) continue;
+    const fixed = livedash.phases.fixed;
+    const saturation = livedash.phases.saturation;
+    if (socketio && fixed) {
+      row(
+        clients,
+        'fixed-load CPU/delivery vs Socket.IO (≤ 0.50×)',
+        fixed.cpuMicrosPerDelivery / socketio.phases.fixed.cpuMicrosPerDelivery,
+        0.5,
+      );
+    }
+    if (raw && fixed) {
+      row(
+        clients,
+        'fixed-load CPU/delivery vs raw ceiling (≤ 1.15×)',
+        fixed.cpuMicrosPerDelivery / raw.phases.fixed.cpuMicrosPerDelivery,
+        1.15,
+      );
+    }
+    if (socketio && saturation) {
+      row(
+        clients,
+        'saturation CPU/delivery vs Socket.IO (≤ 0.33×)',
+        saturation.cpuMicrosPerDelivery / socketio.phases.saturation.cpuMicrosPerDelivery,
+        1 / 3,
+      );
+    }
+    if (socketio && fixed) {
+      row(
+        clients,
+        'fixed-load p99 latency vs Socket.IO (≤ 1×)',
+        fixed.latencyMs.p99 / socketio.phases.fixed.latencyMs.p99,
+        1,
+      );
+      row(
+        clients,
+        'RSS per idle connection vs Socket.IO (≤ 0.50×)',
+        livedash.rssPerIdleConnectionBytes / socketio.rssPerIdleConnectionBytes,
+        0.5,
+      );
+    }
+    const lost = Object.values(livedash.phases).reduce((sum, phase) => sum + phase.lost, 0);
+    lines.push(
+      `| ${clients.toLocaleString('en-US')} | messages lost (0) | ${lost} | ${lost === 0 ? 'yes' : 'no'} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
 function stormTable(benchmark) {
   const lines = [
     '\n| jitter | clients | server down s | recovered | gave up | recovery s (from stop) | last client s (after server back) | peak accepted/s | peak attempts/s | attempts total |',
@@ -67,6 +134,7 @@ export function renderMarkdown(results) {
   for (const benchmark of results.benchmarks) {
     lines.push('', `## ${benchmark.name}: ${benchmark.description}`);
     if (benchmark.runs) lines.push(fanoutTable(benchmark));
+    if (benchmark.name === 'fanout' && benchmark.runs) lines.push(targetsTable(benchmark));
     if (benchmark.storm) lines.push(stormTable(benchmark));
     if (benchmark.external)
       lines.push(
