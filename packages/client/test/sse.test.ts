@@ -20,7 +20,13 @@ async function sseOnlyServerBehindProxy() {
 
 test('with WebSocket disabled on the server the client runs on SSE; a cut loses and duplicates nothing', async () => {
   const { server, proxy } = await sseOnlyServerBehindProxy();
-  const client = nodeClient({ url: proxy.url, backoff: { initialDelayMs: 200, maxDelayMs: 1000 } });
+  // During the cut the client may fall back to polling (its attempts over SSE keep failing); a short
+  // upgrade interval lets it come back to SSE within the test instead of after the default 30 s.
+  const client = nodeClient({
+    url: proxy.url,
+    backoff: { initialDelayMs: 200, maxDelayMs: 1000 },
+    upgradeIntervalMs: 1000,
+  });
   cleanup.push(() => client.close());
   const ticks = collect<{ n: number }>(client, 'ticks');
   await waitFor(() => ticks.subscribed() === 1, 10_000, 'subscribed over SSE');
@@ -37,7 +43,11 @@ test('with WebSocket disabled on the server the client runs on SSE; a cut loses 
   expect(ticks.received.map((m) => m.data.n)).toEqual(oneTo(published));
   expect(ticks.received.some((m) => m.replayed)).toBe(true);
   expect(ticks.resets).toHaveLength(0);
-  expect(client.state).toMatchObject({ status: 'open', transport: 'sse' });
+  await waitFor(
+    () => client.state.status === 'open' && client.state.transport === 'sse',
+    15_000,
+    'back on SSE',
+  );
 });
 
 test('channels added and removed on SSE reopen the stream without losing or repeating messages', async () => {
