@@ -52,18 +52,21 @@ function onMessage(client, message) {
   latency.record(now - t);
 }
 
-async function connect({ kind, base, clients, channels, concurrency = 256 }) {
+async function connect({ kind, base, clients, channels, concurrency = 256, from = 0, to = clients }) {
   const open = subscriberKinds[kind];
   if (!open) throw new Error(`unknown subscriber kind ${kind}`);
-  channelOf = new Int32Array(clients);
-  last = new Float64Array(clients);
-  start = new Array(channels.length).fill(1);
-  subscribers = new Array(clients);
+  // Connects subscribers `from`..`to - 1` of `clients` in all; `from` > 0 adds to those already connected.
+  if (from === 0) {
+    channelOf = new Int32Array(clients);
+    last = new Float64Array(clients);
+    start = new Array(channels.length).fill(1);
+    subscribers = new Array(clients);
+  }
   const startedAt = nowMs();
-  let next = 0;
+  let next = from;
   let failed = 0;
   const worker = async () => {
-    while (next < clients) {
+    while (next < to) {
       const client = next++;
       channelOf[client] = client % channels.length;
       try {
@@ -75,8 +78,8 @@ async function connect({ kind, base, clients, channels, concurrency = 256 }) {
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, clients) }, worker));
-  return { connected: clients - failed, failed, seconds: (nowMs() - startedAt) / 1000 };
+  await Promise.all(Array.from({ length: Math.min(concurrency, to - from) }, worker));
+  return { connected: to - from - failed, failed, seconds: (nowMs() - startedAt) / 1000 };
 }
 
 /** Starts a measurement window: messages before `counters[ch] + 1` on each channel are ignored. */
