@@ -16,13 +16,12 @@
 // writes `<prefix>-<page>-<rate>.cpuprofile` (open in Chrome DevTools) and prints the top self-time
 // functions. Needs the built server (`npm run build`) and Chromium at /usr/bin/chromium (or
 // LIVEDASH_CHROMIUM).
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { build } from 'vite';
+import { checkoutClientSources } from './lib/baseline-client.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -43,17 +42,6 @@ if (rates.some((rate) => !(rate > 0)) || !(seconds > 0) || !(rounds >= 1)) {
 }
 const root = new URL('..', import.meta.url).pathname;
 const { createServer } = await import(new URL('../packages/server/dist/index.js', import.meta.url).href);
-
-/** packages/client and packages/protocol of `ref`, unpacked into a temporary directory. */
-function checkoutBaseline(ref) {
-  const dir = mkdtempSync(join(tmpdir(), 'livedash-client-baseline-'));
-  const archive = execFileSync('git', ['archive', ref, 'packages/client/src', 'packages/protocol/src'], {
-    cwd: root,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  execFileSync('tar', ['-x', '-C', dir], { input: archive });
-  return dir;
-}
 
 /**
  * One page with up to two LiveClients in it: `@livedash/client` (the working tree) and
@@ -204,7 +192,7 @@ const median = (list) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-const baselineDir = values.baseline ? checkoutBaseline(values.baseline) : undefined;
+const baselineDir = values.baseline ? checkoutClientSources(root, values.baseline) : undefined;
 const pageDir = await buildPage(baselineDir);
 const server = await createServer({
   port: 0,

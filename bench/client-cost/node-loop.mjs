@@ -8,12 +8,11 @@
 //   node bench/client-cost/node-loop.mjs [--baseline <git ref>] [--rounds 30] [--path subscribe|channel]
 //
 // For a line-level profile of the same loop: node --cpu-prof --cpu-prof-interval 50 bench/client-cost/node-loop.mjs
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { bundleClient, checkoutClientSources } from '../lib/baseline-client.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -26,32 +25,11 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const outDir = join(root, 'bench/results/node-loop');
 const FRAMES = 100_000;
 
-async function bundleClient(sourceRoot, out) {
-  const { build } = await import('rolldown');
-  await build({
-    input: join(sourceRoot, 'packages/client/src/index.ts'),
-    platform: 'node',
-    resolve: { alias: { '@livedash/protocol': join(sourceRoot, 'packages/protocol/src/index.ts') } },
-    output: { file: out, format: 'esm' },
-    logLevel: 'warn',
-  });
-  return out;
-}
-
 mkdirSync(outDir, { recursive: true });
 const builds = [];
 let baselineDir;
 if (values.baseline) {
-  baselineDir = mkdtempSync(join(tmpdir(), 'livedash-loop-baseline-'));
-  const archive = execFileSync(
-    'git',
-    ['archive', values.baseline, 'packages/client/src', 'packages/protocol/src'],
-    {
-      cwd: root,
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
-  execFileSync('tar', ['-x', '-C', baselineDir], { input: archive });
+  baselineDir = checkoutClientSources(root, values.baseline, 'livedash-loop-baseline-');
   builds.push({
     label: values.baseline,
     file: await bundleClient(baselineDir, join(outDir, 'baseline.mjs')),

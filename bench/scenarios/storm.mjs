@@ -11,12 +11,11 @@
 //
 // --baseline bundles the LiveClient of that ref and of the working tree (from source, `git archive` for
 // the ref; the working tree is untouched) and runs each with jitter on and off, in turns.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { bundleClient, checkoutClientSources } from '../lib/baseline-client.mjs';
 import { spawnWorker } from '../lib/ipc.mjs';
 
 const serverModule = new URL('../servers/livedash.mjs', import.meta.url).pathname;
@@ -149,19 +148,6 @@ export async function runStorm(spec, log) {
   return { runs };
 }
 
-/** Bundles `packages/client` (protocol inlined) from `sourceRoot` into one ES module at `out`. */
-async function bundleClient(sourceRoot, out) {
-  const { build } = await import('rolldown');
-  await build({
-    input: join(sourceRoot, 'packages/client/src/index.ts'),
-    platform: 'node',
-    resolve: { alias: { '@livedash/protocol': join(sourceRoot, 'packages/protocol/src/index.ts') } },
-    output: { file: out, format: 'esm' },
-    logLevel: 'warn',
-  });
-  return out;
-}
-
 async function main() {
   const { values } = parseArgs({
     options: {
@@ -180,16 +166,7 @@ async function main() {
   if (values.baseline) {
     const outDir = join(root, 'bench/results/storm-clients');
     mkdirSync(outDir, { recursive: true });
-    baselineDir = mkdtempSync(join(tmpdir(), 'livedash-storm-baseline-'));
-    const archive = execFileSync(
-      'git',
-      ['archive', values.baseline, 'packages/client/src', 'packages/protocol/src'],
-      {
-        cwd: root,
-        maxBuffer: 64 * 1024 * 1024,
-      },
-    );
-    execFileSync('tar', ['-x', '-C', baselineDir], { input: archive });
+    baselineDir = checkoutClientSources(root, values.baseline, 'livedash-storm-baseline-');
     builds = [
       { label: values.baseline, module: await bundleClient(baselineDir, join(outDir, 'baseline.mjs')) },
       { label: 'working tree', module: await bundleClient(root, join(outDir, 'current.mjs')) },
