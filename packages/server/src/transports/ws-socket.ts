@@ -13,7 +13,6 @@ import { TLSSocket } from 'node:tls';
 
 /** Close codes of the WebSocket layer itself (the application's are in @livedash/protocol). */
 export const WsCloseCodes = {
-  NORMAL: 1000,
   PROTOCOL_ERROR: 1002,
   INVALID_PAYLOAD: 1007,
   POLICY_VIOLATION: 1008,
@@ -71,9 +70,9 @@ type OwnedSocket = Socket & { [OWNER]?: WsSocket };
 
 /**
  * One server-side WebSocket. Reads frames (masked, possibly fragmented, split anywhere across TCP
- * reads), answers pings, runs the close handshake, and fails the connection with 1002 / 1007 / 1009 on
- * a protocol error, a text message that is not UTF-8, or a message over `maxPayload` — before
- * buffering it. Also the byte sink of the connection's outgoing queue: `write` goes straight to the
+ * reads), answers pings, runs the close handshake, and fails the connection with 1002 / 1007 / 1008 /
+ * 1009 on a protocol error, a text message that is not UTF-8, a message in over `MAX_FRAGMENTS`
+ * fragments, or one over `maxPayload` — before buffering it. Also the byte sink of the connection's outgoing queue: `write` goes straight to the
  * socket's file descriptor when nothing is queued in Node (one syscall, none of the stream
  * machinery), and through the socket otherwise, so bytes never reorder. The caller keeps an 'error'
  * listener on the socket (a failed write reports there; the 'close' that follows ends the WebSocket).
