@@ -17,6 +17,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     kinds: { type: 'string' },
     clients: { type: 'string' },
+    profile: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -28,6 +29,7 @@ if (values.help) {
   --only      run only these benchmarks
   --kinds     run only these server kinds (livedash, socketio, ws, raw, livedash-sse, sse-raw)
   --clients   subscriber counts for the fan-out benchmarks instead of the plan's (e.g. --clients=5000)
+  --profile   write a V8 CPU profile of every fan-out server under test into this folder
   --no-build  skip building the libraries first`);
   process.exit(0);
 }
@@ -82,6 +84,7 @@ async function runFanout(name, spec, loadgen) {
             phases: spec.phases,
             loadgen,
             log,
+            profileDir: values.profile,
           }),
         );
       } catch (error) {

@@ -14,10 +14,18 @@ const serverModules = {
 
 /**
  * Runs one server kind: fresh server process, `clients` subscribers, idle RSS, then each phase.
- * `phases`: [{ name, rate, count, burst }].
+ * `phases`: [{ name, rate, count, burst }]. With `profileDir`, the server process writes a V8 CPU
+ * profile there when it exits (`<kind>-<clients>x<channelCount>.cpuprofile`).
  */
-export async function runServerKind({ kind, clients, channelCount, phases, loadgen, log }) {
-  const server = spawnWorker(serverModules[kind], { name: `server:${kind}` });
+export async function runServerKind({ kind, clients, channelCount, phases, loadgen, log, profileDir }) {
+  const execArgv = profileDir
+    ? [
+        '--cpu-prof',
+        `--cpu-prof-dir=${profileDir}`,
+        `--cpu-prof-name=${kind}-${clients}x${channelCount}.cpuprofile`,
+      ]
+    : [];
+  const server = spawnWorker(serverModules[kind], { name: `server:${kind}`, execArgv });
   try {
     const { port } = await server.call('start', { transport: kind });
     const channels = Array.from({ length: channelCount }, (_, i) => `bench.${kind}.${i}`);
