@@ -101,6 +101,9 @@ export class WsSocket {
   #fragments: Buffer[] | undefined;
   #fragmentOpcode = 0;
   #fragmentBytes = 0;
+  /** A pong is in Node's buffer; the payload of the latest ping that came since, to answer next. */
+  #pongWaiting = false;
+  #unansweredPing: Buffer | undefined;
   #closeCode = 1006;
   #closeTimer: NodeJS.Timeout | undefined;
 
@@ -146,22 +149,27 @@ export class WsSocket {
   /**
    * Writes whole frames. With nothing waiting in Node's buffer, straight to the file descriptor (what
    * the kernel does not take goes through the socket, which then queues everything after it).
+   * `written` is called once the bytes have left Node's buffer (or the write failed): at once, before
+   * `write` returns, when the kernel took them all.
    */
-  write(chunk: Buffer): boolean {
+  write(chunk: Buffer, written?: () => void): boolean {
     const socket = this.socket;
     if (socket.writableEnded || socket.destroyed) return false;
     if (this.#fd >= 0 && socket.writableLength === 0 && !socket.writableCorked) {
-      let written = 0;
+      let taken = 0;
       try {
-        written = writeSync(this.#fd, chunk);
+        taken = writeSync(this.#fd, chunk);
       } catch {
         // EAGAIN (the kernel buffer is full) or a failing socket: Node's own write path queues the
         // bytes or reports the error through the socket's events.
       }
-      if (written === chunk.length) return true;
-      return socket.write(written === 0 ? chunk : chunk.subarray(written));
+      if (taken === chunk.length) {
+        written?.();
+        return true;
+      }
+      return socket.write(taken === 0 ? chunk : chunk.subarray(taken), written);
     }
-    return socket.write(chunk);
+    return socket.write(chunk, written);
   }
 
   /** Sends a ping; the peer answers with a pong (`onActivity`). */
@@ -321,10 +329,7 @@ export class WsSocket {
   /** Handles ping, pong and close; false when the connection failed. */
   #control(opcode: number, payload: Buffer): boolean {
     if (opcode === OP_PING) {
-      // Only while nothing waits in Node's buffer: a peer sending pings without reading would otherwise
-      // make us queue pongs without bound (RFC 6455 §5.5.3 allows answering only the latest ping).
-      if (this.#state === 'open' && this.socket.writableLength === 0)
-        this.write(controlFrame(OP_PONG, payload));
+      this.#pong(payload);
       return true;
     }
     if (opcode === OP_PONG) return true;
@@ -343,6 +348,32 @@ export class WsSocket {
       this.#startClosing(code, code === 1005 ? EMPTY_CLOSE_FRAME : closeFrame(code, ''));
     this.socket.end();
     return true;
+  }
+
+  /**
+   * Answers a ping (RFC 6455 §5.5.2: every ping gets a pong, however busy the socket). At most one pong
+   * waits in Node's buffer at a time, so a peer sending pings without reading cannot make pongs pile
+   * up; pings that come meanwhile are answered once it is written, by one pong of the latest payload
+   * (§5.5.3). Clients with keepalive pings (Python's `websockets`, 20 s by default) close a connection
+   * whose ping goes unanswered, so a pong is never dropped.
+   */
+  #pong(payload: Buffer): void {
+    if (this.#state !== 'open' || !this.socket.writable) return;
+    if (this.#pongWaiting) {
+      this.#unansweredPing = Buffer.from(payload);
+      return;
+    }
+    this.#pongWaiting = true;
+    // A closure per pong, not per connection: pongs are rare, and the write's callback is the only
+    // word of when this pong has left Node's buffer (at once when the kernel took it all).
+    this.write(controlFrame(OP_PONG, payload), () => this.#pongWritten());
+  }
+
+  #pongWritten(): void {
+    this.#pongWaiting = false;
+    const latest = this.#unansweredPing;
+    this.#unansweredPing = undefined;
+    if (latest) this.#pong(latest);
   }
 
   /** open → closing: sends `frame` (none when the peer is gone) and arms the timer that ends a close that hangs. */
