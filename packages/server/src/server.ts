@@ -19,6 +19,7 @@ import { resolveOptions, type ServerOptions } from './options.js';
 import { ServerMetrics } from './server-metrics.js';
 import { type RunningSources, startSources } from './sources/index.js';
 import { registerHttpRoutes } from './transports/http.js';
+import { asksForWebSocket, serveIgnoringUpgrade } from './transports/other-upgrade.js';
 import { SseTransport } from './transports/sse.js';
 import { registerStatic } from './transports/static.js';
 import { WsTransport } from './transports/ws.js';
@@ -124,9 +125,10 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
     connectionCounts: () => ({ ws: ws.size, sse: sse?.size ?? 0 }),
   });
   await registerStatic(app, options.staticDir);
-  app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
-    ws.handleUpgrade(request, socket, head),
-  );
+  app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (asksForWebSocket(request)) ws.handleUpgrade(request, socket, head);
+    else serveIgnoringUpgrade(app.server, request, socket, head);
+  });
 
   try {
     await app.listen({ port: options.port, host: options.host, backlog: LISTEN_BACKLOG });

@@ -1,14 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer as createTcpServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createServer, type LivedashServer } from '@livedash/server';
 import { afterEach, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { encodeTextFrame } from '../src/transports/ws-frame.js';
 import { type WsHandler, WsSocket } from '../src/transports/ws-socket.js';
 import { clientFrame, Opcode } from './helpers/raw-ws-frame.js';
+import { selfSignedCertificate } from './helpers/tls-certificate.js';
 
 // WsSocket writes frames straight to the socket's file descriptor while Node has nothing queued for
 // it, and through the socket otherwise. These tests pin the two ways that could go wrong: bytes out of
@@ -151,40 +148,6 @@ describe('WsSocket.receive', () => {
     expect(texts.slice(1)).toEqual(['a', 'b', 'c']);
   });
 });
-
-/** A throwaway self-signed certificate for 127.0.0.1, made with the openssl command line. */
-function selfSignedCertificate(): { cert: string; key: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'livedash-tls-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'pipe' },
-    );
-  } catch (error) {
-    throw new Error(`this test needs the openssl command (apt-get install -y openssl): ${String(error)}`);
-  }
-  const pair = {
-    cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-    key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-  };
-  rmSync(dir, { recursive: true, force: true });
-  return pair;
-}
 
 describe('wss:// (TLS)', () => {
   test('a client over TLS subscribes and receives every message of a burst, encrypted', async () => {

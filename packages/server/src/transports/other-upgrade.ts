@@ -1,0 +1,50 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { TLSSocket } from 'node:tls';
+
+/** True when the request asks for WebSocket (`Upgrade` may list several protocols). */
+export function asksForWebSocket(request: IncomingMessage): boolean {
+  const upgrade = request.headers.upgrade;
+  if (upgrade === undefined) return false;
+  return upgrade.split(',').some((token) => token.trim().toLowerCase() === 'websocket');
+}
+
+/** Headers that exist only to ask for an upgrade, and `Connection` tokens that name them. */
+const UPGRADE_ONLY = new Set(['upgrade', 'http2-settings']);
+
+/**
+ * Serves a request that asks to upgrade to something other than WebSocket as the plain HTTP request
+ * it also is (RFC 9110 §7.8: a server may ignore `Upgrade`). Java's `HttpClient` and `curl --http2`
+ * add `Upgrade: h2c` to every request to an `http://` URL; Node hands every request with an `Upgrade`
+ * header to the `upgrade` event once anyone listens to it, so without this a publish from them got
+ * 404. The request head is written back without its upgrade headers, in front of the bytes that came
+ * after it, and the socket handed to the HTTP server again as if it had just connected.
+ */
+export function serveIgnoringUpgrade(
+  server: Server,
+  request: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): void {
+  const lines = [`${request.method} ${request.url} HTTP/${request.httpVersion}`];
+  const raw = request.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    const lower = name.toLowerCase();
+    if (UPGRADE_ONLY.has(lower)) continue;
+    if (lower === 'connection') {
+      const kept = value
+        .split(',')
+        .map((token) => token.trim())
+        .filter((token) => token !== '' && !UPGRADE_ONLY.has(token.toLowerCase()));
+      if (kept.length > 0) lines.push(`${name}: ${kept.join(', ')}`);
+      continue;
+    }
+    lines.push(`${name}: ${value}`);
+  }
+  // Node's parser reads header bytes as latin1, so latin1 writes back the bytes that came.
+  socket.unshift(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), head]));
+  // An https server's HTTP side listens to `secureConnection`; its `connection` would start TLS again.
+  server.emit(socket instanceof TLSSocket ? 'secureConnection' : 'connection', socket);
+}
