@@ -87,13 +87,17 @@ describe('client tokens', () => {
       };
       const live = client(provider, [transport]);
       const seqs: number[] = [];
-      live.subscribe(channel, (_data, meta) => seqs.push(meta.seq));
-      await waitFor(() => live.state.status === 'open', 10_000, 'open');
+      let subscribed = 0;
+      live.subscribe(channel, (_data, meta) => seqs.push(meta.seq), {
+        onSubscribed: () => subscribed++,
+      });
+      // Subscribed, not just open: a message published before the server has the subscription would
+      // come (at best) as the latest value, and the run below must start with the first one published.
+      await waitFor(() => live.state.status === 'open' && subscribed > 0, 10_000, 'subscribed');
       let drops = 0;
       live.onState((next, previous) => {
         if (previous.status === 'open' && next.status !== 'open') drops++;
       });
-      await new Promise((resolve) => setTimeout(resolve, 300));
       // Well past the first token's 3 s lifetime, and the second's.
       const published = await publishFor(channel, 7000);
       await waitFor(
