@@ -352,6 +352,8 @@ export class RawWsClient {
     const closeText = close
       ? `close ${close.payload.length >= 2 ? close.payload.readUInt16BE(0) : '(empty)'}`
       : 'no close';
-    return `last messages ${JSON.stringify(this.json.slice(-3))}, ${closeText}, tcp ${this.#tcpClosed ? 'closed' : 'open'}`;
+    // Opcodes too: pings and pongs are frames, not messages, and a missing pong shows only here.
+    const opcodes = this.frames.map((frame) => frame.opcode.toString(16)).join(' ');
+    return `last messages ${JSON.stringify(this.json.slice(-3))}, frame opcodes [${opcodes.slice(-60)}], ${closeText}, tcp ${this.#tcpClosed ? 'closed' : 'open'}`;
   }
 }
