@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { usePolling } from '@livedash/react';
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react';
@@ -7,10 +7,18 @@ import { useEffect, useState } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { servePageFrom } from './helpers/live-server.js';
 
+/** When a request arrived, and when (and with what status) it was answered. */
+interface Exchange {
+  arrivedAt: number;
+  answeredAt?: number;
+  status?: number;
+}
+
 /** A real HTTP server that answers slowly and counts requests in flight. */
 interface SlowServer {
   url: string;
   requests: string[];
+  exchanges: Exchange[];
   active: number;
   maxActive: number;
   aborted: number;
@@ -22,9 +30,20 @@ let server: Server;
 let s: SlowServer;
 
 beforeEach(async () => {
-  s = { url: '', requests: [], active: 0, maxActive: 0, aborted: 0, delayMs: 150, status: 200 };
+  s = {
+    url: '',
+    requests: [],
+    exchanges: [],
+    active: 0,
+    maxActive: 0,
+    aborted: 0,
+    delayMs: 150,
+    status: 200,
+  };
   server = createServer((req, res) => {
     s.requests.push(req.url ?? '');
+    const exchange: Exchange = { arrivedAt: Date.now() };
+    s.exchanges.push(exchange);
     s.active++;
     s.maxActive = Math.max(s.maxActive, s.active);
     let done = false;
@@ -40,6 +59,8 @@ beforeEach(async () => {
     setTimeout(() => {
       finish();
       if (res.destroyed) return;
+      exchange.status = s.status;
+      exchange.answeredAt = Date.now();
       res.writeHead(s.status, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ n: s.requests.length }));
     }, s.delayMs);
@@ -56,10 +77,28 @@ afterEach(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-async function getJson(url: string, signal: AbortSignal): Promise<{ n: number }> {
-  const response = await fetch(url, { signal });
-  if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  return (await response.json()) as { n: number };
+/**
+ * GET as JSON over Node's HTTP client, aborted by `signal`. Not happy-dom's `fetch`: that one prints
+ * "Error: socket hang up" for every request aborted before its answer (a browser prints nothing) and a
+ * network line for every 500, and these tests abort and fail requests on purpose.
+ */
+function getJson(url: string, signal: AbortSignal): Promise<{ n: number }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        if (res.statusCode === 200) resolve(JSON.parse(body) as { n: number });
+        else reject(new Error(`HTTP ${res.statusCode}`));
+      });
+    });
+    req.on('error', reject);
+    signal.addEventListener('abort', () => req.destroy(new Error('aborted')), { once: true });
+    if (signal.aborted) req.destroy(new Error('aborted'));
+    req.end();
+  });
 }
 
 function Stats({ interval, enabled = true }: { interval: number; enabled?: boolean }) {
@@ -109,14 +148,21 @@ describe('usePolling', () => {
     await waitFor(() => expect(screen.getByTestId('stats').textContent).toMatch(/^\d+\|-\|/));
     s.status = 500;
     await waitFor(() => expect(screen.getByTestId('stats').textContent).toMatch(/^\d+\|HTTP 500\|backoff$/));
-    const failedAt = s.requests.length;
-    // Backoff: the first retry waits 0.5–1 s, not the 50 ms interval.
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(s.requests.length).toBe(failedAt);
     s.status = 200;
     await waitFor(() => expect(screen.getByTestId('stats').textContent).toMatch(/^\d+\|-\|/), {
-      timeout: 5000,
+      timeout: 10_000,
     });
+    // Backoff: after a failure the next request waits 0.5–1 s (doubling after more failures), not the
+    // 50 ms interval. Measured on the server, from the failing answer to the next request's arrival: a
+    // busy machine only makes that gap longer.
+    const failed = s.exchanges.flatMap((e, i) => (e.status === 500 ? [i] : []));
+    expect(failed.length).toBeGreaterThan(0);
+    for (const i of failed) {
+      const next = s.exchanges[i + 1];
+      expect(next, 'a retry after the failure').toBeDefined();
+      // 490, not 500: Node's timers may fire up to a millisecond before their time by Date.now().
+      expect((next?.arrivedAt ?? 0) - (s.exchanges[i]?.answeredAt ?? 0)).toBeGreaterThanOrEqual(490);
+    }
   });
 
   it('pauses while the page is hidden and refreshes as soon as it is visible', async () => {

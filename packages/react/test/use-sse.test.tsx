@@ -103,7 +103,8 @@ describe('useSSE against any SSE endpoint', () => {
 
   it('opens a new stream when the url changes and closes the old one', async () => {
     const { rerender } = render(<Prices url={url} />);
-    await waitFor(() => expect(streams.size).toBe(1));
+    await waitFor(() => expect(screen.getByTestId('prices').textContent).toBe('open|x:1@1|-|1'));
+    expect(streams.size).toBe(1);
     const [first] = streams;
     rerender(<Prices url={`${url}?v=2`} />);
     await waitFor(() => expect(streams.has(first as ServerResponse)).toBe(false));
