@@ -91,11 +91,17 @@ describe('config-driven panels', () => {
     await page.getByTestId('stat-temp').getByText('21.4').waitFor({ timeout: 10_000 });
     const elapsed = Date.now() - started;
     expect(elapsed).toBeLessThan(1000);
-    await expect.poll(() => page.getByTestId('gauge-humidity').getAttribute('aria-valuetext')).toBe('63.0%');
-    await expect.poll(() => page.getByTestId('table-beds').textContent()).toContain('basil');
+    await expect
+      .poll(() => page.getByTestId('gauge-humidity').getAttribute('aria-valuetext'), { timeout: 10_000 })
+      .toBe('63.0%');
+    await expect
+      .poll(() => page.getByTestId('table-beds').textContent(), { timeout: 10_000 })
+      .toContain('basil');
     for (const temp of [22.1, 22.8, 23.5])
       await publish(server.url, 'sensors', { temp, humidity: 64, beds: [] });
-    await expect.poll(() => page.getByTestId('legend-trend-0').textContent()).toBe('23.5 °C');
+    await expect
+      .poll(() => page.getByTestId('legend-trend-0').textContent(), { timeout: 10_000 })
+      .toBe('23.5 °C');
     await browser.screenshot('config-panels');
   });
 
@@ -105,7 +111,9 @@ describe('config-driven panels', () => {
     await expect
       .poll(() => page.getByTestId('alerts-alerts').textContent(), { timeout: 10_000 })
       .toContain('too-hot');
-    await expect.poll(() => page.getByTestId('toast').first().textContent()).toContain('Critical: too-hot');
+    await expect
+      .poll(() => page.getByTestId('toast').first().textContent(), { timeout: 10_000 })
+      .toContain('Critical: too-hot');
     expect(await page.locator('.alert-pill').first().textContent()).toBe('firing');
     await browser.screenshot('alert-firing');
     await publish(server.url, 'sensors', { temp: 20, humidity: 64, beds: [] });
@@ -125,7 +133,7 @@ describe('config-driven panels', () => {
       .poll(() => page.getByTestId('stat-label').textContent(), { timeout: 10_000 })
       .toContain(attack);
     await expect
-      .poll(() => page.getByTestId('log-notes').textContent())
+      .poll(() => page.getByTestId('log-notes').textContent(), { timeout: 10_000 })
       .toContain(`<script>alert(2)</script>${attack}`);
     // No element was created from the data, and nothing ran.
     expect(await page.locator('main img, main script').count()).toBe(0);

@@ -47,7 +47,9 @@ describe('the connection, honestly', () => {
     await expect
       .poll(() => page.getByTestId('stale').first().textContent(), { timeout: 10_000 })
       .toMatch(/last update \d+ s ago/);
-    await expect.poll(() => page.getByTestId('banner').textContent()).toContain('Connection lost');
+    await expect
+      .poll(() => page.getByTestId('banner').textContent(), { timeout: 10_000 })
+      .toContain('Connection lost');
     await page
       .locator('[data-testid=connection-badge][data-status=reconnecting]')
       .waitFor({ timeout: 20_000 });

@@ -66,7 +66,9 @@ describe('the default dashboard', () => {
       max: element.getAttribute('aria-valuemax'),
     }));
     expect(aria).toEqual({ role: 'meter', label: 'CPU', min: '0', max: '100' });
-    await expect.poll(() => page.getByTestId('legend-cpu-chart-0').textContent()).toMatch(/\d%$/);
+    await expect
+      .poll(() => page.getByTestId('legend-cpu-chart-0').textContent(), { timeout: 10_000 })
+      .toMatch(/\d%$/);
     await browser.screenshot('default-dashboard-light');
     expect(browser.errors).toEqual([]);
   });
@@ -103,15 +105,19 @@ describe('the default dashboard', () => {
     await expect.poll(() => gaugeText(browser, 'cpu'), { timeout: 15_000 }).toMatch(/%/);
     await page.getByLabel('Last 5 minutes').focus();
     await page.keyboard.press('ArrowRight');
-    await expect.poll(() => page.evaluate(() => location.hash)).toBe('#window=15m');
+    await expect.poll(() => page.evaluate(() => location.hash), { timeout: 10_000 }).toBe('#window=15m');
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.getByTestId('pause').getAttribute('aria-pressed')).toBe('true');
+    await expect
+      .poll(() => page.getByTestId('pause').getAttribute('aria-pressed'), { timeout: 10_000 })
+      .toBe('true');
     const frozen = await gaugeText(browser, 'cpu');
     await new Promise((resolve) => setTimeout(resolve, 2500));
     expect(await gaugeText(browser, 'cpu')).toBe(frozen);
     await browser.screenshot('default-dashboard-paused');
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.getByTestId('pause').getAttribute('aria-pressed')).toBe('false');
+    await expect
+      .poll(() => page.getByTestId('pause').getAttribute('aria-pressed'), { timeout: 10_000 })
+      .toBe('false');
   });
 });

@@ -50,7 +50,9 @@ describe('a hidden page', () => {
 
     await setVisibility(page, 'visible');
     await expect.poll(points, { timeout: 10_000 }).toBe(8);
-    await expect.poll(() => page.getByTestId('legend-power-0').textContent()).toBe('8.0 W');
+    await expect
+      .poll(() => page.getByTestId('legend-power-0').textContent(), { timeout: 10_000 })
+      .toBe('8.0 W');
     await browser.screenshot('hidden-page-caught-up');
   });
 });

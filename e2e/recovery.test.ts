@@ -70,7 +70,9 @@ describe('after a dropped connection', () => {
 
     // Every message is a point, and no gap marker was needed: exactly n points.
     await expect.poll(points, { timeout: 15_000 }).toBe(n);
-    await expect.poll(() => page.getByTestId('legend-rate-0').textContent()).toBe(`${n}.0`);
+    await expect
+      .poll(() => page.getByTestId('legend-rate-0').textContent(), { timeout: 10_000 })
+      .toBe(`${n}.0`);
     await browser.screenshot('recovery-filled');
   });
 });
