@@ -145,6 +145,21 @@ describe('livedash CLI', { timeout: 60_000 }, () => {
     expect(await r.exited).toBe(0);
   });
 
+  test('a signal sent the moment "listening on" is printed still shuts down gracefully', async () => {
+    // Whoever starts the server waits for that line; the signal handlers must already be on. Before
+    // they were, about half of these runs died of the signal itself (exit code null).
+    for (let i = 0; i < 5; i++) {
+      const r = run(['serve', '--port', '0', '--metrics-interval', '0'], {
+        LIVEDASH_PUBLISH_TOKEN: 'chosen',
+      });
+      r.child.stdout?.on('data', (chunk) => {
+        if (String(chunk).includes('listening on')) r.child.kill('SIGINT');
+      });
+      expect(await r.exited).toBe(0);
+      expect(r.stdout).toContain('SIGINT, shutting down');
+    }
+  });
+
   describe('against a running server', () => {
     let server: LivedashServer;
     const sockets = new Set<Socket>();

@@ -167,19 +167,9 @@ export async function runServe(
     io.err(`livedash serve: cannot start: ${(error as Error).message}`);
     return ExitCodes.FAILURE;
   }
-  io.out(`livedash: listening on ${server.url} (node ${server.options.node})`);
-  if (resolved.options.brokerUrl) {
-    io.out(`livedash: channels shared through Redis at ${redactUrl(resolved.options.brokerUrl)}`);
-  }
-  io.out(
-    `livedash: dashboard ${server.options.staticDir ? `from ${server.options.staticDir}` : '(built-in page)'} at ${server.url}/`,
-  );
-  if (resolved.generatedToken) {
-    io.out(
-      `livedash: publish token (generated; set LIVEDASH_PUBLISH_TOKEN to choose one): ${resolved.generatedToken}`,
-    );
-  }
-  return new Promise<number>((resolve) => {
+  // The handlers go on before the first line is printed: whoever waits for "listening on" and then
+  // sends a signal must get the graceful shutdown, not Node's default of dying on the spot.
+  const stopped = new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
@@ -202,4 +192,17 @@ export async function runServe(
     signals.once('SIGTERM', () => stop('SIGTERM'));
     signals.once('SIGINT', () => stop('SIGINT'));
   });
+  io.out(`livedash: listening on ${server.url} (node ${server.options.node})`);
+  if (resolved.options.brokerUrl) {
+    io.out(`livedash: channels shared through Redis at ${redactUrl(resolved.options.brokerUrl)}`);
+  }
+  io.out(
+    `livedash: dashboard ${server.options.staticDir ? `from ${server.options.staticDir}` : '(built-in page)'} at ${server.url}/`,
+  );
+  if (resolved.generatedToken) {
+    io.out(
+      `livedash: publish token (generated; set LIVEDASH_PUBLISH_TOKEN to choose one): ${resolved.generatedToken}`,
+    );
+  }
+  return stopped;
 }
