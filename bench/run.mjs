@@ -43,6 +43,29 @@ if (clientsOverride?.some((n) => !Number.isInteger(n) || n < 1))
 for (const name of only ?? []) if (!plan[name]) throw new Error(`unknown benchmark ${name}`);
 
 const root = new URL('..', import.meta.url).pathname;
+
+/**
+ * Every subscriber is one file descriptor in the load generator and one in the server, and Node cannot
+ * raise its own limit. Past it, connections fail with EMFILE mid-run; say so before anything starts.
+ */
+function checkDescriptorLimit() {
+  let most = 0;
+  for (const [name, spec] of Object.entries(plan)) {
+    if (only ? !only.has(name) : spec.optional) continue;
+    if (spec.type === 'fanout') most = Math.max(most, ...(clientsOverride ?? spec.clients));
+    else if (spec.type === 'storm') most = Math.max(most, spec.clients);
+  }
+  const needed = most + 256;
+  const limit = Number(spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim());
+  if (Number.isFinite(limit) && limit < needed) {
+    console.error(
+      `npm run bench: this run opens up to ${most} connections per process, but the open-file limit is ${limit}.\n` +
+        `Run \`ulimit -n ${needed}\` (or more) in this shell first, or pick fewer subscribers with --clients=<n>.`,
+    );
+    process.exit(2);
+  }
+}
+
 const log = (line) => console.log(line);
 
 function build() {
@@ -97,6 +120,7 @@ async function runFanout(name, spec, loadgen) {
 }
 
 async function main() {
+  checkDescriptorLimit();
   const startedAt = new Date();
   if (!values['no-build']) build();
   const results = {
