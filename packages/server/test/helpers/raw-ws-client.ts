@@ -297,23 +297,8 @@ export class RawWsClient {
   }
 
   /** Resolves when the TCP connection has closed; rejects if it is still open after `timeoutMs`. */
-  waitForTcpClose(timeoutMs = WAIT_MS): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const finish = (settle: () => void) => {
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-        settle();
-      };
-      const check = () => {
-        if (this.#tcpClosed) finish(resolve);
-      };
-      const timer = setTimeout(
-        () => finish(() => reject(new Error(`TCP still open after ${timeoutMs} ms; ${this.#recent()}`))),
-        timeoutMs,
-      );
-      this.#waiters.add(check);
-      check();
-    });
+  async waitForTcpClose(timeoutMs = WAIT_MS): Promise<void> {
+    await this.until(() => (this.#tcpClosed ? true : undefined), 'the TCP connection to close', timeoutMs);
   }
 
   destroy(): void {
