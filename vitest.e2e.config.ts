@@ -5,6 +5,8 @@ export default defineConfig({
   resolve: { alias: workspaceAliases },
   test: {
     include: ['e2e/**/*.test.ts'],
+    // Every browser test starts here: Chromium is installed (as root) or the run stops saying what to run.
+    globalSetup: ['e2e/setup/chromium.ts'],
     environment: 'node',
     testTimeout: 60_000,
     hookTimeout: 60_000,

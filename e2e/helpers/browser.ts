@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { CHROMIUM_PATH } from '../setup/chromium.js';
 
 /** Screenshots land here (git-ignored), one per test, so a person can look at what the test saw. */
 export const ARTIFACTS = new URL('../../artifacts/e2e/', import.meta.url).pathname;
@@ -37,7 +38,7 @@ export async function openBrowser(
 ): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'livedash-e2e-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.LIVEDASH_CHROMIUM ?? '/usr/bin/chromium',
+    executablePath: CHROMIUM_PATH,
     args: CHROMIUM_ARGS,
     headless: true,
     viewport: { width: options.width ?? 1440, height: options.height ?? 1000 },

@@ -1,6 +1,6 @@
 import { createServer, type LivedashServer } from '@livedash/server';
-import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { type Browser, openBrowser } from './helpers/browser.js';
 
 let server: LivedashServer;
 let browser: Browser;
@@ -12,12 +12,7 @@ beforeAll(async () => {
     metricsIntervalMs: 300,
     staticDir: undefined,
   });
-  browser = await chromium.launch({
-    executablePath: process.env.LIVEDASH_CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    headless: true,
-    timeout: 60_000,
-  });
+  browser = await openBrowser();
 }, 90_000);
 
 afterAll(async () => {
@@ -26,11 +21,8 @@ afterAll(async () => {
 });
 
 test('without a dashboard build, / shows live CPU and memory in a real browser, and they keep updating', async () => {
-  const page = await browser.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
+  const { page, errors } = browser;
   await page.goto(`${server.url}/`);
-  // Page-side code as strings: this package's TypeScript has no DOM types.
   await page.waitForFunction("/%$/.test(document.getElementById('cpu')?.textContent ?? '')", undefined, {
     timeout: 20_000,
   });
@@ -41,10 +33,7 @@ test('without a dashboard build, / shows live CPU and memory in a real browser, 
   await page.waitForFunction(
     `document.getElementById('status')?.textContent !== ${JSON.stringify(first)}`,
     undefined,
-    {
-      timeout: 20_000,
-    },
+    { timeout: 20_000 },
   );
   expect(errors).toEqual([]);
-  await page.close();
-}, 60_000);
+});
