@@ -9,6 +9,7 @@ export const BUILTIN_PAGE = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>livedash</title>
+<link rel="icon" href="data:,">
 <style>
   body { font: 16px/1.4 system-ui, sans-serif; margin: 2rem; background: #0f1419; color: #e6e6e6; }
   h1 { font-size: 1.4rem; margin: 0 0 1rem; }
