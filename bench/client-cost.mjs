@@ -14,7 +14,7 @@
 // new one and the bare page side by side, in turns. --profile then takes a CPU profile of each
 // LiveClient page at each rate (after the measurements, so the profiler's overhead is not in them),
 // writes `<prefix>-<page>-<rate>.cpuprofile` (open in Chrome DevTools) and prints the top self-time
-// functions. Needs the built server (`npm run build`) and Chromium at /usr/bin/chromium (or
+// functions. Needs the built app (`npm run build`) and Chromium at /usr/bin/chromium (or
 // LIVEDASH_CHROMIUM).
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -41,7 +41,8 @@ if (rates.some((rate) => !(rate > 0)) || !(seconds > 0) || !(rounds >= 1)) {
   throw new Error('--rates takes positive numbers, --seconds a positive number, --rounds at least 1');
 }
 const root = new URL('..', import.meta.url).pathname;
-const { createServer } = await import(new URL('../packages/server/dist/index.js', import.meta.url).href);
+// The livedash app serves the page (`staticDir`); the core alone serves no files.
+const { startLivedash } = await import(new URL('../apps/livedash/dist/index.js', import.meta.url).href);
 
 /**
  * One page with up to two LiveClients in it: `@livedash/client` (the working tree) and
@@ -194,7 +195,7 @@ const median = (list) => {
 
 const baselineDir = values.baseline ? checkoutClientSources(root, values.baseline) : undefined;
 const pageDir = await buildPage(baselineDir);
-const server = await createServer({
+const server = await startLivedash({
   port: 0,
   publishToken: 'bench',
   metricsIntervalMs: 0,

@@ -1,17 +1,12 @@
-import { createServer, type LivedashServer } from '@livedash/server';
+import { type LivedashApp, startLivedash } from 'livedash';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type Browser, openBrowser } from './helpers/browser.js';
 
-let server: LivedashServer;
+let server: LivedashApp;
 let browser: Browser;
 
 beforeAll(async () => {
-  server = await createServer({
-    port: 0,
-    publishToken: 'secret',
-    metricsIntervalMs: 300,
-    staticDir: undefined,
-  });
+  server = await startLivedash({ port: 0, publishToken: 'secret', metricsIntervalMs: 300 });
   browser = await openBrowser();
 }, 90_000);
 

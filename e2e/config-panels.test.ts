@@ -1,6 +1,6 @@
-import type { LivedashServer } from '@livedash/server';
+import { validateDashboardConfig } from '@livedash/dashboard-config';
+import type { LivedashApp } from 'livedash';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateDashboardConfig } from '../packages/server/src/dashboard-config.js';
 import { type Browser, openBrowser } from './helpers/browser.js';
 import { publish, startServer } from './helpers/dashboard-server.js';
 
@@ -44,7 +44,7 @@ const config = validateDashboardConfig({
 });
 
 describe('config-driven panels', () => {
-  let server: LivedashServer;
+  let server: LivedashApp;
   let browser: Browser;
 
   beforeAll(async () => {

@@ -1,5 +1,5 @@
+import { validateDashboardConfig } from '@livedash/dashboard-config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateDashboardConfig } from '../packages/server/src/dashboard-config.js';
 import { type Browser, openBrowser } from './helpers/browser.js';
 import { freePort, publish, ServerProcess } from './helpers/dashboard-server.js';
 

@@ -1,5 +1,5 @@
 import { totalmem } from 'node:os';
-import type { LivedashServer } from '@livedash/server';
+import type { LivedashApp } from 'livedash';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, openBrowser } from './helpers/browser.js';
 import { startServer } from './helpers/dashboard-server.js';
@@ -10,7 +10,7 @@ async function gaugeText(browser: Browser, id: string): Promise<string> {
 }
 
 describe('the default dashboard', () => {
-  let server: LivedashServer;
+  let server: LivedashApp;
   let browser: Browser;
 
   beforeAll(async () => {

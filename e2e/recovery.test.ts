@@ -1,6 +1,6 @@
-import type { LivedashServer } from '@livedash/server';
+import { validateDashboardConfig } from '@livedash/dashboard-config';
+import type { LivedashApp } from 'livedash';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateDashboardConfig } from '../packages/server/src/dashboard-config.js';
 import { type Browser, openBrowser } from './helpers/browser.js';
 import { publish, startServer } from './helpers/dashboard-server.js';
 import { TcpProxy } from './helpers/tcp-proxy.js';
@@ -11,7 +11,7 @@ const config = validateDashboardConfig({
 });
 
 describe('after a dropped connection', () => {
-  let server: LivedashServer;
+  let server: LivedashApp;
   let proxy: TcpProxy;
   let browser: Browser;
 

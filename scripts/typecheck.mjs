@@ -3,10 +3,12 @@ import { spawnSync } from 'node:child_process';
 
 const projects = [
   'packages/protocol',
+  'packages/dashboard-config',
   'packages/client',
   'packages/server',
   'packages/react',
   'apps/dashboard',
+  'apps/livedash',
 ];
 let failed = false;
 for (const project of projects) {

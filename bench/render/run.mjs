@@ -40,8 +40,8 @@ if (!values['no-build']) {
   const result = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) console.warn('warning: the build reported errors; benchmarking what was emitted');
 }
-const { createServer } = await import(`${root}packages/server/dist/index.js`);
-const { validateDashboardConfig } = await import(`${root}packages/server/dist/dashboard-config.js`);
+const { startLivedash } = await import(`${root}apps/livedash/dist/index.js`);
+const { validateDashboardConfig } = await import(`${root}packages/dashboard-config/dist/index.js`);
 
 /** The same panels on both pages: per channel a chart of two series, a gauge and a stat. */
 function dashboardConfig() {
@@ -137,8 +137,8 @@ async function measure(page) {
 }
 
 async function run(kind, rate, seedDir) {
-  // Each page is served by the livedash server itself, so both connect same-origin.
-  const server = await createServer({
+  // Each page is served by the livedash app itself, so both connect same-origin.
+  const server = await startLivedash({
     port: 0,
     publishToken: 'bench',
     metricsIntervalMs: 0,

@@ -14,8 +14,6 @@ const { handlers, stop } = serverHandlers({
       host: '127.0.0.1',
       node,
       publishToken: 'bench',
-      metricsIntervalMs: 0,
-      alerts: [],
       brokerUrl,
       brokerPrefix,
       // Every load-generator connection comes from 127.0.0.1: lift the per-address limit (docs/security.md).

@@ -20,8 +20,6 @@ const { handlers, stop } = serverHandlers({
       port,
       host: '127.0.0.1',
       publishToken: 'bench',
-      metricsIntervalMs: 0,
-      alerts: [],
       // Every benchmark client comes from 127.0.0.1; the per-address limits would refuse all but a few.
       maxConnectionsPerIp: 1_000_000,
       maxSseStreamsPerIp: 1_000_000,

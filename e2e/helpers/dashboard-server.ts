@@ -1,15 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer as createNetServer } from 'node:net';
-import { createServer, type LivedashServer, type ServerOptions } from '@livedash/server';
+import { type LivedashApp, type LivedashOptions, startLivedash } from 'livedash';
 
 /** The built dashboard (`npm run test:e2e` builds it first). */
 export const DASHBOARD_DIST = new URL('../../apps/dashboard/dist/', import.meta.url).pathname;
 export const TOKEN = 'e2e-secret';
 
-/** A real livedash server in this process, serving the built dashboard. */
-export function startServer(options: Partial<ServerOptions> = {}): Promise<LivedashServer> {
-  return createServer({
+/** The livedash app in this process, serving the built dashboard (host metrics off unless asked for). */
+export function startServer(options: LivedashOptions = {}): Promise<LivedashApp> {
+  return startLivedash({
     port: 0,
     publishToken: TOKEN,
     metricsIntervalMs: 0,
@@ -41,7 +41,7 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * The server as a separate process (the built server package), so a test can kill it with SIGKILL —
+ * The livedash app as a separate process (the built `livedash` package), so a test can kill it with SIGKILL —
  * no goodbye frame, no close code, as when a machine dies — and start a new one on the same port.
  */
 export class ServerProcess {

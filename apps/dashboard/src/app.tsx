@@ -1,9 +1,8 @@
-import type { DashboardConfig } from '@livedash/dashboard-config';
+import { type DashboardConfig, formatAge } from '@livedash/dashboard-config';
 import { useEffect, useMemo, useState } from 'react';
 import { ViewControls } from './controls/view-controls.js';
 import { useConnection } from './live.js';
 import { useNow } from './model/clock.js';
-import { formatAge } from './model/format.js';
 import { type ConfigState, loadConfig } from './model/load-config.js';
 import { useView } from './model/view-store.js';
 import { Panel } from './panels/panel.js';

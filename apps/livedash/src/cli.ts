@@ -17,7 +17,7 @@ const commands: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   serve: async (args, io) => (await import('./cli/serve.js')).runServe(args, io),
   publish: async (args, io) => (await import('./cli/publish.js')).runPublish(args, io),
   tail: async (args, io) => (await import('./cli/tail.js')).runTail(args, io),
-  token: async (args, io) => (await import('./auth/token-command.js')).runTokenCommand(args, io),
+  token: async (args, io) => (await import('./cli/token.js')).runTokenCommand(args, io),
 };
 
 async function main(argv: string[], io: CliIo): Promise<number> {

@@ -1,6 +1,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { isValidFieldPath } from '@livedash/dashboard-config';
 import { Defaults, isValidChannel, type Result } from '@livedash/protocol';
+import type { HistoryRule, ServerOptions } from '@livedash/server';
+import type { AlertRule, AppOptions } from './app-options.js';
 import { checkOneKeySource, readReferencedFiles } from './config-key-files.js';
 import {
   arrayOf,
@@ -16,8 +19,6 @@ import {
   object,
   oneOf,
 } from './config-schema.js';
-import type { AlertRule, HistoryRule, ServerOptions } from './options.js';
-import { isValidFieldPath } from './sources/field-path.js';
 import { NODE_NAME_PATTERN } from './sources/host-metrics.js';
 
 /**
@@ -27,14 +28,16 @@ import { NODE_NAME_PATTERN } from './sources/host-metrics.js';
  */
 
 /**
- * What a config file sets: server options, plus the Redis broker settings that `createServer` takes
- * beside them (`brokerUrl`, `brokerPrefix`, `localChannels`).
+ * What a config file sets: server options, the Redis broker settings that `createServer` takes beside
+ * them (`brokerUrl`, `brokerPrefix`, `localChannels`), and the app's own (metrics, alerts, dashboard,
+ * static files). Every key is a `startLivedash` option.
  */
-export type ConfigFileOptions = Partial<ServerOptions> & {
-  brokerUrl?: string;
-  brokerPrefix?: string;
-  localChannels?: string[];
-};
+export type ConfigFileOptions = Partial<ServerOptions> &
+  Partial<AppOptions> & {
+    brokerUrl?: string;
+    brokerPrefix?: string;
+    localChannels?: string[];
+  };
 
 /** A config file larger than this is surely not one; refuse it rather than read it all. */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;

@@ -1,9 +1,10 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { JSONWebKeySet } from 'jose';
-import type { JwtOptions } from './auth/token-verifier.js';
-import { loadDashboardConfig } from './dashboard-config.js';
-import type { ServerOptions } from './options.js';
+import type { JwtOptions } from '@livedash/server';
+import type { ConfigFileOptions } from './config-file.js';
+import { loadDashboardConfig } from './dashboard-file.js';
+
+type JsonWebKeySet = NonNullable<JwtOptions['jwks']>;
 
 /**
  * The files a config file points to — the JWT public key or key set, the TLS certificate and key, the
@@ -28,11 +29,7 @@ export function checkOneKeySource(jwt: Fields, errors: string[]): void {
  * Reads the files the config names (JWT key or key set, TLS certificate and key); relative paths are
  * relative to the config file's directory.
  */
-export function readReferencedFiles(
-  config: Fields,
-  baseDir: string,
-  errors: string[],
-): Partial<ServerOptions> {
+export function readReferencedFiles(config: Fields, baseDir: string, errors: string[]): ConfigFileOptions {
   const read = (file: string, at: string): string | undefined => {
     try {
       return readFileSync(resolve(baseDir, file), 'utf8');
@@ -43,7 +40,7 @@ export function readReferencedFiles(
       return undefined;
     }
   };
-  const options: Partial<ServerOptions> = {};
+  const options: ConfigFileOptions = {};
   const jwt = config.jwt as Fields | undefined;
   if (jwt) {
     const claims: JwtOptions = {};
@@ -86,11 +83,11 @@ function isDirectory(path: string): boolean {
   }
 }
 
-function parseJwks(text: string, errors: string[]): JSONWebKeySet | undefined {
+function parseJwks(text: string, errors: string[]): JsonWebKeySet | undefined {
   try {
     const jwks: unknown = JSON.parse(text);
     if (typeof jwks === 'object' && jwks !== null && Array.isArray((jwks as Fields).keys))
-      return jwks as JSONWebKeySet;
+      return jwks as JsonWebKeySet;
     errors.push('jwt.jwksFile: expected a JSON Web Key Set ({"keys": [...]})');
   } catch {
     errors.push('jwt.jwksFile: the file is not valid JSON');

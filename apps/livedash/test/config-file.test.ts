@@ -2,11 +2,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultDashboard } from '@livedash/dashboard-config';
+import { defaultOptions, resolveOptions } from '@livedash/server';
 import { afterAll, describe, expect, it } from 'vitest';
+import { resolveAppOptions } from '../src/app-options.js';
 import { runServe, serveOptions } from '../src/cli/serve.js';
 import { loadConfigFile, MAX_CONFIG_FILE_BYTES, validateConfig } from '../src/config-file.js';
-import { defaultDashboard } from '../src/dashboard-config.js';
-import { defaultOptions, resolveOptions } from '../src/options.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'livedash-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,10 +29,10 @@ function errorsOf(config: unknown): string[] {
 const examplePath = fileURLToPath(new URL('../../../livedash.config.example.json', import.meta.url));
 
 describe('loadConfigFile', () => {
-  it('accepts the example config at the repository root and maps it onto ServerOptions', () => {
+  it('accepts the example config at the repository root and maps it onto the server and app options', () => {
     const result = loadConfigFile(examplePath);
     if (!result.ok) throw new Error(result.error);
-    const options = resolveOptions(result.value);
+    const options = { ...resolveOptions(result.value), ...resolveAppOptions(result.value) };
     expect(options).toMatchObject({
       port: 8080,
       host: '127.0.0.1',
@@ -57,7 +58,7 @@ describe('loadConfigFile', () => {
     expect(options.alerts.map((rule) => rule.channel)).toContain('service.checkout');
   });
 
-  it('has a key for every server option except the ones kept out on purpose', () => {
+  it('has a key for every server and app option except the ones kept out on purpose', () => {
     const keys = mkdtempSync(join(dir, 'keys-'));
     for (const file of ['jwt.pem', 'cert.pem', 'key.pem']) writeFileSync(join(keys, file), 'PEM');
     writeFileSync(join(keys, 'dashboard.json'), JSON.stringify(defaultDashboard));
@@ -79,7 +80,8 @@ describe('loadConfigFile', () => {
     const configurable = new Set(Object.keys(result.value));
     // A new server option fails this test until it gets a config key (and a row in docs/configuration.md)
     // or joins this list with a reason (the publish token is a secret: environment only).
-    const keptOut = Object.keys(defaultOptions()).filter((key) => !configurable.has(key));
+    const options = [...Object.keys(defaultOptions()), ...Object.keys(resolveAppOptions())];
+    const keptOut = options.filter((key) => !configurable.has(key));
     expect(keptOut).toEqual(['publishToken']);
     expect(result.value.staticDir).toBe(keys);
   });

@@ -1,8 +1,8 @@
-import { createServer, type LivedashServer } from '@livedash/server';
 import { afterEach, expect, test } from 'vitest';
+import { type LivedashApp, startLivedash } from '../src/livedash.js';
 import { DashboardWebSocket } from './fixtures/seed-client.js';
 
-let server: LivedashServer | undefined;
+let server: LivedashApp | undefined;
 let seed: DashboardWebSocket | undefined;
 
 afterEach(async () => {
@@ -18,7 +18,7 @@ afterEach(async () => {
 });
 
 test("the seed's DashboardWebSocket, unchanged, receives live host metrics", async () => {
-  server = await createServer({ port: 0, publishToken: 'secret', metricsIntervalMs: 200 });
+  server = await startLivedash({ port: 0, publishToken: 'secret', metricsIntervalMs: 200 });
   const client = new DashboardWebSocket();
   seed = client;
   const received: Array<{ cpu: number; memory: number }> = [];
@@ -37,7 +37,7 @@ test("the seed's DashboardWebSocket, unchanged, receives live host metrics", asy
 });
 
 test("the seed's DashboardWebSocket receives alerts published on its second channel", async () => {
-  server = await createServer({ port: 0, publishToken: 'secret', metricsIntervalMs: 0 });
+  server = await startLivedash({ port: 0, publishToken: 'secret', metricsIntervalMs: 0 });
   const client = new DashboardWebSocket();
   seed = client;
   const alerts: unknown[] = [];

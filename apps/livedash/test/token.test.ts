@@ -2,9 +2,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createTokenVerifier } from '@livedash/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDuration, runTokenCommand } from '../src/auth/token-command.js';
-import { createTokenVerifier } from '../src/auth/token-verifier.js';
+import { parseDuration, runTokenCommand } from '../src/cli/token.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
 

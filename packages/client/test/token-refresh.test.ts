@@ -18,7 +18,6 @@ beforeAll(async () => {
   server = await createServer({
     port: 0,
     publishToken: 'p',
-    metricsIntervalMs: 0,
     jwt: { secret: SECRET, clockToleranceSec: 0 },
     anonymousChannels: [],
   });

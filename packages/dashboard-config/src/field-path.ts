@@ -1,3 +1,31 @@
+/**
+ * Field paths: the one rule by which a dashboard panel, an alert rule and every other reader picks a
+ * value out of a channel message (docs/dashboard.md, "Field paths").
+ *
+ * - Syntax: dot-separated segments of letters, digits, `_`, `$` and `-`, at most 256 characters
+ *   (`cpu`, `network.rxBytesPerSec`, `disk.0.usePercent`). An empty path is the whole message, where
+ *   the reader allows one (a table's rows, a log's lines).
+ * - Reading: only own properties are followed, so `__proto__.x` or `constructor` reads nothing; in an
+ *   array a segment of digits is an index and any other segment (`length`) reads nothing.
+ * - Numbers: a finite number, or a string holding one (`"21.5"`); anything else is no value.
+ */
+
+/** Longest field path accepted, characters. */
+export const FIELD_PATH_MAX_LENGTH = 256;
+
+const FIELD_PATH_PATTERN = /^[A-Za-z0-9_$-]+(?:\.[A-Za-z0-9_$-]+)*$/;
+
+/**
+ * True when `path` is a non-empty field path by the rule above.
+ *
+ * @example
+ * isValidFieldPath('disk.0.usePercent'); // true
+ * isValidFieldPath('disk..use'); // false
+ */
+export function isValidFieldPath(path: string): boolean {
+  return path.length <= FIELD_PATH_MAX_LENGTH && FIELD_PATH_PATTERN.test(path);
+}
+
 // Paths come from the config (a few dozen) and are read for every point of every chart: split once.
 const split = new Map<string, readonly string[]>();
 function segmentsOf(path: string): readonly string[] {
@@ -10,11 +38,11 @@ function segmentsOf(path: string): readonly string[] {
 }
 
 /**
- * Reads a dot-separated field path (`cpu`, `network.rxBytesPerSec`, `disk.0.usePercent`) from a message.
- * Only own properties are read, so no path can reach a prototype; an empty path is the whole message.
+ * Reads a field path from a message; `undefined` when the path leads nowhere.
  *
  * @example
  * readField({ load: [0.5, 0.4] }, 'load.1'); // 0.4
+ * readField({ load: [0.5, 0.4] }, 'load.length'); // undefined
  */
 export function readField(data: unknown, path: string): unknown {
   if (path === '') return data;
@@ -31,7 +59,15 @@ export function readField(data: unknown, path: string): unknown {
   return value;
 }
 
-/** The field as a finite number, or null (a gap in a chart, "no data" in a gauge). Numeric strings count. */
+/**
+ * The field as a finite number (numeric strings count), or null: a gap in a chart, "no data" in a
+ * gauge, no sample for an alert rule.
+ *
+ * @example
+ * readNumber({ disk: [{ usePercent: 71.2 }] }, 'disk.0.usePercent'); // 71.2
+ * readNumber({ cpu: '90' }, 'cpu'); // 90
+ * readNumber({ cpu: 'hot' }, 'cpu'); // null
+ */
 export function readNumber(data: unknown, path: string): number | null {
   const value = readField(data, path);
   const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;

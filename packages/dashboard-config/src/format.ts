@@ -1,4 +1,4 @@
-import type { ValueFormat } from '@livedash/dashboard-config';
+import type { ValueFormat } from './types.js';
 
 const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
@@ -17,6 +17,7 @@ function formatter(decimals: number): Intl.NumberFormat {
   return format;
 }
 
+/** True for the units scaled to KiB, MiB, GiB: `B` and `B/s`. */
 export function isByteUnit(unit: string): boolean {
   return unit === 'B' || unit === 'B/s';
 }
@@ -24,6 +25,9 @@ export function isByteUnit(unit: string): boolean {
 /**
  * Splits a number into its text and unit, scaling bytes (`B`, `B/s`) to KiB, MiB, GiB. `scaleBy` picks
  * the byte unit from another value (an axis's largest tick), so every label on one axis shares a unit.
+ *
+ * @example
+ * formatParts(1536, { unit: 'B/s', decimals: 1 }); // { text: '1.5', unit: 'KiB/s' }
  */
 export function formatParts(
   value: number,
@@ -51,6 +55,10 @@ export function formatParts(
 /**
  * Any channel value as display text: numbers formatted with their unit, strings as they are,
  * anything else as JSON. React renders the result as a text node, never as HTML.
+ *
+ * @example
+ * formatValue(42.25, { unit: '%', decimals: 1 }); // '42.3%'
+ * formatValue(null, { unit: '', decimals: 1 }); // '—'
  */
 export function formatValue(value: unknown, format: ValueFormat): string {
   if (value === undefined || value === null) return '—';
@@ -65,7 +73,12 @@ export function formatValue(value: unknown, format: ValueFormat): string {
   return JSON.stringify(value);
 }
 
-/** "4 s", "3 min", "2 h": how long ago something happened. */
+/**
+ * How long ago something happened: "4 s", "3 min", "2 h 5 min".
+ *
+ * @example
+ * formatAge(185_000); // '3 min'
+ */
 export function formatAge(ms: number): string {
   const seconds = Math.max(0, Math.round(ms / 1000));
   if (seconds < 60) return `${seconds} s`;
@@ -74,7 +87,12 @@ export function formatAge(ms: number): string {
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
-/** A wall-clock time for feeds and logs: 14:03:27. */
+/**
+ * A wall-clock time for feeds and logs, 24-hour, in the local time zone.
+ *
+ * @example
+ * formatClock(Date.now()); // '14:03:27'
+ */
 export function formatClock(ms: number): string {
   return new Date(ms).toLocaleTimeString('en-GB', { hour12: false });
 }

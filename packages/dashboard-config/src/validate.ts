@@ -1,115 +1,18 @@
-import { readFileSync } from 'node:fs';
 import { isValidChannel, type Result } from '@livedash/protocol';
-
-/**
- * The dashboard config: which panels the dashboard at `/` shows, each bound to a channel and a field path.
- * Loaded with `livedash serve --dashboard file.json`, validated here, served at `GET /api/dashboard`.
- * The schema is documented in docs/dashboard.md; `validateDashboardConfig` fills every default, so the
- * dashboard app reads a complete config and never guesses.
- */
-export const PANEL_TYPES = ['gauge', 'timeseries', 'stat', 'table', 'log', 'alerts'] as const;
-export type PanelType = (typeof PANEL_TYPES)[number];
-
-/** Named colours follow the theme (light/dark); hex colours are used as given. */
-export const NAMED_COLORS = ['ok', 'info', 'warning', 'critical', 'neutral'] as const;
-export type PanelColor = (typeof NAMED_COLORS)[number] | `#${string}`;
-
-/** A colour band: from `value` upwards (until the next threshold) the value is drawn in `color`. */
-export interface Threshold {
-  value: number;
-  color: PanelColor;
-}
-
-/** How a number is shown: `B` and `B/s` scale to kB, MB, GB; any other unit is appended as written. */
-export interface ValueFormat {
-  unit: string;
-  decimals: number;
-}
-
-interface PanelBase extends ValueFormat {
-  /** Unique within the config; generated as `panel-<index>` when omitted. */
-  id: string;
-  type: PanelType;
-  title: string;
-  channel: string;
-  /** Grid columns the panel spans on wide screens (1–4); narrow screens stack panels. */
-  width: 1 | 2 | 3 | 4;
-}
-
-export interface GaugePanel extends PanelBase {
-  type: 'gauge';
-  field: string;
-  min: number;
-  max: number;
-  thresholds: Threshold[];
-}
-
-export interface StatPanel extends PanelBase {
-  type: 'stat';
-  field: string;
-  thresholds: Threshold[];
-}
-
-export interface Series {
-  field: string;
-  label: string;
-  color: PanelColor | undefined;
-}
-
-export interface TimeseriesPanel extends PanelBase {
-  type: 'timeseries';
-  series: Series[];
-  /** Fixed y range; undefined scales to the data. */
-  min: number | undefined;
-  max: number | undefined;
-  thresholds: Threshold[];
-}
-
-export interface TableColumn extends ValueFormat {
-  field: string;
-  label: string;
-  /** Draw the value as a bar from 0 to 100 (a percentage) next to its text. */
-  bar: boolean;
-  thresholds: Threshold[];
-}
-
-export interface TablePanel extends PanelBase {
-  type: 'table';
-  /** Path to an array of rows (or an object, shown as key/value rows); empty means the whole message. */
-  field: string;
-  columns: TableColumn[];
-}
-
-export interface LogPanel extends PanelBase {
-  type: 'log';
-  /** Path to the text of each line; empty means the whole message (as JSON when it is not a string). */
-  field: string;
-  /** Lines kept, newest first. */
-  limit: number;
-}
-
-export interface AlertsPanel extends PanelBase {
-  type: 'alerts';
-  limit: number;
-}
-
-export type Panel = GaugePanel | StatPanel | TimeseriesPanel | TablePanel | LogPanel | AlertsPanel;
-
-export interface DashboardConfig {
-  title: string;
-  panels: Panel[];
-}
-
-/** Bounds on a config, so a typo cannot make every browser render a million panels. */
-export const DashboardLimits = {
-  panels: 100,
-  series: 10,
-  thresholds: 10,
-  columns: 20,
-  logLimit: 1000,
-  textLength: 200,
-  fieldLength: 256,
-} as const;
+import { isValidFieldPath } from './field-path.js';
+import {
+  type DashboardConfig,
+  DashboardLimits,
+  NAMED_COLORS,
+  PANEL_TYPES,
+  type Panel,
+  type PanelColor,
+  type PanelType,
+  type Series,
+  type TableColumn,
+  type Threshold,
+  type ValueFormat,
+} from './types.js';
 
 type Json = Record<string, unknown>;
 
@@ -191,9 +94,7 @@ function integer(
   return value;
 }
 
-const FIELD_SEGMENT = /^[A-Za-z0-9_$-]+$/;
-
-/** A field path is dot-separated keys or array indexes: `cpu`, `network.rxBytesPerSec`, `disk.0.usePercent`. */
+/** A field path (the one rule in field-path.ts); an empty path, the whole message, only where allowed. */
 function fieldPath(object: Json, key: string, path: string, problems: Problems, required: boolean): string {
   const value = object[key];
   if (value === undefined) {
@@ -201,10 +102,7 @@ function fieldPath(object: Json, key: string, path: string, problems: Problems, 
       problems.add(`${path}.${key}`, 'required: a field path such as "cpu" or "disk.0.usePercent"');
     return '';
   }
-  const valid =
-    typeof value === 'string' &&
-    value.length <= DashboardLimits.fieldLength &&
-    (value === '' ? !required : value.split('.').every((segment) => FIELD_SEGMENT.test(segment)));
+  const valid = typeof value === 'string' && (value === '' ? !required : isValidFieldPath(value));
   if (!valid) {
     problems.add(
       `${path}.${key}`,
@@ -464,147 +362,3 @@ export function validateDashboardConfig(json: unknown): Result<DashboardConfig, 
   if (problems.list.length > 0) return { ok: false, error: problems.list.join('\n') };
   return { ok: true, value: { title, panels } };
 }
-
-/**
- * Reads and validates a dashboard config file. Errors start with the file's path.
- *
- * @example
- * const loaded = loadDashboardConfig('examples/service-health/dashboard.json');
- * if (!loaded.ok) { console.error(loaded.error); process.exit(1); }
- */
-export function loadDashboardConfig(path: string): Result<DashboardConfig, string> {
-  let source: string;
-  try {
-    source = readFileSync(path, 'utf8');
-  } catch (error) {
-    return { ok: false, error: `${path}: cannot read the dashboard config (${(error as Error).message})` };
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(source);
-  } catch (error) {
-    return { ok: false, error: `${path}: not valid JSON (${(error as Error).message})` };
-  }
-  const result = validateDashboardConfig(json);
-  if (result.ok) return result;
-  return { ok: false, error: `${path}: invalid dashboard config\n${result.error.replace(/^/gm, '  ')}` };
-}
-
-const hostDashboard = {
-  title: 'This machine',
-  panels: [
-    {
-      id: 'cpu',
-      type: 'gauge',
-      title: 'CPU',
-      channel: 'metrics',
-      field: 'cpu',
-      unit: '%',
-      decimals: 1,
-      thresholds: [
-        { value: 70, color: 'warning' },
-        { value: 90, color: 'critical' },
-      ],
-    },
-    {
-      id: 'memory',
-      type: 'gauge',
-      title: 'Memory',
-      channel: 'metrics',
-      field: 'memory',
-      unit: '%',
-      decimals: 1,
-      thresholds: [
-        { value: 75, color: 'warning' },
-        { value: 90, color: 'critical' },
-      ],
-    },
-    { id: 'load-now', type: 'stat', title: 'Load (1 min)', channel: 'metrics', field: 'load.0', decimals: 2 },
-    {
-      id: 'rx-now',
-      type: 'stat',
-      title: 'Network in',
-      channel: 'metrics',
-      field: 'network.rxBytesPerSec',
-      unit: 'B/s',
-    },
-    {
-      id: 'cpu-chart',
-      type: 'timeseries',
-      title: 'CPU',
-      channel: 'metrics',
-      unit: '%',
-      min: 0,
-      max: 100,
-      series: [{ field: 'cpu', label: 'CPU' }],
-      thresholds: [{ value: 90, color: 'critical' }],
-    },
-    {
-      id: 'memory-chart',
-      type: 'timeseries',
-      title: 'Memory',
-      channel: 'metrics',
-      unit: '%',
-      min: 0,
-      max: 100,
-      series: [{ field: 'memory', label: 'Memory' }],
-      thresholds: [{ value: 90, color: 'critical' }],
-    },
-    {
-      id: 'load-chart',
-      type: 'timeseries',
-      title: 'Load average',
-      channel: 'metrics',
-      decimals: 2,
-      series: [
-        { field: 'load.0', label: '1 min' },
-        { field: 'load.1', label: '5 min' },
-        { field: 'load.2', label: '15 min' },
-      ],
-    },
-    {
-      id: 'network-chart',
-      type: 'timeseries',
-      title: 'Network',
-      channel: 'metrics',
-      unit: 'B/s',
-      series: [
-        { field: 'network.rxBytesPerSec', label: 'rx' },
-        { field: 'network.txBytesPerSec', label: 'tx' },
-      ],
-    },
-    {
-      id: 'disk',
-      type: 'table',
-      title: 'Disk usage',
-      channel: 'metrics',
-      field: 'disk',
-      columns: [
-        { field: 'mount', label: 'Mount' },
-        { field: 'used', label: 'Used', unit: 'B' },
-        { field: 'size', label: 'Size', unit: 'B' },
-        {
-          field: 'usePercent',
-          label: 'Use',
-          unit: '%',
-          bar: true,
-          thresholds: [
-            { value: 80, color: 'warning' },
-            { value: 95, color: 'critical' },
-          ],
-        },
-      ],
-    },
-    { id: 'alerts', type: 'alerts', title: 'Alerts', channel: 'alerts' },
-  ],
-};
-
-function builtIn(json: unknown): DashboardConfig {
-  const result = validateDashboardConfig(json);
-  // The built-in config is code: if it does not validate, that is a bug to catch at startup, not at runtime.
-  if (!result.ok) throw new Error(`built-in dashboard config is invalid:\n${result.error}`);
-  return result.value;
-}
-
-/** The built-in host dashboard: CPU and memory gauges, charts for CPU, memory, load and network, disks, alerts. */
-export const defaultDashboard: DashboardConfig = builtIn(hostDashboard);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readField, readNumber } from '../src/model/field-path.js';
+import { FIELD_PATH_MAX_LENGTH, isValidFieldPath, readField, readNumber } from '../src/field-path.js';
 
 describe('readField', () => {
   const metrics = {
@@ -34,5 +34,19 @@ describe('readNumber', () => {
     expect(readNumber({ t: '' }, 't')).toBeNull();
     expect(readNumber({ t: null }, 't')).toBeNull();
     expect(readNumber({}, 't')).toBeNull();
+  });
+});
+
+describe('isValidFieldPath', () => {
+  it('accepts dot-separated names and indexes of letters, digits, _ $ and -', () => {
+    for (const path of ['cpu', 'disk.0.usePercent', 'network.rx_bytes', 'latency-ms.p99', '$value'])
+      expect(isValidFieldPath(path), path).toBe(true);
+  });
+
+  it('refuses empty segments, other characters and paths over the length limit', () => {
+    for (const path of ['', '.cpu', 'cpu.', 'disk..use', 'cpu load', 'a/b', 'a[0]'])
+      expect(isValidFieldPath(path), JSON.stringify(path)).toBe(false);
+    expect(isValidFieldPath('a'.repeat(FIELD_PATH_MAX_LENGTH))).toBe(true);
+    expect(isValidFieldPath('a'.repeat(FIELD_PATH_MAX_LENGTH + 1))).toBe(false);
   });
 });

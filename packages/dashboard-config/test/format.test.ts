@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAge, formatParts, formatValue } from '../src/model/format.js';
+import { formatAge, formatParts, formatValue } from '../src/format.js';
 
 describe('formatValue', () => {
   it('formats numbers with their unit and decimals', () => {

@@ -4,14 +4,14 @@ import { cleanup, render, screen, waitFor } from '@testing-library/react';
 import { StrictMode } from 'react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MetricsDashboard } from './fixtures/metrics-dashboard.js';
-import { startServer, type TestServer } from './helpers/live-server.js';
+import { startApp, type TestServer } from './helpers/live-server.js';
 
 let t: TestServer;
 
 beforeEach(async () => {
   // The real host-metrics source, publishing `metrics` every 200 ms.
-  t = await startServer({ metricsIntervalMs: 200 });
-  // The page is served by this server (startServer sets happy-dom's URL), so the seed's component
+  t = await startApp({ metricsIntervalMs: 200 });
+  // The page is served by this server (startApp sets happy-dom's URL), so the seed's component
   // needs no provider and no configuration: the hooks' shared client connects to the page's origin.
   // It uses the page's own WebSocket (happy-dom's), as a browser would: nothing is injected.
 });

@@ -132,7 +132,7 @@ describe('useRealTimeData', () => {
     // A restart with a fresh in-memory broker: the channel's history (and epoch) is gone.
     const port = t.server.port;
     await t.close();
-    const restarted = await createServer({ port, publishToken: 'secret', metricsIntervalMs: 0 });
+    const restarted = await createServer({ port, publishToken: 'secret' });
     extraServers.push(restarted);
     t = { ...t, close: async () => {} };
     await waitFor(() => expect(restarted.hub.subscriptionCount).toBe(1), { timeout: 10_000 });

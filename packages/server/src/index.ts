@@ -1,7 +1,15 @@
+export { isValidChannelPattern } from './auth/channel-grant.js';
 export { type MintOptions, mintToken } from './auth/mint-token.js';
+export {
+  createTokenVerifier,
+  type JwtOptions,
+  type TokenVerifier,
+  type VerifiedToken,
+} from './auth/token-verifier.js';
 export type { Broker, BrokerHealth, ChannelInfo, ReadResult, StoredMessage } from './brokers/broker.js';
 export { MemoryBroker, type MemoryBrokerOptions } from './brokers/memory.js';
 export { connectRedisBroker, RedisBroker, type RedisBrokerOptions } from './brokers/redis-broker.js';
+export { redactUrl } from './brokers/redis-link.js';
 export {
   connectNodeBroker,
   DEFAULT_LOCAL_CHANNELS,
@@ -10,8 +18,6 @@ export {
 } from './brokers/redis-node-local.js';
 export { Hub, type HubOptions, type MessageMeta, type PublishResult, type Watcher } from './hub.js';
 export {
-  type AlertRule,
-  defaultAlertRules,
   defaultOptions,
   type HistoryRule,
   resolveOptions,
@@ -20,3 +26,4 @@ export {
 export { RingBuffer } from './ring-buffer.js';
 export { type CreateServerOptions, createServer, type LivedashServer, REQUEST_TIMEOUT_MS } from './server.js';
 export { ServerMetrics } from './server-metrics.js';
+export { type HttpErrorBody, sendError } from './transports/http-errors.js';

@@ -2,11 +2,6 @@ import { Defaults } from '@livedash/protocol';
 import type { JwtOptions } from './auth/token-verifier.js';
 import { LimitDefaults } from './limits/limit-defaults.js';
 
-/**
- * Everything a livedash server can be told. The CLI builds this from flags, environment variables and
- * the config file (in that order of precedence); tests build it directly. Every field has a default
- * (`resolveOptions`), listed in the README's configuration table.
- */
 export interface HistoryRule {
   /** A channel name, `*`, or a prefix ending in `*` (`sensors.*`). The first matching rule wins. */
   pattern: string;
@@ -16,22 +11,11 @@ export interface HistoryRule {
   maxAgeMs: number;
 }
 
-export interface AlertRule {
-  /** Unique name, shown in the alert feed. */
-  name: string;
-  /** Channel to watch (default `metrics`). */
-  channel: string;
-  /** Field path in the channel's data, dot-separated (`cpu`, `disk.0.use`). */
-  field: string;
-  op: '>' | '>=' | '<' | '<=';
-  threshold: number;
-  /** How long the condition must hold before the alert fires, ms. */
-  forMs: number;
-  /** The value must cross back by this much before the alert resolves (hysteresis). */
-  hysteresis: number;
-  severity: 'info' | 'warning' | 'critical';
-}
-
+/**
+ * Everything the server core can be told. Code passes it to `createServer`; the livedash app builds it
+ * from flags, environment variables and its config file (in that order of precedence). Every field
+ * has a default (`resolveOptions`), listed in the README's configuration table.
+ */
 export interface ServerOptions {
   port: number;
   host: string;
@@ -53,15 +37,8 @@ export interface ServerOptions {
   stateChannels: string[];
   /** History bounds per channel pattern; the last rule should be `*`. */
   history: HistoryRule[];
-  /** Host metrics interval, ms; 0 turns the `metrics` source off. */
-  metricsIntervalMs: number;
-  alerts: AlertRule[];
   /** Transports to serve; turning `ws` off is how the client's fallback is tested. */
   transports: { ws: boolean; sse: boolean; poll: boolean };
-  /** Directory of static files served at `/` (the built dashboard); undefined serves the built-in page. */
-  staticDir: string | undefined;
-  /** Dashboard config served at GET /api/dashboard, already validated; undefined serves the default. */
-  dashboard: unknown;
   /** How long shutdown waits for connections to close before forcing them, ms. */
   shutdownTimeoutMs: number;
   // ── security (docs/security.md) ──
@@ -90,29 +67,6 @@ export interface ServerOptions {
   tls: { cert: string; key: string } | undefined;
 }
 
-export const defaultAlertRules: AlertRule[] = [
-  {
-    name: 'cpu-high',
-    channel: 'metrics',
-    field: 'cpu',
-    op: '>',
-    threshold: 90,
-    forMs: 10_000,
-    hysteresis: 5,
-    severity: 'warning',
-  },
-  {
-    name: 'memory-high',
-    channel: 'metrics',
-    field: 'memory',
-    op: '>',
-    threshold: 90,
-    forMs: 10_000,
-    hysteresis: 5,
-    severity: 'warning',
-  },
-];
-
 export function defaultOptions(): ServerOptions {
   return {
     port: 8080,
@@ -132,11 +86,7 @@ export function defaultOptions(): ServerOptions {
       { pattern: 'metrics*', maxMessages: Defaults.historyMessages, maxAgeMs: 15 * 60_000 },
       { pattern: '*', maxMessages: Defaults.historyMessages, maxAgeMs: Defaults.historyMaxAgeMs },
     ],
-    metricsIntervalMs: 1000,
-    alerts: defaultAlertRules,
     transports: { ws: true, sse: true, poll: true },
-    staticDir: undefined,
-    dashboard: undefined,
     shutdownTimeoutMs: 5000,
     jwt: undefined,
     anonymousChannels: undefined,

@@ -6,22 +6,21 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import Fastify, { type FastifyInstance } from 'fastify';
+import { ErrorCodes } from '@livedash/protocol';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { AccessControl } from './auth/access-control.js';
 import { redactToken } from './auth/bearer-token.js';
 import { registerHttpAccess } from './auth/http-access.js';
 import type { Broker } from './brokers/broker.js';
 import { MemoryBroker } from './brokers/memory.js';
 import { connectNodeBroker } from './brokers/redis-node-local.js';
-import { defaultDashboard } from './dashboard-config.js';
 import { Hub } from './hub.js';
 import { resolveOptions, type ServerOptions } from './options.js';
 import { ServerMetrics } from './server-metrics.js';
-import { type RunningSources, startSources } from './sources/index.js';
 import { registerHttpRoutes } from './transports/http.js';
+import { sendError } from './transports/http-errors.js';
 import { asksForWebSocket, serveIgnoringUpgrade } from './transports/other-upgrade.js';
 import { SseTransport } from './transports/sse.js';
-import { registerStatic } from './transports/static.js';
 import { WsTransport } from './transports/ws.js';
 
 /**
@@ -53,6 +52,20 @@ export interface CreateServerOptions extends Partial<ServerOptions> {
    * lines there instead of stdout. Tokens in URLs are logged as `token=[redacted]`.
    */
   logger?: boolean | { stream: { write(line: string): void } };
+  /**
+   * Registers more routes on the server's Fastify instance before it starts listening: static files,
+   * a page, an endpoint of your own (the livedash app serves its dashboard and `/api/dashboard` this
+   * way). `/ws`, `/sse`, `/api/channels…`, `/healthz` and `/metrics` are livedash's own.
+   *
+   * @example
+   * await createServer({ routes: (app) => void app.get('/version', async () => ({ version: '1.2.0' })) });
+   */
+  routes?: (app: FastifyInstance) => void | Promise<void>;
+  /**
+   * Answers the requests no route matches. Default: 404 with livedash's JSON error body,
+   * `{"error":{"code":"not_found","message":"no route GET /x"}}`.
+   */
+  notFound?: (request: FastifyRequest, reply: FastifyReply) => unknown;
 }
 
 export interface LivedashServer {
@@ -62,27 +75,35 @@ export interface LivedashServer {
   readonly hub: Hub;
   readonly options: ServerOptions;
   readonly metrics: ServerMetrics;
+  /** The server's Fastify instance, already listening (add routes with the `routes` option instead). */
   readonly app: FastifyInstance;
   /**
-   * Graceful shutdown: stops sources, closes WebSockets with 1012, ends SSE streams, stops listening;
+   * Graceful shutdown: closes WebSockets with 1012, ends SSE streams, stops listening;
    * connections still open after `shutdownTimeoutMs` are cut. Safe to call more than once.
    */
   close(): Promise<void>;
 }
 
 /**
- * Starts a livedash server: WebSocket at `/ws`, SSE at `/sse`, the HTTP API under `/api`, `/healthz`,
- * `/metrics` and the dashboard at `/`, all on one port.
+ * Starts a livedash server: WebSocket at `/ws`, SSE at `/sse`, the HTTP API under `/api`, `/healthz`
+ * and `/metrics`, all on one port. Host metrics, alerts and the dashboard are the livedash app's
+ * (`startLivedash` in the `livedash` package), built on this.
  *
  * @example
- * const server = await createServer({ port: 0, publishToken: 'secret', metricsIntervalMs: 0 });
+ * const server = await createServer({ port: 0, publishToken: 'secret' });
  * await server.hub.publish('prices', { eur: 1.08 });
  * console.log(server.url); // http://127.0.0.1:54321
  * await server.close();
  */
 export async function createServer(partial: CreateServerOptions = {}): Promise<LivedashServer> {
   const { broker: givenBroker, brokerUrl, brokerPrefix, localChannels, ...restWithTimeouts } = partial;
-  const { requestTimeoutMs = REQUEST_TIMEOUT_MS, logger = false, ...rest } = restWithTimeouts;
+  const {
+    requestTimeoutMs = REQUEST_TIMEOUT_MS,
+    logger = false,
+    routes,
+    notFound,
+    ...rest
+  } = restWithTimeouts;
   const options = resolveOptions(rest);
   // Before anything is opened, so an unsafe or unusable security configuration stops the start with its reason.
   const access = await AccessControl.create(options);
@@ -113,24 +134,12 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
     forceCloseConnections: true,
   });
   access.attachMetrics(metrics.registry);
-  registerHttpAccess(app, access, options.maxHistoryMessages);
-  const ws = new WsTransport({ hub, options, metrics, access });
-  const sse = options.transports.sse ? new SseTransport(app, { hub, options, metrics, access }) : undefined;
-  registerHttpRoutes(app, {
-    hub,
-    options: { ...options, dashboard: options.dashboard ?? defaultDashboard },
-    metrics,
-    access,
-    startedAt: Date.now(),
-    connectionCounts: () => ({ ws: ws.size, sse: sse?.size ?? 0 }),
-  });
-  await registerStatic(app, options.staticDir);
-  app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (asksForWebSocket(request)) ws.handleUpgrade(request, socket, head);
-    else serveIgnoringUpgrade(app.server, request, socket, head);
-  });
+  const { ws, sse } = registerLiveRoutes(app, { hub, options, metrics, access });
+  handleUpgrades(app.server, ws);
 
   try {
+    await routes?.(app);
+    app.setNotFoundHandler(notFound ?? answerNotFound);
     await app.listen({ port: options.port, host: options.host, backlog: LISTEN_BACKLOG });
   } catch (error) {
     // A broker made here holds Redis connections that would keep the process alive after a failed start.
@@ -139,20 +148,10 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  let sources: RunningSources;
-  try {
-    sources = startSources(hub, options);
-  } catch (error) {
-    // An unusable option (a node name that cannot name `metrics.<node>`) must not leave a listening port.
-    await app.close();
-    if (!givenBroker) await broker.close();
-    throw error;
-  }
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      await sources.stop();
       sse?.close();
       // Clients get most of the budget to finish their close handshakes; the rest is for the HTTP
       // server and the broker, so the whole shutdown stays within shutdownTimeoutMs.
@@ -166,6 +165,48 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
   const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host;
   const scheme = options.tls ? 'https' : 'http';
   return { url: `${scheme}://${urlHost}:${port}`, port, hub, options, metrics, app, close };
+}
+
+/**
+ * livedash's routes and transports on a Fastify instance: the access hooks, SSE at `/sse`, the HTTP API
+ * and `/healthz` and `/metrics`; returns the transports so their connections can be counted and closed.
+ * The WebSocket transport answers upgrades handed to it (`handleUpgrades`).
+ */
+function registerLiveRoutes(
+  app: FastifyInstance,
+  core: { hub: Hub; options: ServerOptions; metrics: ServerMetrics; access: AccessControl },
+): { ws: WsTransport; sse: SseTransport | undefined } {
+  const { hub, options, metrics, access } = core;
+  registerHttpAccess(app, access, options.maxHistoryMessages);
+  const ws = new WsTransport({ hub, options, metrics, access });
+  const sse = options.transports.sse ? new SseTransport(app, { hub, options, metrics, access }) : undefined;
+  registerHttpRoutes(app, {
+    hub,
+    options,
+    metrics,
+    access,
+    startedAt: Date.now(),
+    connectionCounts: () => ({ ws: ws.size, sse: sse?.size ?? 0 }),
+  });
+  return { ws, sse };
+}
+
+/** WebSocket upgrades on `server` go to `ws`; any other `Upgrade` is served as the plain request it also is. */
+function handleUpgrades(server: Server, ws: WsTransport): void {
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (asksForWebSocket(request)) ws.handleUpgrade(request, socket, head);
+    else serveIgnoringUpgrade(server, request, socket, head);
+  });
+}
+
+/** The default answer to a request no route matches: 404 with the JSON error body. */
+function answerNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendError(
+    reply,
+    404,
+    ErrorCodes.NOT_FOUND,
+    `no route ${request.method} ${request.url.slice(0, 128)}`,
+  );
 }
 
 /** The broker a server creates for itself: Redis-backed when given a URL, else in memory. */

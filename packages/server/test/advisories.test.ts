@@ -27,7 +27,7 @@ const OP_PING = 0x9;
 let server: LivedashServer;
 
 beforeAll(async () => {
-  server = await createServer({ port: 0, publishToken: 'advisory-secret', metricsIntervalMs: 0 });
+  server = await createServer({ port: 0, publishToken: 'advisory-secret' });
 });
 
 afterAll(async () => {

@@ -14,7 +14,6 @@ beforeAll(async () => {
   server = await createServer({
     port: 0,
     publishToken: 'secret',
-    metricsIntervalMs: 0,
     maxSubscriptions: 8,
     requestTimeoutMs: 1000,
   });

@@ -12,7 +12,7 @@ afterEach(async () => {
 });
 
 test('an HTTP publish reaches WebSocket, SSE and polling clients as the same envelope with the same seq', async () => {
-  server = await createServer({ port: 0, publishToken: 'secret', metricsIntervalMs: 0 });
+  server = await createServer({ port: 0, publishToken: 'secret' });
   const ws = await TestWsClient.connect(server.url);
   cleanups.push(() => ws.close());
   ws.send({ action: 'subscribe', channels: ['orders'], id: 1 });
@@ -46,7 +46,7 @@ test('an HTTP publish reaches WebSocket, SSE and polling clients as the same env
 });
 
 test('one publish is encoded once: every subscriber gets byte-identical data', async () => {
-  server = await createServer({ port: 0, publishToken: 'secret', metricsIntervalMs: 0 });
+  server = await createServer({ port: 0, publishToken: 'secret' });
   const clients = await Promise.all(Array.from({ length: 5 }, () => TestWsClient.connect(server.url)));
   for (const client of clients) cleanups.push(() => client.close());
   const raw: string[][] = clients.map(() => []);

@@ -117,7 +117,6 @@ beforeAll(async () => {
   server = await createServer({
     port: 0,
     publishToken: PUBLISH_TOKEN,
-    metricsIntervalMs: 0,
     requestTimeoutMs: 2000,
   });
 });

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createServer, type LivedashServer } from '@livedash/server';
 import { afterEach, describe, expect, test } from 'vitest';
 import { httpPublish } from './helpers/ws-client.js';
@@ -15,7 +12,7 @@ afterEach(async () => {
 });
 
 async function start(options: Parameters<typeof createServer>[0] = {}) {
-  server = await createServer({ port: 0, publishToken: 'secret', metricsIntervalMs: 0, ...options });
+  server = await createServer({ port: 0, publishToken: 'secret', ...options });
   return server;
 }
 
@@ -88,7 +85,7 @@ describe('HTTP API', () => {
 
   test('two servers in one process keep separate metrics', async () => {
     const a = await start();
-    const b = await createServer({ port: 0, publishToken: 'secret', metricsIntervalMs: 0 });
+    const b = await createServer({ port: 0, publishToken: 'secret' });
     try {
       await httpPublish(a.url, 'x', 1);
       expect(await (await fetch(`${b.url}/metrics`)).text()).toContain('livedash_messages_in_total 0');
@@ -109,28 +106,42 @@ describe('HTTP API', () => {
     expect(health.body).toMatchObject({ status: 'degraded', reason: 'redis unreachable' });
   });
 
-  test('without a dashboard build, / is the built-in live page; /api/dashboard serves the dashboard config', async () => {
-    const s = await start({ staticDir: undefined, dashboard: { title: 'mine', panels: [] } });
-    const page = await fetch(`${s.url}/`);
-    expect(page.headers.get('content-type')).toContain('text/html');
-    const html = await page.text();
-    expect(html).toContain('/ws');
-    expect(html).toContain("channels: ['metrics']");
-    expect((await json('/api/dashboard')).body).toEqual({ title: 'mine', panels: [] });
+  test('the core serves no page: / and unknown paths answer 404 not_found in the JSON error body', async () => {
+    const s = await start();
+    for (const path of ['/', '/api/dashboard', '/some/route']) {
+      const response = await fetch(`${s.url}${path}`);
+      expect(response.status).toBe(404);
+      expect(await response.json()).toEqual({
+        error: { code: 'not_found', message: `no route GET ${path}` },
+      });
+    }
   });
 
-  test('a static dir is served at / with an SPA fallback for non-API paths only', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'livedash-static-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>app</title>');
-    writeFileSync(join(dir, 'app.js'), 'console.log(1)');
-    const s = await start({ staticDir: dir });
-    expect(await (await fetch(`${s.url}/`)).text()).toContain('<title>app</title>');
-    expect(await (await fetch(`${s.url}/app.js`)).text()).toBe('console.log(1)');
-    expect(await (await fetch(`${s.url}/some/client/route`)).text()).toContain('<title>app</title>');
-    const api = await fetch(`${s.url}/api/unknown`);
-    expect(api.status).toBe(404);
-    expect(((await api.json()) as { error: { code: string } }).error.code).toBe('not_found');
+  test('routes adds endpoints on the same port; notFound answers what no route matches', async () => {
+    const s = await start({
+      routes: (app) => {
+        app.get('/version', async () => ({ version: '1.2.0' }));
+      },
+      notFound: (request, reply) => reply.code(404).type('text/plain').send(`nothing at ${request.url}`),
+    });
+    expect(await (await fetch(`${s.url}/version`)).json()).toEqual({ version: '1.2.0' });
+    const missing = await fetch(`${s.url}/nowhere`);
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toBe('nothing at /nowhere');
+    // livedash's own routes are untouched.
+    await httpPublish(s.url, 'x', 1);
+    expect((await json('/api/channels/x')).body).toMatchObject({ channel: 'x', data: 1 });
+  });
+
+  test('a routes callback that throws stops the start with its error', async () => {
+    await expect(
+      start({
+        routes: () => {
+          throw new Error('no such directory');
+        },
+      }),
+    ).rejects.toThrow('no such directory');
+    server = undefined;
   });
 
   test('with polling off, the history endpoint answers 404 not_found', async () => {

@@ -22,8 +22,6 @@ async function start(tls = false): Promise<LivedashServer> {
     port: 0,
     host: '127.0.0.1',
     publishToken: TOKEN,
-    metricsIntervalMs: 0,
-    alerts: [],
     ...(tls ? { tls: selfSignedCertificate() } : {}),
   });
   servers.push(server);

@@ -24,7 +24,7 @@ async function publishMany(channel: string, from: number, to: number): Promise<v
 const seqsOf = (frames: Frame[]) => frames.map((frame) => frame.seq as number);
 
 test('WebSocket: after a dropped connection, subscribing with since replays what was missed, with publishes in flight', async () => {
-  server = await createServer({ port: 0, publishToken: 'secret', metricsIntervalMs: 0 });
+  server = await createServer({ port: 0, publishToken: 'secret' });
   const first = await TestWsClient.connect(server.url);
   first.send({ action: 'subscribe', channels: ['feed', 'other'] });
   await first.waitFor((frames) => frames.filter((f) => f.type === '$subscribed').length === 2);
@@ -60,7 +60,6 @@ test('WebSocket: a position older than history says recovered:false and sends th
   server = await createServer({
     port: 0,
     publishToken: 'secret',
-    metricsIntervalMs: 0,
     history: [{ pattern: '*', maxMessages: 10, maxAgeMs: 60_000 }],
   });
   const result = await server.hub.publish('feed', { i: 1 });
@@ -74,7 +73,7 @@ test('WebSocket: a position older than history says recovered:false and sends th
 });
 
 test('SSE: Last-Event-ID resumes in every channel of the stream with publishes in flight, no gap, no duplicate', async () => {
-  server = await createServer({ port: 0, publishToken: 'secret', metricsIntervalMs: 0 });
+  server = await createServer({ port: 0, publishToken: 'secret' });
   const first = await TestSseClient.open(`${server.url}/sse?channels=a,b`);
   await first.waitFor(() => first.events.filter((e) => e.frame.type === '$subscribed').length === 2);
   const publishing = Promise.all([publishMany('a', 1, 300), publishMany('b', 1, 300)]);
@@ -97,7 +96,7 @@ test('SSE: Last-Event-ID resumes in every channel of the stream with publishes i
 });
 
 test('SSE: ?since= resumes like Last-Event-ID, and Last-Event-ID wins when both are sent', async () => {
-  server = await createServer({ port: 0, publishToken: 'secret', metricsIntervalMs: 0 });
+  server = await createServer({ port: 0, publishToken: 'secret' });
   const { epoch } = await server.hub.publish('a', 1);
   await publishMany('a', 2, 20);
   const bySince = await TestSseClient.open(`${server.url}/sse?channels=a&since=a~${epoch}~15`);
@@ -113,7 +112,7 @@ test('SSE: ?since= resumes like Last-Event-ID, and Last-Event-ID wins when both 
 });
 
 test('SSE: a real EventSource reconnects by itself after the stream drops and resumes without a gap', async () => {
-  server = await createServer({ port: 0, publishToken: 'secret', metricsIntervalMs: 0 });
+  server = await createServer({ port: 0, publishToken: 'secret' });
   const sockets = new Set<Socket>();
   server.app.server.on('connection', (socket: Socket) => {
     sockets.add(socket);

@@ -123,36 +123,27 @@ export class PrivateRedis {
 }
 
 const repoRoot = new URL('../../../', import.meta.url);
-/** A private build of the server, so these tests never race another build of `dist/`. */
-const privateBuildDir = new URL('packages/server/node_modules/.cache/livedash-redis-nodes/', repoRoot);
 
 /**
- * Builds the protocol (its `dist/` is what `@livedash/protocol` resolves to at run time) and the server
- * into a private directory; returns the path of the built CLI. tsc still emits when some unrelated file
- * has a type error, so only a missing CLI is a failure here (the typecheck job reports type errors).
+ * Builds the `livedash` command (the app in apps/livedash, on this core) with scripts/build.mjs, whose
+ * lock keeps it from racing another build of the same dist/ files; returns the path of the built CLI.
+ * The nodes here are `livedash serve` processes: the way a deployment runs several nodes on one Redis.
+ * Only a missing CLI is a failure here (the typecheck job reports type errors).
  */
 export async function buildServerCli(): Promise<string> {
-  const run = (args: string[]) =>
-    new Promise<string>((resolve) => {
-      const child = spawn('npx', ['tsc', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      child.stdout.on('data', (chunk) => (output += chunk));
-      child.stderr.on('data', (chunk) => (output += chunk));
-      child.on('exit', () => resolve(output));
+  const output = await new Promise<string>((resolve) => {
+    const child = spawn(process.execPath, ['scripts/build.mjs', '--cli', '--quiet'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-  await run(['-p', 'packages/protocol/tsconfig.build.json']);
-  const outDir = privateBuildDir.pathname;
-  const output = await run([
-    '-p',
-    'packages/server/tsconfig.build.json',
-    '--outDir',
-    outDir,
-    '--tsBuildInfoFile',
-    `${outDir}.tsbuildinfo`,
-  ]);
-  const cli = `${outDir}cli.js`;
+    let text = '';
+    child.stdout.on('data', (chunk) => (text += chunk));
+    child.stderr.on('data', (chunk) => (text += chunk));
+    child.on('exit', () => resolve(text));
+  });
+  const cli = new URL('apps/livedash/dist/cli.js', repoRoot).pathname;
   const { existsSync } = await import('node:fs');
-  if (!existsSync(cli)) throw new Error(`building the server failed:\n${output}`);
+  if (!existsSync(cli)) throw new Error(`building the livedash CLI failed:\n${output}`);
   return cli;
 }
 

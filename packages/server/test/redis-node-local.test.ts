@@ -89,7 +89,6 @@ describe('NodeLocalBroker', () => {
       port,
       node,
       publishToken: 'secret',
-      metricsIntervalMs: 0,
       brokerUrl: SHARED_REDIS_URL,
       brokerPrefix: prefix,
     });

@@ -41,7 +41,6 @@ describe('with JWT auth configured', () => {
     server = await createServer({
       port: 0,
       publishToken: PUBLISH,
-      metricsIntervalMs: 0,
       jwt: { secret: SECRET, clockToleranceSec: 0 },
       anonymousChannels: ['public.*'],
     });
@@ -216,10 +215,9 @@ describe('origins and CORS', () => {
     server = await createServer({
       port: 0,
       publishToken: PUBLISH,
-      metricsIntervalMs: 0,
       allowedOrigins: ['http://dash.example'],
     });
-    open = await createServer({ port: 0, publishToken: PUBLISH, metricsIntervalMs: 0 });
+    open = await createServer({ port: 0, publishToken: PUBLISH });
   });
 
   afterAll(async () => {
@@ -281,7 +279,6 @@ describe('per-connection and per-address limits', () => {
     server = await createServer({
       port: 0,
       publishToken: PUBLISH,
-      metricsIntervalMs: 0,
       maxConnectionsPerIp: 3,
       maxSseStreamsPerIp: 2,
       framesPerSec: 5,
@@ -356,7 +353,6 @@ describe('logs', () => {
     const server = await createServer({
       port: 0,
       publishToken: PUBLISH,
-      metricsIntervalMs: 0,
       jwt: { secret: SECRET },
       logger: { stream: { write: (line: string) => void lines.push(line) } },
     });
@@ -392,12 +388,8 @@ describe('logs', () => {
 
 describe('safe defaults and TLS', () => {
   it('refuses to listen on a non-loopback address without auth, and says why', async () => {
-    await expect(createServer({ port: 0, host: '0.0.0.0', metricsIntervalMs: 0 })).rejects.toThrow(
-      /--allow-anonymous/,
-    );
-    await expect(createServer({ port: 0, host: '::', metricsIntervalMs: 0 })).rejects.toThrow(
-      /without authentication/,
-    );
+    await expect(createServer({ port: 0, host: '0.0.0.0' })).rejects.toThrow(/--allow-anonymous/);
+    await expect(createServer({ port: 0, host: '::' })).rejects.toThrow(/without authentication/);
   });
 
   it('serves HTTPS and WSS with --tls-cert/--tls-key', async () => {
@@ -431,7 +423,6 @@ describe('safe defaults and TLS', () => {
       const server = await createServer({
         port: 0,
         publishToken: PUBLISH,
-        metricsIntervalMs: 0,
         tls: { cert, key },
       });
       try {

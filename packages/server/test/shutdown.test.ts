@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 test('close() sends 1012 to WebSocket clients, ends SSE streams and stops listening', async () => {
-  server = await createServer({ port: 0, publishToken: 'secret', metricsIntervalMs: 0 });
+  server = await createServer({ port: 0, publishToken: 'secret' });
   const clients = await Promise.all(
     [1, 2, 3].map(() => TestWsClient.connect((server as LivedashServer).url)),
   );
@@ -33,7 +33,6 @@ test('a client that never answers the close handshake does not hold shutdown pas
   server = await createServer({
     port: 0,
     publishToken: 'secret',
-    metricsIntervalMs: 0,
     shutdownTimeoutMs: 1500,
   });
   const stuck = await TestWsClient.connect(server.url);
@@ -50,7 +49,6 @@ test('during shutdown, new WebSocket and SSE connections are refused', async () 
   server = await createServer({
     port: 0,
     publishToken: 'secret',
-    metricsIntervalMs: 0,
     shutdownTimeoutMs: 3000,
   });
   const stuck = await TestWsClient.connect(server.url);

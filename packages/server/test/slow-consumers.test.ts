@@ -118,8 +118,6 @@ describe('slow consumers', () => {
     const server = await createServer({
       port: 0,
       publishToken: 'secret',
-      metricsIntervalMs: 0,
-      alerts: [],
       maxQueueBytes: MAX_QUEUE_BYTES,
       maxConnectionsPerIp: 1000,
     });

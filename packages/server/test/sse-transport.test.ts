@@ -20,7 +20,7 @@ async function open(url: string, headers: Record<string, string> = {}) {
 
 describe('SSE transport', () => {
   test('sends retry, $welcome, $subscribed per channel, then unnamed data events with resume-token ids', async () => {
-    server = await createServer({ port: 0, publishToken: 'secret', metricsIntervalMs: 0 });
+    server = await createServer({ port: 0, publishToken: 'secret' });
     const response = await fetch(`${server.url}/sse?channels=a,b`);
     expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     await response.body?.cancel();
@@ -37,7 +37,7 @@ describe('SSE transport', () => {
   });
 
   test('a real EventSource gets every event through onmessage (no event: names)', async () => {
-    server = await createServer({ port: 0, publishToken: 'secret', metricsIntervalMs: 0 });
+    server = await createServer({ port: 0, publishToken: 'secret' });
     const source = new EventSource(`${server.url}/sse?channels=prices`);
     cleanups.push(() => source.close());
     const types: string[] = [];
@@ -51,7 +51,7 @@ describe('SSE transport', () => {
   });
 
   test('heartbeat comments keep a quiet stream alive', async () => {
-    server = await createServer({ port: 0, publishToken: 'secret', metricsIntervalMs: 0, heartbeatMs: 150 });
+    server = await createServer({ port: 0, publishToken: 'secret', heartbeatMs: 150 });
     const sse = await open(`${server.url}/sse?channels=quiet`);
     await sse.waitFor(
       () => sse.comments.filter((c) => c === 'heartbeat').length >= 2,
@@ -64,7 +64,6 @@ describe('SSE transport', () => {
     server = await createServer({
       port: 0,
       publishToken: 'secret',
-      metricsIntervalMs: 0,
       transports: { ws: true, sse: false, poll: true },
     });
     const response = await fetch(`${server.url}/sse?channels=a`);
@@ -73,7 +72,7 @@ describe('SSE transport', () => {
   });
 
   test('server.close() ends open streams', async () => {
-    server = await createServer({ port: 0, publishToken: 'secret', metricsIntervalMs: 0 });
+    server = await createServer({ port: 0, publishToken: 'secret' });
     const sse = await open(`${server.url}/sse?channels=a`);
     await sse.waitFor(() => sse.events.some((e) => e.frame.type === '$subscribed'));
     await server.close();

@@ -41,7 +41,6 @@ async function start(options: Parameters<typeof createServer>[0] = {}): Promise<
     port: 0,
     host: '127.0.0.1',
     publishToken: 'secret',
-    metricsIntervalMs: 0,
     maxFrameBytes: MAX_FRAME_BYTES,
     // Far beyond any test, so server pings never land in the middle of one (the heartbeat tests set their own).
     heartbeatMs: 120_000,

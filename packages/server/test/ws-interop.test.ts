@@ -100,7 +100,6 @@ async function start(options: Parameters<typeof createServer>[0] = {}): Promise<
     port: 0,
     host: '127.0.0.1',
     publishToken: 'secret',
-    metricsIntervalMs: 0,
     maxFrameBytes: MAX_FRAME_BYTES,
     heartbeatMs: 120_000,
     ...options,

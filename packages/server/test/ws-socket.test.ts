@@ -155,8 +155,6 @@ describe('wss:// (TLS)', () => {
       port: 0,
       host: '127.0.0.1',
       tls: selfSignedCertificate(),
-      metricsIntervalMs: 0,
-      alerts: [],
     });
     cleanup.push(() => server.close());
     expect(server.url.startsWith('https://')).toBe(true);

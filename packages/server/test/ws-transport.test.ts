@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 async function start(options: Parameters<typeof createServer>[0] = {}) {
-  server = await createServer({ port: 0, publishToken: 'secret', metricsIntervalMs: 0, ...options });
+  server = await createServer({ port: 0, publishToken: 'secret', ...options });
   return server;
 }
 

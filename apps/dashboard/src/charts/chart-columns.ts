@@ -1,7 +1,6 @@
 import type { HistoryEntry } from '@livedash/client';
-import type { TimeseriesPanel } from '@livedash/dashboard-config';
+import { readNumber, type TimeseriesPanel } from '@livedash/dashboard-config';
 import type uPlot from 'uplot';
-import { readNumber } from '../model/field-path.js';
 
 /** A break in the line: a silence longer than this many typical intervals is drawn as a gap, not bridged. */
 const GAP_FACTOR = 5;

@@ -1,8 +1,13 @@
 import type { HistoryEntry } from '@livedash/client';
-import type { Threshold, TimeseriesPanel } from '@livedash/dashboard-config';
+import {
+  formatParts,
+  formatValue,
+  isByteUnit,
+  readNumber,
+  type Threshold,
+  type TimeseriesPanel,
+} from '@livedash/dashboard-config';
 import uPlot from 'uplot';
-import { readNumber } from '../model/field-path.js';
-import { formatParts, formatValue, isByteUnit } from '../model/format.js';
 import { cachedSeriesValues, columns } from './chart-columns.js';
 import { type ChartTheme, resolveColor } from './chart-theme.js';
 import { drawScheduler } from './draw-scheduler.js';

@@ -1,7 +1,6 @@
-import type { AlertsPanel as AlertsConfig } from '@livedash/dashboard-config';
+import { type AlertsPanel as AlertsConfig, formatClock } from '@livedash/dashboard-config';
 import { useChannelSnapshot, useHistory } from '../live.js';
 import { firingCount, toAlertEvent } from '../model/alert-event.js';
-import { formatClock } from '../model/format.js';
 import { PanelFrame } from './panel-frame.js';
 
 /** The alert feed: firing and resolved events with their times, newest first. */

@@ -1,7 +1,11 @@
-import type { GaugePanel as GaugeConfig, Threshold } from '@livedash/dashboard-config';
+import {
+  formatParts,
+  formatValue,
+  type GaugePanel as GaugeConfig,
+  readNumber,
+  type Threshold,
+} from '@livedash/dashboard-config';
 import { useChannelSnapshot } from '../live.js';
-import { readNumber } from '../model/field-path.js';
-import { formatParts, formatValue } from '../model/format.js';
 import { bandColor, bandName, cssColor } from '../model/thresholds.js';
 import { PanelFrame } from './panel-frame.js';
 

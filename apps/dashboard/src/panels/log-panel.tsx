@@ -1,7 +1,5 @@
-import type { LogPanel as LogConfig } from '@livedash/dashboard-config';
+import { formatClock, formatValue, type LogPanel as LogConfig, readField } from '@livedash/dashboard-config';
 import { useChannelSnapshot, useHistory } from '../live.js';
-import { readField } from '../model/field-path.js';
-import { formatClock, formatValue } from '../model/format.js';
 import { PanelFrame } from './panel-frame.js';
 
 const TEXT = { unit: '', decimals: 2 };

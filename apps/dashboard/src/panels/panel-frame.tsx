@@ -1,7 +1,6 @@
-import type { Panel } from '@livedash/dashboard-config';
+import { formatAge, type Panel } from '@livedash/dashboard-config';
 import type { ReactNode } from 'react';
 import { useNow } from '../model/clock.js';
-import { formatAge } from '../model/format.js';
 
 export interface PanelStatus {
   /** The data shown may be out of date (connection lost or recovering). */

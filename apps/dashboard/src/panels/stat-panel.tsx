@@ -1,7 +1,11 @@
-import type { StatPanel as StatConfig } from '@livedash/dashboard-config';
+import {
+  formatParts,
+  formatValue,
+  readField,
+  readNumber,
+  type StatPanel as StatConfig,
+} from '@livedash/dashboard-config';
 import { useChannelSnapshot, useHistory } from '../live.js';
-import { readField, readNumber } from '../model/field-path.js';
-import { formatParts, formatValue } from '../model/format.js';
 import { bandColor, bandName } from '../model/thresholds.js';
 import { PanelFrame } from './panel-frame.js';
 

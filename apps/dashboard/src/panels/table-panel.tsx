@@ -1,7 +1,11 @@
-import type { TableColumn, TablePanel as TableConfig } from '@livedash/dashboard-config';
+import {
+  formatValue,
+  readField,
+  readNumber,
+  type TableColumn,
+  type TablePanel as TableConfig,
+} from '@livedash/dashboard-config';
 import { useChannelSnapshot } from '../live.js';
-import { readField, readNumber } from '../model/field-path.js';
-import { formatValue } from '../model/format.js';
 import { bandColor } from '../model/thresholds.js';
 import { PanelFrame } from './panel-frame.js';
 

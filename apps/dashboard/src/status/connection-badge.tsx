@@ -1,8 +1,8 @@
 import type { ConnectionSnapshot, TransportName } from '@livedash/client';
+import { formatAge } from '@livedash/dashboard-config';
 import { useEffect } from 'react';
 import { useClient, useConnection } from '../live.js';
 import { useNow } from '../model/clock.js';
-import { formatAge } from '../model/format.js';
 
 const TRANSPORTS: Record<TransportName, string> = { ws: 'WebSocket', sse: 'SSE', poll: 'HTTP polling' };
 const PING_EVERY_MS = 10_000;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import type { JSONWebKeySet } from 'jose';
-import type { ServerOptions } from '../options.js';
-import { isValidChannelPattern } from './channel-grant.js';
+import { isValidChannelPattern, type JwtOptions, type ServerOptions } from '@livedash/server';
+
+type JsonWebKeySet = NonNullable<JwtOptions['jwks']>;
 
 /** `livedash serve` flags for authentication, origins, limits and TLS (spread into its parseArgs options). */
 export const SECURITY_FLAGS = {
@@ -145,7 +145,7 @@ function applyJwt(
     const text = readText(jwksFile, 'JWKS file');
     if (typeof text === 'object') return text.error;
     try {
-      options.jwt = { jwks: JSON.parse(text) as JSONWebKeySet, ...claims };
+      options.jwt = { jwks: JSON.parse(text) as JsonWebKeySet, ...claims };
     } catch {
       return `the JWKS file ${jwksFile} is not valid JSON`;
     }

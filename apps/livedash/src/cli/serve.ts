@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { applySecurityFlags, SECURITY_FLAGS, SECURITY_USAGE } from '../auth/serve-flags.js';
-import { redactUrl } from '../brokers/redis-link.js';
+import { redactUrl } from '@livedash/server';
+import type { LivedashOptions } from '../app-options.js';
 import { loadConfigFile } from '../config-file.js';
-import { loadDashboardConfig } from '../dashboard-config.js';
-import { type CreateServerOptions, createServer, type LivedashServer } from '../server.js';
+import { builtDashboardDir } from '../dashboard-build.js';
+import { loadDashboardConfig } from '../dashboard-file.js';
+import { type LivedashApp, startLivedash } from '../livedash.js';
 import { type CliIo, ExitCodes, parseCommandArgs, parseMs, parsePort } from './command-io.js';
+import { applySecurityFlags, SECURITY_FLAGS, SECURITY_USAGE } from './serve-flags.js';
 
 export const SERVE_USAGE = `Usage: livedash serve [options]
 
@@ -19,8 +20,8 @@ Options (a flag beats its environment variable, which beats the config file):
   --config <file>            JSON config file (env LIVEDASH_CONFIG), validated at start
   --dashboard <file>         dashboard config served at /api/dashboard (env LIVEDASH_DASHBOARD)
   --node <name>              this node's name (env LIVEDASH_NODE; default the host name)
-  --static-dir <dir>         directory served at / (env LIVEDASH_STATIC_DIR; default the built
-                             dashboard apps/dashboard/dist when it exists, else a built-in page)
+  --static-dir <dir>         directory served at / (env LIVEDASH_STATIC_DIR; default the build of
+                             the @livedash/dashboard package when it exists, else a built-in page)
   --metrics-interval <ms>    host metrics interval, 0 = off (env LIVEDASH_METRICS_INTERVAL_MS; default 1000)
   --broker <url>             share channels with other nodes through Redis, e.g. redis://127.0.0.1:6379
                              (env LIVEDASH_REDIS_URL; default: none, channels live in this process)
@@ -36,9 +37,6 @@ Environment:
 
 SIGTERM or SIGINT shut the server down gracefully (WebSocket clients get close code 1012) within
 shutdownTimeoutMs (default 5 s).`;
-
-/** The built dashboard, resolved relative to this package (src/ or dist/ alike). */
-export const BUILT_DASHBOARD_DIR = fileURLToPath(new URL('../../../../apps/dashboard/dist', import.meta.url));
 
 /** A host name made safe for channel names (`metrics.<node>`). */
 export function defaultNodeName(): string {
@@ -56,9 +54,7 @@ export function defaultNodeName(): string {
 export function serveOptions(
   args: string[],
   io: CliIo,
-):
-  | { ok: true; options: CreateServerOptions; generatedToken: string | undefined }
-  | { ok: false; code: number } {
+): { ok: true; options: LivedashOptions; generatedToken: string | undefined } | { ok: false; code: number } {
   const parsed = parseCommandArgs(
     'serve',
     {
@@ -93,7 +89,7 @@ export function serveOptions(
     return { ok: false as const, code: ExitCodes.USAGE };
   };
 
-  let options: CreateServerOptions = {};
+  let options: LivedashOptions = {};
   const configPath = flags.config ?? env.LIVEDASH_CONFIG;
   if (configPath) {
     const loaded = loadConfigFile(configPath);
@@ -133,8 +129,9 @@ export function serveOptions(
   if (staticDir !== undefined && staticDir !== '') {
     if (!existsSync(staticDir)) return fail(`--static-dir ${staticDir} does not exist`);
     options.staticDir = staticDir;
-  } else if (options.staticDir === undefined && existsSync(`${BUILT_DASHBOARD_DIR}/index.html`)) {
-    options.staticDir = BUILT_DASHBOARD_DIR;
+  } else if (options.staticDir === undefined) {
+    const built = builtDashboardDir();
+    if (built !== undefined) options.staticDir = built;
   }
   const securityError = applySecurityFlags(flags, env, options);
   if (securityError) return fail(securityError);
@@ -160,9 +157,9 @@ export async function runServe(
 ): Promise<number> {
   const resolved = serveOptions(args, io);
   if (!resolved.ok) return resolved.code;
-  let server: LivedashServer;
+  let server: LivedashApp;
   try {
-    server = await createServer(resolved.options);
+    server = await startLivedash(resolved.options);
   } catch (error) {
     io.err(`livedash serve: cannot start: ${(error as Error).message}`);
     return ExitCodes.FAILURE;
@@ -197,7 +194,7 @@ export async function runServe(
     io.out(`livedash: channels shared through Redis at ${redactUrl(resolved.options.brokerUrl)}`);
   }
   io.out(
-    `livedash: dashboard ${server.options.staticDir ? `from ${server.options.staticDir}` : '(built-in page)'} at ${server.url}/`,
+    `livedash: dashboard ${server.appOptions.staticDir ? `from ${server.appOptions.staticDir}` : '(built-in page)'} at ${server.url}/`,
   );
   if (resolved.generatedToken) {
     io.out(

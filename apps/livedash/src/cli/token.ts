@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { mintToken } from './mint-token.js';
+import { mintToken } from '@livedash/server';
 
 export const TOKEN_USAGE = `Usage: livedash token [options]
 

@@ -1,4 +1,4 @@
-import type { AlertRule } from '../options.js';
+import type { AlertRule } from '../app-options.js';
 
 /**
  * One alert rule's state. `pending`: the condition holds but not yet for `forMs`. `firing`: it held for

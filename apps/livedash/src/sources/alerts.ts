@@ -1,5 +1,6 @@
+import { isValidFieldPath, readNumber } from '@livedash/dashboard-config';
 import { isValidChannel } from '@livedash/protocol';
-import type { AlertRule } from '../options.js';
+import type { AlertRule } from '../app-options.js';
 import {
   type AlertInput,
   type AlertState,
@@ -8,7 +9,6 @@ import {
   initialAlertState,
   stepAlert,
 } from './alert-state.js';
-import { isValidFieldPath, readNumberAt } from './field-path.js';
 import { METRICS_CHANNEL } from './host-metrics.js';
 import { consoleSourceLog, FailureStreak, type SourceHub, type SourceLog } from './source-hub.js';
 
@@ -89,7 +89,7 @@ export class AlertEngine {
       const { channel, field } = runtime.rule;
       const unwatch = this.#hub.watch(channel, (data) => {
         if (channel === METRICS_CHANNEL && isFromOtherNode(data, this.#node)) return;
-        this.#apply(runtime, { type: 'sample', value: readNumberAt(data, field), at: Date.now() });
+        this.#apply(runtime, { type: 'sample', value: readNumber(data, field) ?? undefined, at: Date.now() });
       });
       this.#unwatch.push(unwatch);
     }

@@ -1,4 +1,4 @@
-import type { ServerOptions } from '../options.js';
+import type { AppOptions } from '../app-options.js';
 import { AlertEngine } from './alerts.js';
 import { HostMetrics, NODE_NAME_PATTERN } from './host-metrics.js';
 import type { HostReader } from './host-reader.js';
@@ -10,8 +10,8 @@ export { HostMetrics, METRICS_CHANNEL, type MetricsMessage, NODE_NAME_PATTERN } 
 export { type DiskUsage, type HostReader, systemHostReader } from './host-reader.js';
 export type { SourceHub, SourceLog } from './source-hub.js';
 
-/** What the sources need from the server's options. */
-export type SourceOptions = Pick<ServerOptions, 'node' | 'metricsIntervalMs' | 'alerts'>;
+/** What the sources need: this node's name (the core's `node` option) and the app's source settings. */
+export type SourceOptions = { node: string } & Pick<AppOptions, 'metricsIntervalMs' | 'alerts'>;
 
 /** Test seams: where host numbers come from and where trouble is logged. */
 export interface SourceDeps {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AlertRule } from '../src/options.js';
+import type { AlertRule } from '../../src/app-options.js';
 import {
   type AlertInput,
   type AlertState,
@@ -9,7 +9,7 @@ import {
   initialAlertState,
   recovers,
   stepAlert,
-} from '../src/sources/alert-state.js';
+} from '../../src/sources/alert-state.js';
 
 const cpuHigh: AlertRule = {
   name: 'cpu-high',

@@ -1,8 +1,7 @@
+import { Hub, MemoryBroker } from '@livedash/server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryBroker } from '../src/brokers/memory.js';
-import { Hub } from '../src/hub.js';
-import type { AlertRule } from '../src/options.js';
-import { AlertEngine, type AlertEvent } from '../src/sources/alerts.js';
+import type { AlertRule } from '../../src/app-options.js';
+import { AlertEngine, type AlertEvent } from '../../src/sources/alerts.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -115,13 +114,23 @@ describe('AlertEngine', () => {
     const alerts = alertsOf(hub);
     const engine = startEngine(hub, [{ ...tempHigh, forMs: 0 }]);
     await watchesReady();
-    await hub.publish('sensors.room1', { reading: { celsius: '99' } });
+    await hub.publish('sensors.room1', { reading: { celsius: 'hot' } });
     await hub.publish('sensors.room1', { other: 1 });
     await hub.publish('sensors.room1', [1, 2, 3]);
     await hub.publish('sensors.room1', null);
     expect(engine.states.get('temp-high')).toEqual({ kind: 'ok' });
     await hub.publish('sensors.room1', { reading: { celsius: 99 } });
     await waitFor(() => alerts.length === 1, 'the firing event');
+  });
+
+  it('reads the field by the one field-path rule: a numeric string is its number, as on the dashboard', async () => {
+    const hub = newHub();
+    const alerts = alertsOf(hub);
+    startEngine(hub, [{ ...tempHigh, forMs: 0 }]);
+    await watchesReady();
+    await hub.publish('sensors.room1', { reading: { celsius: '99' } });
+    await waitFor(() => alerts.length === 1, 'the firing event');
+    expect(alerts[0]).toMatchObject({ state: 'firing', value: 99 });
   });
 
   it('runs rules independently and publishes nothing once stopped', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CpuMeter, type CpuTimes, osCpuTimes } from '../src/sources/cpu-meter.js';
+import { CpuMeter, type CpuTimes, osCpuTimes } from '../../src/sources/cpu-meter.js';
 
 /** A meter over scripted counters: each read takes the next entry. */
 function scripted(readings: CpuTimes[]): CpuMeter {

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { MAX_DISKS, readDiskUsage } from '../src/sources/disk-usage.js';
+import { MAX_DISKS, readDiskUsage } from '../../src/sources/disk-usage.js';
 
 const run = promisify(execFile);
 

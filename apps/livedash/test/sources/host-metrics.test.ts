@@ -1,8 +1,7 @@
+import { Hub, MemoryBroker } from '@livedash/server';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MemoryBroker } from '../src/brokers/memory.js';
-import { Hub } from '../src/hub.js';
-import { HostMetrics, type MetricsMessage } from '../src/sources/host-metrics.js';
-import { type HostReader, systemHostReader } from '../src/sources/host-reader.js';
+import { HostMetrics, type MetricsMessage } from '../../src/sources/host-metrics.js';
+import { type HostReader, systemHostReader } from '../../src/sources/host-reader.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { systemHostReader } from '../src/sources/host-reader.js';
+import { systemHostReader } from '../../src/sources/host-reader.js';
 
 /** What the kernel counts for the interfaces with a non-loopback address, read independently. */
 async function kernelTotals(): Promise<{ rx: number; tx: number }> {

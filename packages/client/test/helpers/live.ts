@@ -15,9 +15,9 @@ export function nodeClient<C extends Record<string, unknown> = Record<string, un
   });
 }
 
-/** A real server on port 0 with no host metrics. */
+/** A real server on port 0. */
 export function startServer(options: Parameters<typeof createServer>[0] = {}): Promise<LivedashServer> {
-  return createServer({ port: 0, publishToken: 'secret', metricsIntervalMs: 0, alerts: [], ...options });
+  return createServer({ port: 0, publishToken: 'secret', ...options });
 }
 
 /** Polls `condition` until it holds (generous default timeout for a loaded machine). */

@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import type { FetchLike, LiveClientOptions, WebSocketConstructor } from '@livedash/client';
 import { type CreateServerOptions, createServer, type LivedashServer } from '@livedash/server';
+import { type LivedashOptions, startLivedash } from 'livedash';
 import { WebSocket } from 'ws';
 import './patience.js';
 
@@ -18,7 +19,15 @@ export interface TestServer {
 }
 
 export async function startServer(options: CreateServerOptions = {}): Promise<TestServer> {
-  const server = await createServer({ port: 0, publishToken: 'secret', metricsIntervalMs: 0, ...options });
+  return watch(await createServer({ port: 0, publishToken: 'secret', ...options }));
+}
+
+/** The whole livedash app (host metrics on `metrics`, alerts) instead of the bare server core. */
+export async function startApp(options: LivedashOptions = {}): Promise<TestServer> {
+  return watch(await startLivedash({ port: 0, publishToken: 'secret', ...options }));
+}
+
+function watch(server: LivedashServer): TestServer {
   if ((globalThis as { happyDOM?: unknown }).happyDOM !== undefined) servePageFrom(server.url);
   let upgrades = 0;
   server.app.server.on('upgrade', () => upgrades++);

@@ -12,7 +12,6 @@ export { anonymousBindRefusal, isLoopbackHost } from './bind-policy.js';
 export { type ChannelGrant, grantAllows, isValidChannelPattern } from './channel-grant.js';
 export { constantTimeEqual } from './constant-time.js';
 export { type MintOptions, mintToken } from './mint-token.js';
-export { parseDuration, runTokenCommand, TOKEN_USAGE } from './token-command.js';
 export {
   createTokenVerifier,
   type JwtOptions,

@@ -124,8 +124,6 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: HttpContext): void
     return reply.type(metrics.registry.contentType).send(text);
   });
 
-  app.get('/api/dashboard', async (_request, reply) => reply.send(options.dashboard ?? null));
-
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
     if (error instanceof RequestError) {
       metrics.protocolErrors.inc({ code: error.livedashCode });

@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
-import { createServer, Hub, type LivedashServer, MemoryBroker } from '@livedash/server';
-import { afterEach, describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Hub, MemoryBroker } from '@livedash/server';
+import { afterEach, describe, expect, it, test } from 'vitest';
 import WebSocket from 'ws';
-import type { AlertRule } from '../src/options.js';
+import type { AlertRule, LivedashOptions } from '../src/app-options.js';
+import { type LivedashApp, startLivedash } from '../src/livedash.js';
 import type { AlertEvent } from '../src/sources/alerts.js';
 import type { MetricsMessage } from '../src/sources/host-metrics.js';
 import { startSources } from '../src/sources/index.js';
@@ -13,8 +17,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function serve(options: Parameters<typeof createServer>[0]): Promise<LivedashServer> {
-  const server = await createServer({ port: 0, publishToken: TOKEN, ...options });
+async function serve(options: LivedashOptions): Promise<LivedashApp> {
+  const server = await startLivedash({ port: 0, publishToken: TOKEN, ...options });
   cleanups.push(() => server.close());
   return server;
 }
@@ -26,7 +30,7 @@ interface DataFrame<T = unknown> {
 }
 
 /** A plain `ws` client subscribed to `channels`; resolves once every `$subscribed` arrived. */
-async function subscribe(server: LivedashServer, channels: string[]) {
+async function subscribe(server: LivedashApp, channels: string[]) {
   const socket = new WebSocket(`${server.url.replace(/^http/, 'ws')}/ws`);
   cleanups.push(
     () =>
@@ -52,7 +56,7 @@ async function subscribe(server: LivedashServer, channels: string[]) {
   };
 }
 
-async function post(server: LivedashServer, channel: string, body: unknown): Promise<void> {
+async function post(server: LivedashApp, channel: string, body: unknown): Promise<void> {
   const response = await fetch(`${server.url}/api/channels/${channel}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
@@ -80,7 +84,7 @@ const roomTooHot: AlertRule = {
   severity: 'critical',
 };
 
-describe('startSources in a real server', () => {
+describe('startLivedash: host metrics and alerts', () => {
   it('serves host metrics on metrics and metrics.<node> to a WebSocket client', async () => {
     const server = await serve({ metricsIntervalMs: 200, node: 'node-a', alerts: [] });
     const client = await subscribe(server, ['metrics', 'metrics.node-a']);
@@ -174,7 +178,7 @@ describe('startSources in a real server', () => {
   });
 });
 
-describe('startSources options', () => {
+describe('options no app can run with', () => {
   it('refuses a node name that cannot be part of a channel name', async () => {
     const broker = new MemoryBroker();
     cleanups.push(() => broker.close());
@@ -189,16 +193,63 @@ describe('startSources options', () => {
     await sources.stop();
   });
 
-  it('createServer with an unusable node name fails and leaves no port listening', async () => {
+  it('startLivedash with an unusable node name fails and leaves no port listening', async () => {
     const port = await new Promise<number>((resolve) => {
       const probe = createNetServer().listen(0, '127.0.0.1', () => {
         const { port } = probe.address() as { port: number };
         probe.close(() => resolve(port));
       });
     });
-    await expect(createServer({ port, node: 'web 1', metricsIntervalMs: 0 })).rejects.toThrow(/node name/);
+    await expect(startLivedash({ port, node: 'web 1', metricsIntervalMs: 0 })).rejects.toThrow(/node name/);
     // The port is free again: a second server can take it.
-    const server = await createServer({ port, metricsIntervalMs: 0 });
+    const server = await startLivedash({ port, metricsIntervalMs: 0 });
     await server.close();
+  });
+});
+
+describe('startLivedash: the page at / and /api/dashboard', () => {
+  test('without a dashboard build, / is the built-in live page; /api/dashboard serves the dashboard config', async () => {
+    const s = await serve({ metricsIntervalMs: 0, dashboard: { title: 'mine', panels: [] } });
+    const page = await fetch(`${s.url}/`);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const html = await page.text();
+    expect(html).toContain('/ws');
+    expect(html).toContain("channels: ['metrics']");
+    expect(await (await fetch(`${s.url}/api/dashboard`)).json()).toEqual({ title: 'mine', panels: [] });
+  });
+
+  test('a static dir is served at / with an SPA fallback for non-API paths only', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'livedash-static-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>app</title>');
+    writeFileSync(join(dir, 'app.js'), 'console.log(1)');
+    const s = await serve({ metricsIntervalMs: 0, staticDir: dir });
+    expect(await (await fetch(`${s.url}/`)).text()).toContain('<title>app</title>');
+    expect(await (await fetch(`${s.url}/app.js`)).text()).toBe('console.log(1)');
+    expect(await (await fetch(`${s.url}/some/client/route`)).text()).toContain('<title>app</title>');
+    const api = await fetch(`${s.url}/api/unknown`);
+    expect(api.status).toBe(404);
+    expect(((await api.json()) as { error: { code: string } }).error.code).toBe('not_found');
+  });
+
+  test('without a dashboard option, /api/dashboard serves the built-in host dashboard', async () => {
+    const s = await serve({ metricsIntervalMs: 0 });
+    const served = (await (await fetch(`${s.url}/api/dashboard`)).json()) as {
+      panels: Array<{ id: string }>;
+    };
+    expect(served.panels.map((panel) => panel.id)).toContain('cpu');
+  });
+
+  test('close stops host metrics before the server; a second close returns the same promise', async () => {
+    const s = await startLivedash({ port: 0, publishToken: TOKEN, metricsIntervalMs: 100 });
+    let published = 0;
+    s.hub.watch('metrics', () => published++);
+    await waitFor(() => published >= 2, 'two metrics messages');
+    const closing = s.close();
+    expect(s.close()).toBe(closing);
+    await closing;
+    const atClose = published;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(published).toBe(atClose);
   });
 });

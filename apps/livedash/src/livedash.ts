@@ -1,0 +1,77 @@
+import { defaultDashboard } from '@livedash/dashboard-config';
+import { createServer, type LivedashServer } from '@livedash/server';
+import { type AppOptions, type LivedashOptions, resolveAppOptions } from './app-options.js';
+import { registerDashboardRoute } from './http/dashboard-route.js';
+import { staticSite } from './http/static.js';
+import { type RunningSources, startSources } from './sources/index.js';
+
+/** A running livedash app: the server core's handle plus the app's own settings. */
+export interface LivedashApp extends LivedashServer {
+  /** The app's settings as resolved: host metrics, alert rules, files at `/`, dashboard config. */
+  readonly appOptions: AppOptions;
+  /**
+   * Graceful shutdown: stops host metrics and alerts, then the core's shutdown (WebSockets closed with
+   * 1012, SSE streams ended, within `shutdownTimeoutMs`). Safe to call more than once.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the livedash app: the server core (`createServer` from `@livedash/server`: `/ws`, `/sse`,
+ * `/api`, `/healthz`, `/metrics`) plus host metrics on `metrics` and `metrics.<node>`, alert rules
+ * publishing on `alerts`, the dashboard config at `GET /api/dashboard`, and the dashboard build in
+ * `staticDir` (or the built-in live page) at `/`. `livedash serve` runs this.
+ *
+ * Rejects, leaving no port open, when an option cannot work (a node name that cannot name the
+ * channel `metrics.<node>`, a security setting the core refuses).
+ *
+ * @example
+ * import { startLivedash } from 'livedash';
+ *
+ * const app = await startLivedash({ port: 0, publishToken: 'secret', metricsIntervalMs: 1000 });
+ * console.log(`${app.url}/`); // the built-in live page of this machine's CPU and memory
+ * await app.close();
+ */
+export async function startLivedash(options: LivedashOptions = {}): Promise<LivedashApp> {
+  const { metricsIntervalMs, alerts, staticDir, dashboard, ...coreOptions } = options;
+  const appOptions = resolveAppOptions({
+    ...(metricsIntervalMs !== undefined && { metricsIntervalMs }),
+    ...(alerts !== undefined && { alerts }),
+    ...(staticDir !== undefined && { staticDir }),
+    ...(dashboard !== undefined && { dashboard }),
+  });
+  const site = staticSite(appOptions.staticDir);
+  const server = await createServer({
+    ...coreOptions,
+    routes: async (app) => {
+      registerDashboardRoute(app, appOptions.dashboard ?? defaultDashboard);
+      await site.routes(app);
+    },
+    notFound: site.notFound,
+  });
+
+  let sources: RunningSources;
+  try {
+    sources = startSources(server.hub, {
+      node: server.options.node,
+      metricsIntervalMs: appOptions.metricsIntervalMs,
+      alerts: appOptions.alerts,
+    });
+  } catch (error) {
+    // An unusable option (a node name that cannot name `metrics.<node>`) must not leave a listening port.
+    await server.close();
+    throw error;
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      // Sources first: nothing is published into a server that is closing.
+      await sources.stop();
+      await server.close();
+    })();
+    return closing;
+  };
+  const { url, port, hub, metrics, app } = server;
+  return { url, port, hub, options: server.options, metrics, app, appOptions, close };
+}
