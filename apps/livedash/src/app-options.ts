@@ -39,6 +39,7 @@ export interface AppOptions {
  */
 export type LivedashOptions = Omit<CreateServerOptions, 'routes' | 'notFound'> & Partial<AppOptions>;
 
+/** The alerts a server has unless told otherwise: CPU or memory above 90 % for 10 s. */
 export const defaultAlertRules: AlertRule[] = [
   {
     name: 'cpu-high',

@@ -14,7 +14,7 @@ export { LiveClient } from './live-client.js';
 export type { LiveClientOptions } from './options.js';
 export { RingBuffer } from './ring-buffer.js';
 export { type ConnectionEvent, initialConnectionState, transition } from './state.js';
-// Framework-free stores for the React hooks (written by the React engineer).
+// Framework-free stores the React hooks read through useSyncExternalStore: snapshots, buffering, history.
 export { BufferedStore, type BufferedStoreOptions, type BufferSource } from './stores/buffered-store.js';
 export { ChannelStore } from './stores/channel-store.js';
 export { ConnectionStore } from './stores/connection-store.js';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 
-/** The shared Redis every engineer's tests use; each test works under its own key prefix. */
+/** The shared Redis every test run uses; each test works under its own key prefix. */
 export const SHARED_REDIS_URL = 'redis://127.0.0.1:6379';
 
 export function uniquePrefix(label: string): string {

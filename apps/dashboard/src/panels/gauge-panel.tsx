@@ -46,7 +46,7 @@ function bands(thresholds: readonly Threshold[], min: number, max: number) {
 }
 
 /**
- * A dial for one number (the seed's `Gauge`): an SVG arc coloured by its threshold band, the value as
+ * A dial for one number: an SVG arc coloured by its threshold band, the value as
  * text in the middle, and `role="meter"` with the value in words for screen readers.
  */
 export function GaugePanel({ panel }: { panel: GaugeConfig }) {

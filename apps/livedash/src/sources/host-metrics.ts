@@ -1,7 +1,10 @@
 import { type DiskUsage, type HostReader, type HostSample, systemHostReader } from './host-reader.js';
 import { consoleSourceLog, FailureStreak, type SourceHub, type SourceLog } from './source-hub.js';
 
-/** The `metrics` message: the seed's `{cpu, memory}` plus load, network, disk, node and time. */
+/**
+ * The `metrics` message: `cpu` and `memory` (all that the first clients of this channel read, so they
+ * keep working) plus load, network, disk, node and time.
+ */
 export interface MetricsMessage {
   /** CPU busy, percent 0–100, one decimal. */
   cpu: number;

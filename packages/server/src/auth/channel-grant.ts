@@ -21,7 +21,13 @@ export const EMPTY_GRANT: ChannelGrant = Object.freeze({ subscribe: [], publish:
 /** Most patterns one claim may list; a token is a header, so this also bounds per-connection memory. */
 export const MAX_GRANT_PATTERNS = 256;
 
-/** `*`, a channel name, or a channel-name prefix followed by `*` (`team.*`, `metrics*`). */
+/**
+ * True for a channel pattern: `*`, a channel name, or a channel-name prefix followed by `*`.
+ *
+ * @example
+ * isValidChannelPattern('team.*'); // true
+ * isValidChannelPattern('team.*.x'); // false
+ */
 export function isValidChannelPattern(pattern: unknown): pattern is string {
   if (typeof pattern !== 'string') return false;
   if (pattern === '*') return true;

@@ -161,7 +161,12 @@ function describeError(error: Error): string {
     : error.message;
 }
 
-/** The URL as it may be logged: any password replaced by `***`. */
+/**
+ * The URL as it may be logged: any password replaced by `***`.
+ *
+ * @example
+ * redactUrl('redis://:s3cret@cache:6379/0'); // 'redis://:***@cache:6379/0'
+ */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);

@@ -6,6 +6,14 @@ export interface HttpErrorBody {
   error: { code: ErrorCode; message: string };
 }
 
+/**
+ * Answers with livedash's JSON error body, so routes added next to livedash's (`createServer`'s
+ * `routes` option) fail the way its own do.
+ *
+ * @example
+ * app.get('/reports/:id', async (request, reply) =>
+ *   sendError(reply, 404, ErrorCodes.NOT_FOUND, 'no such report'));
+ */
 export function sendError(
   reply: FastifyReply,
   status: number,
