@@ -4,7 +4,8 @@
 //
 //   node scripts/build.mjs            everything `npm start` serves
 //   node scripts/build.mjs --cli      only what the `livedash` command needs (no dashboard)
-//   --quiet                           print nothing unless a step fails (then its whole output)
+//   --quiet                           one line on stderr when something is built, the whole output of a
+//                                     step only when it fails
 //
 // Builds of one checkout take turns through a lock, so two at once (two test files, a test and
 // `npm start`) never write the same dist/ files together.
@@ -44,7 +45,14 @@ const cliProjects = new Set([
   'apps/livedash',
 ]);
 
+let announced = false;
+
 function run(what, command, commandArgs) {
+  if (quiet && !announced) {
+    // A first build takes a while; a silent terminal would look stuck.
+    process.stderr.write('livedash: building the workspace (sources changed since the last build)…\n');
+    announced = true;
+  }
   const result = spawnSync(command, commandArgs, {
     cwd: root,
     stdio: quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit',

@@ -83,6 +83,17 @@ describe('livedash CLI', { timeout: 60_000 }, () => {
     expect(r.stdout).toContain(`Usage: livedash ${command}`);
   });
 
+  test('the `livedash` bin (what `npx livedash` runs) builds what is out of date, quietly, then runs the CLI', async () => {
+    const bin = join(root, 'apps/livedash/bin/livedash.js');
+    const child = spawn(process.execPath, [bin, '--help'], { cwd: root });
+    children.add(child);
+    let stdout = '';
+    child.stdout?.on('data', (chunk) => (stdout += String(chunk)));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(0);
+    expect(stdout).toContain('Usage: livedash <command>');
+  });
+
   test('bad flags and commands exit 2 with a clear message', async () => {
     const badFlag = run(['serve', '--prot', '9000']);
     expect(await badFlag.exited).toBe(2);
