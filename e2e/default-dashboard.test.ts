@@ -40,6 +40,7 @@ describe('the default dashboard', () => {
     await expect.poll(async () => Number(await points()), { timeout: 5000 }).toBeGreaterThanOrEqual(5);
     const first = { cpu: await gaugeText(browser, 'cpu'), memory: await gaugeText(browser, 'memory') };
     const seen = { cpu: new Set([first.cpu]), memory: new Set([first.memory]) };
+    const firstPoints = Number(await points());
     // An idle machine's memory use can sit on one tenth of a percent for a long time: move it a little
     // (about 0.5% of RAM, at most 512 MiB, touched so it is really resident) while watching.
     const ballast = Buffer.alloc(Math.min(512 * 2 ** 20, Math.floor(totalmem() / 200)), 1);
@@ -49,11 +50,14 @@ describe('the default dashboard', () => {
           async () => {
             seen.cpu.add(await gaugeText(browser, 'cpu'));
             seen.memory.add(await gaugeText(browser, 'memory'));
-            return Math.min(seen.cpu.size, seen.memory.size);
+            // A saturated machine reads 100% CPU every time, so the CPU chart growing counts as the
+            // CPU panel moving; memory is moved by the ballast.
+            const cpuMoved = seen.cpu.size > 1 || Number(await points()) > firstPoints + 2;
+            return cpuMoved && seen.memory.size > 1;
           },
           { timeout: 40_000, interval: 300 },
         )
-        .toBeGreaterThan(1);
+        .toBe(true);
     } finally {
       // Referenced until here, so it is not collected before the poll ends.
       ballast.fill(0);
