@@ -17,6 +17,7 @@ import { connectNodeBroker } from './brokers/redis-node-local.js';
 import { Hub } from './hub.js';
 import { resolveOptions, type ServerOptions } from './options.js';
 import { ServerMetrics } from './server-metrics.js';
+import { registerBodyRefusals } from './transports/body-refusal.js';
 import { registerHttpRoutes } from './transports/http.js';
 import { sendError } from './transports/http-errors.js';
 import { asksForWebSocket, serveIgnoringUpgrade } from './transports/other-upgrade.js';
@@ -134,6 +135,7 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
     forceCloseConnections: true,
   });
   access.attachMetrics(metrics.registry);
+  registerBodyRefusals(app, options);
   const { ws, sse } = registerLiveRoutes(app, { hub, options, metrics, access });
   handleUpgrades(app.server, ws);
 
