@@ -1,5 +1,5 @@
-import { BufferedStore, type BufferSource } from '@livedash/client';
 import { useEffect, useState, useSyncExternalStore } from 'react';
+import { BufferedStore, type BufferSource } from './stores/buffered-store.js';
 
 /**
  * Buffers a fast `source` (anything with `subscribe(callback)` returning `{ unsubscribe }` or a

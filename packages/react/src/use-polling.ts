@@ -1,5 +1,5 @@
-import { type PollingFetcher, type PollingSnapshot, PollingStore } from '@livedash/client';
 import { useEffect, useState, useSyncExternalStore } from 'react';
+import { type PollingFetcher, type PollingSnapshot, PollingStore } from './stores/polling-store.js';
 
 /** What `usePolling` returns: the poller's snapshot plus a way to poll now. */
 export interface PollingResult<T> extends PollingSnapshot<T> {

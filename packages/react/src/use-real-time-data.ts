@@ -1,7 +1,8 @@
-import { type MessageMeta, ReducedStore } from '@livedash/client';
+import type { MessageMeta } from '@livedash/client';
 import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { useLiveClient } from './live-context.js';
 import { shallowMerge } from './shallow.js';
+import { ReducedStore } from './stores/reduced-store.js';
 
 export interface UseRealTimeDataOptions<T> {
   /**

@@ -1,5 +1,5 @@
-import { type SSESnapshot, SSEStore, type SSEStoreOptions } from '@livedash/client';
 import { useMemo, useSyncExternalStore } from 'react';
+import { type SSESnapshot, SSEStore, type SSEStoreOptions } from './stores/sse-store.js';
 
 /**
  * Follows a Server-Sent Events stream (any server's, not only livedash's) — the seed's signature,

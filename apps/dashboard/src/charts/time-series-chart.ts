@@ -176,7 +176,9 @@ function chartOptions(
       },
       {
         ...axis,
-        size: 56,
+        gap: Y_AXIS_GAP,
+        // As wide as its widest label ("0.98 KiB/s", "10,000,000"), so none is cut at the panel's edge.
+        size: (plot, values, axisIndex, cycle) => yAxisSize(plot, values, axisIndex, cycle, axis.font),
         // Byte axes step in binary units (1, 2, 5… KiB), so "2 KiB/s" is exactly that.
         ...(isByteUnit(panel.unit) ? { incrs: BYTE_INCREMENTS } : {}),
         values: (_plot, ticks) => {
@@ -204,6 +206,37 @@ function chartOptions(
       }),
     ],
   };
+}
+
+/** Space between a y-axis label and the plot, CSS px; the same again is left at the outer edge. */
+const Y_AXIS_GAP = 6;
+/** Narrowest y-axis, CSS px, so charts with short labels ("0", "50%") still line up roughly. */
+const MIN_Y_AXIS = 36;
+
+let measuring: CanvasRenderingContext2D | null | undefined;
+
+/**
+ * The y-axis width its labels need: the widest label measured in the axis font, plus the gap on both
+ * sides. uPlot asks again when the labels change (up to a few times per layout); after the second
+ * round it keeps the size it has, so an axis whose labels depend on its own width cannot oscillate.
+ */
+function yAxisSize(
+  plot: uPlot,
+  values: readonly (string | null)[] | null,
+  axisIndex: number,
+  cycle: number,
+  font: string,
+): number {
+  const current = (plot.axes[axisIndex] as { _size?: number } | undefined)?._size;
+  if (cycle > 1 && current !== undefined) return current;
+  measuring ??= document.createElement('canvas').getContext('2d');
+  let widest = 0;
+  if (measuring) {
+    measuring.font = font;
+    for (const value of values ?? [])
+      if (value) widest = Math.max(widest, measuring.measureText(value).width);
+  }
+  return Math.max(MIN_Y_AXIS, Math.ceil(widest + 2 * Y_AXIS_GAP));
 }
 
 function niceRange(min: number | null, max: number | null): uPlot.Range.MinMax {

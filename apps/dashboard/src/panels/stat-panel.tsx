@@ -5,11 +5,17 @@ import {
   readNumber,
   type StatPanel as StatConfig,
 } from '@livedash/dashboard-config';
+import type { CSSProperties } from 'react';
 import { useChannelSnapshot, useHistory } from '../live.js';
 import { bandColor, bandName } from '../model/thresholds.js';
 import { PanelFrame } from './panel-frame.js';
 
 const SPARK_POINTS = 60;
+
+/** The value's width in characters of its font (the unit is drawn at 0.45 em, after a small gap). */
+function statChars(text: string, unit: string): number {
+  return Math.max(4, text.length + (unit ? 0.3 + unit.length * 0.45 : 0));
+}
 
 /** A big number with its unit (or any value as text) and a sparkline of its recent past. */
 export function StatPanel({ panel }: { panel: StatConfig }) {
@@ -30,7 +36,7 @@ export function StatPanel({ panel }: { panel: StatConfig }) {
       <div className="stat" data-testid={`stat-${panel.id}`}>
         <output
           className={value === null ? 'stat-value stat-text' : 'stat-value num'}
-          style={{ color }}
+          style={{ color, '--chars': statChars(parts.text, parts.unit) } as CSSProperties}
           aria-label={`${panel.title}: ${formatValue(raw, panel)}`}
         >
           {parts.text}
