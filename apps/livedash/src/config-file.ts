@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isValidFieldPath } from '@livedash/dashboard-config';
 import { Defaults, isValidChannel, type Result } from '@livedash/protocol';
-import type { HistoryRule, ServerOptions } from '@livedash/server';
+import { type HistoryRule, isTrustedProxyEntry, type ServerOptions } from '@livedash/server';
 import type { AlertRule, AppOptions } from './app-options.js';
 import { checkOneKeySource, readReferencedFiles } from './config-key-files.js';
 import {
@@ -238,6 +238,10 @@ const configShape: ObjectShape = {
     allowAnonymous: boolean,
     allowedOrigins: arrayOf(matching(isOrigin, '"*" or an origin such as "https://dash.example.com"'), 100),
     anonymousChannels: arrayOf(channelPattern, 1000),
+    trustProxy: arrayOf(
+      matching(isTrustedProxyEntry, 'an IP address, a CIDR such as "10.0.0.0/8", or "loopback"'),
+      1000,
+    ),
     stateChannels: arrayOf(channelPattern, 1000),
     jwt: object(jwtShape),
     tls: object(tlsShape),
@@ -274,6 +278,7 @@ function toServerOptions(config: Fields): ConfigFileOptions {
     'shutdownTimeoutMs',
     'allowAnonymous',
     'allowedOrigins',
+    'trustProxy',
     'anonymousChannels',
     'stateChannels',
   ]);

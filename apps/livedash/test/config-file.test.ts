@@ -145,6 +145,7 @@ describe('loadConfigFile', () => {
     const result = validateConfig({
       allowAnonymous: true,
       allowedOrigins: ['https://dash.example.com', 'http://localhost:5173', '*'],
+      trustProxy: ['10.0.0.0/8', '::1'],
       anonymousChannels: ['metrics*', 'alerts'],
       stateChannels: ['metrics', 'metrics.*', 'prices.*'],
       limits: {
@@ -164,6 +165,7 @@ describe('loadConfigFile', () => {
       value: {
         allowAnonymous: true,
         allowedOrigins: ['https://dash.example.com', 'http://localhost:5173', '*'],
+        trustProxy: ['10.0.0.0/8', '::1'],
         anonymousChannels: ['metrics*', 'alerts'],
         stateChannels: ['metrics', 'metrics.*', 'prices.*'],
         maxConnectionsPerIp: 10,
@@ -180,6 +182,9 @@ describe('loadConfigFile', () => {
     expect(errorsOf({ allowedOrigins: ['https://dash.example.com/app', 'dash.example.com'] })).toEqual([
       'allowedOrigins[0]: expected "*" or an origin such as "https://dash.example.com", got "https://dash.example.com/app"',
       'allowedOrigins[1]: expected "*" or an origin such as "https://dash.example.com", got "dash.example.com"',
+    ]);
+    expect(errorsOf({ trustProxy: ['10.0.0.0/40'] })).toEqual([
+      'trustProxy[0]: expected an IP address, a CIDR such as "10.0.0.0/8", or "loopback", got "10.0.0.0/40"',
     ]);
     expect(errorsOf({ limits: { framesPerSec: 0 } })).toEqual([
       'limits.framesPerSec: expected an integer from 1 to 100000, got 0',

@@ -44,6 +44,8 @@ describe('livedash serve security flags', () => {
         'me',
         '--max-discard-bytes',
         '1048576',
+        '--trust-proxy',
+        '127.0.0.1, 10.0.0.0/8,loopback',
       ],
       io,
     );
@@ -58,6 +60,7 @@ describe('livedash serve security flags', () => {
       allowAnonymous: true,
       maxDiscardBytes: 1_048_576,
       maxDiscardMs: 2500,
+      trustProxy: ['127.0.0.1', '10.0.0.0/8', 'loopback'],
     });
   });
 
@@ -92,6 +95,7 @@ describe('livedash serve security flags', () => {
       [['--anonymous-channels', 'a b'], /--anonymous-channels/],
       [['--max-headers', '0'], /--max-headers must be a whole number/],
       [['--frames-per-sec', 'fast'], /--frames-per-sec/],
+      [['--trust-proxy', '10.0.0.0/8,proxy.local'], /--trust-proxy: "proxy\.local" is not an IP address/],
     ];
     for (const [args, message] of cases) {
       const { io, err } = capture();

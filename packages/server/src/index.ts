@@ -19,6 +19,7 @@ export {
 } from './brokers/redis-node-local.js';
 export { type LivedashPluginOptions, livedash } from './fastify-plugin.js';
 export { Hub, type HubOptions, type MessageMeta, type PublishResult, type Watcher } from './hub.js';
+export { addressGroup, ClientAddresses, isTrustedProxyEntry } from './limits/client-address.js';
 export {
   defaultOptions,
   type HistoryRule,

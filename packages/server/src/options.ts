@@ -50,6 +50,12 @@ export interface ServerOptions {
   allowAnonymous: boolean;
   /** Browser origins (`scheme://host[:port]`, or `*`) allowed for WS/SSE besides the server's own, and for CORS on /api. */
   allowedOrigins: string[];
+  /**
+   * Reverse proxies (IP addresses, CIDRs such as `10.0.0.0/8`, or `loopback`) whose `X-Forwarded-For`
+   * / `Forwarded` headers name the client, for per-address limits and logs. Empty: every client is
+   * its TCP peer and those headers are ignored.
+   */
+  trustProxy: string[];
   /** Open WebSocket connections per client address (over it: HTTP 429). */
   maxConnectionsPerIp: number;
   /** Open SSE streams per client address (over it: HTTP 429). */
@@ -98,6 +104,7 @@ export function defaultOptions(): ServerOptions {
     anonymousChannels: undefined,
     allowAnonymous: false,
     allowedOrigins: [],
+    trustProxy: [],
     maxConnectionsPerIp: LimitDefaults.maxConnectionsPerIp,
     maxSseStreamsPerIp: LimitDefaults.maxSseStreamsPerIp,
     framesPerSec: LimitDefaults.framesPerSec,

@@ -89,7 +89,14 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
     logger: logger
       ? {
           ...(typeof logger === 'object' ? { stream: logger.stream } : {}),
-          serializers: { req: (request) => ({ method: request.method, url: redactToken(request.url) }) },
+          serializers: {
+            req: (request) => ({
+              method: request.method,
+              url: redactToken(request.url),
+              // The client, also behind a trusted reverse proxy (trustProxy).
+              remoteAddress: core.access.clientAddress(request.raw),
+            }),
+          },
         }
       : false,
     bodyLimit: options.maxBodyBytes,

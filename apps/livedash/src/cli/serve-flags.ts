@@ -1,5 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { isValidChannelPattern, type JwtOptions, type ServerOptions } from '@livedash/server';
+import {
+  isTrustedProxyEntry,
+  isValidChannelPattern,
+  type JwtOptions,
+  type ServerOptions,
+} from '@livedash/server';
 
 type JsonWebKeySet = NonNullable<JwtOptions['jwks']>;
 
@@ -7,6 +12,7 @@ type JsonWebKeySet = NonNullable<JwtOptions['jwks']>;
 export const SECURITY_FLAGS = {
   'allow-anonymous': { type: 'boolean' },
   'allowed-origins': { type: 'string' },
+  'trust-proxy': { type: 'string' },
   'anonymous-channels': { type: 'string' },
   'jwt-secret': { type: 'string' },
   'jwt-public-key': { type: 'string' },
@@ -37,6 +43,9 @@ export const SECURITY_USAGE = `Security (docs/security.md):
   --allow-anonymous          allow a non-loopback --host without JWT auth (env LIVEDASH_ALLOW_ANONYMOUS=1)
   --allowed-origins <list>   browser origins allowed for WS/SSE besides this server's own, and for CORS on
                              /api (env LIVEDASH_ALLOWED_ORIGINS; default none; * allows any)
+  --trust-proxy <list>       reverse proxies (addresses, CIDRs, loopback) whose X-Forwarded-For / Forwarded
+                             name the client, for per-address limits and logs (env LIVEDASH_TRUST_PROXY;
+                             default none: every client is its TCP peer)
   --tls-cert <file> --tls-key <file>   serve HTTPS/WSS (env LIVEDASH_TLS_CERT, LIVEDASH_TLS_KEY)
 Limits (default in brackets; over it, see docs/security.md):
   --max-connections-per-ip <n> [64]  --max-sse-streams-per-ip <n> [16]  --frames-per-sec <n> [50]
@@ -95,6 +104,14 @@ export function applySecurityFlags(
   if (flags['allow-anonymous'] || env.LIVEDASH_ALLOW_ANONYMOUS === '1') options.allowAnonymous = true;
   const origins = pick('allowed-origins', 'LIVEDASH_ALLOWED_ORIGINS');
   if (origins !== undefined) options.allowedOrigins = list(origins);
+  const proxies = pick('trust-proxy', 'LIVEDASH_TRUST_PROXY');
+  if (proxies !== undefined) {
+    const entries = list(proxies);
+    const bad = entries.find((entry) => !isTrustedProxyEntry(entry));
+    if (bad !== undefined)
+      return `--trust-proxy: "${bad.slice(0, 100)}" is not an IP address, a CIDR (10.0.0.0/8) or loopback`;
+    options.trustProxy = entries;
+  }
   const anonymous = flags['anonymous-channels'] ?? env.LIVEDASH_ANONYMOUS_CHANNELS;
   if (anonymous !== undefined) {
     const patterns = list(anonymous);

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { CloseCodes, ErrorCodes, LivedashError, type Result } from '@livedash/protocol';
 import { Registry } from 'prom-client';
+import { ClientAddresses } from '../limits/client-address.js';
 import { tooManyHeaders } from '../limits/header-limits.js';
 import { SecurityMetrics } from '../limits/limit-metrics.js';
 import { OriginPolicy } from '../limits/origin-policy.js';
@@ -18,6 +19,8 @@ export interface AccessOptions extends AuthOptions {
   maxConnectionsPerIp: number;
   maxSseStreamsPerIp: number;
   maxHeaders: number;
+  /** Proxies (addresses, CIDRs, `loopback`) whose forwarding headers name the client. */
+  trustProxy: string[];
 }
 
 /** Why an HTTP request or upgrade is refused before it reaches a transport. */
@@ -46,6 +49,7 @@ export class AccessControl {
   readonly #wsPerIp: PerIpCounter;
   readonly #ssePerIp: PerIpCounter;
   readonly #maxHeaders: number;
+  readonly #addresses: ClientAddresses;
 
   private constructor(options: AccessOptions, authenticator: Authenticator) {
     this.authenticator = authenticator;
@@ -53,6 +57,7 @@ export class AccessControl {
     this.#wsPerIp = new PerIpCounter(options.maxConnectionsPerIp);
     this.#ssePerIp = new PerIpCounter(options.maxSseStreamsPerIp);
     this.#maxHeaders = options.maxHeaders;
+    this.#addresses = new ClientAddresses(options.trustProxy);
   }
 
   /** Throws (a startup error whose message says why and what to do) on an unsafe or unusable configuration. */
@@ -70,6 +75,14 @@ export class AccessControl {
 
   get metrics(): SecurityMetrics {
     return this.#metrics;
+  }
+
+  /**
+   * The client's address for limits and logs: the TCP peer, or the address a trusted proxy forwarded
+   * for (see `ClientAddresses`).
+   */
+  clientAddress(request: IncomingMessage): string {
+    return this.#addresses.of(request);
   }
 
   /** Header count, origin and per-address connection limit for a WebSocket upgrade. */
@@ -121,7 +134,7 @@ export class AccessControl {
         error: { status: 403, code: ErrorCodes.FORBIDDEN, message: `origin ${shown} is not allowed` },
       };
     }
-    const release = counter.acquire(request.socket.remoteAddress);
+    const release = counter.acquire(this.#addresses.of(request));
     if (!release) {
       this.metrics.limitHit(limit);
       return {

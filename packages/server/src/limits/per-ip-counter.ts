@@ -1,9 +1,12 @@
+import { addressGroup } from './client-address.js';
+
 /**
- * Counts open things (connections, SSE streams) per client address and refuses past `max`. Entries
- * disappear at zero, so the map holds only addresses with something open.
+ * Counts open things (connections, SSE streams) per client address and refuses past `max`. IPv6
+ * addresses count by their /64 (`addressGroup`). Entries disappear at zero, so the map holds only
+ * addresses with something open.
  *
  * @example
- * const release = counter.acquire(socket.remoteAddress);
+ * const release = counter.acquire(access.clientAddress(request));
  * if (!release) return refuse429();
  * socket.once('close', release);
  */
@@ -19,7 +22,7 @@ export class PerIpCounter {
   /** A release function (idempotent) when under the limit; undefined when `ip` is at it. */
   acquire(ip: string | undefined): (() => void) | undefined {
     // A socket already gone has no address; count those under one key rather than not at all.
-    const key = normalizeIp(ip ?? 'unknown');
+    const key = addressGroup(ip ?? 'unknown');
     const count = this.#counts.get(key) ?? 0;
     if (count >= this.#max) return undefined;
     this.#counts.set(key, count + 1);
@@ -34,16 +37,11 @@ export class PerIpCounter {
   }
 
   count(ip: string): number {
-    return this.#counts.get(normalizeIp(ip)) ?? 0;
+    return this.#counts.get(addressGroup(ip)) ?? 0;
   }
 
   /** Addresses with at least one open thing (for tests and metrics). */
   get size(): number {
     return this.#counts.size;
   }
-}
-
-/** `::ffff:1.2.3.4` and `1.2.3.4` are one client. */
-function normalizeIp(ip: string): string {
-  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
 }
