@@ -63,6 +63,13 @@ export interface ServerOptions {
   maxHeaders: number;
   /** Most messages one history request returns (`?limit=` over it: 400; the default limit). */
   maxHistoryMessages: number;
+  /**
+   * Channels held by the in-memory broker (also node-local channels under Redis). Over it: the idle
+   * channel published least recently is evicted; with none idle the publish gets `capacity_exceeded`.
+   */
+  maxChannels: number;
+  /** Bytes of history held by the in-memory broker over all channels; over it, as for `maxChannels`. */
+  maxHistoryBytes: number;
   /** Serve HTTPS/WSS with this PEM certificate chain and key; undefined serves plain HTTP. */
   tls: { cert: string; key: string } | undefined;
 }
@@ -99,6 +106,8 @@ export function defaultOptions(): ServerOptions {
     maxHeaderBytes: LimitDefaults.maxHeaderBytes,
     maxHeaders: LimitDefaults.maxHeaders,
     maxHistoryMessages: LimitDefaults.maxHistoryMessages,
+    maxChannels: LimitDefaults.maxChannels,
+    maxHistoryBytes: LimitDefaults.maxHistoryBytes,
     tls: undefined,
   };
 }

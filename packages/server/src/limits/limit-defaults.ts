@@ -17,4 +17,11 @@ export const LimitDefaults = {
   maxHeaders: 64,
   /** Most messages one history request (`?limit=`, `since` replay) returns. Over it: clamped to this. */
   maxHistoryMessages: 1000,
+  /**
+   * Channels held in memory. A publish creating one more evicts the idle channel (no subscriber) published
+   * least recently; with none idle it is refused (`capacity_exceeded`, HTTP 507).
+   */
+  maxChannels: 10_000,
+  /** Bytes of history held in memory over all channels; over it, idle channels are evicted the same way. */
+  maxHistoryBytes: 128 * 1024 * 1024,
 } as const;
