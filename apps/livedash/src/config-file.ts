@@ -151,6 +151,8 @@ const limitsShape: ObjectShape = {
     maxHistoryMessages: integer(1, 1_000_000),
     maxChannels: integer(1, 10_000_000),
     maxHistoryBytes: integer(64 * 1024, 1024 * 1024 * MIB),
+    maxDiscardBytes: integer(1, 1024 * MIB),
+    maxDiscardMs: integer(1, 600_000),
   },
 };
 
@@ -293,6 +295,8 @@ function toServerOptions(config: Fields): ConfigFileOptions {
       'maxHistoryMessages',
       'maxChannels',
       'maxHistoryBytes',
+      'maxDiscardBytes',
+      'maxDiscardMs',
     ]);
   }
   if (config.history) options.history = (config.history as Fields[]).map(toHistoryRule);

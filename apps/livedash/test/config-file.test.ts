@@ -157,6 +157,8 @@ describe('loadConfigFile', () => {
         maxHistoryMessages: 500,
         maxChannels: 2000,
         maxHistoryBytes: 16_777_216,
+        maxDiscardBytes: 1_048_576,
+        maxDiscardMs: 2000,
       },
     });
     expect(result).toEqual({
@@ -175,6 +177,8 @@ describe('loadConfigFile', () => {
         maxHistoryMessages: 500,
         maxChannels: 2000,
         maxHistoryBytes: 16_777_216,
+        maxDiscardBytes: 1_048_576,
+        maxDiscardMs: 2000,
       },
     });
     expect(errorsOf({ allowedOrigins: ['https://dash.example.com/app', 'dash.example.com'] })).toEqual([

@@ -30,6 +30,7 @@ describe('livedash serve security flags', () => {
       LIVEDASH_ALLOWED_ORIGINS: 'http://env.example',
       LIVEDASH_FRAMES_PER_SEC: '7',
       LIVEDASH_MAX_HISTORY_BYTES: '1048576',
+      LIVEDASH_MAX_DISCARD_MS: '2500',
     });
     const result = serveOptions(
       [
@@ -44,6 +45,8 @@ describe('livedash serve security flags', () => {
         '--allow-anonymous',
         '--jwt-issuer',
         'me',
+        '--max-discard-bytes',
+        '1048576',
       ],
       io,
     );
@@ -58,6 +61,8 @@ describe('livedash serve security flags', () => {
       maxChannels: 500,
       maxHistoryBytes: 1_048_576,
       allowAnonymous: true,
+      maxDiscardBytes: 1_048_576,
+      maxDiscardMs: 2500,
     });
   });
 

@@ -70,6 +70,12 @@ export interface ServerOptions {
   maxChannels: number;
   /** Bytes of history held by the in-memory broker over all channels; over it, as for `maxChannels`. */
   maxHistoryBytes: number;
+  /**
+   * After refusing a request body (413, 415, 401/403), how many bytes of it are still read and dropped
+   * so the client hears the answer, and for how long (ms); past either the connection is cut.
+   */
+  maxDiscardBytes: number;
+  maxDiscardMs: number;
   /** Serve HTTPS/WSS with this PEM certificate chain and key; undefined serves plain HTTP. */
   tls: { cert: string; key: string } | undefined;
 }
@@ -108,6 +114,8 @@ export function defaultOptions(): ServerOptions {
     maxHistoryMessages: LimitDefaults.maxHistoryMessages,
     maxChannels: LimitDefaults.maxChannels,
     maxHistoryBytes: LimitDefaults.maxHistoryBytes,
+    maxDiscardBytes: LimitDefaults.maxDiscardBytes,
+    maxDiscardMs: LimitDefaults.maxDiscardMs,
     tls: undefined,
   };
 }

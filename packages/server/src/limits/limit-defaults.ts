@@ -24,4 +24,11 @@ export const LimitDefaults = {
   maxChannels: 10_000,
   /** Bytes of history held in memory over all channels; over it, idle channels are evicted the same way. */
   maxHistoryBytes: 128 * 1024 * 1024,
+  /**
+   * Bytes of a refused request body (413, 415, 401/403) still read and dropped after the answer, so the
+   * client, still sending, reads the answer instead of a connection reset. Past it the connection is cut.
+   */
+  maxDiscardBytes: 8 * 1024 * 1024,
+  /** …and for how long, ms. */
+  maxDiscardMs: 5000,
 } as const;
