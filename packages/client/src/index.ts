@@ -1,4 +1,4 @@
-export { type BackoffOptions, backoffDelay, defaultBackoff, resolveBackoff } from './backoff.js';
+export { type BackoffOptions, backoffDelay, defaultBackoff, resolveBackoff } from '@livedash/protocol';
 export { Batcher, type BatcherOptions } from './batcher.js';
 export { Conflator, conflate } from './conflate.js';
 export { DashboardWebSocket, type DashboardWebSocketOptions } from './dashboard-websocket.js';

@@ -1,5 +1,4 @@
-import { Defaults } from '@livedash/protocol';
-import { type BackoffOptions, resolveBackoff } from './backoff.js';
+import { type BackoffOptions, Defaults, resolveBackoff } from '@livedash/protocol';
 import { browserEnvironment, type EnvironmentLike } from './environment.js';
 import type { TokenProvider } from './token-source.js';
 import type { EventSourceConstructor, FetchLike, WebSocketConstructor } from './transports/transport.js';
