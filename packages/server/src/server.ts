@@ -12,6 +12,7 @@ import type { Hub } from './hub.js';
 import { type BrokerOptions, openCore, registerLiveRoutes } from './live-core.js';
 import type { ServerOptions } from './options.js';
 import type { ServerMetrics } from './server-metrics.js';
+import { registerBodyRefusals } from './transports/body-refusal.js';
 import { answerNotFound } from './transports/http-errors.js';
 import { asksForWebSocket, serveIgnoringUpgrade } from './transports/other-upgrade.js';
 import type { WsTransport } from './transports/ws.js';
@@ -97,6 +98,7 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
     return503OnClosing: true,
     forceCloseConnections: true,
   });
+  registerBodyRefusals(app, options);
   const transports = registerLiveRoutes(app, core);
   handleUpgrades(app.server, transports.ws);
 
