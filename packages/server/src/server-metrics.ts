@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
+import { PeerFaults } from './peer-faults.js';
 
 export type TransportName = 'ws' | 'sse' | 'poll';
 
@@ -21,6 +22,8 @@ export class ServerMetrics {
   readonly dropped: Counter<'reason'>;
   readonly slowConsumerDisconnects: Counter<'transport'>;
   readonly protocolErrors: Counter<'code'>;
+  /** Unexpected exceptions while handling one peer (`livedash_peer_faults_total{where}`), logged too. */
+  readonly faults: PeerFaults;
 
   constructor(subscriptionCount: () => number) {
     const registers = [this.registry];
@@ -74,6 +77,7 @@ export class ServerMetrics {
       labelNames: ['code'],
       registers,
     });
+    this.faults = new PeerFaults(this.registry);
   }
 
   /** Counts one frame of `bytes` sent over `transport`. */

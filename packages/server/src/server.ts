@@ -5,7 +5,6 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { Duplex } from 'node:stream';
 import { ErrorCodes } from '@livedash/protocol';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { AccessControl } from './auth/access-control.js';
@@ -19,7 +18,7 @@ import { resolveOptions, type ServerOptions } from './options.js';
 import { ServerMetrics } from './server-metrics.js';
 import { registerHttpRoutes } from './transports/http.js';
 import { sendError } from './transports/http-errors.js';
-import { asksForWebSocket, serveIgnoringUpgrade } from './transports/other-upgrade.js';
+import { guardRequests, handleUpgrades } from './transports/server-listeners.js';
 import { SseTransport } from './transports/sse.js';
 import { WsTransport } from './transports/ws.js';
 
@@ -129,13 +128,19 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
       : false,
     bodyLimit: options.maxBodyBytes,
     // Slowloris: Node cuts a request whose headers/body do not arrive in time (checked every second).
-    serverFactory: (handler) => httpServer(handler, requestTimeoutMs, options),
+    // Every request passes the request-target parser first, and nothing it or Fastify throws escapes.
+    serverFactory: (handler) =>
+      httpServer(
+        guardRequests(handler, { metrics, maxTargetBytes: options.maxHeaderBytes }),
+        requestTimeoutMs,
+        options,
+      ),
     return503OnClosing: true,
     forceCloseConnections: true,
   });
   access.attachMetrics(metrics.registry);
   const { ws, sse } = registerLiveRoutes(app, { hub, options, metrics, access });
-  handleUpgrades(app.server, ws);
+  handleUpgrades(app.server, ws, { metrics, maxTargetBytes: options.maxHeaderBytes });
 
   try {
     await routes?.(app);
@@ -189,14 +194,6 @@ function registerLiveRoutes(
     connectionCounts: () => ({ ws: ws.size, sse: sse?.size ?? 0 }),
   });
   return { ws, sse };
-}
-
-/** WebSocket upgrades on `server` go to `ws`; any other `Upgrade` is served as the plain request it also is. */
-function handleUpgrades(server: Server, ws: WsTransport): void {
-  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (asksForWebSocket(request)) ws.handleUpgrade(request, socket, head);
-    else serveIgnoringUpgrade(server, request, socket, head);
-  });
 }
 
 /** The default answer to a request no route matches: 404 with the JSON error body. */
