@@ -22,6 +22,7 @@ export class ServerMetrics {
   readonly dropped: Counter<'reason'>;
   readonly slowConsumerDisconnects: Counter<'transport'>;
   readonly protocolErrors: Counter<'code'>;
+  readonly channelsEvicted: Counter;
   /** Unexpected exceptions while handling one peer (`livedash_peer_faults_total{where}`), logged too. */
   readonly faults: PeerFaults;
 
@@ -75,6 +76,11 @@ export class ServerMetrics {
       name: 'livedash_protocol_errors_total',
       help: 'Bad commands and requests answered with an error, by error code.',
       labelNames: ['code'],
+      registers,
+    });
+    this.channelsEvicted = new Counter({
+      name: 'livedash_channels_evicted_total',
+      help: 'Idle channels (no subscriber) dropped with their history to stay within maxChannels / maxHistoryBytes.',
       registers,
     });
     this.faults = new PeerFaults(this.registry);

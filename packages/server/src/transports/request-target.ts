@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Result } from '@livedash/protocol';
 
 /**
@@ -160,4 +161,29 @@ function fail(reason: string): { ok: false; error: string } {
 export function originForm(target: RequestTarget): string | undefined {
   if (target.form !== 'origin' && target.form !== 'absolute') return undefined;
   return target.query === '' ? target.path : `${target.path}?${target.query}`;
+}
+
+/**
+ * The request's target for routing: parsed (the reason when malformed), an absolute-form target
+ * rewritten in place to origin-form with its authority as `Host` (RFC 9112 §3.2.2: the target's
+ * authority wins over the header). `*` is only for OPTIONS, `host:port` only for CONNECT.
+ */
+export function routeOf(
+  request: IncomingMessage,
+  maxBytes = MAX_TARGET_BYTES,
+): Result<{ path: string; query: string }, string> {
+  const parsed = parseRequestTarget(request.url, maxBytes);
+  if (!parsed.ok) return parsed;
+  const target = parsed.value;
+  if (target.form === 'asterisk') {
+    return request.method === 'OPTIONS'
+      ? { ok: true, value: { path: '*', query: '' } }
+      : fail('the request target * is only for OPTIONS');
+  }
+  if (target.form === 'authority') return fail('a host:port request target is only for CONNECT');
+  if (target.form === 'absolute') {
+    request.url = originForm(target) ?? '/';
+    request.headers.host = target.authority;
+  }
+  return { ok: true, value: { path: target.path, query: target.query } };
 }

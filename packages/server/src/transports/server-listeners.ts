@@ -4,8 +4,7 @@ import { ErrorCodes } from '@livedash/protocol';
 import type { PeerFaults } from '../peer-faults.js';
 import type { ServerMetrics } from '../server-metrics.js';
 import { asksForWebSocket, serveIgnoringUpgrade } from './other-upgrade.js';
-import { originForm, parseRequestTarget, type RequestTarget } from './request-target.js';
-import { refuseUpgrade } from './upgrade-refusal.js';
+import { routeOf } from './request-target.js';
 import type { WsTransport } from './ws.js';
 
 export interface ListenerContext {
@@ -16,9 +15,8 @@ export interface ListenerContext {
 
 /**
  * The HTTP server's `request` listener around Fastify's: the request-target is parsed first (a
- * malformed one is answered 400 with the reason, and the connection closed), an absolute-form target
- * is routed as its path with its authority as `Host` (RFC 9112 §3.2.2), and an exception that escapes
- * closes that one connection — counted and logged, never the process.
+ * malformed one is answered 400 with the reason, and the connection closed; see `routeOf`), and an
+ * exception that escapes closes that one connection — counted and logged, never the process.
  */
 export function guardRequests(
   handler: (request: IncomingMessage, response: ServerResponse) => void,
@@ -27,7 +25,7 @@ export function guardRequests(
   const { faults } = ctx.metrics;
   return (request, response) => {
     try {
-      const target = routableTarget(request, ctx);
+      const target = routeOf(request, ctx.maxTargetBytes);
       if (!target.ok) {
         ctx.metrics.protocolErrors.inc({ code: ErrorCodes.BAD_COMMAND });
         answerBadTarget(response, target.error);
@@ -41,55 +39,20 @@ export function guardRequests(
 }
 
 /**
- * The HTTP server's `upgrade` listener: WebSocket upgrades go to `ws`, any other `Upgrade` is served as
- * the plain request it also is. A malformed target is refused 400 with the reason; an exception that
- * escapes closes that one socket, counted and logged.
+ * The HTTP server's `upgrade` listener: WebSocket upgrades go to `ws` (which parses the target and
+ * refuses what it does not serve), any other `Upgrade` is served as the plain request it also is. An
+ * exception that escapes closes that one socket, counted and logged.
  */
-export function handleUpgrades(server: Server, ws: WsTransport, ctx: ListenerContext): void {
-  const { faults } = ctx.metrics;
+export function handleUpgrades(server: Server, ws: WsTransport, metrics: ServerMetrics): void {
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     try {
-      // A named function, not a closure: a closure here would share this scope and keep the upgrade
-      // request (headers and all) alive for the whole life of the connection.
-      socket.on('error', destroySocket);
-      if (!asksForWebSocket(request)) {
-        // Parsed (and refused if malformed) by the request listener once handed back.
-        serveIgnoringUpgrade(server, request, socket, head);
-        return;
-      }
-      const target = routableTarget(request, ctx);
-      if (!target.ok) {
-        ctx.metrics.protocolErrors.inc({ code: ErrorCodes.BAD_COMMAND });
-        refuseUpgrade(socket, { status: 400, message: target.error });
-        return;
-      }
-      ws.handleUpgrade(request, socket, head, target.value);
+      if (asksForWebSocket(request)) ws.handleUpgrade(request, socket, head);
+      // Parsed (and refused if malformed) by the request listener once handed back.
+      else serveIgnoringUpgrade(server, request, socket, head);
     } catch (error) {
-      closeAfterFault(faults, 'upgrade', socket, error);
+      closeAfterFault(metrics.faults, 'upgrade', socket, error);
     }
   });
-}
-
-/** The request's target, parsed; absolute-form rewritten to origin-form with its authority as `Host`. */
-function routableTarget(
-  request: IncomingMessage,
-  ctx: ListenerContext,
-): { ok: true; value: { path: string; query: string } } | { ok: false; error: string } {
-  const parsed = parseRequestTarget(request.url, ctx.maxTargetBytes);
-  if (!parsed.ok) return parsed;
-  const target: RequestTarget = parsed.value;
-  if (target.form === 'asterisk') {
-    return request.method === 'OPTIONS'
-      ? { ok: true, value: { path: '*', query: '' } }
-      : { ok: false, error: 'the request target * is only for OPTIONS' };
-  }
-  if (target.form === 'authority')
-    return { ok: false, error: 'a host:port request target is only for CONNECT' };
-  if (target.form === 'absolute') {
-    request.url = originForm(target) ?? '/';
-    request.headers.host = target.authority;
-  }
-  return { ok: true, value: { path: target.path, query: target.query } };
 }
 
 function answerBadTarget(response: ServerResponse, reason: string): void {
@@ -114,8 +77,4 @@ function closeAfterFault(
   } catch {
     // Nothing more can be done for this peer; the fault is counted and logged.
   }
-}
-
-function destroySocket(this: Duplex): void {
-  this.destroy();
 }

@@ -1,11 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { CloseCodes } from '@livedash/protocol';
+import { CloseCodes, ErrorCodes } from '@livedash/protocol';
 import type { AccessControl } from '../auth/access-control.js';
 import { ChannelPolicies } from '../channel-policy.js';
 import { FlushScheduler } from '../outgoing-queue.js';
 import { HeartbeatWheel } from './heartbeat-wheel.js';
+import { routeOf } from './request-target.js';
 import { refuseUpgrade } from './upgrade-refusal.js';
 import { WsConnection, type WsConnectionContext, type WsOutgoing, wsOutgoingHooks } from './ws-connection.js';
 import { FrameCache } from './ws-frame.js';
@@ -29,12 +30,15 @@ export class WsTransport {
   readonly #ctx: WsConnectionContext;
   readonly #outgoing: WsOutgoing;
   readonly #connections: HeartbeatWheel<WsConnection>;
+  /** The path WebSockets are served at (`/ws`, or under a prefix). */
+  readonly #path: string;
   #closing = false;
   /** Resolves `close()` once the last connection is gone. */
   #allClosed: (() => void) | undefined;
 
-  constructor(ctx: WsTransportContext) {
+  constructor(ctx: WsTransportContext, path = '/ws') {
     const { metrics } = ctx;
+    this.#path = path;
     this.#ctx = {
       ...ctx,
       // Compression is never negotiated: frames are small JSON, and deflate costs CPU and memory per client.
@@ -70,16 +74,30 @@ export class WsTransport {
   }
 
   /**
-   * Takes an HTTP upgrade request whose target is already parsed (server-listeners.ts); anything but
-   * `/ws` (or while shutting down) is refused.
+   * Takes an HTTP upgrade request; a malformed target is refused 400 with the reason, anything but this
+   * transport's path (or while shutting down) 404 / 503. Never throws: an unexpected exception closes
+   * this one socket and is counted (`livedash_peer_faults_total{where="upgrade"}`).
    */
-  handleUpgrade(
-    request: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    target: { path: string; query: string },
-  ): void {
-    if (target.path !== '/ws' || !this.#ctx.options.transports.ws) {
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    try {
+      this.#upgrade(request, socket, head);
+    } catch (error) {
+      this.#ctx.metrics.faults.record('upgrade', error);
+      socket.destroy();
+    }
+  }
+
+  #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // A named function, not a closure: a closure here would share this function's scope and keep the
+    // upgrade request (headers and all) alive for the whole life of the connection.
+    socket.on('error', destroySocket);
+    const target = routeOf(request, this.#ctx.options.maxHeaderBytes);
+    if (!target.ok) {
+      this.#ctx.metrics.protocolErrors.inc({ code: ErrorCodes.BAD_COMMAND });
+      refuseUpgrade(socket, { status: 400, message: target.error });
+      return;
+    }
+    if (target.value.path !== this.#path || !this.#ctx.options.transports.ws) {
       refuseUpgrade(socket, { status: 404 });
       return;
     }
@@ -102,7 +120,7 @@ export class WsTransport {
     }
     socket.once('close', admission.value.release);
     const { response } = handshake;
-    const token = new URLSearchParams(target.query).get('token') ?? undefined;
+    const token = new URLSearchParams(target.value.query).get('token') ?? undefined;
     this.#ctx.access.authenticate(request, token).then(
       (who) => {
         try {
@@ -182,4 +200,8 @@ function beat(connection: WsConnection, now: number, idleAfter: number): void {
   if (connection.ws.state !== 'open') return;
   connection.ws.ping();
   if (now - connection.lastSentAt >= idleAfter) connection.send(`{"type":"$heartbeat","ts":${now}}`);
+}
+
+function destroySocket(this: Duplex): void {
+  this.destroy();
 }
