@@ -33,7 +33,7 @@ test("the guide's usage: connect(ws url) subscribes metrics and alerts; on(chann
   expect(dashboard.state).toBe('open');
 });
 
-test("subscribe before connect and after it both work (the guide's class forgets the later ones on reconnect)", async () => {
+test("subscribe before connect and after it both work (the guide's class forgot the later ones on reconnect)", async () => {
   const seen: string[] = [];
   dashboard.on('early', (d: string) => seen.push(d));
   dashboard.on('later', (d: string) => seen.push(d));

@@ -21,6 +21,7 @@ import type { ServerMetrics } from './server-metrics.js';
 import { answerNotFound } from './transports/http-errors.js';
 import { interceptLiveRequests, requestPath } from './transports/intercept.js';
 import { asksForWebSocket } from './transports/other-upgrade.js';
+import { guardRequests } from './transports/server-listeners.js';
 
 /**
  * Options of `attach` and the Fastify plugin: the server options that are not about listening (the
@@ -77,19 +78,14 @@ export async function attach(
   // Listening already: an unsafe configuration rejects here, as createServer's start would.
   const core = await openCore({ ...coreOptions, ...(listening !== undefined && { host: listening }) });
   try {
-    return await mount(server as Server, core, prefix, listening === undefined);
+    return await mount(server as Server, core, prefix);
   } catch (error) {
     await core.closeBroker();
     throw error;
   }
 }
 
-async function mount(
-  server: Server,
-  core: LiveCore,
-  prefix: string,
-  checkOnListen: boolean,
-): Promise<AttachedLivedash> {
+async function mount(server: Server, core: LiveCore, prefix: string): Promise<AttachedLivedash> {
   const { options, hub } = core;
   let route: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
   // livedash's routes run on a Fastify instance of their own that never listens: the user's server
@@ -112,9 +108,11 @@ async function mount(
   app.setNotFoundHandler(answerNotFound);
   await app.ready();
   const live = transports!;
-  const serve = route!;
+  // The same request-target parsing and fault guard as createServer's own listener.
+  const serve = guardRequests(route!, { metrics: core.metrics, maxTargetBytes: options.maxHeaderBytes });
 
-  // Not listening yet: the anonymous-access rule is checked against the address it listens on.
+  // The anonymous-access rule follows the address the server listens on, also when it listens later
+  // or again elsewhere.
   let refusal: string | undefined;
   const onListening = () => {
     refusal = anonymousBindRefusal(
@@ -122,9 +120,9 @@ async function mount(
       core.access.authenticator.configured,
       options.allowAnonymous,
     );
-    if (refusal !== undefined) console.error(`livedash: ${refusal} Its paths answer 503 until then.`);
+    if (refusal !== undefined) console.error(`livedash: ${refusal} livedash's paths answer 503.`);
   };
-  if (checkOnListen) server.on('listening', onListening);
+  server.on('listening', onListening);
 
   const release = interceptLiveRequests(server, {
     ownsRequest: (request) => ownsPath(requestPath(request), prefix),

@@ -44,9 +44,10 @@ export async function openCore(partial: BrokerOptions & Partial<ServerOptions>):
   const { broker: givenBroker, brokerUrl, brokerPrefix, localChannels, ...rest } = partial;
   const options = resolveOptions(rest);
   const access = await AccessControl.create(options);
-  const broker = givenBroker ?? (await defaultBroker(options, { brokerUrl, brokerPrefix, localChannels }));
   let hubRef: Hub | undefined;
   const metrics = new ServerMetrics(() => hubRef?.subscriptionCount ?? 0);
+  const broker =
+    givenBroker ?? (await defaultBroker(options, metrics, { brokerUrl, brokerPrefix, localChannels }));
   const hub = new Hub(broker, {
     maxQueueBytes: options.maxQueueBytes,
     maxSubscriptions: options.maxSubscriptions,
@@ -111,16 +112,23 @@ export function registerLiveRoutes(
 /** The broker a server creates for itself: Redis-backed when given a URL, else in memory. */
 async function defaultBroker(
   options: ServerOptions,
+  metrics: ServerMetrics,
   redis: {
     brokerUrl: string | undefined;
     brokerPrefix: string | undefined;
     localChannels: string[] | undefined;
   },
 ): Promise<Broker> {
-  if (!redis.brokerUrl) return new MemoryBroker({ history: options.history });
+  const memory = {
+    history: options.history,
+    maxChannels: options.maxChannels,
+    maxHistoryBytes: options.maxHistoryBytes,
+    onEvict: () => metrics.channelsEvicted.inc(),
+  };
+  if (!redis.brokerUrl) return new MemoryBroker(memory);
   const connected = await connectNodeBroker({
     brokerUrl: redis.brokerUrl,
-    history: options.history,
+    ...memory,
     node: options.node,
     ...(redis.brokerPrefix !== undefined && { brokerPrefix: redis.brokerPrefix }),
     ...(redis.localChannels !== undefined && { localChannels: redis.localChannels }),

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
+import { PeerFaults } from './peer-faults.js';
 
 export type TransportName = 'ws' | 'sse' | 'poll';
 
@@ -21,6 +22,9 @@ export class ServerMetrics {
   readonly dropped: Counter<'reason'>;
   readonly slowConsumerDisconnects: Counter<'transport'>;
   readonly protocolErrors: Counter<'code'>;
+  readonly channelsEvicted: Counter;
+  /** Unexpected exceptions while handling one peer (`livedash_peer_faults_total{where}`), logged too. */
+  readonly faults: PeerFaults;
 
   constructor(subscriptionCount: () => number) {
     const registers = [this.registry];
@@ -74,6 +78,12 @@ export class ServerMetrics {
       labelNames: ['code'],
       registers,
     });
+    this.channelsEvicted = new Counter({
+      name: 'livedash_channels_evicted_total',
+      help: 'Idle channels (no subscriber) dropped with their history to stay within maxChannels / maxHistoryBytes.',
+      registers,
+    });
+    this.faults = new PeerFaults(this.registry);
   }
 
   /** Counts one frame of `bytes` sent over `transport`. */

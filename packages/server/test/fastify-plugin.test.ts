@@ -92,7 +92,7 @@ describe('the livedash Fastify plugin', () => {
   test("livedash's body parser and error handler stay in its scope", async () => {
     const { app } = await userApp();
     app.post('/notes', async (request) => ({ got: request.body }));
-    await app.register(livedash, { prefix: '/live' });
+    await app.register(livedash, { prefix: '/live', publishToken: 'secret' });
     await app.listen({ port: 0, host: '127.0.0.1' });
     cleanup.push(() => app.close());
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -104,10 +104,11 @@ describe('the livedash Fastify plugin', () => {
     expect(await note.json()).toEqual({ got: 'hi' });
     const refused = await fetch(`${base}/live/api/channels/orders`, {
       method: 'POST',
-      headers: { 'content-type': 'text/plain' },
+      headers: { authorization: 'Bearer secret', 'content-type': 'text/plain' },
       body: 'hi',
     });
-    expect(refused.status).toBe(401);
+    expect(refused.status).toBe(415);
+    expect(await refused.json()).toMatchObject({ error: { code: 'bad_command' } });
   });
 
   test('livedash.close() ends its connections and leaves the app serving; app.close() finishes with none open', async () => {
