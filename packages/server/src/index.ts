@@ -18,10 +18,34 @@ export {
 } from './brokers/redis-node-local.js';
 export { Hub, type HubOptions, type MessageMeta, type PublishResult, type Watcher } from './hub.js';
 export {
+  boolean,
+  channelName,
+  channelPattern,
+  describeIssues,
+  describeValue,
+  duration,
+  finiteNumber,
+  integer,
+  isOrigin,
+  keysAt,
+  listOf,
+  nonEmptyText,
+  oneOf,
+  parseDuration,
+  text,
+} from './option-values.js';
+export {
+  brokerOptionShapes,
+  checkOptions,
+  createServerOptionsSchema,
   defaultOptions,
   type HistoryRule,
+  historyRuleSchema,
+  NODE_NAME_PATTERN,
   resolveOptions,
   type ServerOptions,
+  serverOptionShapes,
+  serverOptionsSchema,
 } from './options.js';
 export { RingBuffer } from './ring-buffer.js';
 export { type CreateServerOptions, createServer, type LivedashServer, REQUEST_TIMEOUT_MS } from './server.js';

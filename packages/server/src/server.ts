@@ -15,7 +15,7 @@ import type { Broker } from './brokers/broker.js';
 import { MemoryBroker } from './brokers/memory.js';
 import { connectNodeBroker } from './brokers/redis-node-local.js';
 import { Hub } from './hub.js';
-import { resolveOptions, type ServerOptions } from './options.js';
+import { checkOptions, createServerOptionsSchema, resolveOptions, type ServerOptions } from './options.js';
 import { ServerMetrics } from './server-metrics.js';
 import { registerHttpRoutes } from './transports/http.js';
 import { sendError } from './transports/http-errors.js';
@@ -104,6 +104,12 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
     notFound,
     ...rest
   } = restWithTimeouts;
+  // Everything given is checked before anything starts: a bad option rejects with every problem named.
+  checkOptions(
+    createServerOptionsSchema,
+    definedOnly({ ...rest, brokerUrl, brokerPrefix, localChannels, requestTimeoutMs }),
+    'createServer options',
+  );
   const options = resolveOptions(rest);
   // Before anything is opened, so an unsafe or unusable security configuration stops the start with its reason.
   const access = await AccessControl.create(options);
@@ -197,6 +203,10 @@ function handleUpgrades(server: Server, ws: WsTransport): void {
     if (asksForWebSocket(request)) ws.handleUpgrade(request, socket, head);
     else serveIgnoringUpgrade(server, request, socket, head);
   });
+}
+
+function definedOnly(options: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
 }
 
 /** The default answer to a request no route matches: 404 with the JSON error body. */
