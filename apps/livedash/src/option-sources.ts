@@ -146,6 +146,10 @@ export const OPTION_SOURCES: readonly OptionSource[] = [
       ['maxHeaderBytes', 'max-header-bytes'],
       ['maxHeaders', 'max-headers'],
       ['maxHistoryMessages', 'max-history-messages'],
+      ['maxChannels', 'max-channels'],
+      ['maxHistoryBytes', 'max-history-bytes'],
+      ['maxDiscardBytes', 'max-discard-bytes'],
+      ['maxDiscardMs', 'max-discard-ms'],
     ] as const
   ).map(([option, flag]) => row(option, flag, envName(flag), `limits.${option}`, core[option], 'integer')),
   row(

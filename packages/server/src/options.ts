@@ -99,6 +99,27 @@ export const serverOptionShapes = {
   maxHeaders: integer(8, 10_000).describe('Header lines per request (over it: 431).'),
   /** Most messages one history request returns (`?limit=` over it: 400; the default limit). */
   maxHistoryMessages: integer(1, 1_000_000).describe('Most messages one history request returns.'),
+  /**
+   * Channels held by the in-memory broker (also node-local channels under Redis). Over it: the idle
+   * channel published least recently is evicted; with none idle the publish gets `capacity_exceeded`.
+   */
+  maxChannels: integer(1, 10_000_000).describe(
+    'Channels held in memory; over it the idle channel published least recently is evicted.',
+  ),
+  /** Bytes of history held by the in-memory broker over all channels; over it, as for `maxChannels`. */
+  maxHistoryBytes: integer(64 * 1024, 1024 * 1024 * MIB).describe(
+    'Bytes of history held in memory over all channels; over it, as for maxChannels.',
+  ),
+  /**
+   * After refusing a request body (413, 415, 401/403), how many bytes of it are still read and dropped
+   * so the client hears the answer, and for how long (ms); past either the connection is cut.
+   */
+  maxDiscardBytes: integer(1, 1024 * MIB).describe(
+    'Bytes of a refused request body still read and dropped so the client hears the answer.',
+  ),
+  maxDiscardMs: integer(1, 600_000).describe(
+    'How long a refused request body is still read and dropped, ms.',
+  ),
   /** Serve HTTPS/WSS with this PEM certificate chain and key; undefined serves plain HTTP. */
   tls: z.union([z.strictObject({ cert: z.string(), key: z.string() }), z.undefined()]),
 };
@@ -164,6 +185,10 @@ export function defaultOptions(): ServerOptions {
     maxHeaderBytes: LimitDefaults.maxHeaderBytes,
     maxHeaders: LimitDefaults.maxHeaders,
     maxHistoryMessages: LimitDefaults.maxHistoryMessages,
+    maxChannels: LimitDefaults.maxChannels,
+    maxHistoryBytes: LimitDefaults.maxHistoryBytes,
+    maxDiscardBytes: LimitDefaults.maxDiscardBytes,
+    maxDiscardMs: LimitDefaults.maxDiscardMs,
     tls: undefined,
   };
 }

@@ -8,7 +8,7 @@ describe('server options schema', () => {
 
   it('createServer rejects an option out of bounds, naming it and the bound, before it listens', async () => {
     await expect(createServer({ port: 0, maxHeaders: 1 })).rejects.toThrow(
-      'invalid createServer options: maxHeaders: expected an integer from 8 to 10000, got 1',
+      'invalid livedash options: maxHeaders: expected an integer from 8 to 10000, got 1',
     );
     await expect(
       createServer({ port: 0, brokerUrl: 'http://redis:6379', allowedOrigins: ['dash.example.com'] }),
@@ -19,7 +19,9 @@ describe('server options schema', () => {
 
   it('createServer names a misspelt option (from JavaScript, where types do not catch it)', async () => {
     const options = { port: 0, maxHeader: 10 } as Parameters<typeof createServer>[0];
-    await expect(createServer(options)).rejects.toThrow('maxHeader: unknown key (did you mean "maxHeaders"?)');
+    await expect(createServer(options)).rejects.toThrow(
+      'maxHeader: unknown key (did you mean "maxHeaders"?)',
+    );
   });
 
   it('resolveOptions fills defaults and checks what is given', () => {
