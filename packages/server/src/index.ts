@@ -9,13 +9,22 @@ export {
 export type { Broker, BrokerHealth, ChannelInfo, ReadResult, StoredMessage } from './brokers/broker.js';
 export { MemoryBroker, type MemoryBrokerOptions } from './brokers/memory.js';
 export { connectRedisBroker, RedisBroker, type RedisBrokerOptions } from './brokers/redis-broker.js';
-export { redactUrl } from './brokers/redis-link.js';
 export {
   connectNodeBroker,
   DEFAULT_LOCAL_CHANNELS,
   type NodeBrokerOptions,
   NodeLocalBroker,
+  type RedisBrokerSettings,
+  redisTargetOf,
+  usesRedis,
 } from './brokers/redis-node-local.js';
+export {
+  describeTarget,
+  type HostPort,
+  parseSentinelTarget,
+  type RedisTarget,
+  redactUrl,
+} from './brokers/redis-target.js';
 export { Hub, type HubOptions, type MessageMeta, type PublishResult, type Watcher } from './hub.js';
 export {
   defaultOptions,

@@ -13,7 +13,7 @@ import { redactToken } from './auth/bearer-token.js';
 import { registerHttpAccess } from './auth/http-access.js';
 import type { Broker } from './brokers/broker.js';
 import { MemoryBroker } from './brokers/memory.js';
-import { connectNodeBroker } from './brokers/redis-node-local.js';
+import { connectNodeBroker, type RedisBrokerSettings, usesRedis } from './brokers/redis-node-local.js';
 import { Hub } from './hub.js';
 import { resolveOptions, type ServerOptions } from './options.js';
 import { ServerMetrics } from './server-metrics.js';
@@ -43,6 +43,11 @@ export interface CreateServerOptions extends Partial<ServerOptions> {
   brokerUrl?: string;
   /** Prefix of every Redis key and Pub/Sub channel (default `livedash:`). */
   brokerPrefix?: string;
+  /** Redis through Sentinel instead of `brokerUrl`: `host:port,…` of the Sentinels (see docs/scaling.md). */
+  brokerSentinels?: string;
+  /** The master's name in Sentinel; needed with `brokerSentinels`. */
+  brokerSentinelName?: string;
+
   /** Channel patterns kept on this node even with Redis (default `['metrics']`: each node's own host metrics). */
   localChannels?: string[];
   /** Time allowed to receive a full HTTP request, ms (default 10 s); half-sent requests are cut after it. */
@@ -96,7 +101,15 @@ export interface LivedashServer {
  * await server.close();
  */
 export async function createServer(partial: CreateServerOptions = {}): Promise<LivedashServer> {
-  const { broker: givenBroker, brokerUrl, brokerPrefix, localChannels, ...restWithTimeouts } = partial;
+  const {
+    broker: givenBroker,
+    brokerUrl,
+    brokerPrefix,
+    brokerSentinels,
+    brokerSentinelName,
+    localChannels,
+    ...restWithTimeouts
+  } = partial;
   const {
     requestTimeoutMs = REQUEST_TIMEOUT_MS,
     logger = false,
@@ -107,7 +120,8 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
   const options = resolveOptions(rest);
   // Before anything is opened, so an unsafe or unusable security configuration stops the start with its reason.
   const access = await AccessControl.create(options);
-  const broker = givenBroker ?? (await defaultBroker(options, { brokerUrl, brokerPrefix, localChannels }));
+  const redis = { brokerUrl, brokerPrefix, brokerSentinels, brokerSentinelName, localChannels };
+  const broker = givenBroker ?? (await defaultBroker(options, redis));
   let hubRef: Hub | undefined;
   const metrics = new ServerMetrics(() => hubRef?.subscriptionCount ?? 0);
   const hub = new Hub(broker, {
@@ -212,20 +226,14 @@ function answerNotFound(request: FastifyRequest, reply: FastifyReply): FastifyRe
 /** The broker a server creates for itself: Redis-backed when given a URL, else in memory. */
 async function defaultBroker(
   options: ServerOptions,
-  redis: {
-    brokerUrl: string | undefined;
-    brokerPrefix: string | undefined;
-    localChannels: string[] | undefined;
-  },
+  redis: { [K in keyof RedisBrokerSettings]: RedisBrokerSettings[K] | undefined },
 ): Promise<Broker> {
-  if (!redis.brokerUrl) return new MemoryBroker({ history: options.history });
-  const connected = await connectNodeBroker({
-    brokerUrl: redis.brokerUrl,
-    history: options.history,
-    node: options.node,
-    ...(redis.brokerPrefix !== undefined && { brokerPrefix: redis.brokerPrefix }),
-    ...(redis.localChannels !== undefined && { localChannels: redis.localChannels }),
-  });
+  if (!usesRedis(redis)) return new MemoryBroker({ history: options.history });
+  const settings: RedisBrokerSettings = {};
+  for (const [key, value] of Object.entries(redis)) {
+    if (value !== undefined) Object.assign(settings, { [key]: value });
+  }
+  const connected = await connectNodeBroker({ ...settings, history: options.history, node: options.node });
   if (!connected.ok) throw connected.error;
   return connected.value;
 }
