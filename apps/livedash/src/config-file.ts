@@ -151,6 +151,8 @@ const limitsShape: ObjectShape = {
     maxHeaderBytes: integer(1024, MIB),
     maxHeaders: integer(8, 10_000),
     maxHistoryMessages: integer(1, 1_000_000),
+    maxDiscardBytes: integer(1, 1024 * MIB),
+    maxDiscardMs: integer(1, 600_000),
   },
 };
 
@@ -299,6 +301,8 @@ function toServerOptions(config: Fields): ConfigFileOptions {
       'maxHeaderBytes',
       'maxHeaders',
       'maxHistoryMessages',
+      'maxDiscardBytes',
+      'maxDiscardMs',
     ]);
   }
   if (config.history) options.history = (config.history as Fields[]).map(toHistoryRule);

@@ -155,6 +155,8 @@ describe('loadConfigFile', () => {
         maxHeaderBytes: 8192,
         maxHeaders: 32,
         maxHistoryMessages: 500,
+        maxDiscardBytes: 1_048_576,
+        maxDiscardMs: 2000,
       },
     });
     expect(result).toEqual({
@@ -171,6 +173,8 @@ describe('loadConfigFile', () => {
         maxHeaderBytes: 8192,
         maxHeaders: 32,
         maxHistoryMessages: 500,
+        maxDiscardBytes: 1_048_576,
+        maxDiscardMs: 2000,
       },
     });
     expect(errorsOf({ allowedOrigins: ['https://dash.example.com/app', 'dash.example.com'] })).toEqual([

@@ -29,6 +29,7 @@ describe('livedash serve security flags', () => {
       LIVEDASH_JWT_SECRET: SECRET,
       LIVEDASH_ALLOWED_ORIGINS: 'http://env.example',
       LIVEDASH_FRAMES_PER_SEC: '7',
+      LIVEDASH_MAX_DISCARD_MS: '2500',
     });
     const result = serveOptions(
       [
@@ -41,6 +42,8 @@ describe('livedash serve security flags', () => {
         '--allow-anonymous',
         '--jwt-issuer',
         'me',
+        '--max-discard-bytes',
+        '1048576',
       ],
       io,
     );
@@ -53,6 +56,8 @@ describe('livedash serve security flags', () => {
       maxConnectionsPerIp: 9,
       framesPerSec: 7,
       allowAnonymous: true,
+      maxDiscardBytes: 1_048_576,
+      maxDiscardMs: 2500,
     });
   });
 

@@ -1,3 +1,4 @@
+export { type AttachedLivedash, type AttachOptions, attach } from './attach.js';
 export { isValidChannelPattern } from './auth/channel-grant.js';
 export { type MintOptions, mintToken } from './auth/mint-token.js';
 export {
@@ -25,6 +26,7 @@ export {
   type RedisTarget,
   redactUrl,
 } from './brokers/redis-target.js';
+export { type LivedashPluginOptions, livedash } from './fastify-plugin.js';
 export { Hub, type HubOptions, type MessageMeta, type PublishResult, type Watcher } from './hub.js';
 export {
   defaultOptions,

@@ -63,6 +63,12 @@ export interface ServerOptions {
   maxHeaders: number;
   /** Most messages one history request returns (`?limit=` over it: 400; the default limit). */
   maxHistoryMessages: number;
+  /**
+   * After refusing a request body (413, 415, 401/403), how many bytes of it are still read and dropped
+   * so the client hears the answer, and for how long (ms); past either the connection is cut.
+   */
+  maxDiscardBytes: number;
+  maxDiscardMs: number;
   /** Serve HTTPS/WSS with this PEM certificate chain and key; undefined serves plain HTTP. */
   tls: { cert: string; key: string } | undefined;
 }
@@ -99,6 +105,8 @@ export function defaultOptions(): ServerOptions {
     maxHeaderBytes: LimitDefaults.maxHeaderBytes,
     maxHeaders: LimitDefaults.maxHeaders,
     maxHistoryMessages: LimitDefaults.maxHistoryMessages,
+    maxDiscardBytes: LimitDefaults.maxDiscardBytes,
+    maxDiscardMs: LimitDefaults.maxDiscardMs,
     tls: undefined,
   };
 }

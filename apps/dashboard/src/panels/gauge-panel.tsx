@@ -5,7 +5,7 @@ import {
   readNumber,
   type Threshold,
 } from '@livedash/dashboard-config';
-import { useChannelSnapshot } from '../live.js';
+import { useChannelSnapshot, useInView } from '../live.js';
 import { bandColor, bandName, cssColor } from '../model/thresholds.js';
 import { PanelFrame } from './panel-frame.js';
 
@@ -64,7 +64,8 @@ export function valueFontSize(text: string, unit: string): number {
  * text in the middle, and `role="meter"` with the value in words for screen readers.
  */
 export function GaugePanel({ panel }: { panel: GaugeConfig }) {
-  const snapshot = useChannelSnapshot(panel.channel);
+  const [frame, inView] = useInView<HTMLElement>();
+  const snapshot = useChannelSnapshot(panel.channel, inView);
   const value = snapshot.data === undefined ? null : readNumber(snapshot.data, panel.field);
   const fraction =
     value === null ? 0 : Math.min(1, Math.max(0, (value - panel.min) / (panel.max - panel.min)));
@@ -74,6 +75,7 @@ export function GaugePanel({ panel }: { panel: GaugeConfig }) {
   const valueText = value === null ? 'no data' : formatValue(value, panel);
   return (
     <PanelFrame
+      frameRef={frame}
       panel={panel}
       status={snapshot}
       meta={level && level !== 'ok' ? level : undefined}

@@ -6,7 +6,7 @@ import {
   type StatPanel as StatConfig,
 } from '@livedash/dashboard-config';
 import type { CSSProperties } from 'react';
-import { useChannelSnapshot, useHistory } from '../live.js';
+import { useChannelSnapshot, useHistory, useInView } from '../live.js';
 import { bandColor, bandName } from '../model/thresholds.js';
 import { PanelFrame } from './panel-frame.js';
 
@@ -19,8 +19,9 @@ function statChars(text: string, unit: string): number {
 
 /** A big number with its unit (or any value as text) and a sparkline of its recent past. */
 export function StatPanel({ panel }: { panel: StatConfig }) {
-  const snapshot = useChannelSnapshot(panel.channel);
-  const history = useHistory(panel.channel, SPARK_POINTS);
+  const [frame, inView] = useInView<HTMLElement>();
+  const snapshot = useChannelSnapshot(panel.channel, inView);
+  const history = useHistory(panel.channel, SPARK_POINTS, inView);
   const raw = snapshot.data === undefined ? undefined : readField(snapshot.data, panel.field);
   const value = snapshot.data === undefined ? null : readNumber(snapshot.data, panel.field);
   const level = bandName(value, panel.thresholds);
@@ -28,6 +29,7 @@ export function StatPanel({ panel }: { panel: StatConfig }) {
   const parts = value === null ? { text: formatValue(raw, panel), unit: '' } : formatParts(value, panel);
   return (
     <PanelFrame
+      frameRef={frame}
       panel={panel}
       status={snapshot}
       meta={level && level !== 'ok' ? level : undefined}

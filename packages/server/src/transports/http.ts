@@ -22,6 +22,8 @@ export interface HttpContext {
   metrics: ServerMetrics;
   startedAt: number;
   connectionCounts: () => { ws: number; sse: number };
+  /** Serve `/healthz` and `/metrics` (default true; an embedding app may have its own). */
+  healthAndMetrics?: boolean;
   /** Credentials and permissions; its hooks (registerHttpAccess) have already refused what is not allowed. */
   access: AccessControl;
 }
@@ -106,23 +108,25 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: HttpContext): void
     },
   });
 
-  app.get('/healthz', async (_request, reply) => {
-    const health = hub.broker.health();
-    const body = {
-      status: health.status,
-      ...(health.status === 'degraded' ? { reason: health.reason } : {}),
-      node: options.node,
-      uptime: Math.round((Date.now() - ctx.startedAt) / 1000),
-      connections: ctx.connectionCounts(),
-      subscriptions: hub.subscriptionCount,
-    };
-    return reply.code(health.status === 'ok' ? 200 : 503).send(body);
-  });
+  if (ctx.healthAndMetrics !== false) {
+    app.get('/healthz', async (_request, reply) => {
+      const health = hub.broker.health();
+      const body = {
+        status: health.status,
+        ...(health.status === 'degraded' ? { reason: health.reason } : {}),
+        node: options.node,
+        uptime: Math.round((Date.now() - ctx.startedAt) / 1000),
+        connections: ctx.connectionCounts(),
+        subscriptions: hub.subscriptionCount,
+      };
+      return reply.code(health.status === 'ok' ? 200 : 503).send(body);
+    });
 
-  app.get('/metrics', async (_request, reply) => {
-    const text = await metrics.registry.metrics();
-    return reply.type(metrics.registry.contentType).send(text);
-  });
+    app.get('/metrics', async (_request, reply) => {
+      const text = await metrics.registry.metrics();
+      return reply.type(metrics.registry.contentType).send(text);
+    });
+  }
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
     if (error instanceof RequestError) {
