@@ -29,6 +29,7 @@ describe('livedash serve security flags', () => {
       LIVEDASH_JWT_SECRET: SECRET,
       LIVEDASH_ALLOWED_ORIGINS: 'http://env.example',
       LIVEDASH_FRAMES_PER_SEC: '7',
+      LIVEDASH_MAX_HISTORY_BYTES: '1048576',
       LIVEDASH_MAX_DISCARD_MS: '2500',
     });
     const result = serveOptions(
@@ -39,6 +40,8 @@ describe('livedash serve security flags', () => {
         'public.*,metrics',
         '--max-connections-per-ip',
         '9',
+        '--max-channels',
+        '500',
         '--allow-anonymous',
         '--jwt-issuer',
         'me',
@@ -55,6 +58,8 @@ describe('livedash serve security flags', () => {
       anonymousChannels: ['public.*', 'metrics'],
       maxConnectionsPerIp: 9,
       framesPerSec: 7,
+      maxChannels: 500,
+      maxHistoryBytes: 1_048_576,
       allowAnonymous: true,
       maxDiscardBytes: 1_048_576,
       maxDiscardMs: 2500,

@@ -84,33 +84,31 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
     const g = globalThis as { document?: unknown; SharedWorker?: unknown; Worker?: unknown };
     if (mode === 'in-page' || !g.document || !(g.SharedWorker || g.Worker)) this.#connection = inPage();
     else {
-      // The worker link is a chunk of its own, loaded only here; until it is, calls wait in `pending`.
-      const pending: { link?: ConnectionLike; start?: boolean; closed?: boolean } = {};
+      // The worker link is a chunk of its own, loaded only here; until it is, calls wait for it.
+      let link: ConnectionLike | undefined;
+      let started = false;
+      let closed = false;
       this.#connection = {
         get transport() {
-          return pending.link?.transport;
+          return link?.transport;
         },
-        start: () => {
-          pending.start = true;
-          pending.link?.start();
+        start() {
+          started = true;
+          link?.start();
         },
-        reconnect: () => pending.link?.reconnect(),
+        reconnect() {
+          link?.reconnect();
+        },
         close: () => {
-          pending.closed = true;
-          if (pending.link) pending.link.close();
+          closed = true;
+          if (link) link.close();
           else this.#store.dispatch({ type: 'close' });
         },
       };
-      void import('./worker/link.js').then(({ connect }) => {
-        if (pending.closed) return;
-        pending.link = connect(
-          mode === 'worker' ? mode : 'shared-worker',
-          options,
-          this.#store,
-          events,
-          inPage,
-        );
-        if (pending.start) pending.link.start();
+      void import('./worker/link.js').then((linked) => {
+        if (closed) return;
+        link = linked.connect(mode, options, this.#store, events, inPage);
+        if (started) link.start();
       });
     }
     if (this.#options.autoConnect) this.#connection.start();

@@ -7,7 +7,16 @@ export {
   type TokenVerifier,
   type VerifiedToken,
 } from './auth/token-verifier.js';
-export type { Broker, BrokerHealth, ChannelInfo, ReadResult, StoredMessage } from './brokers/broker.js';
+export type {
+  Broker,
+  BrokerHealth,
+  ChannelInfo,
+  ChannelPage,
+  ChannelQuery,
+  ReadResult,
+  StoredMessage,
+} from './brokers/broker.js';
+export { pageOfNames } from './brokers/channel-page.js';
 export { MemoryBroker, type MemoryBrokerOptions } from './brokers/memory.js';
 export { connectRedisBroker, RedisBroker, type RedisBrokerOptions } from './brokers/redis-broker.js';
 export {

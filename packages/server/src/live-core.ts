@@ -56,10 +56,17 @@ export async function openCore(partial: BrokerOptions & Partial<ServerOptions>):
   } = partial;
   const options = resolveOptions(rest);
   const access = await AccessControl.create(options);
-  const redis = { brokerUrl, brokerPrefix, brokerSentinels, brokerSentinelName, localChannels };
-  const broker = givenBroker ?? (await defaultBroker(options, redis));
   let hubRef: Hub | undefined;
   const metrics = new ServerMetrics(() => hubRef?.subscriptionCount ?? 0);
+  const broker =
+    givenBroker ??
+    (await defaultBroker(options, metrics, {
+      brokerUrl,
+      brokerPrefix,
+      brokerSentinels,
+      brokerSentinelName,
+      localChannels,
+    }));
   const hub = new Hub(broker, {
     maxQueueBytes: options.maxQueueBytes,
     maxSubscriptions: options.maxSubscriptions,
@@ -124,14 +131,21 @@ export function registerLiveRoutes(
 /** The broker a server creates for itself: Redis-backed when given a URL or Sentinels, else in memory. */
 async function defaultBroker(
   options: ServerOptions,
+  metrics: ServerMetrics,
   redis: { [K in keyof RedisBrokerSettings]: RedisBrokerSettings[K] | undefined },
 ): Promise<Broker> {
-  if (!usesRedis(redis)) return new MemoryBroker({ history: options.history });
+  const memory = {
+    history: options.history,
+    maxChannels: options.maxChannels,
+    maxHistoryBytes: options.maxHistoryBytes,
+    onEvict: () => metrics.channelsEvicted.inc(),
+  };
+  if (!usesRedis(redis)) return new MemoryBroker(memory);
   const settings: RedisBrokerSettings = {};
   for (const [key, value] of Object.entries(redis)) {
     if (value !== undefined) Object.assign(settings, { [key]: value });
   }
-  const connected = await connectNodeBroker({ ...settings, history: options.history, node: options.node });
+  const connected = await connectNodeBroker({ ...settings, ...memory, node: options.node });
   if (!connected.ok) throw connected.error;
   return connected.value;
 }

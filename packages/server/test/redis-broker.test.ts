@@ -8,6 +8,7 @@ import type { ReadResult, StoredMessage } from '../src/brokers/broker.js';
 import { MemoryBroker } from '../src/brokers/memory.js';
 import { connectRedisBroker, RedisBroker, type RedisBrokerOptions } from '../src/brokers/redis-broker.js';
 import {
+  ALL,
   deletePrefix,
   freePort,
   PrivateRedis,
@@ -149,11 +150,14 @@ describe('RedisBroker publish and read', () => {
     await b.publish('short.lived', '2');
     // Wait for both messages to age out, not just the first: on a busy machine the second can be
     // published a good part of the 300 ms later, and stays in history that much longer.
-    await waitFor('the whole history to age out', async () => (await b.channels())[0]?.size === 0);
+    await waitFor(
+      'the whole history to age out',
+      async () => (await b.channels(ALL)).channels[0]?.size === 0,
+    );
     expect((await b.read('short.lived', { epoch: first.epoch, seq: 0 })).recovered).toBe(false);
     const latest = await b.read('short.lived');
     expect(latest.messages.map((m) => m.seq)).toEqual([2]);
-    const [info] = await b.channels();
+    const [info] = (await b.channels(ALL)).channels;
     expect(info).toMatchObject({ channel: 'short.lived', seq: 2, size: 0, ts: latest.messages[0]!.ts });
   });
 
@@ -168,7 +172,7 @@ describe('RedisBroker publish and read', () => {
     for (let i = 0; i < 50; i++) await reader.read(`made.up.${i}`);
     await reader.unsubscribe('fresh');
     expect(await keysUnder(prefix)).toEqual([]);
-    expect(await reader.channels()).toEqual([]);
+    expect((await reader.channels(ALL)).channels).toEqual([]);
     // Every node reads the same epoch, and the first publish starts exactly that one, so a subscriber
     // that started at seq 0 recovers the first message.
     expect((await other.read('fresh')).epoch).toBe(before.epoch);
@@ -228,7 +232,7 @@ describe('RedisBroker publish and read', () => {
     for (let n = 0; n < 5; n++) await b.publish('a', String(n));
     await b.publish('b', '1');
     await b.read('never-published');
-    const infos = (await b.channels()).sort((x, y) => x.channel.localeCompare(y.channel));
+    const infos = (await b.channels(ALL)).channels.sort((x, y) => x.channel.localeCompare(y.channel));
     expect(infos.map(({ channel, seq, size }) => ({ channel, seq, size }))).toEqual([
       { channel: 'a', seq: 5, size: 3 },
       { channel: 'b', seq: 1, size: 1 },

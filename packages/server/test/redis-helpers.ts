@@ -402,3 +402,6 @@ export class LivedashNode {
     await exited;
   }
 }
+
+/** A `channels()` query for every channel in one page. */
+export const ALL = { allowed: () => true, limit: 100_000 };

@@ -22,6 +22,8 @@ export const SECURITY_FLAGS = {
   'max-header-bytes': { type: 'string' },
   'max-headers': { type: 'string' },
   'max-history-messages': { type: 'string' },
+  'max-channels': { type: 'string' },
+  'max-history-bytes': { type: 'string' },
   'max-discard-bytes': { type: 'string' },
   'max-discard-ms': { type: 'string' },
 } as const;
@@ -41,6 +43,7 @@ export const SECURITY_USAGE = `Security (docs/security.md):
 Limits (default in brackets; over it, see docs/security.md):
   --max-connections-per-ip <n> [64]  --max-sse-streams-per-ip <n> [16]  --frames-per-sec <n> [50]
   --frame-burst <n> [100]  --max-header-bytes <n> [16384]  --max-headers <n> [64]  --max-history-messages <n> [1000]
+  --max-channels <n> [10000]  --max-history-bytes <n> [134217728]
   --max-discard-bytes <n> [8388608]  --max-discard-ms <n> [5000]   how much of a refused request body is
                              still read and dropped so the client reads the refusal`;
 
@@ -58,6 +61,8 @@ const LIMITS = [
   ['max-header-bytes', 'maxHeaderBytes', 'LIVEDASH_MAX_HEADER_BYTES'],
   ['max-headers', 'maxHeaders', 'LIVEDASH_MAX_HEADERS'],
   ['max-history-messages', 'maxHistoryMessages', 'LIVEDASH_MAX_HISTORY_MESSAGES'],
+  ['max-channels', 'maxChannels', 'LIVEDASH_MAX_CHANNELS'],
+  ['max-history-bytes', 'maxHistoryBytes', 'LIVEDASH_MAX_HISTORY_BYTES'],
   ['max-discard-bytes', 'maxDiscardBytes', 'LIVEDASH_MAX_DISCARD_BYTES'],
   ['max-discard-ms', 'maxDiscardMs', 'LIVEDASH_MAX_DISCARD_MS'],
 ] as const;

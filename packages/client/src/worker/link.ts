@@ -46,7 +46,7 @@ export function workerOptions(options: LiveClientOptions): WorkerOptions | undef
  * returns what LiveClient drives.
  */
 export function connect(
-  mode: Exclude<ClientMode, 'in-page'>,
+  mode: NonNullable<LiveClientOptions['worker']>,
   options: LiveClientOptions,
   store: ConnectionStore,
   events: ConnectionEvents,
@@ -56,7 +56,7 @@ export function connect(
   if (portable) {
     const name = `livedash ${options.url}`;
     const { SharedWorker, Worker } = scope;
-    if (mode === 'shared-worker' && typeof SharedWorker === 'function') {
+    if (mode !== 'worker' && typeof SharedWorker === 'function') {
       try {
         const worker = new SharedWorker(new URL('./live-worker.js', import.meta.url), {
           type: 'module',

@@ -9,7 +9,16 @@ import {
 import { EpochSource, newEpoch } from '../epoch.js';
 import { historyBoundsFor } from '../history-policy.js';
 import type { HistoryRule } from '../options.js';
-import type { Broker, BrokerHealth, ChannelInfo, ReadResult, StoredMessage } from './broker.js';
+import type {
+  Broker,
+  BrokerHealth,
+  ChannelInfo,
+  ChannelPage,
+  ChannelQuery,
+  ReadResult,
+  StoredMessage,
+} from './broker.js';
+import { pageOfNames } from './channel-page.js';
 import { ChannelFeed } from './redis-channel-feed.js';
 import { type ChannelKeys, channelKeys, isValidPrefix, parseLiveMessage, registryKey } from './redis-keys.js';
 import { type LinkState, RedisLink } from './redis-link.js';
@@ -211,14 +220,15 @@ export class RedisBroker implements Broker {
     this.#messageListener = listener;
   }
 
-  async channels(): Promise<ChannelInfo[]> {
+  async channels(query: ChannelQuery): Promise<ChannelPage> {
     const runId = this.#readyRunId();
     try {
       const names = await this.#commands.redis.smembers(registryKey(this.#prefix));
-      const infos = await Promise.all(
-        names.filter(isValidChannel).map((channel) => this.#info(channel, runId)),
-      );
-      return infos.filter((info): info is ChannelInfo => info !== undefined);
+      // Grants and paging first: only the page's channels are read from Redis.
+      const page = pageOfNames(names.filter(isValidChannel), query);
+      const infos = await Promise.all(page.names.map((channel) => this.#info(channel, runId)));
+      const channels = infos.filter((info): info is ChannelInfo => info !== undefined);
+      return page.next === undefined ? { channels } : { channels, next: page.next };
     } catch (error) {
       throw this.#failure('channels', error);
     }
