@@ -77,19 +77,14 @@ export async function attach(
   // Listening already: an unsafe configuration rejects here, as createServer's start would.
   const core = await openCore({ ...coreOptions, ...(listening !== undefined && { host: listening }) });
   try {
-    return await mount(server as Server, core, prefix, listening === undefined);
+    return await mount(server as Server, core, prefix);
   } catch (error) {
     await core.closeBroker();
     throw error;
   }
 }
 
-async function mount(
-  server: Server,
-  core: LiveCore,
-  prefix: string,
-  checkOnListen: boolean,
-): Promise<AttachedLivedash> {
+async function mount(server: Server, core: LiveCore, prefix: string): Promise<AttachedLivedash> {
   const { options, hub } = core;
   let route: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
   // livedash's routes run on a Fastify instance of their own that never listens: the user's server
@@ -114,7 +109,8 @@ async function mount(
   const live = transports!;
   const serve = route!;
 
-  // Not listening yet: the anonymous-access rule is checked against the address it listens on.
+  // The anonymous-access rule follows the address the server listens on, also when it listens later
+  // or again elsewhere.
   let refusal: string | undefined;
   const onListening = () => {
     refusal = anonymousBindRefusal(
@@ -122,9 +118,9 @@ async function mount(
       core.access.authenticator.configured,
       options.allowAnonymous,
     );
-    if (refusal !== undefined) console.error(`livedash: ${refusal} Its paths answer 503 until then.`);
+    if (refusal !== undefined) console.error(`livedash: ${refusal} livedash's paths answer 503.`);
   };
-  if (checkOnListen) server.on('listening', onListening);
+  server.on('listening', onListening);
 
   const release = interceptLiveRequests(server, {
     ownsRequest: (request) => ownsPath(requestPath(request), prefix),

@@ -65,7 +65,7 @@ export const livedash: FastifyPluginAsync<LivedashPluginOptions> = async (fastif
     if (refused === undefined) return;
     refusal = refused;
     fastify.log.error(`livedash: ${refused}`);
-    console.error(`livedash: ${refused} Its paths answer 503 until then.`);
+    console.error(`livedash: ${refused} livedash's paths answer 503.`);
   });
 
   let closing: Promise<void> | undefined;

@@ -244,6 +244,30 @@ describe('attach: anonymous access follows the address the server listens on', (
     );
     expect((await text(`${base}/hello`)).status).toBe(200);
   });
+  test('attached while on loopback, then listening again on every interface without auth: 503 from then on', async () => {
+    const server = createHttpServer(userHandler);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const live = await attach(server);
+    cleanup.push(() => live.close());
+    expect(
+      (await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/channels`)).status,
+    ).toBe(200);
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const original = console.error;
+    console.error = () => {};
+    try {
+      server.listen(0, '0.0.0.0');
+      await once(server, 'listening');
+    } finally {
+      console.error = original;
+    }
+    cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    expect((await fetch(`${base}/api/channels`)).status).toBe(503);
+    expect((await text(`${base}/hello`)).status).toBe(200);
+  });
 });
 
 describe('attach to an https server', () => {
