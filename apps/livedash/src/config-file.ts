@@ -22,6 +22,8 @@ export type ConfigFileOptions = Partial<ServerOptions> &
   Partial<AppOptions> & {
     brokerUrl?: string;
     brokerPrefix?: string;
+    brokerSentinels?: string;
+    brokerSentinelName?: string;
     localChannels?: string[];
     requestTimeoutMs?: number;
   };

@@ -194,6 +194,22 @@ export const OPTION_SOURCES: readonly OptionSource[] = [
     'text',
   ),
   row(
+    'brokerSentinels',
+    'broker-sentinels',
+    'LIVEDASH_REDIS_SENTINELS',
+    'broker.sentinels',
+    brokerOptionShapes.brokerSentinels,
+    'text',
+  ),
+  row(
+    'brokerSentinelName',
+    'broker-sentinel-name',
+    'LIVEDASH_REDIS_SENTINEL_NAME',
+    'broker.sentinelName',
+    brokerOptionShapes.brokerSentinelName,
+    'text',
+  ),
+  row(
     'localChannels',
     'local-channels',
     'LIVEDASH_LOCAL_CHANNELS',

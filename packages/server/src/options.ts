@@ -135,6 +135,14 @@ export const brokerOptionShapes = {
     (prefix) => /^[\x21-\x7e]{1,64}$/.test(prefix),
     '1–64 printable characters without spaces',
   ).describe('Prefix of every Redis key and Pub/Sub channel.'),
+  brokerSentinels: text(
+    (list) => /^[^\s,]+(,[^\s,]+)*$/.test(list) && list.length <= 4096,
+    'host:port,host:port,… of the Sentinels',
+  ).describe('Redis through Sentinel instead of brokerUrl: host:port,… of the Sentinels.'),
+  brokerSentinelName: text(
+    (name) => /^[A-Za-z0-9_.:-]{1,200}$/.test(name),
+    "the master's name in Sentinel",
+  ).describe("The master's name in Sentinel; needed with brokerSentinels."),
   localChannels: listOf(channelPattern(), 100).describe(
     'Channel patterns each node keeps to itself under Redis (not shared).',
   ),
