@@ -19,6 +19,7 @@ import {
 import type { ServerOptions } from './options.js';
 import type { ServerMetrics } from './server-metrics.js';
 import { answerNotFound } from './transports/http-errors.js';
+import { CHANNEL_PARAM_MAX_LENGTH } from './transports/http.js';
 import { interceptLiveRequests, requestPath } from './transports/intercept.js';
 import { asksForWebSocket } from './transports/other-upgrade.js';
 
@@ -91,6 +92,7 @@ async function mount(server: Server, core: LiveCore, prefix: string): Promise<At
   // hands it the requests it owns. Its own server object only receives Fastify's listeners.
   const app = Fastify({
     bodyLimit: options.maxBodyBytes,
+    maxParamLength: CHANNEL_PARAM_MAX_LENGTH,
     serverFactory: (handler) => {
       route = handler;
       return createHttpServer();

@@ -38,3 +38,4 @@ export { RingBuffer } from './ring-buffer.js';
 export { type CreateServerOptions, createServer, type LivedashServer, REQUEST_TIMEOUT_MS } from './server.js';
 export { ServerMetrics } from './server-metrics.js';
 export { type HttpErrorBody, sendError } from './transports/http-errors.js';
+export { CHANNEL_PARAM_MAX_LENGTH } from './transports/http.js';

@@ -14,6 +14,7 @@ import type { ServerOptions } from './options.js';
 import type { ServerMetrics } from './server-metrics.js';
 import { registerBodyRefusals } from './transports/body-refusal.js';
 import { answerNotFound } from './transports/http-errors.js';
+import { CHANNEL_PARAM_MAX_LENGTH } from './transports/http.js';
 import { asksForWebSocket, serveIgnoringUpgrade } from './transports/other-upgrade.js';
 import type { WsTransport } from './transports/ws.js';
 
@@ -93,6 +94,7 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
         }
       : false,
     bodyLimit: options.maxBodyBytes,
+    maxParamLength: CHANNEL_PARAM_MAX_LENGTH,
     // Slowloris: Node cuts a request whose headers/body do not arrive in time (checked every second).
     serverFactory: (handler) => httpServer(handler, requestTimeoutMs, options),
     return503OnClosing: true,
