@@ -18,10 +18,11 @@ import {
 } from './live-core.js';
 import type { ServerOptions } from './options.js';
 import type { ServerMetrics } from './server-metrics.js';
-import { answerNotFound } from './transports/http-errors.js';
 import { CHANNEL_PARAM_MAX_LENGTH } from './transports/http.js';
+import { answerNotFound } from './transports/http-errors.js';
 import { interceptLiveRequests, requestPath } from './transports/intercept.js';
 import { asksForWebSocket } from './transports/other-upgrade.js';
+import { guardRequests } from './transports/server-listeners.js';
 
 /**
  * Options of `attach` and the Fastify plugin: the server options that are not about listening (the
@@ -109,7 +110,8 @@ async function mount(server: Server, core: LiveCore, prefix: string): Promise<At
   app.setNotFoundHandler(answerNotFound);
   await app.ready();
   const live = transports!;
-  const serve = route!;
+  // The same request-target parsing and fault guard as createServer's own listener.
+  const serve = guardRequests(route!, { metrics: core.metrics, maxTargetBytes: options.maxHeaderBytes });
 
   // The anonymous-access rule follows the address the server listens on, also when it listens later
   // or again elsewhere.
