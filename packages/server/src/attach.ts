@@ -127,6 +127,7 @@ async function mount(server: Server, core: LiveCore, prefix: string): Promise<At
   server.on('listening', onListening);
 
   const release = interceptLiveRequests(server, {
+    faults: core.metrics.faults,
     ownsRequest: (request) => ownsPath(requestPath(request), prefix),
     serveRequest: (request, response) => {
       if (refusal === undefined) serve(request, response);

@@ -51,6 +51,7 @@ export const livedash: FastifyPluginAsync<LivedashPluginOptions> = async (fastif
       const live = registerLiveRoutes(scope, core, { wsPath });
       transports = live;
       release = interceptLiveRequests(fastify.server, {
+        faults: core.metrics.faults,
         // Requests reach livedash through Fastify's router; only upgrades are taken here.
         ownsRequest: () => false,
         serveRequest: () => {},
