@@ -70,4 +70,5 @@ export {
 export { RingBuffer } from './ring-buffer.js';
 export { type CreateServerOptions, createServer, type LivedashServer, REQUEST_TIMEOUT_MS } from './server.js';
 export { ServerMetrics } from './server-metrics.js';
+export { CHANNEL_PARAM_MAX_LENGTH } from './transports/http.js';
 export { type HttpErrorBody, sendError } from './transports/http-errors.js';

@@ -13,6 +13,7 @@ import { type BrokerOptions, openCore, registerLiveRoutes } from './live-core.js
 import { brokerOptionShapes, checkOptions, type ServerOptions } from './options.js';
 import type { ServerMetrics } from './server-metrics.js';
 import { registerBodyRefusals } from './transports/body-refusal.js';
+import { CHANNEL_PARAM_MAX_LENGTH } from './transports/http.js';
 import { answerNotFound } from './transports/http-errors.js';
 import { guardRequests, handleUpgrades } from './transports/server-listeners.js';
 
@@ -95,6 +96,7 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
         }
       : false,
     bodyLimit: options.maxBodyBytes,
+    maxParamLength: CHANNEL_PARAM_MAX_LENGTH,
     // Slowloris: Node cuts a request whose headers/body do not arrive in time (checked every second).
     // Every request passes the request-target parser first, and nothing it or Fastify throws escapes.
     serverFactory: (handler) =>
