@@ -98,9 +98,12 @@ describe('livedash serve security flags', () => {
       [['--tls-cert', join(dir, 'cert.pem')], /go together/],
       [['--jwt-public-key', join(dir, 'missing.pem')], /ENOENT/],
       [['--anonymous-channels', 'a b'], /--anonymous-channels/],
-      [['--max-headers', '0'], /--max-headers must be a whole number/],
+      [['--max-headers', '0'], /--max-headers: expected an integer from 8 to 10000, got 0/],
       [['--frames-per-sec', 'fast'], /--frames-per-sec/],
-      [['--trust-proxy', '10.0.0.0/8,proxy.local'], /--trust-proxy: "proxy\.local" is not an IP address/],
+      [
+        ['--trust-proxy', '10.0.0.0/8,proxy.local'],
+        /--trust-proxy\[1\]: expected an IP address, a CIDR such as "10\.0\.0\.0\/8", or "loopback", got "proxy\.local"/,
+      ],
     ];
     for (const [args, message] of cases) {
       const { io, err } = capture();
@@ -137,5 +140,56 @@ describe('livedash serve security flags', () => {
     signals.emit('SIGTERM');
     expect(await running).toBe(0);
     expect(out.join('\n')).not.toContain(SECRET);
+  });
+});
+
+describe('one bound for every source', () => {
+  it('a number option out of bounds gets the same message from its flag, its variable and its config key', async () => {
+    const { OPTION_SOURCES } = await import('../src/option-sources.js');
+    const { validateConfig } = await import('../src/config-file.js');
+    const numeric = OPTION_SOURCES.filter(
+      (row) => row.form === 'integer' && row.key?.startsWith('limits.') && row.flag && row.env,
+    );
+    expect(numeric.length).toBeGreaterThanOrEqual(16);
+    for (const row of numeric) {
+      const [section, key] = row.key!.split('.') as [string, string];
+      const file = validateConfig({ [section]: { [key]: 0 } });
+      const fileError = file.ok ? '' : file.error.join('\n');
+      const message = fileError.slice(row.key!.length);
+      expect(fileError, row.key).toMatch(/: expected an integer from \d+ to \d+, got 0$/);
+      const byFlag = capture();
+      expect(serveOptions([`--${row.flag}`, '0'], byFlag.io).ok).toBe(false);
+      expect(byFlag.err.join('\n')).toBe(`livedash serve: --${row.flag}${message}`);
+      const byEnv = capture({ [row.env!]: '0' });
+      expect(serveOptions([], byEnv.io).ok).toBe(false);
+      expect(byEnv.err.join('\n')).toBe(`livedash serve: ${row.env}${message}`);
+    }
+  });
+
+  it('refuses a bad --trust-proxy entry with the message the config file gives for trustProxy', async () => {
+    const { validateConfig } = await import('../src/config-file.js');
+    const file = validateConfig({ trustProxy: ['10.0.0.0/8', '10.0.0.0/40'] });
+    expect(file.ok ? [] : file.error).toEqual([
+      'trustProxy[1]: expected an IP address, a CIDR such as "10.0.0.0/8", or "loopback", got "10.0.0.0/40"',
+    ]);
+    const byFlag = capture();
+    expect(serveOptions(['--trust-proxy', '10.0.0.0/8, 10.0.0.0/40'], byFlag.io).ok).toBe(false);
+    expect(byFlag.err).toEqual([
+      'livedash serve: --trust-proxy[1]: expected an IP address, a CIDR such as "10.0.0.0/8", or "loopback", got "10.0.0.0/40"',
+    ]);
+    const byEnv = capture({ LIVEDASH_TRUST_PROXY: '10.0.0.0/8,10.0.0.0/40' });
+    expect(serveOptions([], byEnv.io).ok).toBe(false);
+    expect(byEnv.err).toEqual([
+      'livedash serve: LIVEDASH_TRUST_PROXY[1]: expected an IP address, a CIDR such as "10.0.0.0/8", or "loopback", got "10.0.0.0/40"',
+    ]);
+    const good = capture({ LIVEDASH_TRUST_PROXY: '::1, loopback' });
+    const result = serveOptions([], good.io);
+    expect(result.ok && result.options.trustProxy).toEqual(['::1', 'loopback']);
+  });
+
+  it('--max-headers 1 is refused as in the file (the flag used to take any whole number ≥ 1)', () => {
+    const { io, err } = capture();
+    expect(serveOptions(['--max-headers', '1'], io).ok).toBe(false);
+    expect(err).toEqual(['livedash serve: --max-headers: expected an integer from 8 to 10000, got 1']);
   });
 });

@@ -18,10 +18,12 @@ import {
 } from './live-core.js';
 import type { ServerOptions } from './options.js';
 import type { ServerMetrics } from './server-metrics.js';
+import { CHANNEL_PARAM_MAX_LENGTH } from './transports/http.js';
 import { answerNotFound } from './transports/http-errors.js';
 import { interceptLiveRequests, requestPath } from './transports/intercept.js';
 import { asksForWebSocket } from './transports/other-upgrade.js';
 import { guardRequests } from './transports/server-listeners.js';
+import { releaseRefusedSocket } from './transports/upgrade-refusal.js';
 
 /**
  * Options of `attach` and the Fastify plugin: the server options that are not about listening (the
@@ -92,6 +94,7 @@ async function mount(server: Server, core: LiveCore, prefix: string): Promise<At
   // hands it the requests it owns. Its own server object only receives Fastify's listeners.
   const app = Fastify({
     bodyLimit: options.maxBodyBytes,
+    maxParamLength: CHANNEL_PARAM_MAX_LENGTH,
     serverFactory: (handler) => {
       route = handler;
       return createHttpServer();
@@ -125,6 +128,7 @@ async function mount(server: Server, core: LiveCore, prefix: string): Promise<At
   server.on('listening', onListening);
 
   const release = interceptLiveRequests(server, {
+    faults: core.metrics.faults,
     ownsRequest: (request) => ownsPath(requestPath(request), prefix),
     serveRequest: (request, response) => {
       if (refusal === undefined) serve(request, response);
@@ -189,4 +193,5 @@ function refuseRequest(response: ServerResponse, reason: string): void {
 function refuseUpgrade(socket: Duplex): void {
   socket.on('error', () => socket.destroy());
   socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  releaseRefusedSocket(socket);
 }

@@ -1,10 +1,6 @@
 import { readFileSync } from 'node:fs';
-import {
-  isTrustedProxyEntry,
-  isValidChannelPattern,
-  type JwtOptions,
-  type ServerOptions,
-} from '@livedash/server';
+import { describeIssues, isValidChannelPattern, type JwtOptions, type ServerOptions } from '@livedash/server';
+import { OPTION_SOURCES, valueFromText } from '../option-sources.js';
 
 type JsonWebKeySet = NonNullable<JwtOptions['jwks']>;
 
@@ -21,6 +17,11 @@ export const SECURITY_FLAGS = {
   'jwt-audience': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
+  'max-frame-bytes': { type: 'string' },
+  'max-body-bytes': { type: 'string' },
+  'max-subscriptions': { type: 'string' },
+  'max-queue-bytes': { type: 'string' },
+  'max-json-depth': { type: 'string' },
   'max-connections-per-ip': { type: 'string' },
   'max-sse-streams-per-ip': { type: 'string' },
   'frames-per-sec': { type: 'string' },
@@ -49,7 +50,9 @@ export const SECURITY_USAGE = `Security (docs/security.md):
                              name the client, for per-address limits and logs (env LIVEDASH_TRUST_PROXY;
                              default none: every client is its TCP peer)
   --tls-cert <file> --tls-key <file>   serve HTTPS/WSS (env LIVEDASH_TLS_CERT, LIVEDASH_TLS_KEY)
-Limits (default in brackets; over it, see docs/security.md):
+Limits (default in brackets; over it, see docs/security.md and docs/configuration.md):
+  --max-frame-bytes <n> [65536]  --max-body-bytes <n> [65536]  --max-subscriptions <n> [256]
+  --max-queue-bytes <n> [1048576]  --max-json-depth <n> [32]
   --max-connections-per-ip <n> [64]  --max-sse-streams-per-ip <n> [16]  --frames-per-sec <n> [50]
   --frame-burst <n> [100]  --max-header-bytes <n> [16384]  --max-headers <n> [64]  --max-history-messages <n> [1000]
   --max-channels <n> [10000]  --max-history-bytes <n> [134217728]
@@ -63,6 +66,11 @@ type Flags = {
 };
 
 const LIMITS = [
+  ['max-frame-bytes', 'maxFrameBytes', 'LIVEDASH_MAX_FRAME_BYTES'],
+  ['max-body-bytes', 'maxBodyBytes', 'LIVEDASH_MAX_BODY_BYTES'],
+  ['max-subscriptions', 'maxSubscriptions', 'LIVEDASH_MAX_SUBSCRIPTIONS'],
+  ['max-queue-bytes', 'maxQueueBytes', 'LIVEDASH_MAX_QUEUE_BYTES'],
+  ['max-json-depth', 'maxJsonDepth', 'LIVEDASH_MAX_JSON_DEPTH'],
   ['max-connections-per-ip', 'maxConnectionsPerIp', 'LIVEDASH_MAX_CONNECTIONS_PER_IP'],
   ['max-sse-streams-per-ip', 'maxSseStreamsPerIp', 'LIVEDASH_MAX_SSE_STREAMS_PER_IP'],
   ['frames-per-sec', 'framesPerSec', 'LIVEDASH_FRAMES_PER_SEC'],
@@ -75,6 +83,23 @@ const LIMITS = [
   ['max-discard-bytes', 'maxDiscardBytes', 'LIVEDASH_MAX_DISCARD_BYTES'],
   ['max-discard-ms', 'maxDiscardMs', 'LIVEDASH_MAX_DISCARD_MS'],
 ] as const;
+
+/**
+ * Checks a flag's or variable's text against the option's schema (the one the config file and
+ * `createServer` use), so a bound reads the same from every source: `--max-headers: expected an
+ * integer from 8 to 10000, got 1`.
+ */
+export function checkOptionText(
+  option: string,
+  text: string,
+  source: string,
+): { ok: true; value: unknown } | { ok: false; error: string } {
+  const row = OPTION_SOURCES.find((candidate) => candidate.option === option);
+  if (row === undefined) throw new Error(`no option source for ${option}`);
+  const result = row.value.safeParse(valueFromText(row.form, text), { reportInput: true });
+  if (result.success) return { ok: true, value: result.data };
+  return { ok: false, error: describeIssues(result.error.issues, source).join('; ') };
+}
 
 const list = (text: string) =>
   text
@@ -111,11 +136,10 @@ export function applySecurityFlags(
   if (origins !== undefined) options.allowedOrigins = list(origins);
   const proxies = pick('trust-proxy', 'LIVEDASH_TRUST_PROXY');
   if (proxies !== undefined) {
-    const entries = list(proxies);
-    const bad = entries.find((entry) => !isTrustedProxyEntry(entry));
-    if (bad !== undefined)
-      return `--trust-proxy: "${bad.slice(0, 100)}" is not an IP address, a CIDR (10.0.0.0/8) or loopback`;
-    options.trustProxy = entries;
+    const given = flags['trust-proxy'] ? '--trust-proxy' : 'LIVEDASH_TRUST_PROXY';
+    const checked = checkOptionText('trustProxy', proxies, given);
+    if (!checked.ok) return checked.error;
+    options.trustProxy = checked.value as string[];
   }
   const anonymous = flags['anonymous-channels'] ?? env.LIVEDASH_ANONYMOUS_CHANNELS;
   if (anonymous !== undefined) {
@@ -138,11 +162,12 @@ export function applySecurityFlags(
     options.tls = { cert: certText, key: keyText };
   }
   for (const [flag, option, variable] of LIMITS) {
+    const given = flags[flag] !== undefined && flags[flag] !== '' ? `--${flag}` : variable;
     const text = pick(flag, variable);
     if (text === undefined) continue;
-    if (!/^[1-9][0-9]{0,8}$/.test(text))
-      return `--${flag} must be a whole number >= 1, got "${text.slice(0, 20)}"`;
-    options[option] = Number(text);
+    const checked = checkOptionText(option, text, given);
+    if (!checked.ok) return checked.error;
+    options[option] = checked.value as number;
   }
   return undefined;
 }

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { redactUrl } from '@livedash/server';
+import { describeTarget, redisTargetOf, usesRedis } from '@livedash/server';
 import type { LivedashOptions } from '../app-options.js';
 import { loadConfigFile } from '../config-file.js';
 import { builtDashboardDir } from '../dashboard-build.js';
 import { loadDashboardConfig } from '../dashboard-file.js';
 import { type LivedashApp, startLivedash } from '../livedash.js';
-import { type CliIo, ExitCodes, parseCommandArgs, parseMs, parsePort } from './command-io.js';
-import { applySecurityFlags, SECURITY_FLAGS, SECURITY_USAGE } from './serve-flags.js';
+import { type CliIo, ExitCodes, parseCommandArgs } from './command-io.js';
+import { applySecurityFlags, checkOptionText, SECURITY_FLAGS, SECURITY_USAGE } from './serve-flags.js';
 
 export const SERVE_USAGE = `Usage: livedash serve [options]
 
@@ -27,6 +27,9 @@ Options (a flag beats its environment variable, which beats the config file):
                              (env LIVEDASH_REDIS_URL; default: none, channels live in this process)
   --broker-prefix <prefix>   prefix of every Redis key and Pub/Sub channel (env LIVEDASH_REDIS_PREFIX;
                              default livedash:)
+  --broker-sentinels <list>  Redis through Sentinel instead of --broker: host:port,host:port,… of the
+                             Sentinels (env LIVEDASH_REDIS_SENTINELS)
+  --broker-sentinel-name <n> the master's name in Sentinel (env LIVEDASH_REDIS_SENTINEL_NAME)
   -h, --help                 show this help
 
 ${SECURITY_USAGE}
@@ -69,6 +72,8 @@ export function serveOptions(
         'metrics-interval': { type: 'string' },
         broker: { type: 'string' },
         'broker-prefix': { type: 'string' },
+        'broker-sentinels': { type: 'string' },
+        'broker-sentinel-name': { type: 'string' },
         ...SECURITY_FLAGS,
         help: { type: 'boolean', short: 'h' },
       },
@@ -103,20 +108,25 @@ export function serveOptions(
     options.dashboard = loaded.value;
   }
 
-  const port = flags.port !== undefined ? parsePort(flags.port, '--port') : parsePort(env.PORT, 'PORT');
-  if (typeof port === 'object') return fail(port.error);
-  if (port !== undefined) options.port = port;
+  const portText = flags.port ?? env.PORT;
+  if (portText !== undefined && portText !== '') {
+    const port = checkOptionText('port', portText, flags.port !== undefined ? '--port' : 'PORT');
+    if (!port.ok) return fail(port.error);
+    options.port = port.value as number;
+  }
   const host = flags.host ?? env.HOST;
   if (host !== undefined && host !== '') options.host = host;
   const node = flags.node ?? env.LIVEDASH_NODE;
   if (node !== undefined && node !== '') options.node = node;
   else options.node ??= defaultNodeName();
-  const interval =
-    flags['metrics-interval'] !== undefined
-      ? parseMs(flags['metrics-interval'], '--metrics-interval')
-      : parseMs(env.LIVEDASH_METRICS_INTERVAL_MS, 'LIVEDASH_METRICS_INTERVAL_MS');
-  if (typeof interval === 'object') return fail(interval.error);
-  if (interval !== undefined) options.metricsIntervalMs = interval;
+  const intervalText = flags['metrics-interval'] ?? env.LIVEDASH_METRICS_INTERVAL_MS;
+  if (intervalText !== undefined && intervalText !== '') {
+    const source =
+      flags['metrics-interval'] !== undefined ? '--metrics-interval' : 'LIVEDASH_METRICS_INTERVAL_MS';
+    const interval = checkOptionText('metricsIntervalMs', intervalText, source);
+    if (!interval.ok) return fail(interval.error);
+    options.metricsIntervalMs = interval.value as number;
+  }
   const brokerUrl = flags.broker ?? env.LIVEDASH_REDIS_URL;
   if (brokerUrl !== undefined && brokerUrl !== '') {
     if (!/^rediss?:\/\/./.test(brokerUrl))
@@ -125,6 +135,16 @@ export function serveOptions(
   }
   const brokerPrefix = flags['broker-prefix'] ?? env.LIVEDASH_REDIS_PREFIX;
   if (brokerPrefix !== undefined && brokerPrefix !== '') options.brokerPrefix = brokerPrefix;
+  const sentinels = flags['broker-sentinels'] ?? env.LIVEDASH_REDIS_SENTINELS;
+  if (sentinels !== undefined && sentinels !== '') options.brokerSentinels = sentinels;
+  const sentinelName = flags['broker-sentinel-name'] ?? env.LIVEDASH_REDIS_SENTINEL_NAME;
+  if (sentinelName !== undefined && sentinelName !== '') options.brokerSentinelName = sentinelName;
+  if (usesRedis(options)) {
+    const target = redisTargetOf(options);
+    if (!target.ok) {
+      return fail(`${target.error} (--broker, or --broker-sentinels with --broker-sentinel-name)`);
+    }
+  }
   const staticDir = flags['static-dir'] ?? env.LIVEDASH_STATIC_DIR;
   if (staticDir !== undefined && staticDir !== '') {
     if (!existsSync(staticDir)) return fail(`--static-dir ${staticDir} does not exist`);
@@ -190,8 +210,9 @@ export async function runServe(
     signals.once('SIGINT', () => stop('SIGINT'));
   });
   io.out(`livedash: listening on ${server.url} (node ${server.options.node})`);
-  if (resolved.options.brokerUrl) {
-    io.out(`livedash: channels shared through Redis at ${redactUrl(resolved.options.brokerUrl)}`);
+  const redisTarget = usesRedis(resolved.options) ? redisTargetOf(resolved.options) : undefined;
+  if (redisTarget?.ok) {
+    io.out(`livedash: channels shared through Redis at ${describeTarget(redisTarget.value)}`);
   }
   io.out(
     `livedash: dashboard ${server.appOptions.staticDir ? `from ${server.appOptions.staticDir}` : '(built-in page)'} at ${server.url}/`,
