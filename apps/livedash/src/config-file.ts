@@ -20,6 +20,7 @@ import {
   oneOf,
 } from './config-schema.js';
 import { NODE_NAME_PATTERN } from './sources/host-metrics.js';
+import { MAX_SCRAPE_TARGETS, scrapeEntry, toScrapeTargets } from './sources/scrape/scrape-config.js';
 
 /**
  * The config file (`livedash serve --config livedash.config.json`): JSON whose keys map onto
@@ -95,8 +96,10 @@ export function validateConfig(json: unknown, baseDir = process.cwd()): Result<C
   const config = checkObject(json, '', configShape, errors);
   if (config?.alerts) checkUniqueNames(config.alerts as Fields[], errors);
   if (config?.jwt) checkOneKeySource(config.jwt as Fields, errors);
+  const scrape = config?.scrape ? toScrapeTargets(config.scrape as Fields[], 'scrape', errors) : undefined;
   if (errors.length > 0 || config === undefined) return { ok: false, error: errors };
   const options = toServerOptions(config);
+  if (scrape) options.scrape = scrape;
   // Key and certificate files are read only once the whole file is known to be valid.
   const files = readReferencedFiles(config, baseDir, errors);
   if (errors.length > 0) return { ok: false, error: errors };
@@ -232,6 +235,7 @@ const configShape: ObjectShape = {
     history: arrayOf(object(historyShape), 1000),
     metrics: object({ fields: { intervalMs: metricsInterval } }),
     alerts: arrayOf(object(alertShape), 1000),
+    scrape: arrayOf(scrapeEntry, MAX_SCRAPE_TARGETS),
     transports: object({ fields: { ws: boolean, sse: boolean, poll: boolean } }),
     allowAnonymous: boolean,
     allowedOrigins: arrayOf(matching(isOrigin, '"*" or an origin such as "https://dash.example.com"'), 100),
