@@ -41,6 +41,7 @@ const tscProjects = [
 const cliProjects = new Set([
   'packages/protocol',
   'packages/dashboard-config',
+  'packages/client',
   'packages/server',
   'apps/livedash',
 ]);

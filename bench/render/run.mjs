@@ -1,15 +1,29 @@
 #!/usr/bin/env node
 // Render benchmark: a firehose (thousands of messages per second over many channels) into the livedash
-// dashboard in headless Chromium, next to the same panels built the seed's way (setState per message).
-// Reports frames per second and main-thread busy time (Chromium's own TaskDuration, via CDP).
+// dashboard in headless Chromium, side by side in one run with the same dashboard as built from an
+// earlier commit (`--before`, "today's page") and, with `--kinds ...,seed`, the same panels built the
+// guide's way (setState per message). Reports frames per second, main-thread busy time (Chromium's own
+// TaskDuration, via CDP) and the CPU time of every Chromium process (renderer, workers, browser, GPU),
+// read from /proc.
 //
-//   node bench/render/run.mjs [--seconds 10] [--rates 1000,4000] [--channels 8] [--no-build] [--json out.json]
+//   node bench/render/run.mjs [--seconds 10] [--rates 200,2000,5000,10000] [--channels 8] [--no-build]
+//                             [--kinds before,livedash] [--before <commit>] [--client auto|in-page|worker]
+//                             [--json out.json]
 //
 // Needs the built server and dashboard (`npm run build`; done first unless --no-build) and Chromium at
 // /usr/bin/chromium (or LIVEDASH_CHROMIUM). Never part of `npm test`.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import react from '@vitejs/plugin-react';
@@ -19,12 +33,15 @@ import { build } from 'vite';
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '10' },
-    rates: { type: 'string', default: '1000,4000' },
+    rates: { type: 'string', default: '200,2000,5000,10000' },
     channels: { type: 'string', default: '8' },
     'no-build': { type: 'boolean', default: false },
     json: { type: 'string' },
     panels: { type: 'string', default: 'chart,gauge,stat' },
-    kinds: { type: 'string', default: 'livedash,seed' },
+    kinds: { type: 'string', default: 'before,livedash' },
+    // The dashboard before connections moved to a worker and charts drew only what changed.
+    before: { type: 'string', default: '329a840' },
+    client: { type: 'string', default: 'auto' },
   },
 });
 const root = new URL('../../', import.meta.url).pathname;
@@ -65,6 +82,114 @@ function dashboardConfig() {
 
 function panelCount() {
   return channels.length * panelKinds.length;
+}
+
+/**
+ * The dashboard as it was at commit `before`: its sources (dashboard and the libraries it imports) are
+ * taken from git into a temporary tree whose node_modules point at this checkout's packages, except
+ * the workspace's own, which point at that commit's, and built with that commit's Vite config.
+ */
+async function buildBeforePage(commit) {
+  const tree = mkdtempSync(join(tmpdir(), 'livedash-before-'));
+  const paths = [
+    'apps/dashboard',
+    'packages/client',
+    'packages/react',
+    'packages/protocol',
+    'packages/dashboard-config',
+  ];
+  const files = ['tsconfig.base.json'];
+  const archive = spawnSync('git', ['archive', '--format=tar', commit, ...paths, ...files], {
+    cwd: root,
+    maxBuffer: 1 << 28,
+  });
+  if (archive.status !== 0) throw new Error(`git archive ${commit} failed: ${archive.stderr}`);
+  const untar = spawnSync('tar', ['-x', '-C', tree], { input: archive.stdout });
+  if (untar.status !== 0) throw new Error(`tar failed: ${untar.stderr}`);
+  const modules = join(tree, 'node_modules');
+  mkdirSync(join(modules, '@livedash'), { recursive: true });
+  for (const name of readdirSync(join(root, 'node_modules'))) {
+    if (name === '@livedash' || name === '.bin') continue;
+    symlinkSync(join(root, 'node_modules', name), join(modules, name));
+  }
+  for (const path of paths) {
+    const name = JSON.parse(readFileSync(join(tree, path, 'package.json'), 'utf8')).name.replace(
+      '@livedash/',
+      '',
+    );
+    symlinkSync(join(tree, path), join(modules, '@livedash', name));
+  }
+  const outDir = join(root, 'bench/results/render-before-page');
+  await build({
+    root: join(tree, 'apps/dashboard'),
+    configFile: join(tree, 'apps/dashboard/vite.config.ts'),
+    logLevel: 'warn',
+    build: { outDir, emptyOutDir: true },
+  });
+  rmSync(tree, { recursive: true, force: true });
+  return outDir;
+}
+
+/** Every process started under this one (Chromium's browser, GPU, network, renderers), from /proc. */
+function descendants() {
+  const parents = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parents.set(Number(entry), Number(fields[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const mine = new Set([process.pid]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, parent] of parents)
+      if (!mine.has(pid) && mine.has(parent)) {
+        mine.add(pid);
+        grew = true;
+      }
+  }
+  mine.delete(process.pid);
+  return [...mine];
+}
+
+/** CPU seconds (user + system) per process, and whether it is a renderer (pages and their workers). */
+function cpuTimes() {
+  const ticks = 100; // USER_HZ on Linux
+  const times = new Map();
+  for (const pid of descendants()) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      times.set(pid, {
+        seconds: (Number(fields[11]) + Number(fields[12])) / ticks,
+        renderer: cmdline.includes('--type=renderer'),
+      });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return times;
+}
+
+/** CPU used between two `cpuTimes()` readings, as % of one core: renderers, and all of Chromium. */
+function cpuBetween(before, after, wallSeconds) {
+  let renderer = 0;
+  let all = 0;
+  for (const [pid, end] of after) {
+    const used = end.seconds - (before.get(pid)?.seconds ?? 0);
+    all += used;
+    if (end.renderer) renderer += used;
+  }
+  return {
+    rendererCpuPercent: Number(((100 * renderer) / wallSeconds).toFixed(1)),
+    chromiumCpuPercent: Number(((100 * all) / wallSeconds).toFixed(1)),
+  };
 }
 
 async function buildSeedPage() {
@@ -112,13 +237,17 @@ async function measure(page) {
   const before = await read();
   const startedFrames = await page.evaluate(() => window.__frames);
   const startedCommits = await page.evaluate(() => window.__commits);
+  const cpuBefore = cpuTimes();
+  const wallStarted = performance.now();
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  const cpu = cpuBetween(cpuBefore, cpuTimes(), (performance.now() - wallStarted) / 1000);
   const after = await read();
   const frames = (await page.evaluate(() => window.__frames)) - startedFrames;
   const commits = (await page.evaluate(() => window.__commits)) - startedCommits;
   const wall = after.Timestamp - before.Timestamp;
   await cdp.detach();
   return {
+    ...cpu,
     fps: Number((frames / wall).toFixed(1)),
     reactCommitsPerSec: Number((commits / wall).toFixed(1)),
     busyPercent: Number(((100 * (after.TaskDuration - before.TaskDuration)) / wall).toFixed(1)),
@@ -136,14 +265,14 @@ async function measure(page) {
   };
 }
 
-async function run(kind, rate, seedDir) {
+async function run(kind, rate, dirs) {
   // Each page is served by the livedash app itself, so both connect same-origin.
   const server = await startLivedash({
     port: 0,
     publishToken: 'bench',
     metricsIntervalMs: 0,
     alerts: [],
-    staticDir: kind === 'livedash' ? join(root, 'apps/dashboard/dist') : seedDir,
+    staticDir: dirs[kind],
     dashboard: dashboardConfig(),
     history: [{ pattern: '*', maxMessages: 1000, maxAgeMs: 5 * 60_000 }],
   });
@@ -182,7 +311,12 @@ async function run(kind, rate, seedDir) {
       };
     });
     const query = `server=${encodeURIComponent(server.url)}&channels=${channels.join(',')}&panels=${panelKinds.join(',')}`;
-    const url = kind === 'livedash' ? server.url : `${server.url}/?${query}`;
+    const url =
+      kind === 'seed'
+        ? `${server.url}/?${query}`
+        : kind === 'livedash'
+          ? `${server.url}/?client=${values.client}`
+          : server.url;
     await page.goto(url);
     await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
     const sentBefore = firehose.sent();
@@ -191,6 +325,10 @@ async function run(kind, rate, seedDir) {
     const published = firehose.sent() - sentBefore;
     const elapsed = (performance.now() - startedAt) / 1000;
     const received = kind === 'seed' ? await page.evaluate(() => window.__received ?? 0) : undefined;
+    const mode =
+      kind === 'seed'
+        ? 'in-page'
+        : ((await page.locator('[data-testid=connection-badge]').getAttribute('data-mode')) ?? 'in-page');
     mkdirSync(join(root, 'bench/results'), { recursive: true });
     await page.screenshot({ path: join(root, `bench/results/render-${kind}-${rate}.png`) });
     return {
@@ -200,6 +338,8 @@ async function run(kind, rate, seedDir) {
       panels: panelCount(),
       publishedPerSec: Math.round(published / elapsed),
       received,
+      mode,
+      load: loadavg()[0].toFixed(1),
     };
   } finally {
     firehose.stop();
@@ -209,24 +349,34 @@ async function run(kind, rate, seedDir) {
   }
 }
 
-const seedDir = await buildSeedPage();
+const dirs = {
+  livedash: join(root, 'apps/dashboard/dist'),
+  seed: pageKinds.includes('seed') ? await buildSeedPage() : undefined,
+  before: pageKinds.includes('before') ? await buildBeforePage(values.before) : undefined,
+};
+if (!existsSync(dirs.livedash)) throw new Error('no dashboard build: run npm run build');
 const results = [];
 for (const rate of rates) {
   for (const kind of pageKinds) {
     console.log(`render: ${kind} at ${rate} msg/s over ${channels.length} channels, ${seconds} s…`);
-    const result = await run(kind, rate, seedDir);
+    const result = await run(kind, rate, dirs);
     console.log(`  ${JSON.stringify(result)}`);
     results.push(result);
   }
 }
 
 const machine = `${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}, Node ${process.version}`;
+const NAMES = {
+  livedash: 'livedash dashboard',
+  before: `dashboard at ${values.before}`,
+  seed: 'seed-style (setState per message)',
+};
 const lines = [
-  `| page | msg/s (published) | panels | fps | React commits/s | main thread busy | script | layout+style |`,
-  `|---|---|---|---|---|---|---|---|`,
+  `| page (connection) | msg/s (published) | panels | fps | main thread busy | renderer CPU | all Chromium CPU | React commits/s | load avg |`,
+  `|---|---|---|---|---|---|---|---|---|`,
   ...results.map(
     (r) =>
-      `| ${r.kind === 'livedash' ? 'livedash dashboard' : 'seed-style (setState per message)'} | ${r.rate} (${r.publishedPerSec}) | ${r.panels} | ${r.fps} | ${r.reactCommitsPerSec} | ${r.busyPercent}% | ${r.scriptPercent}% | ${r.layoutStylePercent}% |`,
+      `| ${NAMES[r.kind]} (${r.mode}) | ${r.rate} (${r.publishedPerSec}) | ${r.panels} | ${r.fps} | ${r.busyPercent}% | ${r.rendererCpuPercent}% | ${r.chromiumCpuPercent}% | ${r.reactCommitsPerSec} | ${r.load} |`,
   ),
 ];
 console.log(`\n${machine}\n${lines.join('\n')}`);

@@ -4,12 +4,21 @@
 import type {
   ChannelSnapshot,
   ConnectionSnapshot,
+  ExternalStore,
   HistoryEntry,
   HistoryStore,
   LiveClient,
 } from '@livedash/client';
 import { useConnectionState, useLiveClient } from '@livedash/react';
-import { useMemo, useRef, useSyncExternalStore } from 'react';
+import {
+  type RefObject,
+  useCallback,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  useSyncExternalStore,
+} from 'react';
 import { throttled } from './model/throttled-store.js';
 import { useView } from './model/view-store.js';
 
@@ -33,13 +42,54 @@ export const PANEL_UPDATES_PER_SECOND = 10;
 const PANEL_INTERVAL_MS = 1000 / PANEL_UPDATES_PER_SECOND;
 
 /**
- * The channel's latest data, at most 10 times a second; while the view is paused, the data shown
+ * `store.subscribe` whose notifications are dropped while `active` is false: a panel out of view keeps
+ * its subscription (the channel stays subscribed, its history keeps filling) but does not re-render;
+ * coming back into view re-renders it, which reads the store's latest snapshot.
+ */
+function useGatedSubscribe(
+  store: ExternalStore<unknown>,
+  active: boolean,
+): (onChange: () => void) => () => void {
+  const activeRef = useRef(active);
+  activeRef.current = active;
+  return useCallback(
+    (onChange: () => void) =>
+      store.subscribe(() => {
+        if (activeRef.current) onChange();
+      }),
+    [store],
+  );
+}
+
+/**
+ * Whether the element is (at least partly) inside the viewport, from an IntersectionObserver: panels
+ * scrolled out of view stop re-rendering, and catch up when they scroll back (the state change
+ * re-renders them with the latest snapshot).
+ */
+export function useInView<E extends Element>(): [RefObject<E | null>, boolean] {
+  const ref = useRef<E>(null);
+  const [inView, setInView] = useState(true);
+  useEffect(() => {
+    const element = ref.current;
+    if (!element || typeof IntersectionObserver !== 'function') return;
+    const observer = new IntersectionObserver((records) => {
+      const record = records.at(-1);
+      if (record) setInView(record.isIntersecting);
+    });
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
+  return [ref, inView];
+}
+
+/**
+ * The channel's latest data, at most 10 times a second (and only while `active`: in view); while the view is paused, the data shown
  * when the pause began (status and staleness still update, so a paused screen stays honest).
  */
-export function useChannelSnapshot(channel: string): PanelSnapshot {
+export function useChannelSnapshot(channel: string, active = true): PanelSnapshot {
   const client = useClient();
   const store = useMemo(() => throttled(client.channel(channel), PANEL_INTERVAL_MS), [client, channel]);
-  const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
+  const snapshot = useSyncExternalStore(useGatedSubscribe(store, active), store.getSnapshot);
   return useFrozen(snapshot as PanelSnapshot, (frozen, live) => ({
     ...frozen,
     status: live.status,
@@ -48,13 +98,13 @@ export function useChannelSnapshot(channel: string): PanelSnapshot {
 }
 
 /** The channel's last `limit` messages, oldest first (backfilled from the server), frozen while paused. */
-export function useHistory(channel: string, limit: number): readonly HistoryEntry[] {
+export function useHistory(channel: string, limit: number, active = true): readonly HistoryEntry[] {
   const client = useClient();
   const store = useMemo(
     () => throttled(client.history(channel, { limit }), PANEL_INTERVAL_MS),
     [client, channel, limit],
   );
-  const entries = useSyncExternalStore(store.subscribe, store.getSnapshot);
+  const entries = useSyncExternalStore(useGatedSubscribe(store, active), store.getSnapshot);
   return useFrozen(entries, (frozen) => frozen);
 }
 

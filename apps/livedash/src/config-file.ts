@@ -152,6 +152,10 @@ const limitsShape: ObjectShape = {
     maxHeaderBytes: integer(1024, MIB),
     maxHeaders: integer(8, 10_000),
     maxHistoryMessages: integer(1, 1_000_000),
+    maxChannels: integer(1, 10_000_000),
+    maxHistoryBytes: integer(64 * 1024, 1024 * 1024 * MIB),
+    maxDiscardBytes: integer(1, 1024 * MIB),
+    maxDiscardMs: integer(1, 600_000),
   },
 };
 
@@ -293,6 +297,10 @@ function toServerOptions(config: Fields): ConfigFileOptions {
       'maxHeaderBytes',
       'maxHeaders',
       'maxHistoryMessages',
+      'maxChannels',
+      'maxHistoryBytes',
+      'maxDiscardBytes',
+      'maxDiscardMs',
     ]);
   }
   if (config.history) options.history = (config.history as Fields[]).map(toHistoryRule);

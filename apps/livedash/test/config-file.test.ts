@@ -155,6 +155,10 @@ describe('loadConfigFile', () => {
         maxHeaderBytes: 8192,
         maxHeaders: 32,
         maxHistoryMessages: 500,
+        maxChannels: 2000,
+        maxHistoryBytes: 16_777_216,
+        maxDiscardBytes: 1_048_576,
+        maxDiscardMs: 2000,
       },
     });
     expect(result).toEqual({
@@ -171,6 +175,10 @@ describe('loadConfigFile', () => {
         maxHeaderBytes: 8192,
         maxHeaders: 32,
         maxHistoryMessages: 500,
+        maxChannels: 2000,
+        maxHistoryBytes: 16_777_216,
+        maxDiscardBytes: 1_048_576,
+        maxDiscardMs: 2000,
       },
     });
     expect(errorsOf({ allowedOrigins: ['https://dash.example.com/app', 'dash.example.com'] })).toEqual([

@@ -6,7 +6,7 @@ let server: LivedashApp | undefined;
 let seed: DashboardWebSocket | undefined;
 
 afterEach(async () => {
-  // The seed class has no disconnect(): stop its reconnect loop and close its socket by hand.
+  // The guide's class has no disconnect(): stop its reconnect loop and close its socket by hand.
   if (seed) {
     const internals = seed as unknown as { maxReconnectAttempts: number; ws: { close(): void } | null };
     internals.maxReconnectAttempts = 0;
@@ -17,7 +17,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-test("the seed's DashboardWebSocket, unchanged, receives live host metrics", async () => {
+test("the guide's DashboardWebSocket, unchanged, receives live host metrics", async () => {
   server = await startLivedash({ port: 0, publishToken: 'secret', metricsIntervalMs: 200 });
   const client = new DashboardWebSocket();
   seed = client;
@@ -36,7 +36,7 @@ test("the seed's DashboardWebSocket, unchanged, receives live host metrics", asy
   }
 });
 
-test("the seed's DashboardWebSocket receives alerts published on its second channel", async () => {
+test("the guide's DashboardWebSocket receives alerts published on its second channel", async () => {
   server = await startLivedash({ port: 0, publishToken: 'secret', metricsIntervalMs: 0 });
   const client = new DashboardWebSocket();
   seed = client;
@@ -44,7 +44,7 @@ test("the seed's DashboardWebSocket receives alerts published on its second chan
   client.on('alerts', (data: unknown) => alerts.push(data));
   client.connect(`${server.url.replace('http', 'ws')}/ws`);
   const hub = server.hub;
-  // Publish until the subscription is in place (the seed gives no signal when it is).
+  // Publish until the subscription is in place (the guide's class gives no signal when it is).
   const deadline = Date.now() + 10_000;
   while (alerts.length === 0 && Date.now() < deadline) {
     await hub.publish('alerts', { rule: 'manual', state: 'firing' });

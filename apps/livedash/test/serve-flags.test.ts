@@ -29,6 +29,8 @@ describe('livedash serve security flags', () => {
       LIVEDASH_JWT_SECRET: SECRET,
       LIVEDASH_ALLOWED_ORIGINS: 'http://env.example',
       LIVEDASH_FRAMES_PER_SEC: '7',
+      LIVEDASH_MAX_HISTORY_BYTES: '1048576',
+      LIVEDASH_MAX_DISCARD_MS: '2500',
     });
     const result = serveOptions(
       [
@@ -38,9 +40,13 @@ describe('livedash serve security flags', () => {
         'public.*,metrics',
         '--max-connections-per-ip',
         '9',
+        '--max-channels',
+        '500',
         '--allow-anonymous',
         '--jwt-issuer',
         'me',
+        '--max-discard-bytes',
+        '1048576',
       ],
       io,
     );
@@ -52,7 +58,11 @@ describe('livedash serve security flags', () => {
       anonymousChannels: ['public.*', 'metrics'],
       maxConnectionsPerIp: 9,
       framesPerSec: 7,
+      maxChannels: 500,
+      maxHistoryBytes: 1_048_576,
       allowAnonymous: true,
+      maxDiscardBytes: 1_048_576,
+      maxDiscardMs: 2500,
     });
   });
 

@@ -18,9 +18,50 @@ const repoDir = fileURLToPath(new URL('../../..', import.meta.url));
 /** The budget for LiveClient with all transports, minified + gzipped. */
 export const BUDGET_BYTES = 10 * 1024;
 
+const sizeOf = (code) => ({ minified: code.length, gzipped: gzipSync(code, { level: 9 }).length });
+
+/**
+ * What a page loads up front for `contents`: code split as an app bundler would (the worker link is
+ * a dynamic import, its own chunk loaded only when a worker is used), so the entry chunk and the chunks
+ * it imports statically count; `lazy` is the size of the chunks loaded only on demand.
+ */
 async function bundle(contents) {
   const result = await build({
     stdin: { contents, resolveDir: packageDir, sourcefile: 'entry.js', loader: 'js' },
+    bundle: true,
+    write: false,
+    splitting: true,
+    outdir: '/bundle',
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    alias: { '@livedash/protocol': `${repoDir}packages/protocol/src/index.ts` },
+    metafile: true,
+    logLevel: 'silent',
+  });
+  // Metafile paths are relative to the working directory; the file names are unique.
+  const base = (path) => path.slice(path.lastIndexOf('/') + 1);
+  const byPath = new Map(result.outputFiles.map((file) => [base(file.path), file.contents]));
+  const outputs = result.metafile.outputs;
+  const entry = Object.keys(outputs).find((path) => outputs[path].entryPoint);
+  const upFront = new Set();
+  const visit = (path) => {
+    if (upFront.has(path)) return;
+    upFront.add(path);
+    for (const imported of outputs[path].imports)
+      if (imported.kind === 'import-statement') visit(imported.path);
+  };
+  visit(entry);
+  const joined = (paths) => Buffer.concat(paths.map((path) => Buffer.from(byPath.get(base(path)))));
+  const lazy = Object.keys(outputs).filter((path) => !upFront.has(path) && path.endsWith('.js'));
+  return { ...sizeOf(joined([...upFront])), lazy: sizeOf(joined(lazy)) };
+}
+
+/** The worker script itself (`worker/live-worker.ts`), loaded by the browser only in worker mode. */
+async function bundleWorker() {
+  const result = await build({
+    entryPoints: [`${packageDir}src/worker/live-worker.ts`],
     bundle: true,
     write: false,
     minify: true,
@@ -30,8 +71,7 @@ async function bundle(contents) {
     alias: { '@livedash/protocol': `${repoDir}packages/protocol/src/index.ts` },
     logLevel: 'silent',
   });
-  const code = result.outputFiles[0].contents;
-  return { minified: code.length, gzipped: gzipSync(code, { level: 9 }).length };
+  return sizeOf(result.outputFiles[0].contents);
 }
 
 /** Sizes in bytes of the minified and the minified+gzipped bundles. */
@@ -39,6 +79,7 @@ export async function measureBundle() {
   return {
     liveClient: await bundle("export { LiveClient } from './src/index.ts';"),
     everything: await bundle("export * from './src/index.ts';"),
+    worker: await bundleWorker(),
   };
 }
 
@@ -49,6 +90,7 @@ function table(sizes) {
   return [
     `- \`LiveClient\` with ws, sse and poll transports: ${kb(sizes.liveClient.minified)} minified, **${kb(sizes.liveClient.gzipped)} minified + gzip** (budget ${kb(BUDGET_BYTES)})`,
     `- everything the package exports: ${kb(sizes.everything.minified)} minified, ${kb(sizes.everything.gzipped)} minified + gzip`,
+    `- worker mode, loaded only when a worker is used: the page's link to it ${kb(sizes.liveClient.lazy.minified)} minified, ${kb(sizes.liveClient.lazy.gzipped)} minified + gzip, and the worker script (its own file, fetched by the worker) ${kb(sizes.worker.minified)} minified, ${kb(sizes.worker.gzipped)} minified + gzip`,
   ].join('\n');
 }
 

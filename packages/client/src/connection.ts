@@ -1,4 +1,5 @@
 import {
+  backoffDelay,
   closeCodePolicy,
   ErrorCodes,
   LivedashError,
@@ -6,7 +7,6 @@ import {
   type ServerFrame,
   type WelcomeFrame,
 } from '@livedash/protocol';
-import { backoffDelay } from './backoff.js';
 import type { ResolvedOptions } from './options.js';
 import type { ConnectionStore } from './stores/connection-store.js';
 import { TokenSource } from './token-source.js';

@@ -2,21 +2,21 @@ import { LiveClient } from './live-client.js';
 import type { LiveClientOptions } from './options.js';
 import type { ConnectionSnapshot } from './types.js';
 
-/** The channels the seed subscribes to as soon as it connects. */
+/** The channels the guide's client subscribes to as soon as it connects. */
 const SEED_CHANNELS = ['metrics', 'alerts'];
 
-/** Options beyond the seed's: everything `LiveClient` takes except the URL, which `connect(url)` gives. */
+/** Options beyond the guide's: everything `LiveClient` takes except the URL, which `connect(url)` gives. */
 export type DashboardWebSocketOptions = Omit<LiveClientOptions, 'url'>;
 
 /**
- * The seed's `DashboardWebSocket`, same methods, built on `LiveClient`: so it reconnects with jitter
+ * The real-time dashboards guide's `DashboardWebSocket`, same methods, built on `LiveClient`: so it reconnects with jitter
  * forever (or `maxReconnectAttempts` times, then `failed`), resubscribes channels added at any time,
  * accepts `subscribe` before the connection is open, recovers what was published while it was away,
- * detects half-open sockets, falls back to SSE or polling, and has the `disconnect()` the seed calls.
+ * detects half-open sockets, falls back to SSE or polling, and has the `disconnect()` the guide's hook calls.
  *
  * @example
  * const ws = new DashboardWebSocket();
- * ws.connect('ws://localhost:8080/ws'); // subscribes to metrics and alerts, as the seed does
+ * ws.connect('ws://localhost:8080/ws'); // subscribes to metrics and alerts, as the guide's client does
  * ws.on('metrics', (m) => render(m.cpu, m.memory));
  * // later
  * ws.disconnect();
@@ -26,7 +26,7 @@ export class DashboardWebSocket {
   #client: LiveClient | undefined;
   /** Channels asked for, kept across `connect` calls so a reconnect to a new URL keeps them. */
   #channels = new Map<string, (() => void) | undefined>();
-  // The seed's listener type; `unknown` where it had `any`.
+  // The guide's listener type; `unknown` where it had `any`.
   #listeners = new Map<string, Set<(data: unknown) => void>>();
 
   constructor(options: DashboardWebSocketOptions = {}) {
@@ -43,7 +43,7 @@ export class DashboardWebSocket {
     return this.#client?.state.status ?? 'idle';
   }
 
-  /** Connects to `url` (`ws(s)://host/ws` as in the seed, or the http(s) base) and subscribes to metrics and alerts. */
+  /** Connects to `url` (`ws(s)://host/ws` as in the guide, or the http(s) base) and subscribes to metrics and alerts. */
   connect(url: string): void {
     this.disconnect();
     this.#client = new LiveClient({ ...this.#options, url });
@@ -87,7 +87,7 @@ export class DashboardWebSocket {
     this.#listeners.get(event)?.delete(callback as (data: unknown) => void);
   }
 
-  /** Closes the connection for good (the seed calls this from its hook's cleanup). */
+  /** Closes the connection for good (the guide calls this from its hook's cleanup). */
   disconnect(): void {
     for (const channel of this.#channels.keys()) this.#channels.set(channel, undefined);
     this.#client?.close();

@@ -11,13 +11,19 @@ export interface EnvironmentLike {
   listen(handlers: { online(): void; offline(): void; visible(): void; hidden(): void }): () => void;
 }
 
+/** The parts of `window`, `document` and `navigator` read here (typed locally so Node builds compile). */
+interface PageEvents {
+  addEventListener?(type: string, listener: () => void): void;
+  removeEventListener?(type: string, listener: () => void): void;
+}
+interface PageDocument extends PageEvents {
+  visibilityState?: string;
+}
+
 /** The browser's signals, or an always-online, always-visible environment where there is no browser. */
 export function browserEnvironment(): EnvironmentLike {
-  const target = globalThis as {
-    addEventListener?: typeof addEventListener;
-    removeEventListener?: typeof removeEventListener;
-  };
-  const doc = (globalThis as { document?: Document }).document;
+  const target = globalThis as PageEvents;
+  const doc = (globalThis as { document?: PageDocument }).document;
   const nav = (globalThis as { navigator?: { onLine?: boolean } }).navigator;
   return {
     isOnline: () => nav?.onLine !== false,
@@ -27,11 +33,11 @@ export function browserEnvironment(): EnvironmentLike {
       const onVisibility = () => (doc?.visibilityState === 'hidden' ? handlers.hidden() : handlers.visible());
       target.addEventListener('online', handlers.online);
       target.addEventListener('offline', handlers.offline);
-      doc?.addEventListener('visibilitychange', onVisibility);
+      doc?.addEventListener?.('visibilitychange', onVisibility);
       return () => {
         target.removeEventListener?.('online', handlers.online);
         target.removeEventListener?.('offline', handlers.offline);
-        doc?.removeEventListener('visibilitychange', onVisibility);
+        doc?.removeEventListener?.('visibilitychange', onVisibility);
       };
     },
   };

@@ -7,15 +7,22 @@ export type Scheduler = (callback: () => void) => CancelScheduled;
 /** Used when `requestAnimationFrame` is missing (Node, workers): about one 60 Hz frame. */
 export const FALLBACK_FRAME_MS = 16;
 
+/** The browser's frame callbacks, absent in Node and some workers (typed here so Node builds compile). */
+interface AnimationFrames {
+  requestAnimationFrame?: (callback: () => void) => number;
+  cancelAnimationFrame?: (handle: number) => void;
+}
+
 /**
  * Schedules `callback` for the next animation frame in browsers, or after ~16 ms where there is no
  * `requestAnimationFrame`. Browsers pause animation frames in hidden tabs, which is what rendering wants.
  */
 export const nextFrame: Scheduler = (callback) => {
-  const raf = globalThis.requestAnimationFrame;
+  const page = globalThis as AnimationFrames;
+  const raf = page.requestAnimationFrame;
   if (typeof raf === 'function') {
     const handle = raf.call(globalThis, () => callback());
-    return () => globalThis.cancelAnimationFrame(handle);
+    return () => page.cancelAnimationFrame?.(handle);
   }
   const timer = setTimeout(callback, FALLBACK_FRAME_MS);
   return () => clearTimeout(timer);

@@ -1,4 +1,4 @@
-export { type BackoffOptions, backoffDelay, defaultBackoff, resolveBackoff } from './backoff.js';
+export { type BackoffOptions, backoffDelay, defaultBackoff, resolveBackoff } from '@livedash/protocol';
 export { Batcher, type BatcherOptions } from './batcher.js';
 export { Conflator, conflate } from './conflate.js';
 export { DashboardWebSocket, type DashboardWebSocketOptions } from './dashboard-websocket.js';
@@ -14,27 +14,10 @@ export { LiveClient } from './live-client.js';
 export type { LiveClientOptions } from './options.js';
 export { RingBuffer } from './ring-buffer.js';
 export { type ConnectionEvent, initialConnectionState, transition } from './state.js';
-// Framework-free stores the React hooks read through useSyncExternalStore: snapshots, buffering, history.
-export { BufferedStore, type BufferedStoreOptions, type BufferSource } from './stores/buffered-store.js';
+// The stores LiveClient hands out (channel, connection, history): external stores for useSyncExternalStore.
 export { ChannelStore } from './stores/channel-store.js';
 export { ConnectionStore } from './stores/connection-store.js';
 export { type HistoryOptions, HistoryStore } from './stores/history-store.js';
-export {
-  type PollingFetcher,
-  type PollingSnapshot,
-  type PollingStatus,
-  PollingStore,
-  type PollingStoreOptions,
-  type VisibilitySource,
-} from './stores/polling-store.js';
-export { ReducedStore, type ReducedStoreOptions } from './stores/reduced-store.js';
-export {
-  type EventSourceConstructor as SSEEventSourceConstructor,
-  type SSESnapshot,
-  type SSEStatus,
-  SSEStore,
-  type SSEStoreOptions,
-} from './stores/sse-store.js';
 export type { StoreSource } from './stores/store-source.js';
 export { type TokenProvider, tokenExpiresAt } from './token-source.js';
 export type {

@@ -7,7 +7,7 @@ import {
   type Position,
   type ServerFrame,
 } from '@livedash/protocol';
-import { Connection } from './connection.js';
+import { Connection, type ConnectionEvents } from './connection.js';
 import { type LiveClientOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { ChannelStore } from './stores/channel-store.js';
 import { ConnectionStore } from './stores/connection-store.js';
@@ -26,6 +26,7 @@ import type {
   StateChange,
   SubscribeOptions,
 } from './types.js';
+import type { ConnectionLike } from './worker/link.js';
 
 interface PendingPing {
   resolve(rtt: number): void;
@@ -53,7 +54,7 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
   readonly #options: ResolvedOptions;
   readonly #store = new ConnectionStore();
   readonly #subscriptions: Subscriptions;
-  readonly #connection: Connection;
+  readonly #connection: ConnectionLike;
   readonly #channelStores = new Map<string, ChannelStore<unknown>>();
   readonly #historyStores = new Map<string, HistoryStore<unknown>>();
   readonly #pings = new Map<number, PendingPing>();
@@ -72,17 +73,44 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
       last: (channel) => this.#connection.transport?.unsubscribe([channel]),
       gap: (channel, position) => this.#connection.transport?.subscribe(new Map([[channel, position]])),
     });
-    this.#connection = new Connection(
-      this.#options,
-      this.#store,
-      {
-        opened: (transport) => this.#resubscribe(transport),
-        frame: (frame) => this.#onFrame(frame),
-        dropped: () => this.#subscriptions.disconnected(),
-      },
-      () => this.#subscriptions.positions(),
-      this.#tokens,
-    );
+    const events: ConnectionEvents = {
+      opened: (transport) => this.#resubscribe(transport),
+      frame: (frame) => this.#onFrame(frame),
+      dropped: () => this.#subscriptions.disconnected(),
+    };
+    const inPage = () =>
+      new Connection(this.#options, this.#store, events, () => this.#subscriptions.positions(), this.#tokens);
+    const mode = options.worker ?? 'auto';
+    const g = globalThis as { document?: unknown; SharedWorker?: unknown; Worker?: unknown };
+    if (mode === 'in-page' || !g.document || !(g.SharedWorker || g.Worker)) this.#connection = inPage();
+    else {
+      // The worker link is a chunk of its own, loaded only here; until it is, calls wait for it.
+      let link: ConnectionLike | undefined;
+      let started = false;
+      let closed = false;
+      this.#connection = {
+        get transport() {
+          return link?.transport;
+        },
+        start() {
+          started = true;
+          link?.start();
+        },
+        reconnect() {
+          link?.reconnect();
+        },
+        close: () => {
+          closed = true;
+          if (link) link.close();
+          else this.#store.dispatch({ type: 'close' });
+        },
+      };
+      void import('./worker/link.js').then((linked) => {
+        if (closed) return;
+        link = linked.connect(mode, options, this.#store, events, inPage);
+        if (started) link.start();
+      });
+    }
     if (this.#options.autoConnect) this.#connection.start();
   }
 

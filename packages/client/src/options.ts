@@ -1,5 +1,4 @@
-import { Defaults } from '@livedash/protocol';
-import { type BackoffOptions, resolveBackoff } from './backoff.js';
+import { type BackoffOptions, Defaults, resolveBackoff } from '@livedash/protocol';
 import { browserEnvironment, type EnvironmentLike } from './environment.js';
 import type { TokenProvider } from './token-source.js';
 import type { EventSourceConstructor, FetchLike, WebSocketConstructor } from './transports/transport.js';
@@ -53,10 +52,19 @@ export interface LiveClientOptions {
   token?: TokenProvider;
   /** With a token function: fetch the next token this long before `exp`, ms. Default 30 000. */
   tokenRefreshMarginMs?: number;
+  /**
+   * Where the connection runs. `'auto'` (default): in a browser page, a SharedWorker (every tab of the
+   * origin shares one socket) or else a dedicated Worker, the page receiving parsed messages once per
+   * frame; in the page when there is no worker, outside browsers, or when `WebSocket`, `EventSource`,
+   * `fetch`, `environment`, `random` or a token function is given (those cannot cross to a worker).
+   * `'shared-worker'` / `'worker'` ask for one (falling back the same way); `'in-page'` never uses one.
+   * `client.state.mode` says where it runs.
+   */
+  worker?: 'auto' | 'shared-worker' | 'worker' | 'in-page';
 }
 
 export type ResolvedOptions = Required<
-  Omit<LiveClientOptions, 'WebSocket' | 'EventSource' | 'fetch' | 'backoff' | 'token'>
+  Omit<LiveClientOptions, 'WebSocket' | 'EventSource' | 'fetch' | 'backoff' | 'token' | 'worker'>
 > & {
   token: TokenProvider | undefined;
   baseUrl: string;

@@ -1,4 +1,4 @@
-import type { ConnectionError, ConnectionSnapshot, TransportName } from './types.js';
+import type { ClientMode, ConnectionError, ConnectionSnapshot, TransportName } from './types.js';
 
 /** Everything that can happen to a connection. `transition` is the only place that turns one into a new state. */
 export type ConnectionEvent =
@@ -24,6 +24,8 @@ export type ConnectionEvent =
   | { type: 'reset-attempts' }
   | { type: 'close' }
   | { type: 'rtt'; rtt: number }
+  /** Where the connection runs (set once, when a worker took it). */
+  | { type: 'mode'; mode: ClientMode }
   | { type: 'message'; at: number };
 
 export const initialConnectionState: ConnectionSnapshot = Object.freeze({
@@ -88,6 +90,8 @@ export function transition(state: ConnectionSnapshot, event: ConnectionEvent): C
       return state.attempt === 0 ? state : next(state, { attempt: 0 });
     case 'close':
       return next(state, { status: 'closed', nextRetryAt: null });
+    case 'mode':
+      return next(state, { mode: event.mode });
     case 'rtt':
       return state.rtt === event.rtt ? state : next(state, { rtt: event.rtt });
     case 'message':

@@ -1,4 +1,7 @@
 import type { LivedashError } from '@livedash/protocol';
+import type { ClientMode } from './worker/messages.js';
+
+export type { ClientMode };
 
 /** The transports a client can use, best first. */
 export type TransportName = 'ws' | 'sse' | 'poll';
@@ -47,6 +50,11 @@ export interface ConnectionSnapshot {
   readonly rtt?: number;
   /** When the last frame arrived (ms since the Unix epoch), updated at most once a second. */
   readonly lastMessageAt?: number;
+  /**
+   * Where the connection runs: `shared-worker` (one socket for every tab of this origin), `worker` (a
+   * dedicated Worker for this page) or `in-page`. Absent means in-page (see `LiveClientOptions.worker`).
+   */
+  readonly mode?: ClientMode;
 }
 
 /** The `{oldState, newState}` event every transition emits. */

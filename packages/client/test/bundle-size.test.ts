@@ -13,7 +13,14 @@ test('the browser build of LiveClient with all transports is under 10 KB minifie
       throw error;
     },
   );
-  const sizes = JSON.parse(stdout) as { liveClient: { minified: number; gzipped: number } };
+  const sizes = JSON.parse(stdout) as {
+    liveClient: { minified: number; gzipped: number; lazy: { gzipped: number } };
+    worker: { gzipped: number };
+  };
   expect(sizes.liveClient.minified).toBeGreaterThan(5_000); // it really bundled the client
   expect(sizes.liveClient.gzipped).toBeLessThan(10 * 1024);
+  // Worker mode's page side is a chunk of its own, loaded only when a worker is used; the worker
+  // script is a file of its own.
+  expect(sizes.liveClient.lazy.gzipped).toBeGreaterThan(300);
+  expect(sizes.worker.gzipped).toBeGreaterThan(5_000);
 }, 60_000);

@@ -19,7 +19,7 @@ afterEach(async () => {
 
 const wsUrl = () => `${server.url.replace('http', 'ws')}/ws`;
 
-test('the seed usage: connect(ws url) subscribes metrics and alerts; on(channel) gets data', async () => {
+test("the guide's usage: connect(ws url) subscribes metrics and alerts; on(channel) gets data", async () => {
   const metrics: { cpu: number; memory: number }[] = [];
   const alerts: unknown[] = [];
   dashboard.on('metrics', (m: { cpu: number; memory: number }) => metrics.push(m));
@@ -33,7 +33,7 @@ test('the seed usage: connect(ws url) subscribes metrics and alerts; on(channel)
   expect(dashboard.state).toBe('open');
 });
 
-test('subscribe before connect and after it both work (the seed forgot the later ones on reconnect)', async () => {
+test("subscribe before connect and after it both work (the guide's class forgot the later ones on reconnect)", async () => {
   const seen: string[] = [];
   dashboard.on('early', (d: string) => seen.push(d));
   dashboard.on('later', (d: string) => seen.push(d));

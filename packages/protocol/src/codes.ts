@@ -45,6 +45,8 @@ export const ErrorCodes = {
   SHUTTING_DOWN: 'shutting_down',
   /** The broker (Redis) is unreachable; publishes are refused until it returns. */
   UNAVAILABLE: 'unavailable',
+  /** The server holds as many channels or history bytes as it may, and nothing idle could be evicted. */
+  CAPACITY_EXCEEDED: 'capacity_exceeded',
   /** A bug or an unexpected failure on the server. */
   INTERNAL: 'internal',
   /** No frame for longer than the heartbeat allows (reported by clients). */

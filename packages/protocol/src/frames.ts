@@ -54,7 +54,7 @@ export type ClientAction = ClientCommand['action'];
 
 // ── server → client ────────────────────────────────────────────────────────────
 
-/** A message on a channel. The seed reads only `type` and `data`; the rest is for recovery. */
+/** A message on a channel. A plain WebSocket client reads only `type` and `data`; the rest is for recovery. */
 export interface DataEnvelope<T = unknown> {
   type: string;
   data: T;

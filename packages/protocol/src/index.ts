@@ -1,3 +1,4 @@
+export { type BackoffOptions, backoffDelay, defaultBackoff, resolveBackoff } from './backoff.js';
 export { CHANNEL_PATTERN, channelMatches, isValidChannel, MAX_CHANNEL_LENGTH } from './channel.js';
 export {
   type CloseCode,

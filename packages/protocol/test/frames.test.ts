@@ -14,7 +14,7 @@ import {
 import { describe, expect, test } from 'vitest';
 
 describe('encodeEnvelope', () => {
-  test('builds the same JSON as JSON.stringify of the envelope, with the seed fields type and data', () => {
+  test('builds the same JSON as JSON.stringify of the envelope, with the fields type and data that plain clients read', () => {
     const frame = encodeEnvelope(
       'metrics',
       7,

@@ -13,7 +13,7 @@ const error = (text: string, options = {}) => {
 };
 
 describe('parseCommand', () => {
-  test("the seed's subscribe frame parses unchanged", () => {
+  test("the plain-WebSocket guide's subscribe frame parses unchanged", () => {
     expect(ok('{"action":"subscribe","channels":["metrics","alerts"]}')).toEqual({
       action: 'subscribe',
       channels: ['metrics', 'alerts'],

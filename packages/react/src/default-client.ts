@@ -15,7 +15,7 @@ let shared: LiveClient | undefined;
 
 /**
  * The URL hooks connect to without a `LiveProvider`: `import.meta.env.VITE_WS_URL` in a Vite app when set
- * (as in the seed), otherwise the page's own origin. `undefined` where neither exists (server rendering).
+ * (as in the guide), otherwise the page's own origin. `undefined` where neither exists (server rendering).
  */
 export function defaultClientUrl(): string | undefined {
   let fromEnv: string | undefined;

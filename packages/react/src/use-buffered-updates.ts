@@ -1,10 +1,10 @@
-import { BufferedStore, type BufferSource } from '@livedash/client';
 import { useEffect, useState, useSyncExternalStore } from 'react';
+import { BufferedStore, type BufferSource } from './stores/buffered-store.js';
 
 /**
  * Buffers a fast `source` (anything with `subscribe(callback)` returning `{ unsubscribe }` or a
  * function — RxJS observables work) and re-renders with its last `capacity` values at most once per
- * `flushInterval` ms, or once per animation frame with `'frame'`. The seed's signature; unlike the seed
+ * `flushInterval` ms, or once per animation frame with `'frame'`. The guide's signature; unlike the guide's version
  * it never keeps more than `capacity` values, however large the burst, and runs no timer while nothing
  * is buffered.
  *

@@ -1,5 +1,5 @@
-import { type PollingFetcher, type PollingSnapshot, PollingStore } from '@livedash/client';
 import { useEffect, useState, useSyncExternalStore } from 'react';
+import { type PollingFetcher, type PollingSnapshot, PollingStore } from './stores/polling-store.js';
 
 /** What `usePolling` returns: the poller's snapshot plus a way to poll now. */
 export interface PollingResult<T> extends PollingSnapshot<T> {
@@ -8,7 +8,7 @@ export interface PollingResult<T> extends PollingSnapshot<T> {
 }
 
 /**
- * Calls `fetcher` every `interval` ms while the component is mounted and `enabled` is true — the seed's
+ * Calls `fetcher` every `interval` ms while the component is mounted and `enabled` is true — the guide's
  * signature, without its bugs: requests never overlap, the latest `fetcher` is called without
  * restarting the interval (an inline arrow function is fine), failures are kept in `error` and retried
  * with backoff, polling pauses while the page is hidden and refreshes when it is visible again, and

@@ -1,7 +1,8 @@
-import { type MessageMeta, ReducedStore } from '@livedash/client';
+import type { MessageMeta } from '@livedash/client';
 import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { useLiveClient } from './live-context.js';
 import { shallowMerge } from './shallow.js';
+import { ReducedStore } from './stores/reduced-store.js';
 
 export interface UseRealTimeDataOptions<T> {
   /**
@@ -19,7 +20,7 @@ interface Delivery {
 const noSubscription = () => () => {};
 
 /**
- * The seed's hook, over the shared connection: the channel's messages merged into `initialData`.
+ * The real-time dashboards guide's hook, over the shared connection: the channel's messages merged into `initialData`.
  * Every message is merged (none skipped), but the component re-renders at most once per animation
  * frame. When the server reports it could not recover messages missed during a disconnect, the state
  * restarts from `initialData` with the latest value merged in. A new `channel` starts from `initialData`.
@@ -35,7 +36,7 @@ export function useRealTimeData<T>(
 ): T {
   const merge = options.merge ?? shallowMerge;
   const client = useLiveClient();
-  // The first render's initialData, as in the seed (later values are ignored, like useState's).
+  // The first render's initialData, as in the guide (later values are ignored, like useState's).
   const [initial] = useState(initialData);
   const reducer = (state: T, { data, meta }: Delivery): T =>
     merge(meta.reset === true ? initial : state, data);

@@ -1,8 +1,8 @@
-import { type SSESnapshot, SSEStore, type SSEStoreOptions } from '@livedash/client';
 import { useMemo, useSyncExternalStore } from 'react';
+import { type SSESnapshot, SSEStore, type SSEStoreOptions } from './stores/sse-store.js';
 
 /**
- * Follows a Server-Sent Events stream (any server's, not only livedash's) — the seed's signature,
+ * Follows a Server-Sent Events stream (any server's, not only livedash's) — the guide's signature,
  * returning `{ data, error, status, lastEventId, … }`. A frame that does not parse becomes `error` (the
  * stream goes on, `data` keeps the last good value); a dropped stream is retried. Re-renders at most once
  * per animation frame. The stream opens on mount and closes on unmount; a new `url` opens a new stream.

@@ -107,7 +107,7 @@ describe('without a provider', () => {
     expect(t.upgrades()).toBe(1);
   });
 
-  it('uses import.meta.env.VITE_WS_URL when set, as the seed does', async () => {
+  it("uses import.meta.env.VITE_WS_URL when set, as the guide's code does", async () => {
     // A page served elsewhere (a Vite dev server), allowed by the livedash server's origin policy.
     await t.close();
     t = await startServer({ allowedOrigins: ['http://localhost:9'] });

@@ -11,7 +11,7 @@ let t: TestServer;
 beforeEach(async () => {
   // The real host-metrics source, publishing `metrics` every 200 ms.
   t = await startApp({ metricsIntervalMs: 200 });
-  // The page is served by this server (startApp sets happy-dom's URL), so the seed's component
+  // The page is served by this server (startApp sets happy-dom's URL), so the guide's component
   // needs no provider and no configuration: the hooks' shared client connects to the page's origin.
   // It uses the page's own WebSocket (happy-dom's), as a browser would: nothing is injected.
 });
@@ -26,7 +26,7 @@ function percent(label: string): number {
   return Number(screen.getByRole('meter', { name: label }).getAttribute('value'));
 }
 
-describe("the seed's MetricsDashboard", () => {
+describe("the guide's MetricsDashboard", () => {
   it('renders live CPU and memory from the real server with only its imports changed', async () => {
     render(<MetricsDashboard />);
     expect(percent('CPU')).toBe(0);

@@ -102,7 +102,7 @@ function getJson(url: string, signal: AbortSignal): Promise<{ n: number }> {
 }
 
 function Stats({ interval, enabled = true }: { interval: number; enabled?: boolean }) {
-  // An inline fetcher, as in the seed: a new function every render.
+  // An inline fetcher, as in the guide: a new function every render.
   const { data, error, status } = usePolling(({ signal }) => getJson(s.url, signal), interval, enabled);
   return <span data-testid="stats">{`${data?.n ?? '-'}|${error?.message ?? '-'}|${status}`}</span>;
 }
@@ -132,7 +132,7 @@ describe('usePolling', () => {
     await waitFor(() => expect(Number(screen.getByTestId('renders').textContent)).toBeGreaterThan(60), {
       timeout: 10_000,
     });
-    // 60+ renders, each with a new fetcher: a seed-style hook would have fired a request per render.
+    // 60+ renders, each with a new fetcher: a naive hook would have fired a request per render.
     // Here requests follow the 200 ms interval (the first one is immediate; two more of slack for timers).
     const requests = s.requests.length;
     const elapsedMs = Date.now() - startedAt;

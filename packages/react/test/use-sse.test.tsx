@@ -1,8 +1,7 @@
 // @vitest-environment happy-dom
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { SSEEventSourceConstructor } from '@livedash/client';
-import { useSSE } from '@livedash/react';
+import { type SSEEventSourceConstructor, useSSE } from '@livedash/react';
 import { cleanup, render, screen, waitFor } from '@testing-library/react';
 import { EventSource } from 'eventsource';
 import { Profiler } from 'react';

@@ -20,7 +20,15 @@ export function newEpoch(): string {
  * epochs.of('alerts') === epochs.of('alerts'); // true
  */
 export class EpochSource {
-  readonly #secret = randomBytes(32);
+  readonly #secret: Buffer | string;
+
+  /**
+   * `secret` makes the epochs reproducible: every holder of the same secret derives the same epoch for a
+   * channel (the Redis broker uses the Redis server's run id, so all nodes agree without storing a key).
+   */
+  constructor(secret: Buffer | string = randomBytes(32)) {
+    this.#secret = secret;
+  }
 
   of(channel: string): string {
     return createHmac('sha256', this.#secret).update(channel).digest('base64url').slice(0, 16);

@@ -1,3 +1,4 @@
+export { type AttachedLivedash, type AttachOptions, attach } from './attach.js';
 export { isValidChannelPattern } from './auth/channel-grant.js';
 export { type MintOptions, mintToken } from './auth/mint-token.js';
 export {
@@ -6,7 +7,16 @@ export {
   type TokenVerifier,
   type VerifiedToken,
 } from './auth/token-verifier.js';
-export type { Broker, BrokerHealth, ChannelInfo, ReadResult, StoredMessage } from './brokers/broker.js';
+export type {
+  Broker,
+  BrokerHealth,
+  ChannelInfo,
+  ChannelPage,
+  ChannelQuery,
+  ReadResult,
+  StoredMessage,
+} from './brokers/broker.js';
+export { pageOfNames } from './brokers/channel-page.js';
 export { MemoryBroker, type MemoryBrokerOptions } from './brokers/memory.js';
 export { connectRedisBroker, RedisBroker, type RedisBrokerOptions } from './brokers/redis-broker.js';
 export { redactUrl } from './brokers/redis-link.js';
@@ -16,6 +26,7 @@ export {
   type NodeBrokerOptions,
   NodeLocalBroker,
 } from './brokers/redis-node-local.js';
+export { type LivedashPluginOptions, livedash } from './fastify-plugin.js';
 export { Hub, type HubOptions, type MessageMeta, type PublishResult, type Watcher } from './hub.js';
 export {
   defaultOptions,

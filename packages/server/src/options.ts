@@ -63,6 +63,19 @@ export interface ServerOptions {
   maxHeaders: number;
   /** Most messages one history request returns (`?limit=` over it: 400; the default limit). */
   maxHistoryMessages: number;
+  /**
+   * Channels held by the in-memory broker (also node-local channels under Redis). Over it: the idle
+   * channel published least recently is evicted; with none idle the publish gets `capacity_exceeded`.
+   */
+  maxChannels: number;
+  /** Bytes of history held by the in-memory broker over all channels; over it, as for `maxChannels`. */
+  maxHistoryBytes: number;
+  /**
+   * After refusing a request body (413, 415, 401/403), how many bytes of it are still read and dropped
+   * so the client hears the answer, and for how long (ms); past either the connection is cut.
+   */
+  maxDiscardBytes: number;
+  maxDiscardMs: number;
   /** Serve HTTPS/WSS with this PEM certificate chain and key; undefined serves plain HTTP. */
   tls: { cert: string; key: string } | undefined;
 }
@@ -99,6 +112,10 @@ export function defaultOptions(): ServerOptions {
     maxHeaderBytes: LimitDefaults.maxHeaderBytes,
     maxHeaders: LimitDefaults.maxHeaders,
     maxHistoryMessages: LimitDefaults.maxHistoryMessages,
+    maxChannels: LimitDefaults.maxChannels,
+    maxHistoryBytes: LimitDefaults.maxHistoryBytes,
+    maxDiscardBytes: LimitDefaults.maxDiscardBytes,
+    maxDiscardMs: LimitDefaults.maxDiscardMs,
     tls: undefined,
   };
 }

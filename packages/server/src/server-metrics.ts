@@ -21,6 +21,7 @@ export class ServerMetrics {
   readonly dropped: Counter<'reason'>;
   readonly slowConsumerDisconnects: Counter<'transport'>;
   readonly protocolErrors: Counter<'code'>;
+  readonly channelsEvicted: Counter;
 
   constructor(subscriptionCount: () => number) {
     const registers = [this.registry];
@@ -72,6 +73,11 @@ export class ServerMetrics {
       name: 'livedash_protocol_errors_total',
       help: 'Bad commands and requests answered with an error, by error code.',
       labelNames: ['code'],
+      registers,
+    });
+    this.channelsEvicted = new Counter({
+      name: 'livedash_channels_evicted_total',
+      help: 'Idle channels (no subscriber) dropped with their history to stay within maxChannels / maxHistoryBytes.',
       registers,
     });
   }

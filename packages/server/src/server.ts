@@ -6,22 +6,16 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { ErrorCodes } from '@livedash/protocol';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { AccessControl } from './auth/access-control.js';
 import { redactToken } from './auth/bearer-token.js';
-import { registerHttpAccess } from './auth/http-access.js';
-import type { Broker } from './brokers/broker.js';
-import { MemoryBroker } from './brokers/memory.js';
-import { connectNodeBroker } from './brokers/redis-node-local.js';
-import { Hub } from './hub.js';
-import { resolveOptions, type ServerOptions } from './options.js';
-import { ServerMetrics } from './server-metrics.js';
-import { registerHttpRoutes } from './transports/http.js';
-import { sendError } from './transports/http-errors.js';
+import type { Hub } from './hub.js';
+import { type BrokerOptions, openCore, registerLiveRoutes } from './live-core.js';
+import type { ServerOptions } from './options.js';
+import type { ServerMetrics } from './server-metrics.js';
+import { registerBodyRefusals } from './transports/body-refusal.js';
+import { answerNotFound } from './transports/http-errors.js';
 import { asksForWebSocket, serveIgnoringUpgrade } from './transports/other-upgrade.js';
-import { SseTransport } from './transports/sse.js';
-import { WsTransport } from './transports/ws.js';
+import type { WsTransport } from './transports/ws.js';
 
 /**
  * Connections the kernel holds for the server before it accepts them (capped by the system's
@@ -33,18 +27,7 @@ const LISTEN_BACKLOG = 4096;
 /** How long a client may take to send a whole HTTP request (headers and body), ms: slowloris bound. */
 export const REQUEST_TIMEOUT_MS = 10_000;
 
-export interface CreateServerOptions extends Partial<ServerOptions> {
-  /** Where channels live. Default: a new in-memory broker, closed with the server. A broker passed in is not closed. */
-  broker?: Broker;
-  /**
-   * Share channels with other nodes through Redis at this URL (`redis://host:port`; see docs/scaling.md).
-   * Ignored when `broker` is given. Redis unreachable for 10 s at start: `createServer` rejects.
-   */
-  brokerUrl?: string;
-  /** Prefix of every Redis key and Pub/Sub channel (default `livedash:`). */
-  brokerPrefix?: string;
-  /** Channel patterns kept on this node even with Redis (default `['metrics']`: each node's own host metrics). */
-  localChannels?: string[];
+export interface CreateServerOptions extends Partial<ServerOptions>, BrokerOptions {
   /** Time allowed to receive a full HTTP request, ms (default 10 s); half-sent requests are cut after it. */
   requestTimeoutMs?: number;
   /**
@@ -96,28 +79,10 @@ export interface LivedashServer {
  * await server.close();
  */
 export async function createServer(partial: CreateServerOptions = {}): Promise<LivedashServer> {
-  const { broker: givenBroker, brokerUrl, brokerPrefix, localChannels, ...restWithTimeouts } = partial;
-  const {
-    requestTimeoutMs = REQUEST_TIMEOUT_MS,
-    logger = false,
-    routes,
-    notFound,
-    ...rest
-  } = restWithTimeouts;
-  const options = resolveOptions(rest);
+  const { requestTimeoutMs = REQUEST_TIMEOUT_MS, logger = false, routes, notFound, ...coreOptions } = partial;
   // Before anything is opened, so an unsafe or unusable security configuration stops the start with its reason.
-  const access = await AccessControl.create(options);
-  const broker = givenBroker ?? (await defaultBroker(options, { brokerUrl, brokerPrefix, localChannels }));
-  let hubRef: Hub | undefined;
-  const metrics = new ServerMetrics(() => hubRef?.subscriptionCount ?? 0);
-  const hub = new Hub(broker, {
-    maxQueueBytes: options.maxQueueBytes,
-    maxSubscriptions: options.maxSubscriptions,
-    onPublish: () => metrics.messagesIn.inc(),
-    onWatcherError: (error, channel) => console.error(`livedash: watcher of "${channel}" threw`, error),
-    onDeliveryError: (error, channel) => console.error(`livedash: delivering "${channel}" failed`, error),
-  });
-  hubRef = hub;
+  const core = await openCore(coreOptions);
+  const { hub, options, metrics } = core;
 
   const app = Fastify({
     // Tokens may travel in `?token=`; the request log shows URLs with them redacted.
@@ -133,9 +98,9 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
     return503OnClosing: true,
     forceCloseConnections: true,
   });
-  access.attachMetrics(metrics.registry);
-  const { ws, sse } = registerLiveRoutes(app, { hub, options, metrics, access });
-  handleUpgrades(app.server, ws);
+  registerBodyRefusals(app, options);
+  const transports = registerLiveRoutes(app, core);
+  handleUpgrades(app.server, transports.ws);
 
   try {
     await routes?.(app);
@@ -143,7 +108,7 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
     await app.listen({ port: options.port, host: options.host, backlog: LISTEN_BACKLOG });
   } catch (error) {
     // A broker made here holds Redis connections that would keep the process alive after a failed start.
-    if (!givenBroker) await broker.close();
+    await core.closeBroker();
     throw error;
   }
   const address = app.server.address();
@@ -152,12 +117,11 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      sse?.close();
       // Clients get most of the budget to finish their close handshakes; the rest is for the HTTP
       // server and the broker, so the whole shutdown stays within shutdownTimeoutMs.
-      const wsClosed = ws.close(Math.round(options.shutdownTimeoutMs * 0.6));
-      await Promise.all([wsClosed, app.close()]);
-      if (!givenBroker) await broker.close();
+      const transportsClosed = transports.close(Math.round(options.shutdownTimeoutMs * 0.6));
+      await Promise.all([transportsClosed, app.close()]);
+      await core.closeBroker();
     })();
     return closing;
   };
@@ -167,67 +131,12 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
   return { url: `${scheme}://${urlHost}:${port}`, port, hub, options, metrics, app, close };
 }
 
-/**
- * livedash's routes and transports on a Fastify instance: the access hooks, SSE at `/sse`, the HTTP API
- * and `/healthz` and `/metrics`; returns the transports so their connections can be counted and closed.
- * The WebSocket transport answers upgrades handed to it (`handleUpgrades`).
- */
-function registerLiveRoutes(
-  app: FastifyInstance,
-  core: { hub: Hub; options: ServerOptions; metrics: ServerMetrics; access: AccessControl },
-): { ws: WsTransport; sse: SseTransport | undefined } {
-  const { hub, options, metrics, access } = core;
-  registerHttpAccess(app, access, options.maxHistoryMessages);
-  const ws = new WsTransport({ hub, options, metrics, access });
-  const sse = options.transports.sse ? new SseTransport(app, { hub, options, metrics, access }) : undefined;
-  registerHttpRoutes(app, {
-    hub,
-    options,
-    metrics,
-    access,
-    startedAt: Date.now(),
-    connectionCounts: () => ({ ws: ws.size, sse: sse?.size ?? 0 }),
-  });
-  return { ws, sse };
-}
-
 /** WebSocket upgrades on `server` go to `ws`; any other `Upgrade` is served as the plain request it also is. */
 function handleUpgrades(server: Server, ws: WsTransport): void {
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (asksForWebSocket(request)) ws.handleUpgrade(request, socket, head);
     else serveIgnoringUpgrade(server, request, socket, head);
   });
-}
-
-/** The default answer to a request no route matches: 404 with the JSON error body. */
-function answerNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  return sendError(
-    reply,
-    404,
-    ErrorCodes.NOT_FOUND,
-    `no route ${request.method} ${request.url.slice(0, 128)}`,
-  );
-}
-
-/** The broker a server creates for itself: Redis-backed when given a URL, else in memory. */
-async function defaultBroker(
-  options: ServerOptions,
-  redis: {
-    brokerUrl: string | undefined;
-    brokerPrefix: string | undefined;
-    localChannels: string[] | undefined;
-  },
-): Promise<Broker> {
-  if (!redis.brokerUrl) return new MemoryBroker({ history: options.history });
-  const connected = await connectNodeBroker({
-    brokerUrl: redis.brokerUrl,
-    history: options.history,
-    node: options.node,
-    ...(redis.brokerPrefix !== undefined && { brokerPrefix: redis.brokerPrefix }),
-    ...(redis.localChannels !== undefined && { localChannels: redis.localChannels }),
-  });
-  if (!connected.ok) throw connected.error;
-  return connected.value;
 }
 
 function httpServer(

@@ -1,6 +1,6 @@
 import { createServer, type LivedashServer } from '@livedash/server';
 import { afterEach, describe, expect, test } from 'vitest';
-import { httpPublish } from './helpers/ws-client.js';
+import { httpPublish, TestWsClient } from './helpers/ws-client.js';
 
 let server: LivedashServer | undefined;
 const cleanups: Array<() => void> = [];
@@ -149,5 +149,61 @@ describe('HTTP API', () => {
     const response = await json('/api/channels/x/messages?since=0');
     expect(response.status).toBe(404);
     expect((response.body.error as { code: string }).code).toBe('not_found');
+  });
+});
+
+describe('bounded channel state', () => {
+  test('GET /api/channels pages its answer in name order: ?limit= and ?after= the previous next', async () => {
+    const s = await start();
+    for (const name of ['d', 'b', 'e', 'a', 'c']) await s.hub.publish(name, 1);
+    const first = await json('/api/channels?limit=2');
+    expect((first.body.channels as Array<{ channel: string }>).map((c) => c.channel)).toEqual(['a', 'b']);
+    expect(first.body.next).toBe('b');
+    const second = await json('/api/channels?limit=2&after=b');
+    expect((second.body.channels as Array<{ channel: string }>).map((c) => c.channel)).toEqual(['c', 'd']);
+    const last = await json(`/api/channels?limit=2&after=${second.body.next as string}`);
+    expect(last.body).toEqual({ channels: [expect.objectContaining({ channel: 'e' })], next: null });
+    expect((await json('/api/channels?limit=0')).status).toBe(400);
+    expect((await json('/api/channels?limit=1001')).status).toBe(400);
+    expect((await json('/api/channels?after=$bad')).status).toBe(400);
+  });
+
+  test('reads, history polls and subscriptions of names never published leave nothing listed', async () => {
+    const s = await start();
+    expect((await json('/api/channels/made.up')).status).toBe(404);
+    expect((await json('/api/channels/made.up/messages?since=0')).body).toMatchObject({
+      seq: 0,
+      messages: [],
+    });
+    const ws = await TestWsClient.connect(s.url);
+    cleanups.push(() => ws.ws.terminate());
+    ws.send({ action: 'subscribe', channels: ['made.up.too'] });
+    await ws.waitFor((frames) => frames.some((f) => f.type === '$subscribed'));
+    ws.send({ action: 'unsubscribe', channels: ['made.up.too'] });
+    await ws.waitFor((frames) => frames.some((f) => f.type === '$unsubscribed'));
+    expect((await json('/api/channels')).body).toEqual({ channels: [], next: null });
+  });
+
+  test('past maxChannels with every channel subscribed, a publish is refused: HTTP 507 and $error capacity_exceeded', async () => {
+    const s = await start({ maxChannels: 2 });
+    const ws = await TestWsClient.connect(s.url, '/ws?token=secret');
+    cleanups.push(() => ws.ws.terminate());
+    ws.send({ action: 'subscribe', channels: ['a', 'b'] });
+    await ws.waitFor((frames) => frames.filter((f) => f.type === '$subscribed').length === 2);
+    await httpPublish(s.url, 'a', 1);
+    await httpPublish(s.url, 'b', 1);
+    const refused = await httpPublish(s.url, 'c', 1);
+    expect(refused.status).toBe(507);
+    expect(refused.body.error).toMatchObject({ code: 'capacity_exceeded' });
+    ws.send({ action: 'publish', channel: 'c', data: 1, id: 7 });
+    await ws.waitFor((frames) => frames.some((f) => f.type === '$error' && f.id === 7));
+    expect(ws.ofType('$error')[0]).toMatchObject({ code: 'capacity_exceeded', channel: 'c' });
+    // Once a channel is idle it makes room, and the publish goes through.
+    ws.send({ action: 'unsubscribe', channels: ['b'] });
+    await ws.waitFor((frames) => frames.some((f) => f.type === '$unsubscribed'));
+    expect((await httpPublish(s.url, 'c', 1)).status).toBe(200);
+    expect((await json('/api/channels/b')).status).toBe(404);
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(metrics).toMatch(/livedash_channels_evicted_total 1/);
   });
 });

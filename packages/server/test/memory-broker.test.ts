@@ -2,6 +2,9 @@ import { EPOCH_PATTERN } from '@livedash/protocol';
 import { MemoryBroker } from '@livedash/server';
 import { afterEach, describe, expect, test } from 'vitest';
 
+/** Every channel in one page. */
+const ALL = { allowed: () => true, limit: 100_000 };
+
 const brokers: MemoryBroker[] = [];
 afterEach(async () => {
   for (const broker of brokers.splice(0)) await broker.close();
@@ -32,7 +35,7 @@ describe('MemoryBroker', () => {
     const b = broker({ history: [{ pattern: '*', maxMessages: 5, maxAgeMs: 60_000 }] });
     let epoch = '';
     for (let i = 1; i <= 12; i++) epoch = (await b.publish('log', String(i))).epoch;
-    const info = (await b.channels()).find((c) => c.channel === 'log');
+    const info = (await b.channels(ALL)).channels.find((c) => c.channel === 'log');
     expect(info).toMatchObject({ seq: 12, size: 5 });
     const covered = await b.read('log', { epoch, seq: 7 });
     expect(covered.recovered).toBe(true);
@@ -54,7 +57,7 @@ describe('MemoryBroker', () => {
     expect(read.messages.map((m) => m.seq)).toEqual([2]);
     expect((await b.read('log', { epoch: first.epoch, seq: 0 })).recovered).toBe(false);
     now += 60_000; // everything aged out
-    expect((await b.channels())[0]).toMatchObject({ size: 0, seq: 2 });
+    expect((await b.channels(ALL)).channels[0]).toMatchObject({ size: 0, seq: 2 });
     const latest = await b.read('log');
     expect(latest.messages.map((m) => m.seq)).toEqual([2]);
     expect((await b.read('log', { epoch: first.epoch, seq: 1 })).recovered).toBe(false);
@@ -71,7 +74,7 @@ describe('MemoryBroker', () => {
       await b.publish('metrics.node1', String(i));
       await b.publish('orders', String(i));
     }
-    const sizes = Object.fromEntries((await b.channels()).map((c) => [c.channel, c.size]));
+    const sizes = Object.fromEntries((await b.channels(ALL)).channels.map((c) => [c.channel, c.size]));
     expect(sizes).toEqual({ 'metrics.node1': 2, orders: 4 });
   });
 
@@ -93,7 +96,7 @@ describe('MemoryBroker', () => {
     expect(read.messages.map((m) => m.seq)).toEqual([8, 9, 10]);
   });
 
-  test('live messages reach the listener only for subscribed channels; an unsubscribed empty channel is forgotten', async () => {
+  test('live messages reach the listener only for subscribed channels', async () => {
     const b = broker();
     const seen: number[] = [];
     b.onMessage((m) => seen.push(m.seq));
@@ -103,10 +106,6 @@ describe('MemoryBroker', () => {
     await b.unsubscribe('x');
     await b.publish('x', '3');
     expect(seen).toEqual([2]);
-    await b.subscribe('empty');
-    expect((await b.channels()).map((c) => c.channel)).toContain('empty');
-    await b.unsubscribe('empty');
-    expect((await b.channels()).map((c) => c.channel)).not.toContain('empty');
   });
 });
 
@@ -120,4 +119,108 @@ test('an empty channel dropped and created again keeps its epoch, so an early su
   const resumed = await b.read('alerts', { epoch: before.epoch, seq: 0 });
   expect(resumed.recovered).toBe(true);
   expect(resumed.messages.map((m) => m.seq)).toEqual([1, 2]);
+});
+
+describe('bounded state', () => {
+  test('reading or subscribing to a channel never published holds nothing and lists nothing', async () => {
+    const b = broker();
+    for (let i = 0; i < 1000; i++) {
+      await b.read(`made.up.${i}`);
+      await b.read(`made.up.${i}`, { epoch: 'AAAA', seq: 0 });
+      await b.subscribe(`sub.${i}`);
+    }
+    expect(b.usage).toEqual({ channels: 0, historyBytes: 0 });
+    expect((await b.channels(ALL)).channels).toEqual([]);
+    for (let i = 0; i < 1000; i++) await b.unsubscribe(`sub.${i}`);
+    expect(b.usage.channels).toBe(0);
+  });
+
+  test('past maxChannels the idle channel published least recently is evicted; a subscribed one is kept', async () => {
+    const evicted: string[] = [];
+    const b = broker({ maxChannels: 3, onEvict: (channel) => evicted.push(channel) });
+    await b.subscribe('watched');
+    await b.publish('watched', '1');
+    await b.publish('old', '1');
+    await b.publish('recent', '1');
+    await b.publish('old', '2'); // `old` is now the most recently published
+    await b.publish('new', '1');
+    expect(evicted).toEqual(['recent']);
+    expect((await b.channels(ALL)).channels.map((c) => c.channel)).toEqual(['new', 'old', 'watched']);
+    expect(b.usage.channels).toBe(3);
+  });
+
+  test('with every channel subscribed, a publish creating one more is refused with capacity_exceeded', async () => {
+    const b = broker({ maxChannels: 2 });
+    for (const channel of ['a', 'b']) {
+      await b.subscribe(channel);
+      await b.publish(channel, '1');
+    }
+    await expect(b.publish('c', '1')).rejects.toMatchObject({ code: 'capacity_exceeded' });
+    expect(b.usage.channels).toBe(2);
+    expect((await b.publish('a', '2')).seq).toBe(2); // existing channels keep working
+    await b.unsubscribe('b');
+    expect((await b.publish('c', '1')).seq).toBe(1); // `b` was idle: evicted for it
+  });
+
+  test('past maxHistoryBytes idle channels go first, then the channel trims its own oldest messages', async () => {
+    const payload = JSON.stringify('x'.repeat(900)); // ~1 KB a message with its envelope and overhead
+    const b = broker({ maxHistoryBytes: 10_000 });
+    await b.subscribe('live');
+    for (let i = 0; i < 4; i++) await b.publish('idle', payload);
+    for (let i = 0; i < 6; i++) await b.publish('live', payload);
+    expect((await b.channels(ALL)).channels.map((c) => c.channel)).toEqual(['live']);
+    for (let i = 0; i < 20; i++) await b.publish('live', payload);
+    const [live] = (await b.channels(ALL)).channels;
+    expect(live?.seq).toBe(26);
+    expect(live?.size).toBeLessThan(10);
+    expect(b.usage.historyBytes).toBeLessThanOrEqual(10_000);
+  });
+
+  test('a message larger than maxHistoryBytes is refused and leaves no channel behind', async () => {
+    const b = broker({ maxHistoryBytes: 2000 });
+    await expect(b.publish('big', JSON.stringify('x'.repeat(5000)))).rejects.toMatchObject({
+      code: 'capacity_exceeded',
+    });
+    expect(b.usage).toEqual({ channels: 0, historyBytes: 0 });
+  });
+
+  test('bytes are given back as history ages and rolls over', async () => {
+    let now = 1_000_000;
+    const b = broker({ history: [{ pattern: '*', maxMessages: 3, maxAgeMs: 10_000 }], now: () => now });
+    for (let i = 0; i < 12; i++) await b.publish('x', '"abcdefghij"'); // seqs of one length
+    const three = b.usage.historyBytes;
+    await b.publish('x', '"abcdefghij"');
+    expect(b.usage.historyBytes).toBe(three);
+    now += 60_000;
+    await b.read('x');
+    // Everything aged out of history; the latest value is still held (and counted).
+    expect(b.usage.historyBytes).toBe(three / 3);
+  });
+
+  test('a channel evicted and published again starts a new epoch, so (epoch, seq) never names two messages', async () => {
+    const b = broker({ maxChannels: 1 });
+    const first = await b.publish('a', '1');
+    await b.publish('b', '1'); // evicts `a`
+    const again = await b.publish('a', '2');
+    expect(again.seq).toBe(1);
+    expect(again.epoch).not.toBe(first.epoch);
+    expect((await b.read('a', { epoch: first.epoch, seq: 1 })).recovered).toBe(false);
+  });
+
+  test('channels() pages in name order and asks `allowed` before anything else', async () => {
+    const b = broker();
+    for (const name of ['c', 'a', 'team.x', 'b', 'team.y', 'd']) await b.publish(name, '1');
+    const asked: string[] = [];
+    const allowed = (name: string) => {
+      asked.push(name);
+      return !name.startsWith('team.');
+    };
+    const first = await b.channels({ allowed, limit: 2 });
+    expect(first.channels.map((c) => c.channel)).toEqual(['a', 'b']);
+    expect(first.next).toBe('b');
+    const second = await b.channels({ allowed, limit: 2, after: 'b' });
+    expect(second).toMatchObject({ channels: [{ channel: 'c' }, { channel: 'd' }] });
+    expect(second.next).toBeUndefined();
+    expect(asked).toContain('team.x');
+  });
 });

@@ -8,10 +8,12 @@ import type { ReadResult, StoredMessage } from '../src/brokers/broker.js';
 import { MemoryBroker } from '../src/brokers/memory.js';
 import { connectRedisBroker, RedisBroker, type RedisBrokerOptions } from '../src/brokers/redis-broker.js';
 import {
+  ALL,
   deletePrefix,
   freePort,
   PrivateRedis,
   SHARED_REDIS_URL,
+  TcpRelay,
   uniquePrefix,
   waitFor,
 } from './redis-helpers.js';
@@ -35,6 +37,25 @@ function testPrefix(label: string): string {
   const prefix = uniquePrefix(label);
   cleanups.unshift(() => deletePrefix(SHARED_REDIS_URL, prefix));
   return prefix;
+}
+
+async function keysUnder(prefix: string): Promise<string[]> {
+  const redis = new Redis(SHARED_REDIS_URL);
+  try {
+    return await redis.keys(`${prefix}*`);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function subscriberCount(url: string, liveName: string): Promise<number> {
+  const redis = new Redis(url);
+  try {
+    const reply = (await redis.call('PUBSUB', 'NUMSUB', liveName)) as [string, number];
+    return Number(reply[1]);
+  } finally {
+    redis.disconnect();
+  }
 }
 
 function collect(target: RedisBroker): StoredMessage[] {
@@ -129,28 +150,62 @@ describe('RedisBroker publish and read', () => {
     await b.publish('short.lived', '2');
     // Wait for both messages to age out, not just the first: on a busy machine the second can be
     // published a good part of the 300 ms later, and stays in history that much longer.
-    await waitFor('the whole history to age out', async () => (await b.channels())[0]?.size === 0);
+    await waitFor(
+      'the whole history to age out',
+      async () => (await b.channels(ALL)).channels[0]?.size === 0,
+    );
     expect((await b.read('short.lived', { epoch: first.epoch, seq: 0 })).recovered).toBe(false);
     const latest = await b.read('short.lived');
     expect(latest.messages.map((m) => m.seq)).toEqual([2]);
-    const [info] = await b.channels();
+    const [info] = (await b.channels(ALL)).channels;
     expect(info).toMatchObject({ channel: 'short.lived', seq: 2, size: 0, ts: latest.messages[0]!.ts });
   });
 
-  it('keeps a read-created epoch for the first publish, and a channel of made-up name expires', async () => {
-    const prefix = testPrefix('epoch');
-    const b = await broker(prefix, { unpublishedEpochTtlMs: 60_000 });
-    const before = await b.read('fresh');
+  it('leaves no key behind for reads and subscriptions of a channel never published to', async () => {
+    const prefix = testPrefix('unpublished');
+    const reader = await broker(prefix);
+    const other = await broker(prefix);
+    const before = await reader.read('fresh');
     expect(before).toMatchObject({ seq: 0, recovered: false, messages: [] });
+    await reader.subscribe('fresh');
+    await reader.read('fresh', { epoch: before.epoch, seq: 0 });
+    for (let i = 0; i < 50; i++) await reader.read(`made.up.${i}`);
+    await reader.unsubscribe('fresh');
+    expect(await keysUnder(prefix)).toEqual([]);
+    expect((await reader.channels(ALL)).channels).toEqual([]);
+    // Every node reads the same epoch, and the first publish starts exactly that one, so a subscriber
+    // that started at seq 0 recovers the first message.
+    expect((await other.read('fresh')).epoch).toBe(before.epoch);
+    const published = await other.publish('fresh', '"hello"');
+    expect(published).toMatchObject({ epoch: before.epoch, seq: 1 });
+    const replay = await reader.read('fresh', { epoch: before.epoch, seq: 0 });
+    expect(replay).toMatchObject({ recovered: true, seq: 1 });
+    expect(replay.messages).toEqual([published]);
+  });
+
+  it('starts a new epoch when the seq key is lost, instead of giving out seqs again', async () => {
+    const prefix = testPrefix('lost-seq');
+    const b = await broker(prefix);
+    await b.publish('jobs', '1');
+    const second = await b.publish('jobs', '2');
     const redis = new Redis(SHARED_REDIS_URL);
     cleanups.push(async () => void redis.disconnect());
-    expect(await redis.pttl(`${prefix}{fresh}:epoch`)).toBeGreaterThan(0);
-    const published = await b.publish('fresh', '"hello"');
-    expect(published.epoch).toBe(before.epoch);
-    expect(await redis.pttl(`${prefix}{fresh}:epoch`)).toBe(-1);
-    // A subscriber that started at seq 0 recovers the first message.
-    const replay = await b.read('fresh', { epoch: before.epoch, seq: 0 });
-    expect(replay).toMatchObject({ recovered: true, seq: 1 });
+    await redis.del(`${prefix}{jobs}:seq`); // evicted, or deleted by hand
+    const read = await b.read('jobs', { epoch: second.epoch, seq: 2 });
+    expect(read.epoch).not.toBe(second.epoch);
+    expect(read.recovered).toBe(false);
+    const third = await b.publish('jobs', '3');
+    expect(third.epoch).not.toBe(second.epoch);
+    expect(third.seq).toBe(1);
+    // The epoch that lost its seq is never started again under this Redis process.
+    await redis.del(
+      `${prefix}{jobs}:seq`,
+      `${prefix}{jobs}:epoch`,
+      `${prefix}{jobs}:run`,
+      `${prefix}{jobs}:stream`,
+    );
+    const fourth = await b.publish('jobs', '4');
+    expect([second.epoch, third.epoch]).not.toContain(fourth.epoch);
   });
 
   it('keeps the epoch across broker restarts and starts a new one when Redis lost the channel', async () => {
@@ -177,7 +232,7 @@ describe('RedisBroker publish and read', () => {
     for (let n = 0; n < 5; n++) await b.publish('a', String(n));
     await b.publish('b', '1');
     await b.read('never-published');
-    const infos = (await b.channels()).sort((x, y) => x.channel.localeCompare(y.channel));
+    const infos = (await b.channels(ALL)).channels.sort((x, y) => x.channel.localeCompare(y.channel));
     expect(infos.map(({ channel, seq, size }) => ({ channel, seq, size }))).toEqual([
       { channel: 'a', seq: 5, size: 3 },
       { channel: 'b', seq: 1, size: 1 },
@@ -379,6 +434,32 @@ describe('RedisBroker faults', () => {
     await publisher.publish('later', '"hello"');
     await waitFor('the message on the channel subscribed while stuck', () => received.length === 1);
     expect(received[0]).toMatchObject({ channel: 'later', seq: 1 });
+  });
+
+  it('gives a channel subscribed while Redis was unreachable its baseline when Redis returns', async () => {
+    const redis = await PrivateRedis.start();
+    cleanups.push(() => redis.stop());
+    const relay = await TcpRelay.create(redis.port);
+    cleanups.push(() => relay.cut());
+    const publisher = await broker('baseline:', { url: redis.url });
+    await publisher.publish('gauge', '"before"');
+    // This node cannot reach Redis (Redis itself keeps running, with the channel's history).
+    const node = new RedisBroker({ url: relay.url, prefix: 'baseline:', log: () => {} });
+    cleanups.push(() => node.close());
+    const received = collect(node);
+    await node.subscribe('gauge');
+    await relay.open();
+    await waitFor('the node to reach Redis', () => node.health().status === 'ok');
+    await waitFor(
+      'the node to be subscribed',
+      async () => (await subscriberCount(redis.url, 'baseline:{gauge}:live')) === 1,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The message published before the node could listen is history, not a live message.
+    expect(received).toEqual([]);
+    const after = await publisher.publish('gauge', '"after"');
+    await waitFor('the new message', () => received.length === 1);
+    expect(received).toEqual([after]);
   });
 
   it('degrades while Redis is down, refuses publishes, and resubscribes by itself when it returns', async () => {

@@ -153,6 +153,20 @@ describe('ChannelFeed', () => {
     expect(h.seqs()).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it('takes its baseline on catch-up when it had none, delivering only what comes after it', async () => {
+    const h = harness();
+    await h.publish(3); // published before the node could listen (subscribed while Redis was down)
+    h.feed.catchUp();
+    await settle();
+    expect(h.seqs()).toEqual([]);
+    const later = await h.publish(2);
+    h.feed.offer(later[1]!); // seq 5 arrives live, 4 was missed: filled from history
+    await settle();
+    await settle();
+    expect(h.seqs()).toEqual([4, 5]);
+    expect(h.gaps).toEqual([]);
+  });
+
   it('delivers nothing once closed, even from a read in flight', async () => {
     const h = harness();
     const published = await h.publish(3);

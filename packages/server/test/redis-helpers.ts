@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 
 /** The shared Redis every test run uses; each test works under its own key prefix. */
@@ -122,6 +122,61 @@ export class PrivateRedis {
   }
 }
 
+/**
+ * A TCP relay on a port of its own to a Redis port: a node connected through it loses Redis when the relay
+ * is cut, while Redis itself keeps running with its data (as a network partition does).
+ */
+export class TcpRelay {
+  readonly port: number;
+  readonly #target: number;
+  #server: Server | undefined;
+  readonly #sockets = new Set<Socket>();
+
+  private constructor(port: number, target: number) {
+    this.port = port;
+    this.#target = target;
+  }
+
+  /** A relay to `target`, not yet accepting connections (call `open()`). */
+  static async create(target: number): Promise<TcpRelay> {
+    return new TcpRelay(await freePort(), target);
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async open(): Promise<void> {
+    if (this.#server) return;
+    const server = createServer((client) => {
+      const upstream = createConnection(this.#target, '127.0.0.1');
+      for (const socket of [client, upstream]) {
+        this.#sockets.add(socket);
+        socket.on('close', () => this.#sockets.delete(socket));
+        socket.on('error', () => {
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    this.#server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+  }
+
+  /** Stops accepting and drops every relayed connection. */
+  async cut(): Promise<void> {
+    const server = this.#server;
+    if (!server) return;
+    this.#server = undefined;
+    for (const socket of this.#sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
 const repoRoot = new URL('../../../', import.meta.url);
 
 /**
@@ -216,3 +271,6 @@ export class LivedashNode {
     await exited;
   }
 }
+
+/** A `channels()` query for every channel in one page. */
+export const ALL = { allowed: () => true, limit: 100_000 };

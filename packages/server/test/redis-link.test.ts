@@ -44,12 +44,12 @@ describe('Redis link state machine', () => {
     });
   });
 
-  it('backs off from 100 ms to at most 2 s, with jitter', () => {
+  it('backs off from 100–200 ms to at most 2 s, with jitter', () => {
     for (let attempt = 1; attempt <= 20; attempt++) {
       const delay = reconnectDelayMs(attempt);
-      const base = Math.min(100 * 2 ** (attempt - 1), 2000);
-      expect(delay).toBeGreaterThanOrEqual(base * 0.75 - 1);
-      expect(delay).toBeLessThanOrEqual(base * 1.25 + 1);
+      const ceiling = Math.min(200 * 2 ** (attempt - 1), 2000);
+      expect(delay).toBeGreaterThanOrEqual(ceiling / 2 - 1);
+      expect(delay).toBeLessThanOrEqual(ceiling + 1);
     }
   });
 

@@ -8,7 +8,7 @@ import {
   type NodeLocalBroker,
 } from '../src/brokers/redis-node-local.js';
 import { createServer } from '../src/server.js';
-import { deletePrefix, SHARED_REDIS_URL, uniquePrefix, waitFor } from './redis-helpers.js';
+import { ALL, deletePrefix, SHARED_REDIS_URL, uniquePrefix, waitFor } from './redis-helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 
@@ -58,7 +58,7 @@ describe('NodeLocalBroker', () => {
     // Only the shared channel is subscribed in Redis.
     expect(await redis.pubsub('CHANNELS', `${prefix}*`)).toEqual([`${prefix}{metrics.a}:live`]);
 
-    const listed = (await a.channels()).map((info) => info.channel).sort();
+    const listed = (await a.channels(ALL)).channels.map((info) => info.channel).sort();
     expect(listed).toEqual(['metrics', 'metrics.a']);
     expect(a.health()).toEqual({ status: 'ok' });
   });

@@ -191,6 +191,19 @@ describe('undici WebSocket against livedash', () => {
     expect(closed.wasClean).toBe(true);
   });
 
+  it('a 4 MB message (the client still sending when refused) closes with 1009 and its reason, 20 of 20 times', async () => {
+    await start();
+    const big = 'x'.repeat(4 * 1024 * 1024);
+    const outcomes: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const client = await connect();
+      client.send(big);
+      const closed = await client.closed;
+      outcomes.push(`${closed.code} ${closed.reason} clean=${closed.wasClean}`);
+    }
+    expect(outcomes).toEqual(Array(20).fill(`1009 message over ${MAX_FRAME_BYTES} bytes clean=true`));
+  });
+
   it('receives an envelope over 64 KiB (a 64-bit length) whole', async () => {
     await start();
     const client = await connect();

@@ -10,7 +10,8 @@ import {
 import uPlot from 'uplot';
 import { cachedSeriesValues, columns } from './chart-columns.js';
 import { type ChartTheme, resolveColor } from './chart-theme.js';
-import { drawScheduler } from './draw-scheduler.js';
+import { drawScheduler, MIN_DRAW_INTERVAL_MS } from './draw-scheduler.js';
+import { type ChartView, msPerPixel, mustRedraw } from './redraw-gate.js';
 
 /** What the chart reads on each frame: the channel's recent messages, oldest first. */
 export interface SeriesSource {
@@ -18,10 +19,12 @@ export interface SeriesSource {
 }
 
 /**
- * One uPlot chart, fed outside React: `invalidate()` marks it dirty and the next animation frame
- * rebuilds its columns from the source and calls `setData` once, however many messages arrived.
- * While paused or while the page is hidden it draws nothing; the source keeps collecting, so the
- * next frame after resume or becoming visible shows everything that arrived meanwhile.
+ * One uPlot chart, fed outside React: `invalidate()` asks for a frame, and on the next animation frame
+ * with budget left (see DrawScheduler) the chart draws — but only when that changes what is on screen
+ * by at least a pixel (see `mustRedraw`): its time axis slid, its newest point moved, or its y-range
+ * changed. It draws nothing while paused, while the page is hidden or while it is scrolled out of view;
+ * the source keeps collecting, so the first frame after it comes back shows everything that arrived
+ * meanwhile. While shown, it asks for a frame by itself each time its time axis is due to slide a pixel.
  *
  * @example
  * const chart = new TimeSeriesChart(div, panel, theme, historyStore, legendValues);
@@ -32,12 +35,20 @@ export class TimeSeriesChart {
   #panel: TimeseriesPanel;
   #source: SeriesSource;
   #legendValues: readonly (HTMLElement | null)[];
+  #legendTexts: string[] = [];
   #windowMs = 5 * 60_000;
   #paused = false;
+  #inView = true;
   #resize: ResizeObserver;
+  #intersection: IntersectionObserver | undefined;
   #container: HTMLElement;
   #values: ReturnType<typeof cachedSeriesValues>;
-  /** Frames drawn, for the render benchmark. */
+  /** What the last frame drew, and the newest entry in it. */
+  #drawn: ChartView | undefined;
+  #drawnNewest: HistoryEntry | undefined;
+  /** The timer that asks for a frame when the time axis is due to slide a pixel. */
+  #slide: ReturnType<typeof setTimeout> | undefined;
+  /** Frames drawn (for tests and the render benchmark: also `data-draws` on the container). */
   draws = 0;
 
   constructor(
@@ -56,9 +67,22 @@ export class TimeSeriesChart {
     this.#plot = new uPlot(chartOptions(panel, theme, width, height), emptyData(panel), container);
     this.#resize = new ResizeObserver(() => {
       const size = sizeOf(container);
-      if (size.width !== this.#plot.width || size.height !== this.#plot.height) this.#plot.setSize(size);
+      if (size.width !== this.#plot.width || size.height !== this.#plot.height) {
+        this.#plot.setSize(size);
+        this.invalidate();
+      }
     });
     this.#resize.observe(container);
+    if (typeof IntersectionObserver === 'function') {
+      this.#intersection = new IntersectionObserver((records) => {
+        const record = records.at(-1);
+        if (!record) return;
+        this.#inView = record.isIntersecting;
+        // Back in view: catch up at once with everything that arrived meanwhile.
+        if (this.#inView) this.invalidate();
+      });
+      this.#intersection.observe(container);
+    }
   }
 
   setWindow(windowMs: number): void {
@@ -71,23 +95,58 @@ export class TimeSeriesChart {
     if (!paused) this.invalidate();
   }
 
-  /** Schedules one redraw on an animation frame (the next one with budget left; see DrawScheduler). */
+  /** Asks for a frame (the next one with budget left); it draws only if something moved on screen. */
   invalidate(): void {
-    if (this.#paused) return;
-    drawScheduler.request(this.#draw);
+    if (this.#paused || !this.#inView) return;
+    drawScheduler.request(this.#frame);
   }
 
   destroy(): void {
-    drawScheduler.cancel(this.#draw);
+    clearTimeout(this.#slide);
+    drawScheduler.cancel(this.#frame);
     this.#resize.disconnect();
+    this.#intersection?.disconnect();
     this.#plot.destroy();
     this.#container.replaceChildren();
   }
 
-  #draw = (): void => {
-    if (this.#paused || document.visibilityState === 'hidden') return;
+  #frame = (): void => {
+    if (this.#paused || !this.#inView || document.visibilityState === 'hidden') return;
     const entries = this.#source.getSnapshot();
+    const newest = entries.at(-1);
+    this.#updateLegend(newest);
     const now = Date.now();
+    const { width, height } = this.#plotSize();
+    const newestValues = newest ? this.#values(newest) : [];
+    let addedMin = Number.NaN;
+    let addedMax = Number.NaN;
+    if (newest !== this.#drawnNewest) {
+      // Only the entries since the last frame: walking back stops at the newest one drawn.
+      for (let index = entries.length - 1; index >= 0; index--) {
+        const entry = entries[index]!;
+        if (entry === this.#drawnNewest) break;
+        for (const value of this.#values(entry)) {
+          if (value === null) continue;
+          if (!(value >= addedMin)) addedMin = value;
+          if (!(value <= addedMax)) addedMax = value;
+        }
+      }
+    }
+    const change = {
+      now,
+      windowMs: this.#windowMs,
+      width,
+      height,
+      newestTs: newest?.ts,
+      newestValues,
+      addedMin,
+      addedMax,
+    };
+    if (mustRedraw(this.#drawn, change)) this.#draw(entries, now);
+    this.#scheduleSlide();
+  };
+
+  #draw(entries: readonly HistoryEntry[], now: number): void {
     const from = now - this.#windowMs;
     const data = columns(entries, this.#panel, from, this.#values);
     this.#plot.batch(() => {
@@ -95,15 +154,61 @@ export class TimeSeriesChart {
       this.#plot.setScale('x', { min: from / 1000, max: now / 1000 });
     });
     this.draws++;
-    // Points drawn, for tests and the curious (cheap: one attribute per frame).
+    // Points and frames drawn, for tests and the curious (cheap: two attributes per drawn frame).
     this.#container.dataset.points = String(data[0].length);
+    this.#container.dataset.draws = String(this.draws);
+    let dataMin = Number.NaN;
+    let dataMax = Number.NaN;
+    for (let series = 1; series < data.length; series++) {
+      for (const value of data[series]!) {
+        if (value === null || value === undefined) continue;
+        if (!(value >= dataMin)) dataMin = value;
+        if (!(value <= dataMax)) dataMax = value;
+      }
+    }
     const newest = entries.at(-1);
+    const y = this.#plot.scales.y;
+    this.#drawn = {
+      now,
+      windowMs: this.#windowMs,
+      ...this.#plotSize(),
+      yMin: y?.min ?? 0,
+      yMax: y?.max ?? 1,
+      dataMin,
+      dataMax,
+      newestTs: newest?.ts,
+      newestValues: newest ? this.#values(newest) : [],
+    };
+    this.#drawnNewest = newest;
+  }
+
+  /** Legend values follow the newest message on every frame, drawn or not (text only when it changed). */
+  #updateLegend(newest: HistoryEntry | undefined): void {
     this.#panel.series.forEach((series, index) => {
       const element = this.#legendValues[index];
-      if (element)
-        element.textContent = formatValue(newest ? readNumber(newest.data, series.field) : null, this.#panel);
+      if (!element) return;
+      const text = formatValue(newest ? readNumber(newest.data, series.field) : null, this.#panel);
+      if (this.#legendTexts[index] === text) return;
+      this.#legendTexts[index] = text;
+      element.textContent = text;
     });
-  };
+  }
+
+  /** The plotting area, CSS px (uPlot's bbox is in canvas pixels). */
+  #plotSize(): { width: number; height: number } {
+    const ratio = devicePixelRatio || 1;
+    return { width: this.#plot.bbox.width / ratio, height: this.#plot.bbox.height / ratio };
+  }
+
+  /** With data on screen, asks for a frame when the time axis will have slid one pixel. */
+  #scheduleSlide(): void {
+    if (this.#slide !== undefined || this.#drawnNewest === undefined) return;
+    const wait = msPerPixel(this.#windowMs, this.#plotSize().width, MIN_DRAW_INTERVAL_MS);
+    this.#slide = setTimeout(() => {
+      this.#slide = undefined;
+      this.invalidate();
+    }, wait);
+  }
 }
 
 function sizeOf(container: HTMLElement): { width: number; height: number } {
@@ -176,7 +281,9 @@ function chartOptions(
       },
       {
         ...axis,
-        size: 56,
+        gap: Y_AXIS_GAP,
+        // As wide as its widest label ("0.98 KiB/s", "10,000,000"), so none is cut at the panel's edge.
+        size: (plot, values, axisIndex, cycle) => yAxisSize(plot, values, axisIndex, cycle, axis.font),
         // Byte axes step in binary units (1, 2, 5… KiB), so "2 KiB/s" is exactly that.
         ...(isByteUnit(panel.unit) ? { incrs: BYTE_INCREMENTS } : {}),
         values: (_plot, ticks) => {
@@ -204,6 +311,37 @@ function chartOptions(
       }),
     ],
   };
+}
+
+/** Space between a y-axis label and the plot, CSS px; the same again is left at the outer edge. */
+const Y_AXIS_GAP = 6;
+/** Narrowest y-axis, CSS px, so charts with short labels ("0", "50%") still line up roughly. */
+const MIN_Y_AXIS = 36;
+
+let measuring: CanvasRenderingContext2D | null | undefined;
+
+/**
+ * The y-axis width its labels need: the widest label measured in the axis font, plus the gap on both
+ * sides. uPlot asks again when the labels change (up to a few times per layout); after the second
+ * round it keeps the size it has, so an axis whose labels depend on its own width cannot oscillate.
+ */
+function yAxisSize(
+  plot: uPlot,
+  values: readonly (string | null)[] | null,
+  axisIndex: number,
+  cycle: number,
+  font: string,
+): number {
+  const current = (plot.axes[axisIndex] as { _size?: number } | undefined)?._size;
+  if (cycle > 1 && current !== undefined) return current;
+  measuring ??= document.createElement('canvas').getContext('2d');
+  let widest = 0;
+  if (measuring) {
+    measuring.font = font;
+    for (const value of values ?? [])
+      if (value) widest = Math.max(widest, measuring.measureText(value).width);
+  }
+  return Math.max(MIN_Y_AXIS, Math.ceil(widest + 2 * Y_AXIS_GAP));
 }
 
 function niceRange(min: number | null, max: number | null): uPlot.Range.MinMax {

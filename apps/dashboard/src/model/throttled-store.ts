@@ -56,13 +56,16 @@ export class ThrottledStore<S> implements ExternalStore<S> {
 
 /**
  * The shared beat of throttled stores: every store that changed is told in the same task, so React
- * renders all of their panels in one commit instead of one commit per store.
+ * renders all of their panels in one commit instead of one commit per store. In a browser that task is
+ * an animation frame (so panels update at most once per frame, and not at all in a hidden tab, whose
+ * frames the browser stops: everything shows on the first frame back).
  */
 export class Tick {
   readonly #intervalMs: number;
   readonly #due = new Set<() => void>();
   #lastAt = Number.NEGATIVE_INFINITY;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #frame: number | undefined;
 
   constructor(intervalMs: number) {
     this.#intervalMs = intervalMs;
@@ -70,21 +73,28 @@ export class Tick {
 
   request(notify: () => void): void {
     this.#due.add(notify);
-    if (this.#timer !== undefined) return;
+    if (this.#timer !== undefined || this.#frame !== undefined) return;
     const wait = Math.max(0, this.#lastAt + this.#intervalMs - performance.now());
-    this.#timer = setTimeout(this.#run, wait);
+    this.#timer = setTimeout(this.#onTimer, wait);
   }
 
   cancel(notify: () => void): void {
     this.#due.delete(notify);
-    if (this.#due.size === 0 && this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
+    if (this.#due.size > 0) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#frame !== undefined) cancelAnimationFrame(this.#frame);
+    this.#timer = undefined;
+    this.#frame = undefined;
   }
 
-  #run = (): void => {
+  #onTimer = (): void => {
     this.#timer = undefined;
+    if (typeof requestAnimationFrame === 'function') this.#frame = requestAnimationFrame(this.#run);
+    else this.#run();
+  };
+
+  #run = (): void => {
+    this.#frame = undefined;
     this.#lastAt = performance.now();
     const due = [...this.#due];
     this.#due.clear();

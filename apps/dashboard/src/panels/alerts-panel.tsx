@@ -1,12 +1,13 @@
 import { type AlertsPanel as AlertsConfig, formatClock } from '@livedash/dashboard-config';
-import { useChannelSnapshot, useHistory } from '../live.js';
+import { useChannelSnapshot, useHistory, useInView } from '../live.js';
 import { firingCount, toAlertEvent } from '../model/alert-event.js';
 import { PanelFrame } from './panel-frame.js';
 
 /** The alert feed: firing and resolved events with their times, newest first. */
 export function AlertsPanel({ panel }: { panel: AlertsConfig }) {
-  const snapshot = useChannelSnapshot(panel.channel);
-  const entries = useHistory(panel.channel, panel.limit);
+  const [frame, inView] = useInView<HTMLElement>();
+  const snapshot = useChannelSnapshot(panel.channel, inView);
+  const entries = useHistory(panel.channel, panel.limit, inView);
   const events = entries.map((entry) => ({
     key: `${entry.epoch}:${entry.seq}`,
     event: toAlertEvent(entry.data, entry.ts),
@@ -14,6 +15,7 @@ export function AlertsPanel({ panel }: { panel: AlertsConfig }) {
   const firing = firingCount(events.map(({ event }) => event));
   return (
     <PanelFrame
+      frameRef={frame}
       panel={panel}
       status={snapshot}
       meta={firing > 0 ? `${firing} firing` : events.length > 0 ? 'all clear' : undefined}

@@ -5,7 +5,7 @@ import {
   readNumber,
   type Threshold,
 } from '@livedash/dashboard-config';
-import { useChannelSnapshot } from '../live.js';
+import { useChannelSnapshot, useInView } from '../live.js';
 import { bandColor, bandName, cssColor } from '../model/thresholds.js';
 import { PanelFrame } from './panel-frame.js';
 
@@ -45,12 +45,27 @@ function bands(thresholds: readonly Threshold[], min: number, max: number) {
     .filter((band) => band.to > band.from);
 }
 
+/** The value's font size at most, and the width it may take: the inside of the dial's ring. */
+const VALUE_FONT = 30;
+const VALUE_WIDTH = 2 * (R - 7) - 12;
+
+/**
+ * The value's font size, so that long numbers ("9,887,543.0") stay inside the ring instead of
+ * running over it: a conservative estimate of the text's width (bold tabular digits are about 0.6 em,
+ * the unit is drawn at 0.47 em), shrunk to fit.
+ */
+export function valueFontSize(text: string, unit: string): number {
+  const ems = text.length * 0.62 + (unit ? 0.1 + unit.length * 0.47 * 0.62 : 0);
+  return Math.min(VALUE_FONT, Math.floor((VALUE_WIDTH / ems) * 10) / 10);
+}
+
 /**
  * A dial for one number: an SVG arc coloured by its threshold band, the value as
  * text in the middle, and `role="meter"` with the value in words for screen readers.
  */
 export function GaugePanel({ panel }: { panel: GaugeConfig }) {
-  const snapshot = useChannelSnapshot(panel.channel);
+  const [frame, inView] = useInView<HTMLElement>();
+  const snapshot = useChannelSnapshot(panel.channel, inView);
   const value = snapshot.data === undefined ? null : readNumber(snapshot.data, panel.field);
   const fraction =
     value === null ? 0 : Math.min(1, Math.max(0, (value - panel.min) / (panel.max - panel.min)));
@@ -60,6 +75,7 @@ export function GaugePanel({ panel }: { panel: GaugeConfig }) {
   const valueText = value === null ? 'no data' : formatValue(value, panel);
   return (
     <PanelFrame
+      frameRef={frame}
       panel={panel}
       status={snapshot}
       meta={level && level !== 'ok' ? level : undefined}
@@ -100,7 +116,13 @@ export function GaugePanel({ panel }: { panel: GaugeConfig }) {
             fill="none"
             opacity={value === null ? 0 : 1}
           />
-          <text x={CX} y={CY + 8} textAnchor="middle" className="gauge-value num">
+          <text
+            x={CX}
+            y={CY + 8}
+            textAnchor="middle"
+            className="gauge-value num"
+            style={{ fontSize: valueFontSize(parts.text, parts.unit) }}
+          >
             {parts.text}
             {parts.unit && (
               <tspan className="gauge-unit" dx="2">

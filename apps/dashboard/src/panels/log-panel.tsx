@@ -1,15 +1,17 @@
 import { formatClock, formatValue, type LogPanel as LogConfig, readField } from '@livedash/dashboard-config';
-import { useChannelSnapshot, useHistory } from '../live.js';
+import { useChannelSnapshot, useHistory, useInView } from '../live.js';
 import { PanelFrame } from './panel-frame.js';
 
 const TEXT = { unit: '', decimals: 2 };
 
 /** The channel's recent messages as lines of text, newest first. */
 export function LogPanel({ panel }: { panel: LogConfig }) {
-  const snapshot = useChannelSnapshot(panel.channel);
-  const entries = useHistory(panel.channel, panel.limit);
+  const [frame, inView] = useInView<HTMLElement>();
+  const snapshot = useChannelSnapshot(panel.channel, inView);
+  const entries = useHistory(panel.channel, panel.limit, inView);
   return (
     <PanelFrame
+      frameRef={frame}
       panel={panel}
       status={snapshot}
       meta={entries.length > 0 ? `${entries.length} ${entries.length === 1 ? 'line' : 'lines'}` : undefined}

@@ -1,5 +1,5 @@
 import { formatAge, type Panel } from '@livedash/dashboard-config';
-import type { ReactNode } from 'react';
+import type { ReactNode, Ref } from 'react';
 import { useNow } from '../model/clock.js';
 
 export interface PanelStatus {
@@ -18,6 +18,7 @@ export function PanelFrame({
   status,
   meta,
   level,
+  frameRef,
   children,
 }: {
   panel: Panel;
@@ -25,12 +26,15 @@ export function PanelFrame({
   meta?: ReactNode;
   /** A threshold band name (`warning`, `critical`…): colours `meta`. */
   level?: string | undefined;
+  /** The card's element, for panels that watch whether they are in view. */
+  frameRef?: Ref<HTMLElement>;
   children: ReactNode;
 }) {
   const now = useNow(status.stale);
   const titleId = `${panel.id}-title`;
   return (
     <section
+      ref={frameRef}
       className="panel"
       data-panel={panel.type}
       data-width={panel.width}

@@ -5,16 +5,23 @@ import {
   readNumber,
   type StatPanel as StatConfig,
 } from '@livedash/dashboard-config';
-import { useChannelSnapshot, useHistory } from '../live.js';
+import type { CSSProperties } from 'react';
+import { useChannelSnapshot, useHistory, useInView } from '../live.js';
 import { bandColor, bandName } from '../model/thresholds.js';
 import { PanelFrame } from './panel-frame.js';
 
 const SPARK_POINTS = 60;
 
+/** The value's width in characters of its font (the unit is drawn at 0.45 em, after a small gap). */
+function statChars(text: string, unit: string): number {
+  return Math.max(4, text.length + (unit ? 0.3 + unit.length * 0.45 : 0));
+}
+
 /** A big number with its unit (or any value as text) and a sparkline of its recent past. */
 export function StatPanel({ panel }: { panel: StatConfig }) {
-  const snapshot = useChannelSnapshot(panel.channel);
-  const history = useHistory(panel.channel, SPARK_POINTS);
+  const [frame, inView] = useInView<HTMLElement>();
+  const snapshot = useChannelSnapshot(panel.channel, inView);
+  const history = useHistory(panel.channel, SPARK_POINTS, inView);
   const raw = snapshot.data === undefined ? undefined : readField(snapshot.data, panel.field);
   const value = snapshot.data === undefined ? null : readNumber(snapshot.data, panel.field);
   const level = bandName(value, panel.thresholds);
@@ -22,6 +29,7 @@ export function StatPanel({ panel }: { panel: StatConfig }) {
   const parts = value === null ? { text: formatValue(raw, panel), unit: '' } : formatParts(value, panel);
   return (
     <PanelFrame
+      frameRef={frame}
       panel={panel}
       status={snapshot}
       meta={level && level !== 'ok' ? level : undefined}
@@ -30,7 +38,7 @@ export function StatPanel({ panel }: { panel: StatConfig }) {
       <div className="stat" data-testid={`stat-${panel.id}`}>
         <output
           className={value === null ? 'stat-value stat-text' : 'stat-value num'}
-          style={{ color }}
+          style={{ color, '--chars': statChars(parts.text, parts.unit) } as CSSProperties}
           aria-label={`${panel.title}: ${formatValue(raw, panel)}`}
         >
           {parts.text}

@@ -5,7 +5,7 @@ import {
   type TableColumn,
   type TablePanel as TableConfig,
 } from '@livedash/dashboard-config';
-import { useChannelSnapshot } from '../live.js';
+import { useChannelSnapshot, useInView } from '../live.js';
 import { bandColor } from '../model/thresholds.js';
 import { PanelFrame } from './panel-frame.js';
 
@@ -59,11 +59,12 @@ function Cell({ column, row }: { column: TableColumn; row: unknown }) {
 
 /** A table of the latest value: disks, endpoints, sensors. */
 export function TablePanel({ panel }: { panel: TableConfig }) {
-  const snapshot = useChannelSnapshot(panel.channel);
+  const [frame, inView] = useInView<HTMLElement>();
+  const snapshot = useChannelSnapshot(panel.channel, inView);
   const rows = snapshot.data === undefined ? [] : rowsOf(readField(snapshot.data, panel.field));
   const columns = columnsFor(panel, rows);
   return (
-    <PanelFrame panel={panel} status={snapshot}>
+    <PanelFrame frameRef={frame} panel={panel} status={snapshot}>
       {rows.length === 0 ? (
         <p className="empty">{snapshot.data === undefined ? 'Waiting for data…' : 'No rows'}</p>
       ) : (

@@ -30,6 +30,13 @@ function headline(state: ConnectionSnapshot, now: number): string {
   }
 }
 
+/** Where the connection runs, in words (the badge's tooltip). */
+const MODES = {
+  'shared-worker': 'connection shared by every tab (SharedWorker)',
+  worker: 'connection in a worker',
+  'in-page': 'connection in this page',
+} as const;
+
 function details(state: ConnectionSnapshot, now: number): string[] {
   const parts: string[] = [];
   if (state.transport !== null) parts.push(TRANSPORTS[state.transport]);
@@ -60,7 +67,13 @@ export function ConnectionBadge() {
   const title = headline(state, now);
   const error = state.status !== 'open' && state.lastError ? state.lastError.message : undefined;
   return (
-    <div className="badge" data-status={state.status} data-testid="connection-badge" title={error}>
+    <div
+      className="badge"
+      data-status={state.status}
+      data-mode={state.mode ?? 'in-page'}
+      data-testid="connection-badge"
+      title={[error, MODES[state.mode ?? 'in-page']].filter(Boolean).join(' · ')}
+    >
       <span className="badge-dot" aria-hidden="true" />
       <span className="badge-state">{title}</span>
       {details(state, now).map((part) => (

@@ -22,6 +22,10 @@ export const SECURITY_FLAGS = {
   'max-header-bytes': { type: 'string' },
   'max-headers': { type: 'string' },
   'max-history-messages': { type: 'string' },
+  'max-channels': { type: 'string' },
+  'max-history-bytes': { type: 'string' },
+  'max-discard-bytes': { type: 'string' },
+  'max-discard-ms': { type: 'string' },
 } as const;
 
 export const SECURITY_USAGE = `Security (docs/security.md):
@@ -38,7 +42,10 @@ export const SECURITY_USAGE = `Security (docs/security.md):
   --tls-cert <file> --tls-key <file>   serve HTTPS/WSS (env LIVEDASH_TLS_CERT, LIVEDASH_TLS_KEY)
 Limits (default in brackets; over it, see docs/security.md):
   --max-connections-per-ip <n> [64]  --max-sse-streams-per-ip <n> [16]  --frames-per-sec <n> [50]
-  --frame-burst <n> [100]  --max-header-bytes <n> [16384]  --max-headers <n> [64]  --max-history-messages <n> [1000]`;
+  --frame-burst <n> [100]  --max-header-bytes <n> [16384]  --max-headers <n> [64]  --max-history-messages <n> [1000]
+  --max-channels <n> [10000]  --max-history-bytes <n> [134217728]
+  --max-discard-bytes <n> [8388608]  --max-discard-ms <n> [5000]   how much of a refused request body is
+                             still read and dropped so the client reads the refusal`;
 
 type Flags = {
   [K in keyof typeof SECURITY_FLAGS]?: (typeof SECURITY_FLAGS)[K]['type'] extends 'boolean'
@@ -54,6 +61,10 @@ const LIMITS = [
   ['max-header-bytes', 'maxHeaderBytes', 'LIVEDASH_MAX_HEADER_BYTES'],
   ['max-headers', 'maxHeaders', 'LIVEDASH_MAX_HEADERS'],
   ['max-history-messages', 'maxHistoryMessages', 'LIVEDASH_MAX_HISTORY_MESSAGES'],
+  ['max-channels', 'maxChannels', 'LIVEDASH_MAX_CHANNELS'],
+  ['max-history-bytes', 'maxHistoryBytes', 'LIVEDASH_MAX_HISTORY_BYTES'],
+  ['max-discard-bytes', 'maxDiscardBytes', 'LIVEDASH_MAX_DISCARD_BYTES'],
+  ['max-discard-ms', 'maxDiscardMs', 'LIVEDASH_MAX_DISCARD_MS'],
 ] as const;
 
 const list = (text: string) =>

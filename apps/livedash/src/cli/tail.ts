@@ -1,13 +1,5 @@
-import {
-  type DataEnvelope,
-  type ErrorFrame,
-  encodeCommand,
-  isValidChannel,
-  type Position,
-  parseServerFrame,
-  type SubscribeCommand,
-  type SubscribedFrame,
-} from '@livedash/protocol';
+import { LiveClient, type WebSocketConstructor } from '@livedash/client';
+import { isValidChannel } from '@livedash/protocol';
 import WebSocket from 'ws';
 import { type CliIo, ExitCodes, parseClientCommandArgs } from './command-io.js';
 
@@ -20,8 +12,6 @@ message is missed while history holds it (a gap it cannot fill is reported on st
 Options:
   --url <server>   server base URL (env LIVEDASH_URL; default http://127.0.0.1:8080)
   -h, --help       show this help`;
-
-const MAX_BACKOFF_MS = 10_000;
 
 /**
  * `livedash tail`: resolves with the exit code when `stop` fires (SIGINT/SIGTERM by default).
@@ -40,9 +30,8 @@ export async function runTail(args: string[], io: CliIo, stopSignal?: AbortSigna
     io.err(`livedash tail: invalid channel name "${invalid.slice(0, 64)}"`);
     return ExitCodes.USAGE;
   }
-  const url = `${baseUrl.replace(/^http/, 'ws')}/ws`;
   const stop = stopSignal ?? signalStop();
-  await tail(url, [...new Set(positionals)], io, stop);
+  await tail(baseUrl, [...new Set(positionals)], io, stop);
   return ExitCodes.OK;
 }
 
@@ -54,60 +43,46 @@ function signalStop(): AbortSignal {
   return controller.signal;
 }
 
-/** Connects, subscribes (resuming from `positions`), prints, and reconnects with backoff until stopped. */
-function tail(url: string, channels: string[], io: CliIo, stop: AbortSignal): Promise<void> {
-  const positions = new Map<string, Position>();
-  let attempt = 0;
-  let socket: WebSocket | undefined;
-  let retry: NodeJS.Timeout | undefined;
+/**
+ * Follows the channels with a `LiveClient` (WebSocket, falling back to HTTP polling), so tail resumes,
+ * backs off and detects dead connections exactly as every other livedash client does. Resolves once
+ * `stop` fires and the client is closed.
+ */
+function tail(baseUrl: string, channels: string[], io: CliIo, stop: AbortSignal): Promise<void> {
+  if (stop.aborted) return Promise.resolve();
+  const client = new LiveClient({ url: baseUrl, WebSocket: WebSocket as unknown as WebSocketConstructor });
+  client.onState((next, previous) => {
+    if (next.status === previous.status) return;
+    const why = next.lastError ? ` (${next.lastError.message})` : '';
+    if (next.status === 'reconnecting' && next.nextRetryAt !== null) {
+      const delay = Math.max(0, next.nextRetryAt - Date.now());
+      io.err(`livedash tail: connection lost${why}; reconnecting in ${delay} ms`);
+    } else if (next.status === 'failed') {
+      io.err(`livedash tail: giving up${why}`);
+    } else if (next.status === 'open' && previous.status !== 'connecting') {
+      io.err(`livedash tail: connected over ${next.transport}`);
+    }
+  });
+  for (const channel of channels) {
+    client.subscribe(
+      channel,
+      (data, meta) => {
+        io.out(JSON.stringify({ type: channel, seq: meta.seq, epoch: meta.epoch, ts: meta.ts, data }));
+      },
+      {
+        onReset: ({ error }) => io.err(`livedash tail: ${channel}: messages were missed (${error.message})`),
+        onError: (error) => io.err(`livedash tail: ${channel}: ${error.code}: ${error.message}`),
+      },
+    );
+  }
   return new Promise<void>((resolve) => {
-    const finish = () => {
-      clearTimeout(retry);
-      if (socket && socket.readyState !== WebSocket.CLOSED) {
-        socket.once('close', () => resolve());
-        socket.close();
-      } else resolve();
-    };
-    if (stop.aborted) return resolve();
-    stop.addEventListener('abort', finish, { once: true });
-    const connect = () => {
-      const ws = new WebSocket(url);
-      socket = ws;
-      ws.on('open', () => {
-        attempt = 0;
-        const command: SubscribeCommand = { action: 'subscribe', channels };
-        if (positions.size > 0) command.since = positions;
-        ws.send(encodeCommand(command));
-      });
-      ws.on('message', (data) => {
-        const text = String(data);
-        const frame = parseServerFrame(text);
-        if (!frame.ok) return io.err(`livedash tail: ${frame.error.message}`);
-        const value = frame.value;
-        if (value.type === '$error') {
-          const error = value as ErrorFrame;
-          io.err(`livedash tail: ${error.code}: ${error.message}`);
-        } else if (value.type === '$subscribed') {
-          const subscribed = value as SubscribedFrame;
-          if (positions.has(subscribed.channel) && !subscribed.recovered) {
-            io.err(
-              `livedash tail: ${subscribed.channel}: messages were missed (history no longer holds them)`,
-            );
-          }
-        } else if (!value.type.startsWith('$')) {
-          const envelope = value as DataEnvelope;
-          positions.set(envelope.type, { epoch: envelope.epoch, seq: envelope.seq });
-          io.out(text);
-        }
-      });
-      ws.on('error', () => {});
-      ws.on('close', (code) => {
-        if (stop.aborted) return;
-        const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** attempt++) * (0.5 + Math.random() / 2);
-        io.err(`livedash tail: connection closed (${code}); reconnecting in ${Math.round(delay)} ms`);
-        retry = setTimeout(connect, delay);
-      });
-    };
-    connect();
+    stop.addEventListener(
+      'abort',
+      () => {
+        client.close();
+        resolve();
+      },
+      { once: true },
+    );
   });
 }

@@ -31,12 +31,14 @@ export function registerHttpAccess(
   access: AccessControl,
   maxHistoryMessages: number,
 ): void {
+  // Under a Fastify prefix (the plugin registered at `/live`) routes and paths start with it.
+  const prefix = app.prefix;
   app.addHook('onRequest', async (request, reply) => {
     const headers = access.checkHeaders(request.raw);
     if (headers) return sendError(reply, headers.status, headers.code, headers.message);
     const path = request.url.split('?', 1)[0] ?? '';
-    if (path.startsWith('/api/')) applyCors(request, reply, access);
-    const route = request.routeOptions.url ?? '';
+    if (path.startsWith(`${prefix}/api/`)) applyCors(request, reply, access);
+    const route = (request.routeOptions.url ?? '').slice(prefix.length);
     const guarded = route === '/sse' || route === '/api/channels' || CHANNEL_ROUTES.has(route);
     if (!guarded || request.method === 'OPTIONS') return;
     if (route === '/sse') {

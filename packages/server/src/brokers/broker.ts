@@ -48,10 +48,34 @@ export interface ReadResult {
   firstSeq?: number;
 }
 
+/**
+ * One page of `channels()`. `allowed` is the caller's grants: it is asked about names only, and a
+ * channel it refuses is never read (its info is not even computed), so a listing costs what the caller
+ * may see. Pages are in ascending name order (JavaScript string order, `<`); `after` continues from the
+ * `next` of the previous page.
+ */
+export interface ChannelQuery {
+  allowed: (channel: string) => boolean;
+  /** Most channels in the page (at least 1). */
+  limit: number;
+  /** Only names after this one. */
+  after?: string;
+}
+
+export interface ChannelPage {
+  channels: ChannelInfo[];
+  /** The name to pass as `after` for the next page; absent on the last page. */
+  next?: string;
+}
+
 export type BrokerHealth = { status: 'ok' } | { status: 'degraded'; reason: string };
 
 export interface Broker {
-  /** Assigns the next seq atomically, stores the message in history, and delivers it to every node. */
+  /**
+   * Assigns the next seq atomically, stores the message in history, and delivers it to every node.
+   * Rejects with a `LivedashError`: `capacity_exceeded` when the broker's bounds (channels, history
+   * bytes) leave no room even after evicting idle channels, `unavailable` when it cannot be reached.
+   */
   publish(channel: string, dataJson: string): Promise<StoredMessage>;
   /** Starts live delivery of `channel` to this node's `onMessage` listener (called on the first local subscriber). */
   subscribe(channel: string): Promise<void>;
@@ -65,8 +89,12 @@ export interface Broker {
    * to reads as epoch of a new channel, seq 0, no messages.
    */
   read(channel: string, since?: Position, limit?: number): Promise<ReadResult>;
-  /** Every channel known to the broker. */
-  channels(): Promise<ChannelInfo[]>;
+  /**
+   * A page of the channels that hold messages (a channel only read or subscribed is not one), filtered
+   * by `query.allowed` before anything else (see ChannelQuery). Reads and subscriptions of channels never
+   * published must leave nothing behind: every such read answers as a new channel would.
+   */
+  channels(query: ChannelQuery): Promise<ChannelPage>;
   health(): BrokerHealth;
   /** Called whenever health changes (Redis lost or back). */
   onHealth(listener: (health: BrokerHealth) => void): void;

@@ -6,12 +6,21 @@ import {
   type Position,
   type Result,
 } from '@livedash/protocol';
-import { newEpoch } from '../epoch.js';
+import { EpochSource, newEpoch } from '../epoch.js';
 import { historyBoundsFor } from '../history-policy.js';
 import type { HistoryRule } from '../options.js';
-import type { Broker, BrokerHealth, ChannelInfo, ReadResult, StoredMessage } from './broker.js';
+import type {
+  Broker,
+  BrokerHealth,
+  ChannelInfo,
+  ChannelPage,
+  ChannelQuery,
+  ReadResult,
+  StoredMessage,
+} from './broker.js';
+import { pageOfNames } from './channel-page.js';
 import { ChannelFeed } from './redis-channel-feed.js';
-import { channelKeys, isValidPrefix, parseLiveMessage, registryKey } from './redis-keys.js';
+import { type ChannelKeys, channelKeys, isValidPrefix, parseLiveMessage, registryKey } from './redis-keys.js';
 import { type LinkState, RedisLink, redactUrl } from './redis-link.js';
 import { parseHistoryReply, parseInfoReply } from './redis-replies.js';
 import { INFO_SCRIPT, PUBLISH_SCRIPT, READ_SCRIPT, RedisScript } from './redis-scripts.js';
@@ -29,8 +38,6 @@ export interface RedisBrokerOptions {
   probeIntervalMs?: number;
   /** How long `connectRedisBroker` keeps trying to reach Redis before giving up, ms. Default 10000. */
   startTimeoutMs?: number;
-  /** How long the epoch of a channel that was read but never published to is kept, ms. Default 24 h. */
-  unpublishedEpochTtlMs?: number;
   /** Included in Redis connection names (`CLIENT LIST`). */
   node?: string;
   /** Where connection changes are reported (default: stderr). */
@@ -68,7 +75,6 @@ export async function connectRedisBroker(
 export class RedisBroker implements Broker {
   readonly #prefix: string;
   readonly #history: readonly HistoryRule[];
-  readonly #unpublishedTtlMs: number;
   readonly #log: (line: string) => void;
   readonly #url: string;
   readonly #commands: RedisLink;
@@ -82,6 +88,8 @@ export class RedisBroker implements Broker {
   #health: BrokerHealth = { status: 'degraded', reason: 'connecting to Redis' };
   /** `run_id` of the Redis process the command link is connected to; learnt on every (re)connect. */
   #runId: string | undefined;
+  /** First epochs of channels under that process, derived from its run id (see ENSURE_EPOCH). */
+  #firstEpochs = new EpochSource('');
   #messageListener: (message: StoredMessage) => void = () => {};
   #healthListener: (health: BrokerHealth) => void = () => {};
   #closed = false;
@@ -97,7 +105,6 @@ export class RedisBroker implements Broker {
       throw new TypeError(`Redis key prefix must not contain braces or spaces: ${prefix}`);
     this.#prefix = prefix;
     this.#history = options.history ?? [];
-    this.#unpublishedTtlMs = options.unpublishedEpochTtlMs ?? 24 * 3_600_000;
     this.#log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.#url = redactUrl(options.url);
     const commandTimeoutMs = options.commandTimeoutMs ?? 2000;
@@ -121,15 +128,17 @@ export class RedisBroker implements Broker {
 
   async publish(channel: string, dataJson: string): Promise<StoredMessage> {
     assertChannel(channel);
-    const runId = this.#readyRunId();
+    const epochArgs = this.#epochArgs(channel);
     const keys = channelKeys(this.#prefix, channel);
     const { maxMessages, maxAgeMs } = historyBoundsFor(this.#history, channel);
     try {
-      const reply = await this.#publishScript.run(
-        this.#commands.redis,
-        [keys.epoch, keys.seq, keys.stream, keys.run, registryKey(this.#prefix)],
-        [newEpoch(), runId, dataJson, Math.max(1, maxMessages), maxAgeMs, keys.live, channel],
-      );
+      const reply = await this.#publishScript.run(this.#commands.redis, this.#scriptKeys(keys), [
+        ...epochArgs,
+        dataJson,
+        Math.max(1, maxMessages),
+        maxAgeMs,
+        keys.live,
+      ]);
       const [epoch, seqText, tsText] = reply as [string, string, string];
       const seq = Number(seqText);
       const ts = Number(tsText);
@@ -141,16 +150,18 @@ export class RedisBroker implements Broker {
 
   async read(channel: string, since?: Position, limit?: number): Promise<ReadResult> {
     assertChannel(channel);
-    const runId = this.#readyRunId();
+    const epochArgs = this.#epochArgs(channel);
     const keys = channelKeys(this.#prefix, channel);
     const { maxMessages, maxAgeMs } = historyBoundsFor(this.#history, channel);
     const want = Math.min(limit ?? maxMessages, maxMessages);
     try {
-      const reply = await this.#readScript.run(
-        this.#commands.redis,
-        [keys.epoch, keys.seq, keys.stream, keys.run],
-        [newEpoch(), runId, this.#unpublishedTtlMs, since?.epoch ?? '', since?.seq ?? 0, want, maxAgeMs],
-      );
+      const reply = await this.#readScript.run(this.#commands.redis, this.#scriptKeys(keys), [
+        ...epochArgs,
+        since?.epoch ?? '',
+        since?.seq ?? 0,
+        want,
+        maxAgeMs,
+      ]);
       return parseHistoryReply(channel, reply, { since, limit, maxMessages });
     } catch (error) {
       throw this.#failure('read', error);
@@ -199,14 +210,15 @@ export class RedisBroker implements Broker {
     this.#messageListener = listener;
   }
 
-  async channels(): Promise<ChannelInfo[]> {
+  async channels(query: ChannelQuery): Promise<ChannelPage> {
     const runId = this.#readyRunId();
     try {
       const names = await this.#commands.redis.smembers(registryKey(this.#prefix));
-      const infos = await Promise.all(
-        names.filter(isValidChannel).map((channel) => this.#info(channel, runId)),
-      );
-      return infos.filter((info): info is ChannelInfo => info !== undefined);
+      // Grants and paging first: only the page's channels are read from Redis.
+      const page = pageOfNames(names.filter(isValidChannel), query);
+      const infos = await Promise.all(page.names.map((channel) => this.#info(channel, runId)));
+      const channels = infos.filter((info): info is ChannelInfo => info !== undefined);
+      return page.next === undefined ? { channels } : { channels, next: page.next };
     } catch (error) {
       throw this.#failure('channels', error);
     }
@@ -250,6 +262,16 @@ export class RedisBroker implements Broker {
     this.#feeds.clear();
     this.#feedsByLiveName.clear();
     await Promise.all([this.#commands.close(), this.#live.close()]);
+  }
+
+  /** ENSURE_EPOCH's arguments: derived first epoch, random epoch, run id, channel name. */
+  #epochArgs(channel: string): [string, string, string, string] {
+    const runId = this.#readyRunId();
+    return [this.#firstEpochs.of(channel), newEpoch(), runId, channel];
+  }
+
+  #scriptKeys(keys: ChannelKeys): string[] {
+    return [keys.epoch, keys.seq, keys.stream, keys.run, registryKey(this.#prefix)];
   }
 
   async #info(channel: string, runId: string): Promise<ChannelInfo | undefined> {
@@ -314,6 +336,7 @@ export class RedisBroker implements Broker {
       if (runId === undefined) throw new TypeError('INFO server has no run_id');
       if (this.#commands.state.kind !== 'ready') return;
       this.#runId = runId;
+      this.#firstEpochs = new EpochSource(`${runId}\u0000${this.#prefix}`);
       this.#onLinkState('commands', this.#commands.state, previous);
     } catch (error) {
       // Lost again (the next `ready` retries), or a server without run_id: say so in health.

@@ -95,19 +95,25 @@ export class ChannelFeed {
 
   /** Delivers what `result` holds past `from`; true when another read is needed. */
   #apply(from: Position | undefined, result: ReadResult): boolean {
-    if (from !== undefined && from.epoch !== result.epoch) {
+    if (from === undefined) {
+      // No baseline yet (subscribed while Redis was unreachable): where the channel stands now is the
+      // baseline, as it would have been at subscribe time. The latest message was published before this
+      // node could listen, so it is not news; anything after it is, and arrives live or by a fill.
+      this.#last = { epoch: result.epoch, seq: result.seq };
+      return false;
+    }
+    if (from.epoch !== result.epoch) {
       // History was lost: everything in the new epoch is news. Read it from its start.
       this.#last = { epoch: result.epoch, seq: 0 };
       return result.seq > 0;
     }
-    const after = from?.seq ?? 0;
+    const after = from.seq;
     const fresh = result.messages.filter((message) => message.seq > after);
     const first = fresh[0];
-    if (from !== undefined && first !== undefined && first.seq !== after + 1) {
+    if (first !== undefined && first.seq !== after + 1) {
       this.#deps.onGap(this.channel, from, { epoch: first.epoch, seq: first.seq });
     }
     for (const message of fresh) this.#deliver(message);
-    if (this.#last === undefined) this.#last = { epoch: result.epoch, seq: result.seq };
     return false;
   }
 }

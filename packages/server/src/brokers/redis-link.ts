@@ -1,3 +1,4 @@
+import { backoffDelay, resolveBackoff } from '@livedash/protocol';
 import { Redis } from 'ioredis';
 
 /**
@@ -55,10 +56,12 @@ export interface LinkOptions {
   probeIntervalMs: number;
 }
 
-/** Delay before reconnect attempt `attempt` (1-based): 100 ms doubling up to 2 s, with ±25 % jitter. */
+/** Redis is usually back within seconds, so the link retries sooner than browsers do: 100–200 ms up to 1–2 s. */
+const REDIS_BACKOFF = resolveBackoff({ initialDelayMs: 200, maxDelayMs: 2000 });
+
+/** Delay before reconnect attempt `attempt` (1-based), with the same jittered backoff as every client. */
 export function reconnectDelayMs(attempt: number): number {
-  const base = Math.min(100 * 2 ** Math.min(attempt - 1, 5), 2000);
-  return Math.round(base * (0.75 + Math.random() * 0.5));
+  return Math.round(backoffDelay(attempt, REDIS_BACKOFF));
 }
 
 export class RedisLink {

@@ -1,7 +1,7 @@
 import { channelMatches, type LivedashError, type Position, type Result } from '@livedash/protocol';
 import type { ServerOptions } from '../options.js';
-import type { Broker, BrokerHealth, ChannelInfo, ReadResult, StoredMessage } from './broker.js';
-import { MemoryBroker } from './memory.js';
+import type { Broker, BrokerHealth, ChannelPage, ChannelQuery, ReadResult, StoredMessage } from './broker.js';
+import { MemoryBroker, type MemoryBrokerOptions } from './memory.js';
 import { connectRedisBroker } from './redis-broker.js';
 
 /** Channels each node keeps to itself under Redis unless told otherwise: its own host metrics. */
@@ -57,14 +57,23 @@ export class NodeLocalBroker implements Broker {
     return this.#route(channel).read(channel, since, limit);
   }
 
-  async channels(): Promise<ChannelInfo[]> {
-    const [local, shared] = await Promise.all([this.#local.channels(), this.#shared.channels()]);
+  async channels(query: ChannelQuery): Promise<ChannelPage> {
     // A local channel's name may also exist in Redis (published by a node configured otherwise): the
-    // local one is what this node serves.
-    return [
-      ...local.filter((info) => this.isLocal(info.channel)),
-      ...shared.filter((info) => !this.isLocal(info.channel)),
-    ];
+    // local one is what this node serves. Both pages are sorted and complete up to `limit`, so merging
+    // them and cutting at `limit` is the combined page.
+    const { allowed } = query;
+    const [local, shared] = await Promise.all([
+      this.#local.channels({ ...query, allowed: (name) => this.isLocal(name) && allowed(name) }),
+      this.#shared.channels({ ...query, allowed: (name) => !this.isLocal(name) && allowed(name) }),
+    ]);
+    const merged = [...local.channels, ...shared.channels].sort((a, b) =>
+      a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0,
+    );
+    const limit = Math.max(1, query.limit);
+    const channels = merged.slice(0, limit);
+    const more = merged.length > limit || local.next !== undefined || shared.next !== undefined;
+    const last = channels.at(-1)?.channel;
+    return more && last !== undefined ? { channels, next: last } : { channels };
   }
 
   health(): BrokerHealth {
@@ -85,12 +94,13 @@ export class NodeLocalBroker implements Broker {
 }
 
 /** What `connectNodeBroker` reads from the server's options. */
-export type NodeBrokerOptions = Pick<ServerOptions, 'history' | 'node'> & {
-  brokerUrl: string;
-  brokerPrefix?: string;
-  localChannels?: readonly string[];
-  log?: (line: string) => void;
-};
+export type NodeBrokerOptions = Pick<ServerOptions, 'history' | 'node'> &
+  Pick<MemoryBrokerOptions, 'maxChannels' | 'maxHistoryBytes' | 'onEvict'> & {
+    brokerUrl: string;
+    brokerPrefix?: string;
+    localChannels?: readonly string[];
+    log?: (line: string) => void;
+  };
 
 /**
  * The broker of a node sharing channels through Redis at `brokerUrl`: Redis for every channel but the
@@ -111,7 +121,13 @@ export async function connectNodeBroker(options: NodeBrokerOptions): Promise<Res
     ...(options.log !== undefined && { log: options.log }),
   });
   if (!connected.ok) return connected;
-  const local = new MemoryBroker({ history: options.history });
+  // Node-local channels live in this process, so the memory bounds apply to them.
+  const local = new MemoryBroker({
+    history: options.history,
+    ...(options.maxChannels !== undefined && { maxChannels: options.maxChannels }),
+    ...(options.maxHistoryBytes !== undefined && { maxHistoryBytes: options.maxHistoryBytes }),
+    ...(options.onEvict !== undefined && { onEvict: options.onEvict }),
+  });
   return {
     ok: true,
     value: new NodeLocalBroker(connected.value, local, options.localChannels ?? DEFAULT_LOCAL_CHANNELS),

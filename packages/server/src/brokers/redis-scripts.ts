@@ -9,20 +9,31 @@ import type { Redis } from 'ioredis';
  */
 
 /**
- * `epoch` handling shared by the scripts (KEYS[1..4]: epoch, seq, stream, run; ARGV[1]: a candidate epoch,
- * ARGV[2]: the run id of the Redis server the node is talking to). A new epoch starts — seq and stream
- * restart — when the epoch is missing (history lost) or when the channel was last written by another Redis
- * process: after a restart from a snapshot or AOF, or a failover to a replica, the tail of the history may be
- * gone and seq rolled back, and re-using seqs within the old epoch would make nodes drop new messages as
- * duplicates of ones they already delivered.
+ * `epoch` handling shared by the publish and read scripts. KEYS[1..5]: epoch, seq, stream, run, registry.
+ * ARGV[1]: the channel's first epoch under this Redis process (derived from its run id, the same on every
+ * node), ARGV[2]: a random epoch, ARGV[3]: the run id of the Redis server the node talks to, ARGV[4]: the
+ * channel name. Leaves `epoch` and `current` (true when the channel's keys hold a live epoch).
+ *
+ * The channel is current only when its epoch was written by this Redis process and its seq is still there.
+ * Otherwise its next publish starts a new epoch (seq from 1, empty history):
+ * - keys written by another Redis process (a restart from a snapshot or AOF, a failover to a replica) may
+ *   lack the tail of the history and have seq rolled back;
+ * - an epoch without its seq (evicted, deleted) would give out seqs already delivered, which every node and
+ *   client would drop as duplicates.
+ * A channel nobody published to under this process reads as the derived epoch without any key being written,
+ * so reads of made-up names leave nothing behind, and a subscriber that read it before the first publish
+ * still resumes within the same epoch. Channels that lost keys under this process get a random epoch, which
+ * no earlier position of theirs can match.
  */
 const ENSURE_EPOCH = `
 local epoch = redis.call('GET', KEYS[1])
-local created = false
-if not epoch or redis.call('GET', KEYS[4]) ~= ARGV[2] then
-  epoch = ARGV[1]
-  redis.call('DEL', KEYS[2], KEYS[3])
-  created = true
+local run = redis.call('GET', KEYS[4])
+local current = epoch and run == ARGV[3] and redis.call('EXISTS', KEYS[2]) == 1
+if not current then
+  local fromOtherProcess = epoch and run and run ~= ARGV[3]
+  local neverPublished = not epoch and not run and redis.call('EXISTS', KEYS[2], KEYS[3]) == 0
+    and redis.call('SISMEMBER', KEYS[5], ARGV[4]) == 0
+  if fromOtherProcess or neverPublished then epoch = ARGV[1] else epoch = ARGV[2] end
 end
 `;
 
@@ -32,62 +43,51 @@ local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 `;
 
 /**
- * KEYS: epoch, seq, stream, run, registry. ARGV: candidate epoch, run id, data JSON, max messages, max age ms,
- * live Pub/Sub channel, channel name. Returns `{epoch, seq, ts}`.
+ * KEYS: epoch, seq, stream, run, registry. ARGV[1..4] as in ENSURE_EPOCH, then: data JSON, max messages,
+ * max age ms, live Pub/Sub channel. Returns `{epoch, seq, ts}`.
  * `ts` is the millisecond part of the stream entry's ID, so it is one clock for every node and never goes
  * backwards within a channel (Redis keeps IDs increasing even if its clock steps back). Trimming is
  * approximate (`~`: whole stream nodes at a time, far cheaper); reads apply the exact bounds. Age trimming
  * can never drop the entry just added, so the latest value outlives its age bound, as in the memory broker.
  */
 export const PUBLISH_SCRIPT = `${ENSURE_EPOCH}
-if created then
+if not current then
+  redis.call('DEL', KEYS[2], KEYS[3])
   redis.call('SET', KEYS[1], epoch)
-  redis.call('SET', KEYS[4], ARGV[2])
+  redis.call('SET', KEYS[4], ARGV[3])
 end
 local seq = redis.call('INCR', KEYS[2])
-if seq == 1 and not created then
-  -- The epoch was created by a read (with a TTL, see READ_SCRIPT); the first publish makes it permanent.
-  redis.call('PERSIST', KEYS[1])
-  redis.call('PERSIST', KEYS[4])
-end
 -- Numbers are formatted explicitly: Lua 5.1 would print large ones in exponent notation.
 local seqText = string.format('%d', seq)
-local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 's', seqText, 'd', ARGV[3])
+local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 's', seqText, 'd', ARGV[5])
 local ts = string.match(id, '^(%d+)')
-redis.call('XTRIM', KEYS[3], 'MINID', '~', string.format('%d', tonumber(ts) - tonumber(ARGV[5])))
-redis.call('SADD', KEYS[5], ARGV[7])
-redis.call('PUBLISH', ARGV[6], epoch .. '|' .. seqText .. '|' .. ts .. '|' .. ARGV[3])
+redis.call('XTRIM', KEYS[3], 'MINID', '~', string.format('%d', tonumber(ts) - tonumber(ARGV[7])))
+redis.call('SADD', KEYS[5], ARGV[4])
+redis.call('PUBLISH', ARGV[8], epoch .. '|' .. seqText .. '|' .. ts .. '|' .. ARGV[5])
 return {epoch, seqText, ts}
 `;
 
 /**
- * KEYS: epoch, seq, stream, run. ARGV: candidate epoch, run id, TTL ms for an epoch nobody published to yet,
- * since epoch ('' for none), since seq, most entries wanted, max age ms.
+ * KEYS: epoch, seq, stream, run, registry. ARGV[1..4] as in ENSURE_EPOCH, then: since epoch ('' for none),
+ * since seq, most entries wanted, max age ms.
  * Returns `{epoch, seq, seq of the oldest entry within the age bound or '', entries newest first}`.
  * Entries hold consecutive seqs (trimming only removes the oldest), so the oldest one tells whether history
- * still covers a position. A read of a channel never published to creates its epoch, so a subscriber's
- * position stays valid when the first message arrives; the TTL keeps reads of made-up names from leaving
- * keys behind forever.
+ * still covers a position. Writes nothing: a channel that is not current reads as the epoch its next publish
+ * will start, with seq 0.
  */
 export const READ_SCRIPT = `${ENSURE_EPOCH}
-local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
-if created then
-  redis.call('SET', KEYS[1], epoch, 'PX', ARGV[3])
-  redis.call('SET', KEYS[4], ARGV[2], 'PX', ARGV[3])
-elseif seq == 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
-  redis.call('PEXPIRE', KEYS[4], ARGV[3])
-end
+if not current then return {epoch, '0', '', {}} end
+local seq = tonumber(redis.call('GET', KEYS[2]))
 ${NOW_MS}
 local want = 1
 local oldestSeq = ''
-local sinceSeq = tonumber(ARGV[5])
-if ARGV[4] == epoch and sinceSeq < seq then
-  want = math.max(math.min(seq - sinceSeq, tonumber(ARGV[6])), 1)
+local sinceSeq = tonumber(ARGV[6])
+if ARGV[5] == epoch and sinceSeq < seq then
+  want = math.max(math.min(seq - sinceSeq, tonumber(ARGV[7])), 1)
 end
 local entries = {}
 if seq > 0 then
-  local window = redis.call('XRANGE', KEYS[3], string.format('%d', now - tonumber(ARGV[7])), '+', 'COUNT', 1)
+  local window = redis.call('XRANGE', KEYS[3], string.format('%d', now - tonumber(ARGV[8])), '+', 'COUNT', 1)
   -- Entry fields are written as s, seq, d, data: the seq is the second field value.
   if window[1] then oldestSeq = window[1][2][2] end
   entries = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', want)
@@ -98,12 +98,11 @@ return {epoch, string.format('%d', seq), oldestSeq, entries}
 /**
  * KEYS: epoch, seq, stream, run. ARGV: max age ms, run id. Drops aged-out entries exactly (an idle channel's
  * history still ages) but keeps the latest, and returns `{epoch, seq, messages within the age bound, latest
- * entry}`, or nil when the channel has no epoch, or one from another Redis process (see ENSURE_EPOCH: its next
- * read or publish starts a new one).
+ * entry}`, or nil when the channel is not current (see ENSURE_EPOCH: its next publish starts a new epoch).
  */
 export const INFO_SCRIPT = `
 local epoch = redis.call('GET', KEYS[1])
-if not epoch or redis.call('GET', KEYS[4]) ~= ARGV[2] then return nil end
+if not epoch or redis.call('GET', KEYS[4]) ~= ARGV[2] or redis.call('EXISTS', KEYS[2]) == 0 then return nil end
 ${NOW_MS}
 local latest = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)
 local size = 0

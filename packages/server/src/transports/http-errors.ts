@@ -1,5 +1,5 @@
-import type { ErrorCode } from '@livedash/protocol';
-import type { FastifyReply } from 'fastify';
+import { type ErrorCode, ErrorCodes } from '@livedash/protocol';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** Every HTTP error body: `{"error":{"code","message"}}` with a stable code from `ErrorCodes`. */
 export interface HttpErrorBody {
@@ -22,4 +22,14 @@ export function sendError(
 ): FastifyReply {
   const body: HttpErrorBody = { error: { code, message } };
   return reply.code(status).type('application/json; charset=utf-8').send(body);
+}
+
+/** The default answer to a request no route matches: 404 with the JSON error body. */
+export function answerNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendError(
+    reply,
+    404,
+    ErrorCodes.NOT_FOUND,
+    `no route ${request.method} ${request.url.slice(0, 128)}`,
+  );
 }

@@ -22,6 +22,8 @@ export interface HttpContext {
   metrics: ServerMetrics;
   startedAt: number;
   connectionCounts: () => { ws: number; sse: number };
+  /** Serve `/healthz` and `/metrics` (default true; an embedding app may have its own). */
+  healthAndMetrics?: boolean;
   /** Credentials and permissions; its hooks (registerHttpAccess) have already refused what is not allowed. */
   access: AccessControl;
 }
@@ -47,9 +49,15 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: HttpContext): void
 
   app.get('/api/channels', async (request, reply) => {
     const principal = principalOf(request, ctx.access);
-    // Only the channels these credentials may read are listed.
-    const channels = (await hub.broker.channels()).filter((info) => canSubscribe(principal, info.channel));
-    return reply.send({ channels });
+    const query = parseListQuery(request.query as Record<string, unknown>);
+    if (typeof query === 'string') return sendError(reply, 400, ErrorCodes.BAD_COMMAND, query);
+    // Only the channels these credentials may read are looked at, and only a page of them.
+    const page = await hub.broker.channels({
+      allowed: (channel) => canSubscribe(principal, channel),
+      limit: query.limit,
+      ...(query.after !== undefined && { after: query.after }),
+    });
+    return reply.send(page.next === undefined ? { channels: page.channels, next: null } : page);
   });
 
   app.get('/api/channels/:channel', async (request, reply) => {
@@ -95,34 +103,39 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: HttpContext): void
         const result = await hub.publishJson(channel, body.json);
         return reply.send({ channel, epoch: result.epoch, seq: result.seq });
       } catch (error) {
-        const code = (error as { code?: string }).code === ErrorCodes.INVALID_CHANNEL ? 400 : 503;
-        return sendError(
-          reply,
-          code,
-          code === 400 ? ErrorCodes.INVALID_CHANNEL : ErrorCodes.UNAVAILABLE,
-          String((error as Error).message),
-        );
+        const code = (error as { code?: string }).code;
+        const message = String((error as Error).message);
+        if (code === ErrorCodes.INVALID_CHANNEL)
+          return sendError(reply, 400, ErrorCodes.INVALID_CHANNEL, message);
+        if (code === ErrorCodes.CAPACITY_EXCEEDED) {
+          metrics.protocolErrors.inc({ code });
+          // 507 Insufficient Storage: the request is fine, the server has no room to keep it.
+          return sendError(reply, 507, ErrorCodes.CAPACITY_EXCEEDED, message);
+        }
+        return sendError(reply, 503, ErrorCodes.UNAVAILABLE, message);
       }
     },
   });
 
-  app.get('/healthz', async (_request, reply) => {
-    const health = hub.broker.health();
-    const body = {
-      status: health.status,
-      ...(health.status === 'degraded' ? { reason: health.reason } : {}),
-      node: options.node,
-      uptime: Math.round((Date.now() - ctx.startedAt) / 1000),
-      connections: ctx.connectionCounts(),
-      subscriptions: hub.subscriptionCount,
-    };
-    return reply.code(health.status === 'ok' ? 200 : 503).send(body);
-  });
+  if (ctx.healthAndMetrics !== false) {
+    app.get('/healthz', async (_request, reply) => {
+      const health = hub.broker.health();
+      const body = {
+        status: health.status,
+        ...(health.status === 'degraded' ? { reason: health.reason } : {}),
+        node: options.node,
+        uptime: Math.round((Date.now() - ctx.startedAt) / 1000),
+        connections: ctx.connectionCounts(),
+        subscriptions: hub.subscriptionCount,
+      };
+      return reply.code(health.status === 'ok' ? 200 : 503).send(body);
+    });
 
-  app.get('/metrics', async (_request, reply) => {
-    const text = await metrics.registry.metrics();
-    return reply.type(metrics.registry.contentType).send(text);
-  });
+    app.get('/metrics', async (_request, reply) => {
+      const text = await metrics.registry.metrics();
+      return reply.type(metrics.registry.contentType).send(text);
+    });
+  }
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
     if (error instanceof RequestError) {
@@ -184,6 +197,23 @@ function channelParam(request: FastifyRequest, reply: FastifyReply): string | un
   if (isValidChannel(channel)) return channel;
   sendError(reply, 400, ErrorCodes.INVALID_CHANNEL, `invalid channel name "${String(channel).slice(0, 64)}"`);
   return undefined;
+}
+
+/** Channels one `GET /api/channels` page lists by default and at most. */
+export const CHANNEL_PAGE_LIMIT = 1000;
+
+/** `limit` (1 to CHANNEL_PAGE_LIMIT, default that) and `after` (a channel name); a string is the error message. */
+function parseListQuery(query: Record<string, unknown>): { limit: number; after?: string } | string {
+  let limit = CHANNEL_PAGE_LIMIT;
+  if (query.limit !== undefined) {
+    const text = query.limit;
+    if (typeof text !== 'string' || !/^[1-9][0-9]{0,6}$/.test(text) || Number(text) > CHANNEL_PAGE_LIMIT)
+      return `"limit" must be 1 to ${CHANNEL_PAGE_LIMIT}`;
+    limit = Number(text);
+  }
+  if (query.after === undefined) return { limit };
+  if (!isValidChannel(query.after)) return '"after" must be a channel name (the "next" of the previous page)';
+  return { limit, after: query.after };
 }
 
 interface MessagesQuery {

@@ -1,7 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import { writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
+import { socketDescriptor, writeToSocket } from './direct-write.js';
 
 /**
  * The server side of RFC 6455 over one TCP (or TLS) socket, without the `ws` package: livedash writes
@@ -90,7 +89,7 @@ export class WsSocket {
   #state: WsState = 'open';
   readonly #handler: WsHandler;
   readonly #limits: WsLimits;
-  /** The socket's file descriptor for direct writes; -1 for TLS (bytes must be encrypted) and Windows. */
+  /** The socket's file descriptor for direct writes; -1 when there is none (see direct-write.ts). */
   readonly #fd: number;
   /** Reads of an unfinished frame, kept apart until enough bytes are there (no copy per TCP read). */
   #partial: Buffer[] | undefined;
@@ -111,8 +110,7 @@ export class WsSocket {
     this.socket = socket;
     this.#handler = handler;
     this.#limits = limits;
-    const handle = (socket as unknown as { _handle?: { fd?: number } })._handle;
-    this.#fd = socket instanceof TLSSocket ? -1 : (handle?.fd ?? -1);
+    this.#fd = socketDescriptor(socket);
     (socket as OwnedSocket)[OWNER] = this;
     // Shared listeners that find their WsSocket on the socket: no closures per connection.
     socket.on('data', onSocketData);
@@ -153,23 +151,7 @@ export class WsSocket {
    * `write` returns, when the kernel took them all.
    */
   write(chunk: Buffer, written?: () => void): boolean {
-    const socket = this.socket;
-    if (socket.writableEnded || socket.destroyed) return false;
-    if (this.#fd >= 0 && socket.writableLength === 0 && !socket.writableCorked) {
-      let taken = 0;
-      try {
-        taken = writeSync(this.#fd, chunk);
-      } catch {
-        // EAGAIN (the kernel buffer is full) or a failing socket: Node's own write path queues the
-        // bytes or reports the error through the socket's events.
-      }
-      if (taken === chunk.length) {
-        written?.();
-        return true;
-      }
-      return socket.write(taken === 0 ? chunk : chunk.subarray(taken), written);
-    }
-    return socket.write(chunk, written);
+    return writeToSocket(this.socket, this.#fd, chunk, written);
   }
 
   /** Sends a ping; the peer answers with a pong (`onActivity`). */

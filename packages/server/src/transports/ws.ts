@@ -27,12 +27,15 @@ export class WsTransport {
   readonly #ctx: WsConnectionContext;
   readonly #outgoing: WsOutgoing;
   readonly #connections: HeartbeatWheel<WsConnection>;
+  /** The path WebSockets are served at (`/ws`, or under a prefix). */
+  readonly #path: string;
   #closing = false;
   /** Resolves `close()` once the last connection is gone. */
   #allClosed: (() => void) | undefined;
 
-  constructor(ctx: WsTransportContext) {
+  constructor(ctx: WsTransportContext, path = '/ws') {
     const { metrics } = ctx;
+    this.#path = path;
     this.#ctx = {
       ...ctx,
       // Compression is never negotiated: frames are small JSON, and deflate costs CPU and memory per client.
@@ -62,13 +65,13 @@ export class WsTransport {
     return this.#connections.size;
   }
 
-  /** Takes an HTTP upgrade request; anything but `/ws` (or while shutting down) is refused. */
+  /** Takes an HTTP upgrade request; anything but its path (or while shutting down) is refused. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     // A named function, not a closure: a closure here would share this function's scope and keep the
     // upgrade request (headers and all) alive for the whole life of the connection.
     socket.on('error', destroySocket);
     const url = new URL(request.url ?? '/', 'http://localhost');
-    if (url.pathname !== '/ws' || !this.#ctx.options.transports.ws) {
+    if (url.pathname !== this.#path || !this.#ctx.options.transports.ws) {
       refuse(socket, 404, 'Not Found');
       return;
     }

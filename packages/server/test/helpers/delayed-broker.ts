@@ -1,5 +1,12 @@
 import type { Position } from '@livedash/protocol';
-import type { Broker, BrokerHealth, ChannelInfo, ReadResult, StoredMessage } from '@livedash/server';
+import type {
+  Broker,
+  BrokerHealth,
+  ChannelPage,
+  ChannelQuery,
+  ReadResult,
+  StoredMessage,
+} from '@livedash/server';
 import { MemoryBroker } from '@livedash/server';
 
 const tick = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -48,8 +55,8 @@ export class DelayedBroker implements Broker {
     await tick(this.#delayMs());
     return result;
   }
-  channels(): Promise<ChannelInfo[]> {
-    return this.inner.channels();
+  channels(query: ChannelQuery): Promise<ChannelPage> {
+    return this.inner.channels(query);
   }
   health(): BrokerHealth {
     return this.inner.health();

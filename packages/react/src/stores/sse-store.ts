@@ -1,6 +1,12 @@
+import {
+  type BackoffOptions,
+  backoffDelay,
+  type CancelScheduled,
+  nextFrame,
+  resolveBackoff,
+  type Scheduler,
+} from '@livedash/client';
 import { ErrorCodes, LivedashError } from '@livedash/protocol';
-import { type BackoffOptions, backoffDelay, resolveBackoff } from '../backoff.js';
-import { type CancelScheduled, nextFrame, type Scheduler } from '../frame-scheduler.js';
 
 /**
  * Where the stream is:

@@ -1,4 +1,4 @@
-import { afterMs, type CancelScheduled, nextFrame, type Scheduler } from '../frame-scheduler.js';
+import { afterMs, type CancelScheduled, nextFrame, type Scheduler } from '@livedash/client';
 import { type BufferSource, listen } from './buffered-store.js';
 
 export interface ReducedStoreOptions {

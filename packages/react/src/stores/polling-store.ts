@@ -1,5 +1,5 @@
+import { type BackoffOptions, backoffDelay, resolveBackoff } from '@livedash/client';
 import { ErrorCodes, LivedashError } from '@livedash/protocol';
-import { type BackoffOptions, backoffDelay, resolveBackoff } from '../backoff.js';
 
 /**
  * Where the poller is:

@@ -1,5 +1,4 @@
-import { afterMs, type CancelScheduled, nextFrame, type Scheduler } from '../frame-scheduler.js';
-import { RingBuffer } from '../ring-buffer.js';
+import { afterMs, type CancelScheduled, nextFrame, RingBuffer, type Scheduler } from '@livedash/client';
 
 /**
  * Anything that pushes values to a callback: an RxJS `Observable`, a `LiveClient` channel wrapper, an

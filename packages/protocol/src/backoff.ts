@@ -1,4 +1,7 @@
-/** Reconnect delays. Every option has a default; see docs/client.md for the formula. */
+/**
+ * The one reconnect backoff livedash uses everywhere a connection is retried: the browser/Node client,
+ * the server's Redis link and the React stores. Every option has a default; docs/client.md has the formula.
+ */
 export interface BackoffOptions {
   /** Base delay, ms: the first retry waits between half of it and all of it. Default 1000. */
   initialDelayMs?: number;

@@ -1,0 +1,138 @@
+import type { FastifyInstance } from 'fastify';
+import { AccessControl } from './auth/access-control.js';
+import { registerHttpAccess } from './auth/http-access.js';
+import type { Broker } from './brokers/broker.js';
+import { MemoryBroker } from './brokers/memory.js';
+import { connectNodeBroker } from './brokers/redis-node-local.js';
+import { Hub } from './hub.js';
+import { resolveOptions, type ServerOptions } from './options.js';
+import { ServerMetrics } from './server-metrics.js';
+import { registerHttpRoutes } from './transports/http.js';
+import { SseTransport } from './transports/sse.js';
+import { WsTransport } from './transports/ws.js';
+
+/** Where channels live; shared by `createServer`, `attach` and the Fastify plugin. */
+export interface BrokerOptions {
+  /** Where channels live. Default: a new in-memory broker, closed with the server. A broker passed in is not closed. */
+  broker?: Broker;
+  /**
+   * Share channels with other nodes through Redis at this URL (`redis://host:port`; see docs/scaling.md).
+   * Ignored when `broker` is given. Redis unreachable for 10 s at start: the start rejects.
+   */
+  brokerUrl?: string;
+  /** Prefix of every Redis key and Pub/Sub channel (default `livedash:`). */
+  brokerPrefix?: string;
+  /** Channel patterns kept on this node even with Redis (default `['metrics']`: each node's own host metrics). */
+  localChannels?: string[];
+}
+
+/** Everything behind the transports: options, channels, counters and who gets in. */
+export interface LiveCore {
+  readonly options: ServerOptions;
+  readonly hub: Hub;
+  readonly metrics: ServerMetrics;
+  readonly access: AccessControl;
+  /** Closes the broker when the core made it (a broker passed in is the caller's). */
+  closeBroker(): Promise<void>;
+}
+
+/**
+ * Resolves the options, checks the security configuration (throws with the reason on an unsafe or
+ * unusable one, before anything is opened) and opens the broker and the hub.
+ */
+export async function openCore(partial: BrokerOptions & Partial<ServerOptions>): Promise<LiveCore> {
+  const { broker: givenBroker, brokerUrl, brokerPrefix, localChannels, ...rest } = partial;
+  const options = resolveOptions(rest);
+  const access = await AccessControl.create(options);
+  let hubRef: Hub | undefined;
+  const metrics = new ServerMetrics(() => hubRef?.subscriptionCount ?? 0);
+  const broker =
+    givenBroker ?? (await defaultBroker(options, metrics, { brokerUrl, brokerPrefix, localChannels }));
+  const hub = new Hub(broker, {
+    maxQueueBytes: options.maxQueueBytes,
+    maxSubscriptions: options.maxSubscriptions,
+    onPublish: () => metrics.messagesIn.inc(),
+    onWatcherError: (error, channel) => console.error(`livedash: watcher of "${channel}" threw`, error),
+    onDeliveryError: (error, channel) => console.error(`livedash: delivering "${channel}" failed`, error),
+  });
+  hubRef = hub;
+  access.attachMetrics(metrics.registry);
+  return {
+    options,
+    hub,
+    metrics,
+    access,
+    closeBroker: async () => {
+      if (!givenBroker) await broker.close();
+    },
+  };
+}
+
+/** The transports `registerLiveRoutes` set up; `close` ends their connections within the shutdown budget. */
+export interface LiveTransports {
+  readonly ws: WsTransport;
+  readonly sse: SseTransport | undefined;
+  /** Ends SSE streams, closes WebSockets with 1012; resolves when they are gone or `budgetMs` is up. */
+  close(budgetMs: number): Promise<void>;
+}
+
+/**
+ * livedash's routes on a Fastify instance (paths relative to its prefix): the access hooks, SSE at
+ * `/sse`, the HTTP API under `/api/channels`, and `/healthz` and `/metrics` unless `healthAndMetrics`
+ * is false. The WebSocket transport answers the upgrades handed to it (`ws.handleUpgrade`).
+ */
+export function registerLiveRoutes(
+  app: FastifyInstance,
+  core: LiveCore,
+  { healthAndMetrics = true, wsPath = '/ws' }: { healthAndMetrics?: boolean; wsPath?: string } = {},
+): LiveTransports {
+  const { hub, options, metrics, access } = core;
+  registerHttpAccess(app, access, options.maxHistoryMessages);
+  const ws = new WsTransport({ hub, options, metrics, access }, wsPath);
+  const sse = options.transports.sse ? new SseTransport(app, { hub, options, metrics, access }) : undefined;
+  registerHttpRoutes(app, {
+    hub,
+    options,
+    metrics,
+    access,
+    startedAt: Date.now(),
+    connectionCounts: () => ({ ws: ws.size, sse: sse?.size ?? 0 }),
+    healthAndMetrics,
+  });
+  return {
+    ws,
+    sse,
+    close: async (budgetMs) => {
+      sse?.close();
+      await ws.close(budgetMs);
+    },
+  };
+}
+
+/** The broker a server creates for itself: Redis-backed when given a URL, else in memory. */
+async function defaultBroker(
+  options: ServerOptions,
+  metrics: ServerMetrics,
+  redis: {
+    brokerUrl: string | undefined;
+    brokerPrefix: string | undefined;
+    localChannels: string[] | undefined;
+  },
+): Promise<Broker> {
+  const memory = {
+    history: options.history,
+    maxChannels: options.maxChannels,
+    maxHistoryBytes: options.maxHistoryBytes,
+    onEvict: () => metrics.channelsEvicted.inc(),
+  };
+  if (!redis.brokerUrl) return new MemoryBroker(memory);
+  const connected = await connectNodeBroker({
+    brokerUrl: redis.brokerUrl,
+    ...memory,
+    node: options.node,
+    ...(redis.brokerPrefix !== undefined && { brokerPrefix: redis.brokerPrefix }),
+    ...(redis.localChannels !== undefined && { localChannels: redis.localChannels }),
+  });
+  if (!connected.ok) throw connected.error;
+  return connected.value;
+}

@@ -1,0 +1,74 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { serveIgnoringUpgrade } from './other-upgrade.js';
+
+/** Which requests and upgrades livedash serves, and how; the rest stay the server's own listeners'. */
+export interface LiveTakers {
+  ownsRequest(request: IncomingMessage): boolean;
+  serveRequest(request: IncomingMessage, response: ServerResponse): void;
+  ownsUpgrade(request: IncomingMessage): boolean;
+  serveUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+type Emit = Server['emit'];
+
+/**
+ * Puts livedash in front of a server the user already runs, whatever order listeners are added in.
+ * A listener cannot stop the listeners after it, and Socket.IO's way (take the `request` listeners
+ * there are at attach time and call them for what it does not serve) misses every listener added
+ * later: both would answer `/ws`. So the server's `emit` is wrapped for this one server: `request`,
+ * `checkContinue` and `upgrade` events livedash takes never reach the user's listeners, every other
+ * event and request goes on to them unchanged, added before or after. `release()` unwraps it (or,
+ * when something wrapped `emit` after us, turns the wrapper into a pass-through).
+ *
+ * Node emits `upgrade` only when someone listens to it (otherwise the request is a plain one), so a
+ * listener is added too; when it is the only one, an upgrade livedash does not take is served as the
+ * plain request it also is, as Node would have done without it.
+ */
+export function interceptLiveRequests(server: Server, takers: LiveTakers): () => void {
+  const ownEmit = Object.hasOwn(server, 'emit') ? server.emit : undefined;
+  const emit = server.emit;
+  let active = true;
+  const wrapped = function (this: Server, event: string | symbol, ...args: unknown[]): boolean {
+    if (active && take(takers, event, args)) return true;
+    return Reflect.apply(emit, this, [event, ...args]) as boolean;
+  } as Emit;
+  server.emit = wrapped;
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (server.listenerCount('upgrade') === 1) serveIgnoringUpgrade(server, request, socket, head);
+  };
+  server.on('upgrade', onUpgrade);
+  return () => {
+    if (!active) return;
+    active = false;
+    server.removeListener('upgrade', onUpgrade);
+    if (server.emit !== wrapped) return;
+    if (ownEmit) server.emit = ownEmit;
+    else Reflect.deleteProperty(server, 'emit');
+  };
+}
+
+function take(takers: LiveTakers, event: string | symbol, args: unknown[]): boolean {
+  if (event === 'request' || event === 'checkContinue') {
+    const [request, response] = args as [IncomingMessage, ServerResponse];
+    if (!takers.ownsRequest(request)) return false;
+    // With a `checkContinue` listener Node leaves the 100 Continue to it; taken here, we send it.
+    if (event === 'checkContinue') response.writeContinue();
+    takers.serveRequest(request, response);
+    return true;
+  }
+  if (event === 'upgrade') {
+    const [request, socket, head] = args as [IncomingMessage, Duplex, Buffer];
+    if (!takers.ownsUpgrade(request)) return false;
+    takers.serveUpgrade(request, socket, head);
+    return true;
+  }
+  return false;
+}
+
+/** The path of a request's target, before `?` (an absolute-form target keeps its scheme and host, so matches no path). */
+export function requestPath(request: IncomingMessage): string {
+  const url = request.url ?? '';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
