@@ -163,6 +163,32 @@ export class OutgoingQueue<Owner> {
     this.#enqueue(frame);
   }
 
+  /** Whether `message` can be queued now without going over the bound (a paced replay asks first). */
+  fits(message: StoredMessage): boolean {
+    if (this.#state !== 'flowing') return false;
+    const frame = this.#shared.hooks.encode(message, this.#owner);
+    return this.#sink.writableLength + this.#pendingBytes + frame.length <= this.#shared.maxQueueBytes;
+  }
+
+  /**
+   * Calls `callback` once the queue is at most half full (this turn's frames written, the sink drained),
+   * so a replay larger than the bound goes out in pieces at the pace the client reads. Never called once
+   * the queue is closed.
+   */
+  whenDrained(callback: () => void): void {
+    const check = () => {
+      if (this.#state === 'closed') return;
+      if (this.#state === 'flowing' && this.queuedBytes <= this.#shared.maxQueueBytes / 2) callback();
+      else wait();
+    };
+    // 'drain' only comes after a write past the sink's high-water mark; below it a short timer polls.
+    const wait = () => {
+      if (this.#sink.writableNeedDrain) this.#sink.once('drain', check);
+      else setTimeout(check, 10).unref();
+    };
+    wait();
+  }
+
   /** Writes a control frame now, after anything pending (never conflated, never deferred). */
   writeNow(frame: Buffer): void {
     this.flush();

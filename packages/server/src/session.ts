@@ -92,7 +92,9 @@ export class Session {
     };
     if (id !== undefined) subscribed.id = id;
     this.#sink.control(subscribed);
-    subscription.recover({ epoch: result.epoch, seq: result.seq }, result.messages);
+    subscription.recover({ epoch: result.epoch, seq: result.seq }, result.messages, (position) =>
+      this.#hub.broker.read(channel, position),
+    );
   }
 
   /** Unsubscribes; answers `$unsubscribed` even when the channel was not subscribed (idempotent). */

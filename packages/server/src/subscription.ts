@@ -8,7 +8,21 @@ export interface FrameSink {
   deliver(message: StoredMessage): void;
   /** Live messages buffered during a recovery went over the connection's bound (it is closed as slow). */
   overflow(): void;
+  /**
+   * Whether `message` can be queued now without going over the connection's bound. A replay larger than
+   * the bound is sent in pieces: as much as fits, then the rest once the connection has drained.
+   * Without it, everything is taken to fit.
+   */
+  fits?(message: StoredMessage): boolean;
+  /** Calls `callback` once the connection has drained enough to take more (see `fits`). */
+  whenDrained?(callback: () => void): void;
 }
+
+/** Reads history after `since` again, for a replay whose live buffer overflowed while it was paced. */
+export type Reread = (since: { epoch: string; seq: number }) => Promise<{
+  recovered: boolean;
+  messages: readonly StoredMessage[];
+}>;
 
 /**
  * A subscription's lifecycle:
@@ -57,6 +71,17 @@ export class Subscription {
   #epoch = '';
   #seq = 0;
   readonly #maxBufferedBytes: number;
+  /** What recovery is sending: the history read, then the live messages buffered meanwhile. */
+  #phase: 'history' | 'buffered' = 'history';
+  #backlog: readonly StoredMessage[] = [];
+  #index = 0;
+  /** Bytes of the buffer already sent (they no longer count against the bound). */
+  #consumedBytes = 0;
+  /** The channel's position when history was read. */
+  #target = { epoch: '', seq: 0 };
+  #reread: Reread | undefined;
+  /** Live messages were dropped from the buffer; they are read back from history. */
+  #lost = false;
 
   constructor(
     channel: string,
@@ -88,9 +113,17 @@ export class Subscription {
     const state = this.#state;
     if (state.kind === 'closed') return;
     if (state.kind === 'recovering') {
-      this.#state = nextSubscriptionState(state, { type: 'buffer', message });
-      if (this.#state.kind === 'recovering' && this.#state.bufferedBytes > this.#maxBufferedBytes)
-        this.#sink.overflow();
+      const next = nextSubscriptionState(state, { type: 'buffer', message });
+      this.#state = next;
+      if (next.kind !== 'recovering' || next.bufferedBytes - this.#consumedBytes <= this.#maxBufferedBytes)
+        return;
+      // A paced replay still reading history can drop the buffer and read it back from history later.
+      if (this.#phase === 'history' && this.#reread) {
+        this.#state = { kind: 'recovering', buffered: [], bufferedBytes: 0 };
+        this.#lost = true;
+        return;
+      }
+      this.#sink.overflow();
       return;
     }
     this.#pass(message);
@@ -99,22 +132,85 @@ export class Subscription {
   /**
    * Ends recovery: `replay` (from history, in order) is delivered, then the live messages buffered
    * meanwhile that come after it. `position` is the channel's position the history read reported.
+   * When the connection cannot take it all at once (`FrameSink.fits`), it is sent in pieces as the
+   * connection drains, live messages staying buffered meanwhile; if they overflow while history is
+   * still being sent, they are dropped and read back from history with `reread`.
    */
-  recover(position: { epoch: string; seq: number }, replay: readonly StoredMessage[]): void {
-    const state = this.#state;
-    if (state.kind !== 'recovering') return;
+  recover(position: { epoch: string; seq: number }, replay: readonly StoredMessage[], reread?: Reread): void {
+    if (this.#state.kind !== 'recovering') return;
     this.#epoch = position.epoch;
     this.#seq = 0;
-    for (const message of replay) this.#pass(message);
-    // Nothing past `position.seq` was in the read; anything at or before it was delivered or is the
-    // history the client chose not to get (no `since`).
-    if (this.#seq < position.seq && this.#epoch === position.epoch) this.#seq = position.seq;
-    this.#state = nextSubscriptionState(state, { type: 'recovered' });
-    for (const message of state.buffered) this.#pass(message);
+    this.#target = position;
+    this.#backlog = replay;
+    this.#index = 0;
+    this.#reread = reread;
+    this.#send();
   }
 
   close(): void {
     this.#state = nextSubscriptionState(this.#state, { type: 'close' });
+    this.#backlog = [];
+  }
+
+  /** Sends the backlog (history, then the buffered live messages) as far as the connection takes it. */
+  #send(): void {
+    for (;;) {
+      const state = this.#state;
+      if (state.kind !== 'recovering') return;
+      if (this.#index >= this.#backlog.length) {
+        if (this.#phase === 'history' && this.#lost) {
+          this.#readAgain();
+          return;
+        }
+        if (this.#phase === 'history') {
+          // Nothing past `target.seq` was in the read; anything at or before it was delivered or is the
+          // history the client chose not to get (no `since`).
+          const target = this.#target;
+          if (this.#seq < target.seq && this.#epoch === target.epoch) this.#seq = target.seq;
+          this.#phase = 'buffered';
+          this.#backlog = state.buffered;
+          this.#index = 0;
+          continue;
+        }
+        // Every buffered message is sent: from here on messages pass as they come.
+        this.#state = nextSubscriptionState(state, { type: 'recovered' });
+        this.#backlog = [];
+        return;
+      }
+      const message = this.#backlog[this.#index] as StoredMessage;
+      if (this.#isNew(message) && this.#sink.fits && !this.#sink.fits(message) && this.#sink.whenDrained) {
+        this.#sink.whenDrained(() => this.#send());
+        return;
+      }
+      this.#index++;
+      if (this.#phase === 'buffered') this.#consumedBytes += message.frame.length;
+      this.#pass(message);
+    }
+  }
+
+  /** The live buffer overflowed during a paced replay: read history from what was delivered, and go on. */
+  #readAgain(): void {
+    const reread = this.#reread;
+    if (!reread) return;
+    this.#lost = false;
+    reread({ epoch: this.#epoch, seq: this.#seq }).then(
+      (read) => {
+        if (this.#state.kind !== 'recovering') return;
+        if (!read.recovered) {
+          // History moved past what this client has: it recovers as any client too far behind does.
+          this.#sink.overflow();
+          return;
+        }
+        this.#backlog = read.messages;
+        this.#index = 0;
+        this.#send();
+      },
+      () => this.#sink.overflow(),
+    );
+  }
+
+  #isNew(message: StoredMessage): boolean {
+    return message.epoch !== this.#epoch || message.seq > this.#seq;
   }
 
   #pass(message: StoredMessage): void {

@@ -93,6 +93,8 @@ class SseStream {
       deliver: (message: StoredMessage) => this.#out.push(message),
       control: (frame: ControlFrame) => this.#control(frame),
       overflow: () => this.closeSlow(),
+      fits: (message: StoredMessage) => this.#out.fits(message),
+      whenDrained: (callback: () => void) => this.#out.whenDrained(callback),
     });
   }
 

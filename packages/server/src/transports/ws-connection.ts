@@ -140,6 +140,16 @@ export class WsConnection implements WsHandler {
     this.#out.push(message);
   }
 
+  /** SessionSink: whether a replayed message fits the outgoing queue now (replays go out in pieces). */
+  fits(message: StoredMessage): boolean {
+    return this.#out.fits(message);
+  }
+
+  /** SessionSink: `callback` once the outgoing queue has drained. */
+  whenDrained(callback: () => void): void {
+    this.#out.whenDrained(callback);
+  }
+
   /** SessionSink: a control frame (`$subscribed`, `$error`…), sent now. */
   control(frame: ControlFrame): void {
     if (frame.type === '$error' && frame.code === ErrorCodes.TOO_MANY_SUBSCRIPTIONS) {
