@@ -54,13 +54,22 @@ function take(takers: LiveTakers, event: string | symbol, args: unknown[]): bool
     if (!takers.ownsRequest(request)) return false;
     // With a `checkContinue` listener Node leaves the 100 Continue to it; taken here, we send it.
     if (event === 'checkContinue') response.writeContinue();
-    takers.serveRequest(request, response);
+    try {
+      takers.serveRequest(request, response);
+    } catch (error) {
+      // Thrown here it would reach Node's parser and take down the user's whole process.
+      dropAfterFault('request', request.socket, error);
+    }
     return true;
   }
   if (event === 'upgrade') {
     const [request, socket, head] = args as [IncomingMessage, Duplex, Buffer];
     if (!takers.ownsUpgrade(request)) return false;
-    takers.serveUpgrade(request, socket, head);
+    try {
+      takers.serveUpgrade(request, socket, head);
+    } catch (error) {
+      dropAfterFault('upgrade', socket, error);
+    }
     return true;
   }
   return false;
@@ -71,4 +80,10 @@ export function requestPath(request: IncomingMessage): string {
   const url = request.url ?? '';
   const query = url.indexOf('?');
   return query === -1 ? url : url.slice(0, query);
+}
+
+/** A request livedash took failed unexpectedly: that one peer is dropped and the error printed. */
+function dropAfterFault(where: 'request' | 'upgrade', socket: Duplex | null, error: unknown): void {
+  console.error(`livedash: serving an ${where} failed; the connection is closed`, error);
+  socket?.destroy();
 }
