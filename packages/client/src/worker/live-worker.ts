@@ -188,6 +188,8 @@ function subscribe(page: Page, list: [string, Position | null][]): void {
     page.channels.add(name);
     const known = channel.position;
     if (channel.pages.size === 1 && joined) {
+      // A new channel resumes from the page's position, now or when the connection (re)opens.
+      channel.position ??= wanted ?? undefined;
       fresh.set(name, wanted ?? undefined);
     } else if (wanted && known && wanted.epoch === known.epoch && wanted.seq < known.seq) {
       // This page is behind the shared position: the server replays from its position (the
