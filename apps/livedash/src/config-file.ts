@@ -37,6 +37,8 @@ export type ConfigFileOptions = Partial<ServerOptions> &
   Partial<AppOptions> & {
     brokerUrl?: string;
     brokerPrefix?: string;
+    brokerSentinels?: string;
+    brokerSentinelName?: string;
     localChannels?: string[];
   };
 
@@ -257,6 +259,14 @@ const configShape: ObjectShape = {
           '1–64 printable characters without spaces',
         ),
         localChannels: arrayOf(channelPattern, 100),
+        sentinels: matching(
+          (list) => /^[^\s,]+(,[^\s,]+)*$/.test(list),
+          'host:port,host:port,… of the Sentinels',
+        ),
+        sentinelName: matching(
+          (name) => /^[A-Za-z0-9_.:-]{1,200}$/.test(name),
+          "the master's name in Sentinel",
+        ),
       },
     }),
   },
@@ -318,6 +328,8 @@ function toServerOptions(config: Fields): ConfigFileOptions {
   if (broker?.url !== undefined) options.brokerUrl = broker.url as string;
   if (broker?.prefix !== undefined) options.brokerPrefix = broker.prefix as string;
   if (broker?.localChannels !== undefined) options.localChannels = broker.localChannels as string[];
+  if (broker?.sentinels !== undefined) options.brokerSentinels = broker.sentinels as string;
+  if (broker?.sentinelName !== undefined) options.brokerSentinelName = broker.sentinelName as string;
   return options;
 }
 

@@ -21,6 +21,7 @@ import type { ServerMetrics } from './server-metrics.js';
 import { answerNotFound } from './transports/http-errors.js';
 import { interceptLiveRequests, requestPath } from './transports/intercept.js';
 import { asksForWebSocket } from './transports/other-upgrade.js';
+import { guardRequests } from './transports/server-listeners.js';
 
 /**
  * Options of `attach` and the Fastify plugin: the server options that are not about listening (the
@@ -107,7 +108,8 @@ async function mount(server: Server, core: LiveCore, prefix: string): Promise<At
   app.setNotFoundHandler(answerNotFound);
   await app.ready();
   const live = transports!;
-  const serve = route!;
+  // The same request-target parsing and fault guard as createServer's own listener.
+  const serve = guardRequests(route!, { metrics: core.metrics, maxTargetBytes: options.maxHeaderBytes });
 
   // The anonymous-access rule follows the address the server listens on, also when it listens later
   // or again elsewhere.

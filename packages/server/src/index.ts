@@ -19,13 +19,22 @@ export type {
 export { pageOfNames } from './brokers/channel-page.js';
 export { MemoryBroker, type MemoryBrokerOptions } from './brokers/memory.js';
 export { connectRedisBroker, RedisBroker, type RedisBrokerOptions } from './brokers/redis-broker.js';
-export { redactUrl } from './brokers/redis-link.js';
 export {
   connectNodeBroker,
   DEFAULT_LOCAL_CHANNELS,
   type NodeBrokerOptions,
   NodeLocalBroker,
+  type RedisBrokerSettings,
+  redisTargetOf,
+  usesRedis,
 } from './brokers/redis-node-local.js';
+export {
+  describeTarget,
+  type HostPort,
+  parseSentinelTarget,
+  type RedisTarget,
+  redactUrl,
+} from './brokers/redis-target.js';
 export { type LivedashPluginOptions, livedash } from './fastify-plugin.js';
 export { Hub, type HubOptions, type MessageMeta, type PublishResult, type Watcher } from './hub.js';
 export {

@@ -3,7 +3,7 @@ import { AccessControl } from './auth/access-control.js';
 import { registerHttpAccess } from './auth/http-access.js';
 import type { Broker } from './brokers/broker.js';
 import { MemoryBroker } from './brokers/memory.js';
-import { connectNodeBroker } from './brokers/redis-node-local.js';
+import { connectNodeBroker, type RedisBrokerSettings, usesRedis } from './brokers/redis-node-local.js';
 import { Hub } from './hub.js';
 import { resolveOptions, type ServerOptions } from './options.js';
 import { ServerMetrics } from './server-metrics.js';
@@ -22,6 +22,10 @@ export interface BrokerOptions {
   brokerUrl?: string;
   /** Prefix of every Redis key and Pub/Sub channel (default `livedash:`). */
   brokerPrefix?: string;
+  /** Redis through Sentinel instead of `brokerUrl`: `host:port,…` of the Sentinels (see docs/scaling.md). */
+  brokerSentinels?: string;
+  /** The master's name in Sentinel; needed with `brokerSentinels`. */
+  brokerSentinelName?: string;
   /** Channel patterns kept on this node even with Redis (default `['metrics']`: each node's own host metrics). */
   localChannels?: string[];
 }
@@ -41,13 +45,28 @@ export interface LiveCore {
  * unusable one, before anything is opened) and opens the broker and the hub.
  */
 export async function openCore(partial: BrokerOptions & Partial<ServerOptions>): Promise<LiveCore> {
-  const { broker: givenBroker, brokerUrl, brokerPrefix, localChannels, ...rest } = partial;
+  const {
+    broker: givenBroker,
+    brokerUrl,
+    brokerPrefix,
+    brokerSentinels,
+    brokerSentinelName,
+    localChannels,
+    ...rest
+  } = partial;
   const options = resolveOptions(rest);
   const access = await AccessControl.create(options);
   let hubRef: Hub | undefined;
   const metrics = new ServerMetrics(() => hubRef?.subscriptionCount ?? 0);
   const broker =
-    givenBroker ?? (await defaultBroker(options, metrics, { brokerUrl, brokerPrefix, localChannels }));
+    givenBroker ??
+    (await defaultBroker(options, metrics, {
+      brokerUrl,
+      brokerPrefix,
+      brokerSentinels,
+      brokerSentinelName,
+      localChannels,
+    }));
   const hub = new Hub(broker, {
     maxQueueBytes: options.maxQueueBytes,
     maxSubscriptions: options.maxSubscriptions,
@@ -109,15 +128,11 @@ export function registerLiveRoutes(
   };
 }
 
-/** The broker a server creates for itself: Redis-backed when given a URL, else in memory. */
+/** The broker a server creates for itself: Redis-backed when given a URL or Sentinels, else in memory. */
 async function defaultBroker(
   options: ServerOptions,
   metrics: ServerMetrics,
-  redis: {
-    brokerUrl: string | undefined;
-    brokerPrefix: string | undefined;
-    localChannels: string[] | undefined;
-  },
+  redis: { [K in keyof RedisBrokerSettings]: RedisBrokerSettings[K] | undefined },
 ): Promise<Broker> {
   const memory = {
     history: options.history,
@@ -125,14 +140,12 @@ async function defaultBroker(
     maxHistoryBytes: options.maxHistoryBytes,
     onEvict: () => metrics.channelsEvicted.inc(),
   };
-  if (!redis.brokerUrl) return new MemoryBroker(memory);
-  const connected = await connectNodeBroker({
-    brokerUrl: redis.brokerUrl,
-    ...memory,
-    node: options.node,
-    ...(redis.brokerPrefix !== undefined && { brokerPrefix: redis.brokerPrefix }),
-    ...(redis.localChannels !== undefined && { localChannels: redis.localChannels }),
-  });
+  if (!usesRedis(redis)) return new MemoryBroker(memory);
+  const settings: RedisBrokerSettings = {};
+  for (const [key, value] of Object.entries(redis)) {
+    if (value !== undefined) Object.assign(settings, { [key]: value });
+  }
+  const connected = await connectNodeBroker({ ...settings, ...memory, node: options.node });
   if (!connected.ok) throw connected.error;
   return connected.value;
 }

@@ -30,6 +30,8 @@ export interface OutgoingHooks<Owner> {
   isOpen(owner: Owner): boolean;
   /** Frames not written: `conflated` (replaced by a newer value of their state channel) or `closed`. */
   dropped(reason: 'conflated' | 'closed', count: number): void;
+  /** Writing this connection's frames threw outside any caller (a flush or drain): close it. Must not throw. */
+  failed(owner: Owner, error: unknown): void;
 }
 
 /** What every queue of one transport shares. */
@@ -64,7 +66,7 @@ const CONCAT_LIMIT = 64 * 1024;
  * so metrics are updated once per turn, not once per delivery.
  */
 export class FlushScheduler {
-  #dirty: Array<{ flush(): void }> = [];
+  #dirty: Array<{ flush(): void; fail(error: unknown): void }> = [];
   #scheduled = false;
   #frames = 0;
   #bytes = 0;
@@ -77,7 +79,7 @@ export class FlushScheduler {
   }
 
   /** @internal a queue got its first frame of this turn */
-  schedule(queue: { flush(): void }): void {
+  schedule(queue: { flush(): void; fail(error: unknown): void }): void {
     this.#dirty.push(queue);
     if (this.#scheduled) return;
     this.#scheduled = true;
@@ -96,7 +98,14 @@ export class FlushScheduler {
     this.now = Date.now();
     const dirty = this.#dirty;
     this.#dirty = [];
-    for (const queue of dirty) queue.flush();
+    for (const queue of dirty) {
+      // One connection's failure closes that connection; the others of this turn are still written.
+      try {
+        queue.flush();
+      } catch (error) {
+        queue.fail(error);
+      }
+    }
     if (this.#frames > 0) {
       this.#onFlushed(this.#frames, this.#bytes);
       this.#frames = 0;
@@ -229,6 +238,16 @@ export class OutgoingQueue<Owner> {
     this.#shared.scheduler.count(count, bytes);
   }
 
+  /** Writing failed outside any caller: the queue closes and the transport closes its connection. */
+  fail(error: unknown): void {
+    this.close();
+    try {
+      this.#shared.hooks.failed(this.#owner, error);
+    } catch {
+      // The transport's handler is best effort; the queue is closed either way.
+    }
+  }
+
   close(): void {
     this.#state = nextQueueState(this.#state, 'close');
     this.#pending.length = 0;
@@ -258,8 +277,16 @@ export class OutgoingQueue<Owner> {
   #awaitDrain(): void {
     // 'drain' only comes after a write that went past the sink's high-water mark; a bound below it
     // (tiny test bounds) is watched with a short timer instead.
-    if (this.#sink.writableNeedDrain) this.#sink.once('drain', () => this.#release());
-    else setTimeout(() => this.#release(), 10).unref();
+    if (this.#sink.writableNeedDrain) this.#sink.once('drain', () => this.#releaseGuarded());
+    else setTimeout(() => this.#releaseGuarded(), 10).unref();
+  }
+
+  #releaseGuarded(): void {
+    try {
+      this.#release();
+    } catch (error) {
+      this.fail(error);
+    }
   }
 
   /** The sink drained: send each held state channel's newest message, announced as a reset. */

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
+import { PeerFaults } from './peer-faults.js';
 
 export type TransportName = 'ws' | 'sse' | 'poll';
 
@@ -22,6 +23,8 @@ export class ServerMetrics {
   readonly slowConsumerDisconnects: Counter<'transport'>;
   readonly protocolErrors: Counter<'code'>;
   readonly channelsEvicted: Counter;
+  /** Unexpected exceptions while handling one peer (`livedash_peer_faults_total{where}`), logged too. */
+  readonly faults: PeerFaults;
 
   constructor(subscriptionCount: () => number) {
     const registers = [this.registry];
@@ -80,6 +83,7 @@ export class ServerMetrics {
       help: 'Idle channels (no subscriber) dropped with their history to stay within maxChannels / maxHistoryBytes.',
       registers,
     });
+    this.faults = new PeerFaults(this.registry);
   }
 
   /** Counts one frame of `bytes` sent over `transport`. */

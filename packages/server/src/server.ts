@@ -5,7 +5,6 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { redactToken } from './auth/bearer-token.js';
 import type { Hub } from './hub.js';
@@ -14,8 +13,7 @@ import type { ServerOptions } from './options.js';
 import type { ServerMetrics } from './server-metrics.js';
 import { registerBodyRefusals } from './transports/body-refusal.js';
 import { answerNotFound } from './transports/http-errors.js';
-import { asksForWebSocket, serveIgnoringUpgrade } from './transports/other-upgrade.js';
-import type { WsTransport } from './transports/ws.js';
+import { guardRequests, handleUpgrades } from './transports/server-listeners.js';
 
 /**
  * Connections the kernel holds for the server before it accepts them (capped by the system's
@@ -94,13 +92,19 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
       : false,
     bodyLimit: options.maxBodyBytes,
     // Slowloris: Node cuts a request whose headers/body do not arrive in time (checked every second).
-    serverFactory: (handler) => httpServer(handler, requestTimeoutMs, options),
+    // Every request passes the request-target parser first, and nothing it or Fastify throws escapes.
+    serverFactory: (handler) =>
+      httpServer(
+        guardRequests(handler, { metrics, maxTargetBytes: options.maxHeaderBytes }),
+        requestTimeoutMs,
+        options,
+      ),
     return503OnClosing: true,
     forceCloseConnections: true,
   });
   registerBodyRefusals(app, options);
   const transports = registerLiveRoutes(app, core);
-  handleUpgrades(app.server, transports.ws);
+  handleUpgrades(app.server, transports.ws, metrics);
 
   try {
     await routes?.(app);
@@ -129,14 +133,6 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
   const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host;
   const scheme = options.tls ? 'https' : 'http';
   return { url: `${scheme}://${urlHost}:${port}`, port, hub, options, metrics, app, close };
-}
-
-/** WebSocket upgrades on `server` go to `ws`; any other `Upgrade` is served as the plain request it also is. */
-function handleUpgrades(server: Server, ws: WsTransport): void {
-  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (asksForWebSocket(request)) ws.handleUpgrade(request, socket, head);
-    else serveIgnoringUpgrade(server, request, socket, head);
-  });
 }
 
 function httpServer(

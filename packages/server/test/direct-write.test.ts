@@ -62,6 +62,7 @@ const idle: WsHandler = {
   onActivity: () => {},
   onFailed: () => {},
   onClose: () => {},
+  onFault: () => {},
 };
 
 describe('socketDescriptor', () => {

@@ -8,9 +8,13 @@ describe('HeartbeatWheel', () => {
   test('every member is visited once per period, spread over the period rather than all at once', () => {
     const visits = new Map<number, number[]>();
     const start = Date.now();
-    const wheel = new HeartbeatWheel<number>(1000, (member) => {
-      visits.set(member, [...(visits.get(member) ?? []), Date.now()]);
-    });
+    const wheel = new HeartbeatWheel<number>(
+      1000,
+      (member) => {
+        visits.set(member, [...(visits.get(member) ?? []), Date.now()]);
+      },
+      () => {},
+    );
     for (let i = 0; i < 1000; i++) wheel.add(i);
     const perTick: number[] = [];
     for (let tick = 0; tick < HEARTBEAT_SLICES * 3; tick++) {
@@ -30,10 +34,14 @@ describe('HeartbeatWheel', () => {
 
   test('members removed during a visit (or before) are not visited again; size and iteration follow', () => {
     const visited: string[] = [];
-    const wheel = new HeartbeatWheel<string>(200, (member) => {
-      visited.push(member);
-      wheel.delete(member);
-    });
+    const wheel = new HeartbeatWheel<string>(
+      200,
+      (member) => {
+        visited.push(member);
+        wheel.delete(member);
+      },
+      () => {},
+    );
     wheel.add('a');
     wheel.add('b');
     wheel.add('c');
@@ -44,6 +52,30 @@ describe('HeartbeatWheel', () => {
     vi.advanceTimersByTime(400);
     expect(visited.sort()).toEqual(['a', 'c']);
     expect(wheel.size).toBe(0);
+    wheel.stop();
+  });
+
+  test('a visit that throws is handed to the fault handler; the other members are still visited', () => {
+    const visited: string[] = [];
+    const faults: string[] = [];
+    const wheel = new HeartbeatWheel<string>(
+      HEARTBEAT_SLICES,
+      (member) => {
+        if (member === 'bad') throw new Error('boom');
+        visited.push(member);
+      },
+      (member, error) => {
+        faults.push(`${member}: ${(error as Error).message}`);
+        throw new Error('the fault handler failing too stops nothing');
+      },
+    );
+    // All three in one slot: each member is dealt to the next slot, so every 20th shares one.
+    wheel.add('bad');
+    for (let i = 1; i < HEARTBEAT_SLICES; i++) wheel.add(`filler${i}`);
+    wheel.add('good');
+    vi.advanceTimersByTime(HEARTBEAT_SLICES * 2);
+    expect(faults).toEqual(['bad: boom', 'bad: boom']);
+    expect(visited.filter((member) => member === 'good')).toHaveLength(2);
     wheel.stop();
   });
 });

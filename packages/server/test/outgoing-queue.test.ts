@@ -11,6 +11,7 @@ import { FlushScheduler, OutgoingQueue, type OutgoingShared } from '../src/outgo
 interface Owner {
   overflowed: number;
   open: boolean;
+  failed?: unknown;
 }
 
 const message = (channel: string, seq: number, size = 10): StoredMessage => ({
@@ -37,6 +38,9 @@ function setup(maxQueueBytes: number) {
       isOpen: (owner) => owner.open,
       dropped: (reason, count) => {
         dropped[reason] += count;
+      },
+      failed: (owner, error) => {
+        owner.failed = error;
       },
     },
   };
@@ -99,6 +103,31 @@ describe('OutgoingQueue', () => {
     expect(await receivedLines(5)).toEqual([1, 2, 3, 4, 5].map((seq) => message('log', seq).frame));
     expect(writes).toBe(1);
     expect(flushes).toEqual([5]);
+  });
+
+  test('a queue whose flush throws is closed alone; the other queues of that turn are still written', async () => {
+    await connect();
+    const { shared } = setup(1 << 20);
+    const broken = { overflowed: 0, open: true } as Owner;
+    const healthy = { overflowed: 0, open: true } as Owner;
+    const failing = {
+      writableLength: 0,
+      writableNeedDrain: false,
+      write: () => {
+        throw new Error('write exploded');
+      },
+      cork: () => {},
+      uncork: () => {},
+      once: () => {},
+    };
+    const first = new OutgoingQueue(failing, broken, shared);
+    const second = new OutgoingQueue(writer, healthy, shared);
+    first.push(message('log', 1));
+    second.push(message('log', 1));
+    expect(await receivedLines(1)).toEqual([message('log', 1).frame]);
+    expect((broken.failed as Error).message).toBe('write exploded');
+    expect(healthy.failed).toBeUndefined();
+    expect(first.state).toBe('closed');
   });
 
   test('a control frame is written at once, after the data still pending', async () => {

@@ -52,21 +52,36 @@ export async function freePort(): Promise<number> {
  * A private `redis-server` (no persistence, so a restart loses everything, like a crashed cache) that a test
  * can stop and start again on the same port.
  */
+export interface PrivateRedisOptions {
+  /** Where `SAVE` writes its snapshot, loaded again on `start()`; none: nothing survives a restart. */
+  dir?: string;
+  /** More `redis-server` arguments, e.g. `['--replicaof', '127.0.0.1', '6400']`. */
+  args?: string[];
+  /** The server's `requirepass` (given to the readiness probe too). */
+  password?: string;
+  /** Run a Sentinel (`redis-server <configFile> --sentinel`) instead of a server; the file must be writable. */
+  sentinelConfig?: string;
+  port?: number;
+}
+
 export class PrivateRedis {
   readonly port: number;
-  /** Where `SAVE` writes its snapshot, loaded again on `start()`; none: nothing survives a restart. */
-  readonly #dir: string | undefined;
+  readonly #options: PrivateRedisOptions;
   #process: ChildProcess | undefined;
 
-  private constructor(port: number, dir: string | undefined) {
+  private constructor(port: number, options: PrivateRedisOptions) {
     this.port = port;
-    this.#dir = dir;
+    this.#options = options;
   }
 
-  static async start(options: { dir?: string } = {}): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort(), options.dir);
+  static async start(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(options.port ?? (await freePort()), options);
     await redis.start();
     return redis;
+  }
+
+  get pid(): number | undefined {
+    return this.#process?.pid;
   }
 
   get url(): string {
@@ -75,9 +90,16 @@ export class PrivateRedis {
 
   async start(): Promise<void> {
     if (this.#process) return;
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-    if (this.#dir !== undefined) args.push('--dir', this.#dir, '--dbfilename', 'dump.rdb');
-    const child = spawn('redis-server', args, { stdio: 'ignore' });
+    const { dir, sentinelConfig } = this.#options;
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1'];
+    if (sentinelConfig === undefined) args.push('--save', '', '--appendonly', 'no');
+    if (dir !== undefined) args.push('--dir', dir, '--dbfilename', 'dump.rdb');
+    if (this.#options.password !== undefined) args.push('--requirepass', this.#options.password);
+    args.push(...(this.#options.args ?? []));
+    const child =
+      sentinelConfig === undefined
+        ? spawn('redis-server', args, { stdio: 'ignore' })
+        : spawn('redis-server', [sentinelConfig, '--sentinel', ...args], { stdio: 'ignore' });
     this.#process = child;
     child.once('exit', () => {
       if (this.#process === child) this.#process = undefined;
@@ -106,6 +128,7 @@ export class PrivateRedis {
 
   async #answers(): Promise<boolean> {
     const probe = new Redis(this.url, {
+      ...(this.#options.password !== undefined && { password: this.#options.password }),
       lazyConnect: true,
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
@@ -177,6 +200,112 @@ export class TcpRelay {
   }
 }
 
+/**
+ * A master, its replica and three Sentinels watching it, each a private process on a free port. Sentinel
+ * declares the master down after `downAfterMs` without answers and promotes the replica.
+ */
+export class SentinelGroup {
+  static readonly NAME = 'livedash-test';
+  readonly master: PrivateRedis;
+  readonly replica: PrivateRedis;
+  readonly sentinels: PrivateRedis[];
+  readonly #dir: string;
+
+  private constructor(master: PrivateRedis, replica: PrivateRedis, sentinels: PrivateRedis[], dir: string) {
+    this.master = master;
+    this.replica = replica;
+    this.sentinels = sentinels;
+    this.#dir = dir;
+  }
+
+  static async start(options: { downAfterMs?: number } = {}): Promise<SentinelGroup> {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'livedash-sentinel-'));
+    const master = await PrivateRedis.start();
+    const replica = await PrivateRedis.start({ args: ['--replicaof', '127.0.0.1', String(master.port)] });
+    await waitFor(
+      'the replica to sync',
+      async () => (await infoField(replica.url, 'master_link_status')) === 'up',
+    );
+    const sentinels: PrivateRedis[] = [];
+    for (let i = 0; i < 3; i++) {
+      const file = join(dir, `sentinel-${i}.conf`);
+      writeFileSync(
+        file,
+        [
+          `sentinel monitor ${SentinelGroup.NAME} 127.0.0.1 ${master.port} 2`,
+          `sentinel down-after-milliseconds ${SentinelGroup.NAME} ${options.downAfterMs ?? 1000}`,
+          `sentinel failover-timeout ${SentinelGroup.NAME} 10000`,
+          `sentinel parallel-syncs ${SentinelGroup.NAME} 1`,
+          '',
+        ].join('\n'),
+      );
+      sentinels.push(await PrivateRedis.start({ sentinelConfig: file }));
+    }
+    const group = new SentinelGroup(master, replica, sentinels, dir);
+    await waitFor('every Sentinel to see the replica and the others', async () => {
+      for (const sentinel of sentinels) {
+        const replies = await sentinelCommand(sentinel.url, ['MASTER', SentinelGroup.NAME]);
+        const fields = new Map<string, string>();
+        for (let i = 0; i + 1 < replies.length; i += 2)
+          fields.set(String(replies[i]), String(replies[i + 1]));
+        if (fields.get('num-slaves') !== '1' || fields.get('num-other-sentinels') !== '2') return false;
+      }
+      return true;
+    });
+    return group;
+  }
+
+  /** `host:port,…` of the Sentinels, as `--broker-sentinels` takes it. */
+  get sentinelList(): string {
+    return this.sentinels.map((sentinel) => `127.0.0.1:${sentinel.port}`).join(',');
+  }
+
+  /** The port Sentinels currently name as the master's. */
+  async masterPort(): Promise<number> {
+    const reply = await sentinelCommand(this.sentinels[0]!.url, [
+      'GET-MASTER-ADDR-BY-NAME',
+      SentinelGroup.NAME,
+    ]);
+    return Number(reply[1]);
+  }
+
+  async stop(): Promise<void> {
+    for (const process of [...this.sentinels, this.replica, this.master]) await process.stop();
+    const { rmSync } = await import('node:fs');
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+}
+
+async function sentinelCommand(url: string, args: string[]): Promise<unknown[]> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  redis.on('error', () => {});
+  try {
+    return (await redis.call('SENTINEL', ...args)) as unknown[];
+  } catch {
+    return [];
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** One field of `INFO` (undefined when the server does not answer). */
+export async function infoField(url: string, field: string): Promise<string | undefined> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    const info = await redis.info();
+    return new RegExp(`^${field}:(.*)\r?$`, 'm').exec(info)?.[1]?.trim();
+  } catch {
+    return undefined;
+  } finally {
+    redis.disconnect();
+  }
+}
+
 const repoRoot = new URL('../../../', import.meta.url);
 
 /**
@@ -205,7 +334,8 @@ export async function buildServerCli(): Promise<string> {
 export interface NodeOptions {
   cli: string;
   name: string;
-  redisUrl: string;
+  /** `--broker <url>`; leave out when `extraArgs` names Sentinels or a Cluster. */
+  redisUrl?: string;
   prefix: string;
   token?: string;
   extraArgs?: string[];
@@ -226,7 +356,8 @@ export class LivedashNode {
   }
 
   static async start(options: NodeOptions): Promise<LivedashNode> {
-    const args = [options.cli, 'serve', '--port', '0', '--node', options.name, '--broker', options.redisUrl];
+    const args = [options.cli, 'serve', '--port', '0', '--node', options.name];
+    if (options.redisUrl !== undefined) args.push('--broker', options.redisUrl);
     args.push('--broker-prefix', options.prefix, '--metrics-interval', '0', ...(options.extraArgs ?? []));
     const child = spawn(process.execPath, args, {
       env: { ...process.env, LIVEDASH_PUBLISH_TOKEN: options.token ?? 'secret', LIVEDASH_CONFIG: '' },

@@ -4,8 +4,8 @@ import {
   type LinkState,
   nextLinkState,
   reconnectDelayMs,
-  redactUrl,
 } from '../src/brokers/redis-link.js';
+import { redactUrl } from '../src/brokers/redis-target.js';
 
 const run = (events: LinkEvent[], lastError?: string): LinkState =>
   events.reduce<LinkState>((state, event) => nextLinkState(state, event, lastError), { kind: 'connecting' });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { redactUrl } from '@livedash/server';
+import { describeTarget, redisTargetOf, usesRedis } from '@livedash/server';
 import type { LivedashOptions } from '../app-options.js';
 import { loadConfigFile } from '../config-file.js';
 import { builtDashboardDir } from '../dashboard-build.js';
@@ -31,6 +31,9 @@ Options (a flag beats its environment variable, which beats the config file):
                              (env LIVEDASH_REDIS_URL; default: none, channels live in this process)
   --broker-prefix <prefix>   prefix of every Redis key and Pub/Sub channel (env LIVEDASH_REDIS_PREFIX;
                              default livedash:)
+  --broker-sentinels <list>  Redis through Sentinel instead of --broker: host:port,host:port,… of the
+                             Sentinels (env LIVEDASH_REDIS_SENTINELS)
+  --broker-sentinel-name <n> the master's name in Sentinel (env LIVEDASH_REDIS_SENTINEL_NAME)
   -h, --help                 show this help
 
 ${SECURITY_USAGE}
@@ -74,6 +77,8 @@ export function serveOptions(
         scrape: { type: 'string', multiple: true },
         broker: { type: 'string' },
         'broker-prefix': { type: 'string' },
+        'broker-sentinels': { type: 'string' },
+        'broker-sentinel-name': { type: 'string' },
         ...SECURITY_FLAGS,
         help: { type: 'boolean', short: 'h' },
       },
@@ -136,6 +141,16 @@ export function serveOptions(
   }
   const brokerPrefix = flags['broker-prefix'] ?? env.LIVEDASH_REDIS_PREFIX;
   if (brokerPrefix !== undefined && brokerPrefix !== '') options.brokerPrefix = brokerPrefix;
+  const sentinels = flags['broker-sentinels'] ?? env.LIVEDASH_REDIS_SENTINELS;
+  if (sentinels !== undefined && sentinels !== '') options.brokerSentinels = sentinels;
+  const sentinelName = flags['broker-sentinel-name'] ?? env.LIVEDASH_REDIS_SENTINEL_NAME;
+  if (sentinelName !== undefined && sentinelName !== '') options.brokerSentinelName = sentinelName;
+  if (usesRedis(options)) {
+    const target = redisTargetOf(options);
+    if (!target.ok) {
+      return fail(`${target.error} (--broker, or --broker-sentinels with --broker-sentinel-name)`);
+    }
+  }
   const staticDir = flags['static-dir'] ?? env.LIVEDASH_STATIC_DIR;
   if (staticDir !== undefined && staticDir !== '') {
     if (!existsSync(staticDir)) return fail(`--static-dir ${staticDir} does not exist`);
@@ -201,8 +216,9 @@ export async function runServe(
     signals.once('SIGINT', () => stop('SIGINT'));
   });
   io.out(`livedash: listening on ${server.url} (node ${server.options.node})`);
-  if (resolved.options.brokerUrl) {
-    io.out(`livedash: channels shared through Redis at ${redactUrl(resolved.options.brokerUrl)}`);
+  const redisTarget = usesRedis(resolved.options) ? redisTargetOf(resolved.options) : undefined;
+  if (redisTarget?.ok) {
+    io.out(`livedash: channels shared through Redis at ${describeTarget(redisTarget.value)}`);
   }
   io.out(
     `livedash: dashboard ${server.appOptions.staticDir ? `from ${server.appOptions.staticDir}` : '(built-in page)'} at ${server.url}/`,

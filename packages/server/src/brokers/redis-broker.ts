@@ -21,13 +21,16 @@ import type {
 import { pageOfNames } from './channel-page.js';
 import { ChannelFeed } from './redis-channel-feed.js';
 import { type ChannelKeys, channelKeys, isValidPrefix, parseLiveMessage, registryKey } from './redis-keys.js';
-import { type LinkState, RedisLink, redactUrl } from './redis-link.js';
+import { type LinkState, RedisLink } from './redis-link.js';
 import { parseHistoryReply, parseInfoReply } from './redis-replies.js';
 import { INFO_SCRIPT, PUBLISH_SCRIPT, READ_SCRIPT, RedisScript } from './redis-scripts.js';
+import { describeTarget, type RedisTarget } from './redis-target.js';
 
 export interface RedisBrokerOptions {
-  /** `redis://[user:password@]host:port[/db]` or `rediss://…` for TLS. */
-  url: string;
+  /** `redis://[user:password@]host:port[/db]` or `rediss://…` for TLS. Give this or `target`. */
+  url?: string;
+  /** A master found through Sentinel, or a Cluster (see `parseSentinelTarget`, `parseClusterTarget`). */
+  target?: RedisTarget;
   /** Prepended to every key and Pub/Sub channel (default `livedash:`), so several deployments or tests share one Redis. */
   prefix?: string;
   /** History bounds per channel pattern (first match wins); default 1000 messages / 5 minutes for every channel. */
@@ -62,8 +65,12 @@ export async function connectRedisBroker(
   const ready = await broker.waitUntilReady(timeoutMs);
   if (ready) return { ok: true, value: broker };
   const reason = broker.lastError ?? 'no answer';
+  const where = broker.where;
   await broker.close();
-  const message = `cannot reach Redis at ${redactUrl(options.url)} within ${timeoutMs} ms: ${reason}`;
+  // A refused password or an unknown master name will not fix itself: say so at once, not after the wait.
+  const message = isConfigurationError(reason)
+    ? `cannot use Redis at ${where}: ${reason}`
+    : `cannot reach Redis at ${where} within ${timeoutMs} ms: ${reason}`;
   return { ok: false, error: new LivedashError(ErrorCodes.UNAVAILABLE, message) };
 }
 
@@ -77,6 +84,8 @@ export class RedisBroker implements Broker {
   readonly #history: readonly HistoryRule[];
   readonly #log: (line: string) => void;
   readonly #url: string;
+  /** Resolves `waitUntilReady`: true when ready, false on a configuration error. */
+  #readyWaiter: ((ready: boolean) => void) | undefined;
   readonly #commands: RedisLink;
   readonly #live: RedisLink;
   readonly #publishScript = new RedisScript(PUBLISH_SCRIPT);
@@ -95,30 +104,31 @@ export class RedisBroker implements Broker {
   #closed = false;
 
   constructor(options: RedisBrokerOptions) {
-    if (!/^rediss?:\/\//.test(options.url)) {
-      throw new TypeError(
-        `Redis URL must start with redis:// or rediss://, got ${JSON.stringify(options.url)}`,
-      );
-    }
+    const target = targetOf(options);
     const prefix = options.prefix ?? 'livedash:';
     if (!isValidPrefix(prefix))
       throw new TypeError(`Redis key prefix must not contain braces or spaces: ${prefix}`);
     this.#prefix = prefix;
     this.#history = options.history ?? [];
     this.#log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
-    this.#url = redactUrl(options.url);
+    this.#url = describeTarget(target);
     const commandTimeoutMs = options.commandTimeoutMs ?? 2000;
     const name = `livedash:${options.node ?? 'node'}`.replace(/[^A-Za-z0-9_.:-]/g, '_');
     const probeIntervalMs = options.probeIntervalMs ?? 1000;
     this.#commands = new RedisLink({
-      url: options.url,
+      target,
       name: `${name}:commands`,
       commandTimeoutMs,
       probeIntervalMs,
     });
-    this.#live = new RedisLink({ url: options.url, name: `${name}:live`, commandTimeoutMs, probeIntervalMs });
+    this.#live = new RedisLink({ target, name: `${name}:live`, commandTimeoutMs, probeIntervalMs });
     this.#commands.onState((state, previous) => this.#onLinkState('commands', state, previous));
     this.#live.onState((state, previous) => this.#onLinkState('live', state, previous));
+    for (const link of [this.#commands, this.#live]) {
+      link.onError((message) => {
+        if (isConfigurationError(message)) this.#readyWaiter?.(false);
+      });
+    }
     this.#live.redis.on('message', (liveName: string, payload: string) =>
       this.#onLiveMessage(liveName, payload),
     );
@@ -228,6 +238,11 @@ export class RedisBroker implements Broker {
     return this.#health;
   }
 
+  /** Where Redis is, as logged (no password). */
+  get where(): string {
+    return this.#url;
+  }
+
   /** The latest connection error, if a connection is not ready (for start-up messages). */
   get lastError(): string | undefined {
     return this.#commands.lastError ?? this.#live.lastError;
@@ -237,21 +252,21 @@ export class RedisBroker implements Broker {
     this.#healthListener = listener;
   }
 
-  /** Resolves true once both connections are ready, false after `timeoutMs`. */
+  /**
+   * Resolves true once both connections are ready; false after `timeoutMs`, or at once when Redis refuses
+   * the credentials or Sentinel knows no master of that name (see `lastError`).
+   */
   waitUntilReady(timeoutMs: number): Promise<boolean> {
     if (this.#health.status === 'ok') return Promise.resolve(true);
+    if (isConfigurationError(this.lastError)) return Promise.resolve(false);
     return new Promise((resolve) => {
       const timer = setTimeout(() => finish(false), timeoutMs);
-      const previous = this.#healthListener;
       const finish = (ready: boolean) => {
         clearTimeout(timer);
-        this.#healthListener = previous;
+        this.#readyWaiter = undefined;
         resolve(ready);
       };
-      this.#healthListener = (health) => {
-        previous(health);
-        if (health.status === 'ok') finish(true);
-      };
+      this.#readyWaiter = finish;
     });
   }
 
@@ -372,6 +387,7 @@ export class RedisBroker implements Broker {
       return;
     }
     this.#health = next;
+    if (next.status === 'ok') this.#readyWaiter?.(true);
     this.#healthListener(next);
   }
 
@@ -414,6 +430,26 @@ function healthOf(commands: LinkState, live: LinkState, url: string): BrokerHeal
   if (commands.kind === 'closed' || live.kind === 'closed')
     return { status: 'degraded', reason: 'broker closed' };
   return { status: 'degraded', reason: `connecting to Redis at ${url}` };
+}
+
+function targetOf(options: RedisBrokerOptions): RedisTarget {
+  if ((options.url === undefined) === (options.target === undefined)) {
+    throw new TypeError('give the Redis broker either url or target');
+  }
+  if (options.target !== undefined) return options.target;
+  const url = options.url ?? '';
+  if (!/^rediss?:\/\//.test(url)) {
+    throw new TypeError(`Redis URL must start with redis:// or rediss://, got ${JSON.stringify(url)}`);
+  }
+  return { kind: 'url', url };
+}
+
+/** Errors that retrying cannot fix: a refused password or user, a master name no Sentinel knows. */
+export function isConfigurationError(reason: string | undefined): boolean {
+  return (
+    reason !== undefined &&
+    /WRONGPASS|NOAUTH|NOPERM|invalid password|invalid username-password|knows no master named/.test(reason)
+  );
 }
 
 function assertChannel(channel: string): void {

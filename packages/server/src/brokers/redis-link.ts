@@ -1,5 +1,6 @@
 import { backoffDelay, resolveBackoff } from '@livedash/protocol';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisTarget } from './redis-target.js';
 
 /**
  * One connection to Redis and its state. The broker holds two links — one for commands, one in subscriber
@@ -48,7 +49,7 @@ export function nextLinkState(state: LinkState, event: LinkEvent, lastError: str
 }
 
 export interface LinkOptions {
-  url: string;
+  target: RedisTarget;
   /** Shown in `CLIENT LIST`, e.g. `livedash:node-a:live`. */
   name: string;
   commandTimeoutMs: number;
@@ -68,12 +69,14 @@ export class RedisLink {
   readonly redis: Redis;
   #state: LinkState = { kind: 'connecting' };
   #lastError: string | undefined;
+  #sentinelError: string | undefined;
   #listener: (state: LinkState, previous: LinkState) => void = () => {};
+  #errorListener: (message: string) => void = () => {};
   readonly #probe: NodeJS.Timeout;
   #probing = false;
 
   constructor(options: LinkOptions) {
-    this.redis = new Redis(options.url, {
+    const common: RedisOptions = {
       lazyConnect: true,
       connectionName: options.name,
       enableOfflineQueue: false,
@@ -83,14 +86,22 @@ export class RedisLink {
       commandTimeout: options.commandTimeoutMs,
       connectTimeout: Math.max(options.commandTimeoutMs, 1000),
       retryStrategy: reconnectDelayMs,
-    });
+      // A master demoted by a failover answers writes with READONLY: reconnect, and so find the new one.
+      reconnectOnError: (error) => error.message.startsWith('READONLY'),
+    };
+    this.redis = createClient(options.target, common);
     this.redis.on('ready', () => this.#apply({ type: 'ready' }));
     this.redis.on('close', () => this.#apply({ type: 'close' }));
     this.redis.on('end', () => this.#apply({ type: 'end' }));
     // Without an `error` listener ioredis would print every failed reconnect attempt; the state carries it.
     this.redis.on('error', (error: Error) => {
-      this.#lastError = describeError(error);
+      this.#lastError = describeError(error, this.#sentinelError);
+      this.#errorListener(this.#lastError);
       this.#apply({ type: 'error', message: this.#lastError });
+    });
+    // Why each Sentinel could not name the master; the `error` that follows only says none could.
+    this.redis.on('sentinelError', (error: Error) => {
+      this.#sentinelError = describeSentinelError(error, options.target);
     });
     // A stopped or overloaded Redis keeps its TCP connections open: only an unanswered PING tells.
     this.#probe = setInterval(() => void this.#ping(), options.probeIntervalMs);
@@ -107,6 +118,11 @@ export class RedisLink {
 
   onState(listener: (state: LinkState, previous: LinkState) => void): void {
     this.#listener = listener;
+  }
+
+  /** Told every connection error, also while still connecting (when the state does not change). */
+  onError(listener: (message: string) => void): void {
+    this.#errorListener = listener;
   }
 
   /** Starts connecting (and reconnecting); never rejects — watch the state instead. */
@@ -157,25 +173,40 @@ function sameState(a: LinkState, b: LinkState): boolean {
   return a.kind === b.kind;
 }
 
-function describeError(error: Error): string {
+function createClient(target: RedisTarget, common: RedisOptions): Redis {
+  switch (target.kind) {
+    case 'url':
+      return new Redis(target.url, common);
+    case 'sentinel':
+      return new Redis({
+        ...common,
+        sentinels: target.sentinels,
+        name: target.name,
+        ...(target.username !== undefined && { username: target.username }),
+        ...(target.password !== undefined && { password: target.password }),
+        sentinelRetryStrategy: reconnectDelayMs,
+        sentinelCommandTimeout: common.commandTimeout ?? 2000,
+        // Watches the Sentinels' +switch-master, so a failover is followed without waiting for a timeout.
+        failoverDetector: true,
+      });
+  }
+}
+
+function describeError(error: Error, sentinelError: string | undefined): string {
+  if (error.message.startsWith('All sentinels are unreachable')) {
+    return sentinelError ?? 'no Sentinel answered';
+  }
   const code = (error as Error & { code?: unknown }).code;
   return typeof code === 'string' && !error.message.includes(code)
     ? `${code}: ${error.message}`
     : error.message;
 }
 
-/**
- * The URL as it may be logged: any password replaced by `***`.
- *
- * @example
- * redactUrl('redis://:s3cret@cache:6379/0'); // 'redis://:***@cache:6379/0'
- */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '<invalid url>';
-  }
+function describeSentinelError(error: Error, target: RedisTarget): string {
+  const name = target.kind === 'sentinel' ? target.name : '';
+  const unknown = /^failed to connect to sentinel (\S+) because ERR No such master/.exec(error.message);
+  if (unknown) return `Sentinel ${unknown[1]} knows no master named "${name}"`;
+  const failed = /^failed to connect to sentinel (\S+) because (.*)$/.exec(error.message);
+  if (failed) return `no Sentinel reachable (last: ${failed[1]}: ${failed[2]})`;
+  return error.message;
 }

@@ -3,6 +3,7 @@ import type { ServerOptions } from '../options.js';
 import type { Broker, BrokerHealth, ChannelPage, ChannelQuery, ReadResult, StoredMessage } from './broker.js';
 import { MemoryBroker, type MemoryBrokerOptions } from './memory.js';
 import { connectRedisBroker } from './redis-broker.js';
+import { parseSentinelTarget, type RedisTarget } from './redis-target.js';
 
 /** Channels each node keeps to itself under Redis unless told otherwise: its own host metrics. */
 export const DEFAULT_LOCAL_CHANNELS: readonly string[] = ['metrics'];
@@ -95,12 +96,44 @@ export class NodeLocalBroker implements Broker {
 
 /** What `connectNodeBroker` reads from the server's options. */
 export type NodeBrokerOptions = Pick<ServerOptions, 'history' | 'node'> &
-  Pick<MemoryBrokerOptions, 'maxChannels' | 'maxHistoryBytes' | 'onEvict'> & {
-    brokerUrl: string;
-    brokerPrefix?: string;
-    localChannels?: readonly string[];
+  Pick<MemoryBrokerOptions, 'maxChannels' | 'maxHistoryBytes' | 'onEvict'> &
+  RedisBrokerSettings & {
     log?: (line: string) => void;
   };
+
+/**
+ * Where Redis is, as `createServer` and the CLI take it: one of a URL or Sentinel (`host:port,…` and the
+ * master's name).
+ */
+export interface RedisBrokerSettings {
+  brokerUrl?: string;
+  /** `host:port,host:port,…` of Sentinels; `[user:password@]` in front of an entry is for the data servers. */
+  brokerSentinels?: string;
+  /** The master's name in Sentinel (`sentinel monitor <name> …`). */
+  brokerSentinelName?: string;
+  brokerPrefix?: string;
+  localChannels?: readonly string[];
+}
+
+/** True when any way to reach Redis is set. */
+export function usesRedis(
+  settings: Partial<Record<'brokerUrl' | 'brokerSentinels', string | undefined>>,
+): boolean {
+  return Boolean(settings.brokerUrl || settings.brokerSentinels);
+}
+
+/** The one Redis target the settings name; an error for none, several, or a malformed list. */
+export function redisTargetOf(settings: RedisBrokerSettings): Result<RedisTarget, string> {
+  if (Boolean(settings.brokerUrl) === Boolean(settings.brokerSentinels)) {
+    return { ok: false, error: 'give exactly one of a Redis URL or a Sentinel list' };
+  }
+  if (settings.brokerUrl) return { ok: true, value: { kind: 'url', url: settings.brokerUrl } };
+  if (!settings.brokerSentinelName) {
+    return { ok: false, error: 'a Sentinel list needs the master name (--broker-sentinel-name)' };
+  }
+  const parsed = parseSentinelTarget(settings.brokerSentinels ?? '', settings.brokerSentinelName);
+  return parsed.ok ? parsed : { ok: false, error: parsed.error };
+}
 
 /**
  * The broker of a node sharing channels through Redis at `brokerUrl`: Redis for every channel but the
@@ -113,8 +146,10 @@ export type NodeBrokerOptions = Pick<ServerOptions, 'history' | 'node'> &
  * ```
  */
 export async function connectNodeBroker(options: NodeBrokerOptions): Promise<Result<Broker, LivedashError>> {
+  const target = redisTargetOf(options);
+  if (!target.ok) throw new TypeError(target.error);
   const connected = await connectRedisBroker({
-    url: options.brokerUrl,
+    target: target.value,
     history: options.history,
     node: options.node,
     ...(options.brokerPrefix !== undefined && { prefix: options.brokerPrefix }),

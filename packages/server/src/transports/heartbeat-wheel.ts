@@ -9,7 +9,11 @@ export const HEARTBEAT_SLICES = 20;
  * tick instead of 10,000 in one event-loop turn (a burst that delayed every message published during it).
  *
  * @example
- * const connections = new HeartbeatWheel<Connection>(15_000, (connection, now) => connection.beat(now));
+ * const connections = new HeartbeatWheel<Connection>(
+ *   15_000,
+ *   (connection, now) => connection.beat(now),
+ *   (connection) => connection.terminate(), // a visit threw
+ * );
  * connections.add(connection);
  * connections.delete(connection); // on close
  * connections.stop();             // on shutdown
@@ -17,13 +21,20 @@ export const HEARTBEAT_SLICES = 20;
 export class HeartbeatWheel<T> implements Iterable<T> {
   readonly #slots: Array<Set<T>> = Array.from({ length: HEARTBEAT_SLICES }, () => new Set<T>());
   readonly #visit: (member: T, now: number) => void;
+  readonly #fault: (member: T, error: unknown) => void;
   readonly #timer: NodeJS.Timeout;
   #next = 0;
   #dealt = 0;
   #size = 0;
 
-  constructor(periodMs: number, visit: (member: T, now: number) => void) {
+  /** `fault` is told when a visit throws (it closes that member); the other members are still visited. */
+  constructor(
+    periodMs: number,
+    visit: (member: T, now: number) => void,
+    fault: (member: T, error: unknown) => void,
+  ) {
     this.#visit = visit;
+    this.#fault = fault;
     this.#timer = setInterval(() => this.#tick(), Math.max(1, periodMs / HEARTBEAT_SLICES));
     this.#timer.unref();
   }
@@ -62,6 +73,16 @@ export class HeartbeatWheel<T> implements Iterable<T> {
     this.#next = (this.#next + 1) % HEARTBEAT_SLICES;
     const now = Date.now();
     // A visit may close its member, which removes it from the slot: Set iteration allows that.
-    for (const member of slot) this.#visit(member, now);
+    for (const member of slot) {
+      try {
+        this.#visit(member, now);
+      } catch (error) {
+        try {
+          this.#fault(member, error);
+        } catch {
+          // The fault handler closes one member; it must not stop the others' heartbeats.
+        }
+      }
+    }
   }
 }

@@ -70,6 +70,10 @@ function sseOutgoingHooks(metrics: ServerMetrics): SseOutgoing['hooks'] {
     overflow: (stream) => stream.closeSlow(),
     isOpen: (stream) => stream.open,
     dropped: (reason, count) => metrics.dropped.inc({ reason }, count),
+    failed: (stream, error) => {
+      metrics.faults.record('timer', error);
+      stream.destroy();
+    },
   };
 }
 
@@ -123,6 +127,12 @@ class SseStream {
     this.#out.flush();
     this.#out.close();
     if (this.open) this.#response.end();
+  }
+
+  /** Cuts the stream at once (its handling failed); the response's 'close' cleans up. */
+  destroy(): void {
+    this.#out.close();
+    this.#response.destroy();
   }
 
   /** The connection is gone: drop whatever is still queued. */
@@ -191,9 +201,23 @@ export class SseTransport {
         return sendError(reply, 400, parsed.error.code, parsed.error.message);
       }
       reply.hijack();
-      this.#open(reply.raw, parsed.value.channels, parsed.value.since, principalOf(request, ctx.access));
+      const { channels, since } = parsed.value;
+      try {
+        this.#open(reply.raw, channels, since, principalOf(request, ctx.access));
+      } catch (error) {
+        // Hijacked: Fastify no longer answers for this request, so nothing else would close it.
+        ctx.metrics.faults.record('sse', error);
+        reply.raw.destroy();
+      }
     });
-    this.#streams = new HeartbeatWheel(ctx.options.heartbeatMs, (stream) => stream.heartbeat());
+    this.#streams = new HeartbeatWheel(
+      ctx.options.heartbeatMs,
+      (stream) => stream.heartbeat(),
+      (stream, error) => {
+        metrics.faults.record('timer', error);
+        stream.destroy();
+      },
+    );
   }
 
   get size(): number {
@@ -228,8 +252,12 @@ export class SseTransport {
     response.on('close', () => {
       this.#streams.delete(stream);
       metrics.connections.dec({ transport: 'sse' });
-      stream.dispose();
-      stream.session.close();
+      try {
+        stream.dispose();
+        stream.session.close();
+      } catch (error) {
+        metrics.faults.record('sse', error);
+      }
     });
     response.on('error', () => response.destroy());
     const welcome = {
@@ -241,7 +269,14 @@ export class SseTransport {
     response.write(`data: ${JSON.stringify(welcome)}\n\n`);
     // The stream ends with `$error token_expired` when its token runs out; EventSource then reconnects
     // with whatever URL (and token) the page gives it, resuming from Last-Event-ID.
-    const lifetime = new PrincipalLifetime(principal, (error) => stream.fail(error, undefined, true));
+    const lifetime = new PrincipalLifetime(principal, (error) => {
+      try {
+        stream.fail(error, undefined, true);
+      } catch (fault) {
+        metrics.faults.record('timer', fault);
+        stream.destroy();
+      }
+    });
     response.on('close', () => lifetime.dispose());
     for (const channel of channels) {
       // A channel the credentials do not allow is refused alone; the stream serves the others.

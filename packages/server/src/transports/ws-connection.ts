@@ -55,6 +55,10 @@ export function wsOutgoingHooks(frames: FrameCache, metrics: ServerMetrics): WsO
     overflow: (connection) => connection.closeSlow(),
     isOpen: (connection) => connection.ws.state === 'open',
     dropped: (reason, count) => metrics.dropped.inc({ reason }, count),
+    failed: (connection, error) => {
+      metrics.faults.record('timer', error);
+      connection.ws.terminate();
+    },
   };
 }
 
@@ -82,7 +86,7 @@ export class WsConnection implements WsHandler {
     // The connection is its WebSocket's handler and its session's sink: no closures per connection.
     this.ws = new WsSocket(socket, this, ctx.limits);
     const rate = { framesPerSec: ctx.options.framesPerSec, burst: ctx.options.frameBurst };
-    this.#guard = new ConnectionGuard(ctx.access, principal, rate, (error) => this.closeWith(error));
+    this.#guard = new ConnectionGuard(ctx.access, principal, rate, (error) => this.#expired(error));
     const { options } = ctx;
     this.#out = new OutgoingQueue(this.ws, this, outgoing);
     this.#session = ctx.hub.session(this);
@@ -122,6 +126,11 @@ export class WsConnection implements WsHandler {
   /** WsHandler: the peer broke the WebSocket protocol or sent too much; counted, the socket is closing. */
   onFailed(code: number): void {
     if (code === WsCloseCodes.MESSAGE_TOO_BIG) this.#ctx.access.metrics.limitHit('frame_size');
+  }
+
+  /** WsHandler: handling this peer's bytes threw; the socket is being destroyed. */
+  onFault(error: unknown): void {
+    this.#ctx.metrics.faults.record('data', error);
   }
 
   /** WsHandler: the socket is gone. */
@@ -191,6 +200,16 @@ export class WsConnection implements WsHandler {
     if (this.ws.state !== 'open') return;
     this.#error(error);
     this.ws.close(error.closeCode ?? CloseCodes.POLICY_VIOLATION, error.code);
+  }
+
+  /** The token ran out (a timer): `$error token_expired`, then close 4004. */
+  #expired(error: LivedashError): void {
+    try {
+      this.closeWith(error);
+    } catch (fault) {
+      this.#ctx.metrics.faults.record('timer', fault);
+      this.ws.terminate();
+    }
   }
 
   /** Counts a message against the frame rate limit; false when it must not be processed. */

@@ -39,6 +39,11 @@ export interface WsHandler {
   onFailed(code: number, reason: string): void;
   /** The socket is gone (close handshake finished, failed, or the TCP connection dropped). Called once. */
   onClose(code: number): void;
+  /**
+   * Handling the peer's bytes threw (a bug): the socket is being destroyed, the process goes on.
+   * Must not throw.
+   */
+  onFault(error: unknown): void;
 }
 
 /**
@@ -170,6 +175,16 @@ export class WsSocket {
   /** Drops the TCP connection at once (a dead peer, or a close handshake that did not finish). */
   terminate(): void {
     this.socket.destroy();
+  }
+
+  /** Something handling this peer threw: the handler is told, the socket destroyed (its 'close' cleans up). */
+  faulted(error: unknown): void {
+    this.socket.destroy();
+    try {
+      this.#handler.onFault(error);
+    } catch {
+      // The handler's report is best effort; the peer is already cut off.
+    }
   }
 
   /** Bytes from the socket (and those that came with the upgrade request). */
@@ -420,16 +435,33 @@ function closeFrame(code: number, reason: string): Buffer {
   return controlFrame(OP_CLOSE, payload);
 }
 
+// The socket's listeners: whatever handling the peer's bytes throws ends this peer, never the process.
+
 function onSocketData(this: OwnedSocket, chunk: Buffer): void {
-  this[OWNER]?.receive(chunk);
+  const ws = this[OWNER];
+  try {
+    ws?.receive(chunk);
+  } catch (error) {
+    ws?.faulted(error);
+  }
 }
 
 function onSocketEnd(this: OwnedSocket): void {
-  this[OWNER]?.ended();
+  const ws = this[OWNER];
+  try {
+    ws?.ended();
+  } catch (error) {
+    ws?.faulted(error);
+  }
 }
 
 function onSocketClose(this: OwnedSocket): void {
-  this[OWNER]?.closed();
+  const ws = this[OWNER];
+  try {
+    ws?.closed();
+  } catch (error) {
+    ws?.faulted(error);
+  }
 }
 
 function destroyOwner(ws: WsSocket): void {

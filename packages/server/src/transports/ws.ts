@@ -1,10 +1,13 @@
-import { type IncomingMessage, STATUS_CODES } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { CloseCodes } from '@livedash/protocol';
+import { CloseCodes, ErrorCodes } from '@livedash/protocol';
+import type { AccessControl } from '../auth/access-control.js';
 import { ChannelPolicies } from '../channel-policy.js';
 import { FlushScheduler } from '../outgoing-queue.js';
 import { HeartbeatWheel } from './heartbeat-wheel.js';
+import { routeOf } from './request-target.js';
+import { refuseUpgrade } from './upgrade-refusal.js';
 import { WsConnection, type WsConnectionContext, type WsOutgoing, wsOutgoingHooks } from './ws-connection.js';
 import { FrameCache } from './ws-frame.js';
 import { acceptHandshake } from './ws-handshake.js';
@@ -56,8 +59,13 @@ export class WsTransport {
       hooks: wsOutgoingHooks(new FrameCache(), metrics),
     };
     const idleAfter = ctx.options.heartbeatMs * 0.9;
-    this.#connections = new HeartbeatWheel(ctx.options.heartbeatMs, (connection, now) =>
-      beat(connection, now, idleAfter),
+    this.#connections = new HeartbeatWheel(
+      ctx.options.heartbeatMs,
+      (connection, now) => beat(connection, now, idleAfter),
+      (connection, error) => {
+        metrics.faults.record('timer', error);
+        connection.ws.terminate();
+      },
     );
   }
 
@@ -65,57 +73,91 @@ export class WsTransport {
     return this.#connections.size;
   }
 
-  /** Takes an HTTP upgrade request; anything but its path (or while shutting down) is refused. */
+  /**
+   * Takes an HTTP upgrade request; a malformed target is refused 400 with the reason, anything but this
+   * transport's path (or while shutting down) 404 / 503. Never throws: an unexpected exception closes
+   * this one socket and is counted (`livedash_peer_faults_total{where="upgrade"}`).
+   */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    try {
+      this.#upgrade(request, socket, head);
+    } catch (error) {
+      this.#ctx.metrics.faults.record('upgrade', error);
+      socket.destroy();
+    }
+  }
+
+  #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     // A named function, not a closure: a closure here would share this function's scope and keep the
     // upgrade request (headers and all) alive for the whole life of the connection.
     socket.on('error', destroySocket);
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    if (url.pathname !== this.#path || !this.#ctx.options.transports.ws) {
-      refuse(socket, 404, 'Not Found');
+    const target = routeOf(request, this.#ctx.options.maxHeaderBytes);
+    if (!target.ok) {
+      this.#ctx.metrics.protocolErrors.inc({ code: ErrorCodes.BAD_COMMAND });
+      refuseUpgrade(socket, { status: 400, message: target.error });
+      return;
+    }
+    if (target.value.path !== this.#path || !this.#ctx.options.transports.ws) {
+      refuseUpgrade(socket, { status: 404 });
       return;
     }
     if (this.#closing) {
-      refuse(socket, 503, 'Service Unavailable');
+      refuseUpgrade(socket, { status: 503 });
       return;
     }
     // Header count, Origin and connections per address are refused as HTTP; credentials are checked
     // after the handshake so a browser (which cannot read an upgrade's status) gets a code and close code.
     const handshake = acceptHandshake(request);
     if (!handshake.ok) {
-      const { status, headers } = handshake.refusal;
-      refuse(socket, status, STATUS_CODES[status] ?? 'Bad Request', headers);
+      refuseUpgrade(socket, handshake.refusal);
       return;
     }
     const admission = this.#ctx.access.admitWebSocket(request);
     if (!admission.ok) {
-      refuse(socket, admission.error.status, STATUS_CODES[admission.error.status] ?? 'Refused');
+      const { status, code, message } = admission.error;
+      refuseUpgrade(socket, { status, code, message });
       return;
     }
     socket.once('close', admission.value.release);
     const { response } = handshake;
-    this.#ctx.access.authenticate(request, url.searchParams.get('token') ?? undefined).then(
+    const token = new URLSearchParams(target.value.query).get('token') ?? undefined;
+    this.#ctx.access.authenticate(request, token).then(
       (who) => {
-        if (socket.destroyed || !socket.writable) {
+        try {
+          this.#open(socket, response, who, head);
+        } catch (error) {
+          this.#ctx.metrics.faults.record('upgrade', error);
           socket.destroy();
-          return;
         }
-        socket.write(response);
-        const tcp = socket as Socket;
-        // The HTTP server's idle timeout must not cut a quiet WebSocket; heartbeats watch it instead.
-        tcp.setTimeout(0);
-        tcp.setNoDelay(true);
-        const principal = who.ok ? who.value : this.#ctx.access.authenticator.anonymous;
-        const connection = new WsConnection(tcp, this.#ctx, principal, this.#outgoing);
-        this.#connections.add(connection);
-        this.#ctx.metrics.connections.inc({ transport: 'ws' });
-        if (this.#closing) connection.ws.close(CloseCodes.SERVICE_RESTART, 'server restarting');
-        else if (!who.ok) connection.closeWith(who.error);
-        // Only now the bytes that came with the request: a refused client's frames are not answered.
-        connection.start(head);
       },
       () => socket.destroy(),
     );
+  }
+
+  /** The handshake's answer, then the connection: refused credentials close it with their code at once. */
+  #open(
+    socket: Duplex,
+    response: string,
+    who: Awaited<ReturnType<AccessControl['authenticate']>>,
+    head: Buffer,
+  ): void {
+    if (socket.destroyed || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    socket.write(response);
+    const tcp = socket as Socket;
+    // The HTTP server's idle timeout must not cut a quiet WebSocket; heartbeats watch it instead.
+    tcp.setTimeout(0);
+    tcp.setNoDelay(true);
+    const principal = who.ok ? who.value : this.#ctx.access.authenticator.anonymous;
+    const connection = new WsConnection(tcp, this.#ctx, principal, this.#outgoing);
+    this.#connections.add(connection);
+    this.#ctx.metrics.connections.inc({ transport: 'ws' });
+    if (this.#closing) connection.ws.close(CloseCodes.SERVICE_RESTART, 'server restarting');
+    else if (!who.ok) connection.closeWith(who.error);
+    // Only now the bytes that came with the request: a refused client's frames are not answered.
+    connection.start(head);
   }
 
   /**
@@ -162,10 +204,4 @@ function beat(connection: WsConnection, now: number, idleAfter: number): void {
 
 function destroySocket(this: Duplex): void {
   this.destroy();
-}
-
-function refuse(socket: Duplex, status: number, reason: string, headers: Record<string, string> = {}): void {
-  let extra = '';
-  for (const [name, value] of Object.entries(headers)) extra += `${name}: ${value}\r\n`;
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\n${extra}Content-Length: 0\r\n\r\n`);
 }
