@@ -100,7 +100,7 @@ describe('livedash CLI', { timeout: 60_000 }, () => {
     expect(badFlag.stderr).toContain("livedash serve: Unknown option '--prot'");
     const badPort = run(['serve', '--port', 'http']);
     expect(await badPort.exited).toBe(2);
-    expect(badPort.stderr).toContain('--port must be a port number');
+    expect(badPort.stderr).toContain('--port: expected an integer from 0 to 65535');
     const badCommand = run(['launch']);
     expect(await badCommand.exited).toBe(2);
     expect(badCommand.stderr).toContain('unknown command "launch"');

@@ -393,8 +393,8 @@ describe('validateConfig error messages', () => {
       '{"__proto__": {"polluted": true}, "limits": {"__proto__": {"port": 1}}}',
     );
     expect(errorsOf(parsed)).toEqual([
-      expect.stringMatching(/^__proto__: unknown key/),
       expect.stringMatching(/^limits\.__proto__: unknown key/),
+      expect.stringMatching(/^__proto__: unknown key/),
     ]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
@@ -420,9 +420,9 @@ describe('validateConfig error messages', () => {
 
   it('missing required keys and duplicate alert names are reported', () => {
     expect(errorsOf({ alerts: [{ name: 'x', field: 'cpu' }], history: [{ maxMessages: 5 }] })).toEqual([
+      'history[0].pattern: required key missing',
       'alerts[0].op: required key missing',
       'alerts[0].threshold: required key missing',
-      'history[0].pattern: required key missing',
     ]);
     const alert = { field: 'cpu', op: '>', threshold: 1 };
     expect(

@@ -95,7 +95,7 @@ describe('livedash serve security flags', () => {
       [['--tls-cert', join(dir, 'cert.pem')], /go together/],
       [['--jwt-public-key', join(dir, 'missing.pem')], /ENOENT/],
       [['--anonymous-channels', 'a b'], /--anonymous-channels/],
-      [['--max-headers', '0'], /--max-headers must be a whole number/],
+      [['--max-headers', '0'], /--max-headers: expected an integer from 8 to 10000, got 0/],
       [['--frames-per-sec', 'fast'], /--frames-per-sec/],
     ];
     for (const [args, message] of cases) {
@@ -133,5 +133,35 @@ describe('livedash serve security flags', () => {
     signals.emit('SIGTERM');
     expect(await running).toBe(0);
     expect(out.join('\n')).not.toContain(SECRET);
+  });
+});
+
+describe('one bound for every source', () => {
+  it('a number option out of bounds gets the same message from its flag, its variable and its config key', async () => {
+    const { OPTION_SOURCES } = await import('../src/option-sources.js');
+    const { validateConfig } = await import('../src/config-file.js');
+    const numeric = OPTION_SOURCES.filter(
+      (row) => row.form === 'integer' && row.key?.startsWith('limits.') && row.flag && row.env,
+    );
+    expect(numeric.length).toBeGreaterThanOrEqual(16);
+    for (const row of numeric) {
+      const [section, key] = row.key!.split('.') as [string, string];
+      const file = validateConfig({ [section]: { [key]: 0 } });
+      const fileError = file.ok ? '' : file.error.join('\n');
+      const message = fileError.slice(row.key!.length);
+      expect(fileError, row.key).toMatch(/: expected an integer from \d+ to \d+, got 0$/);
+      const byFlag = capture();
+      expect(serveOptions([`--${row.flag}`, '0'], byFlag.io).ok).toBe(false);
+      expect(byFlag.err.join('\n')).toBe(`livedash serve: --${row.flag}${message}`);
+      const byEnv = capture({ [row.env!]: '0' });
+      expect(serveOptions([], byEnv.io).ok).toBe(false);
+      expect(byEnv.err.join('\n')).toBe(`livedash serve: ${row.env}${message}`);
+    }
+  });
+
+  it('--max-headers 1 is refused as in the file (the flag used to take any whole number ≥ 1)', () => {
+    const { io, err } = capture();
+    expect(serveOptions(['--max-headers', '1'], io).ok).toBe(false);
+    expect(err).toEqual(['livedash serve: --max-headers: expected an integer from 8 to 10000, got 1']);
   });
 });

@@ -18,6 +18,7 @@ import {
 } from './live-core.js';
 import type { ServerOptions } from './options.js';
 import type { ServerMetrics } from './server-metrics.js';
+import { CHANNEL_PARAM_MAX_LENGTH } from './transports/http.js';
 import { answerNotFound } from './transports/http-errors.js';
 import { interceptLiveRequests, requestPath } from './transports/intercept.js';
 import { asksForWebSocket } from './transports/other-upgrade.js';
@@ -92,6 +93,7 @@ async function mount(server: Server, core: LiveCore, prefix: string): Promise<At
   // hands it the requests it owns. Its own server object only receives Fastify's listeners.
   const app = Fastify({
     bodyLimit: options.maxBodyBytes,
+    maxParamLength: CHANNEL_PARAM_MAX_LENGTH,
     serverFactory: (handler) => {
       route = handler;
       return createHttpServer();
@@ -125,6 +127,7 @@ async function mount(server: Server, core: LiveCore, prefix: string): Promise<At
   server.on('listening', onListening);
 
   const release = interceptLiveRequests(server, {
+    faults: core.metrics.faults,
     ownsRequest: (request) => ownsPath(requestPath(request), prefix),
     serveRequest: (request, response) => {
       if (refusal === undefined) serve(request, response);

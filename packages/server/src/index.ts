@@ -38,12 +38,37 @@ export {
 export { type LivedashPluginOptions, livedash } from './fastify-plugin.js';
 export { Hub, type HubOptions, type MessageMeta, type PublishResult, type Watcher } from './hub.js';
 export {
+  boolean,
+  channelName,
+  channelPattern,
+  describeIssues,
+  describeValue,
+  duration,
+  finiteNumber,
+  integer,
+  isOrigin,
+  keysAt,
+  listOf,
+  nonEmptyText,
+  oneOf,
+  parseDuration,
+  text,
+} from './option-values.js';
+export {
+  brokerOptionShapes,
+  checkOptions,
+  createServerOptionsSchema,
   defaultOptions,
   type HistoryRule,
+  historyRuleSchema,
+  NODE_NAME_PATTERN,
   resolveOptions,
   type ServerOptions,
+  serverOptionShapes,
+  serverOptionsSchema,
 } from './options.js';
 export { RingBuffer } from './ring-buffer.js';
 export { type CreateServerOptions, createServer, type LivedashServer, REQUEST_TIMEOUT_MS } from './server.js';
 export { ServerMetrics } from './server-metrics.js';
+export { CHANNEL_PARAM_MAX_LENGTH } from './transports/http.js';
 export { type HttpErrorBody, sendError } from './transports/http-errors.js';

@@ -5,7 +5,7 @@ import type { Broker } from './brokers/broker.js';
 import { MemoryBroker } from './brokers/memory.js';
 import { connectNodeBroker, type RedisBrokerSettings, usesRedis } from './brokers/redis-node-local.js';
 import { Hub } from './hub.js';
-import { resolveOptions, type ServerOptions } from './options.js';
+import { checkOptions, createServerOptionsSchema, resolveOptions, type ServerOptions } from './options.js';
 import { ServerMetrics } from './server-metrics.js';
 import { registerHttpRoutes } from './transports/http.js';
 import { SseTransport } from './transports/sse.js';
@@ -54,6 +54,12 @@ export async function openCore(partial: BrokerOptions & Partial<ServerOptions>):
     localChannels,
     ...rest
   } = partial;
+  // Every data option is checked before anything opens: a bad one rejects, named with its bound.
+  checkOptions(
+    createServerOptionsSchema,
+    definedOnly({ ...rest, brokerUrl, brokerPrefix, brokerSentinels, brokerSentinelName, localChannels }),
+    'livedash options',
+  );
   const options = resolveOptions(rest);
   const access = await AccessControl.create(options);
   let hubRef: Hub | undefined;
@@ -148,4 +154,8 @@ async function defaultBroker(
   const connected = await connectNodeBroker({ ...settings, ...memory, node: options.node });
   if (!connected.ok) throw connected.error;
   return connected.value;
+}
+
+function definedOnly(options: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
 }

@@ -6,14 +6,18 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { redactToken } from './auth/bearer-token.js';
 import type { Hub } from './hub.js';
 import { type BrokerOptions, openCore, registerLiveRoutes } from './live-core.js';
-import type { ServerOptions } from './options.js';
+import { brokerOptionShapes, checkOptions, type ServerOptions } from './options.js';
 import type { ServerMetrics } from './server-metrics.js';
 import { registerBodyRefusals } from './transports/body-refusal.js';
+import { CHANNEL_PARAM_MAX_LENGTH } from './transports/http.js';
 import { answerNotFound } from './transports/http-errors.js';
 import { guardRequests, handleUpgrades } from './transports/server-listeners.js';
+
+const requestTimeoutSchema = z.strictObject({ requestTimeoutMs: brokerOptionShapes.requestTimeoutMs });
 
 /**
  * Connections the kernel holds for the server before it accepts them (capped by the system's
@@ -79,6 +83,7 @@ export interface LivedashServer {
 export async function createServer(partial: CreateServerOptions = {}): Promise<LivedashServer> {
   const { requestTimeoutMs = REQUEST_TIMEOUT_MS, logger = false, routes, notFound, ...coreOptions } = partial;
   // Before anything is opened, so an unsafe or unusable security configuration stops the start with its reason.
+  checkOptions(requestTimeoutSchema, { requestTimeoutMs }, 'livedash options');
   const core = await openCore(coreOptions);
   const { hub, options, metrics } = core;
 
@@ -91,6 +96,7 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
         }
       : false,
     bodyLimit: options.maxBodyBytes,
+    maxParamLength: CHANNEL_PARAM_MAX_LENGTH,
     // Slowloris: Node cuts a request whose headers/body do not arrive in time (checked every second).
     // Every request passes the request-target parser first, and nothing it or Fastify throws escapes.
     serverFactory: (handler) =>

@@ -89,6 +89,30 @@ describe('the livedash Fastify plugin', () => {
     expect(hooked).toContain('/hello');
   });
 
+  test('inside a plugin with its own prefix, the prefixes add up and app.livedash is on that scope', async () => {
+    const { app } = await userApp();
+    let scoped: FastifyInstance | undefined;
+    await app.register(
+      async (scope) => {
+        await scope.register(livedash, { prefix: '/live' });
+        scoped = scope;
+      },
+      { prefix: '/tenant' },
+    );
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    cleanup.push(() => app.close());
+    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    expect(app.hasDecorator('livedash')).toBe(false);
+    const client = await TestWsClient.connect(`${base}/tenant/live`);
+    cleanup.push(() => client.close());
+    client.send({ action: 'subscribe', channels: ['orders'] });
+    await client.waitFor((frames) => frames.some((f) => f.type === '$subscribed'));
+    await scoped?.livedash.publish('orders', { open: 1 });
+    await client.waitForData('orders', 1);
+    expect((await fetch(`${base}/tenant/live/api/channels/orders`)).status).toBe(200);
+    expect((await fetch(`${base}/live/api/channels/orders`)).status).toBe(404);
+  });
+
   test("livedash's body parser and error handler stay in its scope", async () => {
     const { app } = await userApp();
     app.post('/notes', async (request) => ({ got: request.body }));

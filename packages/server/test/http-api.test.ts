@@ -1,4 +1,6 @@
-import { createServer, type LivedashServer } from '@livedash/server';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { attach, createServer, type LivedashServer } from '@livedash/server';
 import { afterEach, describe, expect, test } from 'vitest';
 import { httpPublish, TestWsClient } from './helpers/ws-client.js';
 
@@ -205,5 +207,56 @@ describe('bounded channel state', () => {
     expect((await json('/api/channels/b')).status).toBe(404);
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
     expect(metrics).toMatch(/livedash_channels_evicted_total 1/);
+  });
+});
+
+describe('channel names of every valid length', () => {
+  // The longest name the grammar allows; `:` is sent percent-encoded as browsers' encodeURIComponent does.
+  const longest = `a${'b:'.repeat(63)}c`;
+
+  async function everyRoute(base: string) {
+    expect(longest).toHaveLength(128);
+    const path = `${base}/api/channels/${encodeURIComponent(longest)}`;
+    const posted = await fetch(path, {
+      method: 'POST',
+      headers: { authorization: 'Bearer secret', 'content-type': 'application/json' },
+      body: '{"v":1}',
+    });
+    expect(posted.status).toBe(200);
+    expect(await posted.json()).toMatchObject({ channel: longest, seq: 1 });
+    const latest = await fetch(path);
+    expect(latest.status).toBe(200);
+    expect(await latest.json()).toMatchObject({ channel: longest, data: { v: 1 } });
+    const history = await fetch(`${path}/messages?since=0`);
+    expect(history.status).toBe(200);
+    expect(await history.json()).toMatchObject({ channel: longest, seq: 1 });
+    const unencoded = await fetch(`${base}/api/channels/${longest}`);
+    expect(unencoded.status).toBe(200);
+    const listed = (await (await fetch(`${base}/api/channels`)).json()) as {
+      channels: Array<{ channel: string }>;
+    };
+    expect(listed.channels.map((c) => c.channel)).toContain(longest);
+    // One character more is outside the grammar: a clear 400, not a 404 for a missing route.
+    const tooLong = await fetch(`${base}/api/channels/${longest}x`);
+    expect(tooLong.status).toBe(400);
+    expect(await tooLong.json()).toMatchObject({ error: { code: 'invalid_channel' } });
+  }
+
+  test('every HTTP route of createServer takes a 128-character name', async () => {
+    const s = await start();
+    await everyRoute(s.url);
+  });
+
+  test('every HTTP route of attach takes a 128-character name', async () => {
+    const http = createHttpServer((_request, response) => response.writeHead(404).end());
+    const live = await attach(http, { publishToken: 'secret' });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    try {
+      await everyRoute(`http://127.0.0.1:${(http.address() as AddressInfo).port}`);
+    } finally {
+      await live.close();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
   });
 });

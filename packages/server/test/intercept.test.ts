@@ -2,7 +2,9 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { afterEach, describe, expect, test, vi } from 'vitest';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, test } from 'vitest';
+import { PeerFaults } from '../src/peer-faults.js';
 import { interceptLiveRequests, type LiveTakers } from '../src/transports/intercept.js';
 import { refusedUpgrade } from './helpers/raw-ws-client.js';
 
@@ -25,8 +27,12 @@ async function listening(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-function takers(serve: (request: IncomingMessage, response: ServerResponse) => void): LiveTakers {
+function takers(
+  serve: (request: IncomingMessage, response: ServerResponse) => void,
+  faults = new PeerFaults(new Registry()),
+): LiveTakers {
   return {
+    faults,
     ownsRequest: (request) => request.url === '/taken',
     serveRequest: serve,
     ownsUpgrade: (request) => request.url === '/taken',
@@ -73,17 +79,19 @@ describe('interceptLiveRequests', () => {
 
   test('an exception while serving a taken request closes that connection only; the server goes on serving', async () => {
     const server = createServer((_request, response) => response.end('app'));
-    const printed = vi.spyOn(console, 'error').mockImplementation(() => {});
-    cleanup.push(() => printed.mockRestore());
+    const logged: string[] = [];
+    const registry = new Registry();
+    const faults = new PeerFaults(registry, (line) => logged.push(line));
     interceptLiveRequests(
       server,
       takers(() => {
         throw new Error('bug while serving');
-      }),
+      }, faults),
     );
     const base = await listening(server);
     await expect(fetch(`${base}/taken`)).rejects.toThrow();
-    expect(printed).toHaveBeenCalled();
+    expect(logged.length).toBe(1);
+    expect(await registry.metrics()).toMatch(/livedash_peer_faults_total\{where="request"\} 1/);
     expect(await (await fetch(`${base}/other`)).text()).toBe('app');
   });
 

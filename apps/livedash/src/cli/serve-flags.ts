@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { isValidChannelPattern, type JwtOptions, type ServerOptions } from '@livedash/server';
+import { describeIssues, isValidChannelPattern, type JwtOptions, type ServerOptions } from '@livedash/server';
+import { OPTION_SOURCES, valueFromText } from '../option-sources.js';
 
 type JsonWebKeySet = NonNullable<JwtOptions['jwks']>;
 
@@ -15,6 +16,11 @@ export const SECURITY_FLAGS = {
   'jwt-audience': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
+  'max-frame-bytes': { type: 'string' },
+  'max-body-bytes': { type: 'string' },
+  'max-subscriptions': { type: 'string' },
+  'max-queue-bytes': { type: 'string' },
+  'max-json-depth': { type: 'string' },
   'max-connections-per-ip': { type: 'string' },
   'max-sse-streams-per-ip': { type: 'string' },
   'frames-per-sec': { type: 'string' },
@@ -40,7 +46,9 @@ export const SECURITY_USAGE = `Security (docs/security.md):
   --allowed-origins <list>   browser origins allowed for WS/SSE besides this server's own, and for CORS on
                              /api (env LIVEDASH_ALLOWED_ORIGINS; default none; * allows any)
   --tls-cert <file> --tls-key <file>   serve HTTPS/WSS (env LIVEDASH_TLS_CERT, LIVEDASH_TLS_KEY)
-Limits (default in brackets; over it, see docs/security.md):
+Limits (default in brackets; over it, see docs/security.md and docs/configuration.md):
+  --max-frame-bytes <n> [65536]  --max-body-bytes <n> [65536]  --max-subscriptions <n> [256]
+  --max-queue-bytes <n> [1048576]  --max-json-depth <n> [32]
   --max-connections-per-ip <n> [64]  --max-sse-streams-per-ip <n> [16]  --frames-per-sec <n> [50]
   --frame-burst <n> [100]  --max-header-bytes <n> [16384]  --max-headers <n> [64]  --max-history-messages <n> [1000]
   --max-channels <n> [10000]  --max-history-bytes <n> [134217728]
@@ -54,6 +62,11 @@ type Flags = {
 };
 
 const LIMITS = [
+  ['max-frame-bytes', 'maxFrameBytes', 'LIVEDASH_MAX_FRAME_BYTES'],
+  ['max-body-bytes', 'maxBodyBytes', 'LIVEDASH_MAX_BODY_BYTES'],
+  ['max-subscriptions', 'maxSubscriptions', 'LIVEDASH_MAX_SUBSCRIPTIONS'],
+  ['max-queue-bytes', 'maxQueueBytes', 'LIVEDASH_MAX_QUEUE_BYTES'],
+  ['max-json-depth', 'maxJsonDepth', 'LIVEDASH_MAX_JSON_DEPTH'],
   ['max-connections-per-ip', 'maxConnectionsPerIp', 'LIVEDASH_MAX_CONNECTIONS_PER_IP'],
   ['max-sse-streams-per-ip', 'maxSseStreamsPerIp', 'LIVEDASH_MAX_SSE_STREAMS_PER_IP'],
   ['frames-per-sec', 'framesPerSec', 'LIVEDASH_FRAMES_PER_SEC'],
@@ -66,6 +79,23 @@ const LIMITS = [
   ['max-discard-bytes', 'maxDiscardBytes', 'LIVEDASH_MAX_DISCARD_BYTES'],
   ['max-discard-ms', 'maxDiscardMs', 'LIVEDASH_MAX_DISCARD_MS'],
 ] as const;
+
+/**
+ * Checks a flag's or variable's text against the option's schema (the one the config file and
+ * `createServer` use), so a bound reads the same from every source: `--max-headers: expected an
+ * integer from 8 to 10000, got 1`.
+ */
+export function checkOptionText(
+  option: string,
+  text: string,
+  source: string,
+): { ok: true; value: unknown } | { ok: false; error: string } {
+  const row = OPTION_SOURCES.find((candidate) => candidate.option === option);
+  if (row === undefined) throw new Error(`no option source for ${option}`);
+  const result = row.value.safeParse(valueFromText(row.form, text), { reportInput: true });
+  if (result.success) return { ok: true, value: result.data };
+  return { ok: false, error: describeIssues(result.error.issues, source).join('; ') };
+}
 
 const list = (text: string) =>
   text
@@ -121,11 +151,12 @@ export function applySecurityFlags(
     options.tls = { cert: certText, key: keyText };
   }
   for (const [flag, option, variable] of LIMITS) {
+    const given = flags[flag] !== undefined && flags[flag] !== '' ? `--${flag}` : variable;
     const text = pick(flag, variable);
     if (text === undefined) continue;
-    if (!/^[1-9][0-9]{0,8}$/.test(text))
-      return `--${flag} must be a whole number >= 1, got "${text.slice(0, 20)}"`;
-    options[option] = Number(text);
+    const checked = checkOptionText(option, text, given);
+    if (!checked.ok) return checked.error;
+    options[option] = checked.value as number;
   }
   return undefined;
 }

@@ -8,8 +8,8 @@ import { builtDashboardDir } from '../dashboard-build.js';
 import { loadDashboardConfig } from '../dashboard-file.js';
 import { type LivedashApp, startLivedash } from '../livedash.js';
 import { parseScrapeFlags } from '../sources/scrape/scrape-config.js';
-import { type CliIo, ExitCodes, parseCommandArgs, parseMs, parsePort } from './command-io.js';
-import { applySecurityFlags, SECURITY_FLAGS, SECURITY_USAGE } from './serve-flags.js';
+import { type CliIo, ExitCodes, parseCommandArgs } from './command-io.js';
+import { applySecurityFlags, checkOptionText, SECURITY_FLAGS, SECURITY_USAGE } from './serve-flags.js';
 
 export const SERVE_USAGE = `Usage: livedash serve [options]
 
@@ -113,20 +113,25 @@ export function serveOptions(
     options.dashboard = loaded.value;
   }
 
-  const port = flags.port !== undefined ? parsePort(flags.port, '--port') : parsePort(env.PORT, 'PORT');
-  if (typeof port === 'object') return fail(port.error);
-  if (port !== undefined) options.port = port;
+  const portText = flags.port ?? env.PORT;
+  if (portText !== undefined && portText !== '') {
+    const port = checkOptionText('port', portText, flags.port !== undefined ? '--port' : 'PORT');
+    if (!port.ok) return fail(port.error);
+    options.port = port.value as number;
+  }
   const host = flags.host ?? env.HOST;
   if (host !== undefined && host !== '') options.host = host;
   const node = flags.node ?? env.LIVEDASH_NODE;
   if (node !== undefined && node !== '') options.node = node;
   else options.node ??= defaultNodeName();
-  const interval =
-    flags['metrics-interval'] !== undefined
-      ? parseMs(flags['metrics-interval'], '--metrics-interval')
-      : parseMs(env.LIVEDASH_METRICS_INTERVAL_MS, 'LIVEDASH_METRICS_INTERVAL_MS');
-  if (typeof interval === 'object') return fail(interval.error);
-  if (interval !== undefined) options.metricsIntervalMs = interval;
+  const intervalText = flags['metrics-interval'] ?? env.LIVEDASH_METRICS_INTERVAL_MS;
+  if (intervalText !== undefined && intervalText !== '') {
+    const source =
+      flags['metrics-interval'] !== undefined ? '--metrics-interval' : 'LIVEDASH_METRICS_INTERVAL_MS';
+    const interval = checkOptionText('metricsIntervalMs', intervalText, source);
+    if (!interval.ok) return fail(interval.error);
+    options.metricsIntervalMs = interval.value as number;
+  }
   const scrapeTexts = flags.scrape ?? (env.LIVEDASH_SCRAPE ?? '').split(/\s+/).filter((text) => text !== '');
   if (scrapeTexts.length > 0) {
     const scrape = parseScrapeFlags(scrapeTexts);

@@ -35,11 +35,8 @@ export interface HostMetricsOptions {
 
 export const METRICS_CHANNEL = 'metrics';
 
-/**
- * Node names: what may follow `metrics.` in a channel name (letters, digits and `_ . : -`, not
- * starting with `. : -`, at most 120 characters so `metrics.<node>` stays within 128).
- */
-export const NODE_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,119}$/;
+/** Node names (the core's `node` option): what may follow `metrics.` in a channel name. */
+export { NODE_NAME_PATTERN } from '@livedash/server';
 export const DEFAULT_DISK_INTERVAL_MS = 10_000;
 /** stop() waits this long for a read in flight to finish, so a hung OS call cannot hang shutdown. */
 const STOP_WAIT_MS = 2_000;

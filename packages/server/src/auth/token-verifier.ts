@@ -4,28 +4,14 @@ import {
   createLocalJWKSet,
   errors,
   importSPKI,
-  type JSONWebKeySet,
   type JWTPayload,
   type JWTVerifyGetKey,
   jwtVerify,
 } from 'jose';
 import { type ChannelGrant, readPatternClaim } from './channel-grant.js';
+import type { JwtOptions } from './jwt-options.js';
 
-/**
- * How JWTs are checked. Exactly one key source: an HS256 `secret`, a PEM `publicKey` (RSA → RS256,
- * P-256 → ES256), or a `jwks` document (keys picked by `kid`).
- */
-export interface JwtOptions {
-  secret?: string;
-  publicKey?: string;
-  jwks?: JSONWebKeySet;
-  /** When set, tokens must carry this `iss`. */
-  issuer?: string;
-  /** When set, tokens must carry this `aud`. */
-  audience?: string;
-  /** Clock skew tolerated on `exp`/`nbf`, seconds (default 30). */
-  clockToleranceSec?: number;
-}
+export type { JwtOptions } from './jwt-options.js';
 
 /** Who presented a valid token and what it allows. */
 export interface VerifiedToken {

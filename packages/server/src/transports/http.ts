@@ -4,6 +4,7 @@ import {
   isValidChannel,
   jsonDepthExceeds,
   LivedashError,
+  MAX_CHANNEL_LENGTH,
   type Position,
 } from '@livedash/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -27,6 +28,13 @@ export interface HttpContext {
   /** Credentials and permissions; its hooks (registerHttpAccess) have already refused what is not allowed. */
   access: AccessControl;
 }
+
+/**
+ * The longest `:channel` a route must accept: the longest channel name with every character
+ * percent-encoded as a client may send it (`:` as `%3A`). Fastify's default, 100, refused names of
+ * 101–128 characters with 404.
+ */
+export const CHANNEL_PARAM_MAX_LENGTH = 3 * MAX_CHANNEL_LENGTH;
 
 /** A body or parse failure with the HTTP status and livedash code to answer with. */
 class RequestError extends Error {

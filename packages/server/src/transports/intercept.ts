@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { PeerFaults } from '../peer-faults.js';
 import { serveIgnoringUpgrade } from './other-upgrade.js';
 
 /** Which requests and upgrades livedash serves, and how; the rest stay the server's own listeners'. */
@@ -8,6 +9,8 @@ export interface LiveTakers {
   serveRequest(request: IncomingMessage, response: ServerResponse): void;
   ownsUpgrade(request: IncomingMessage): boolean;
   serveUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Where an unexpected exception while serving is counted and logged (`ServerMetrics.faults`). */
+  faults: PeerFaults;
 }
 
 type Emit = Server['emit'];
@@ -58,7 +61,7 @@ function take(takers: LiveTakers, event: string | symbol, args: unknown[]): bool
       takers.serveRequest(request, response);
     } catch (error) {
       // Thrown here it would reach Node's parser and take down the user's whole process.
-      dropAfterFault('request', request.socket, error);
+      dropAfterFault(takers.faults, 'request', request.socket, error);
     }
     return true;
   }
@@ -68,7 +71,7 @@ function take(takers: LiveTakers, event: string | symbol, args: unknown[]): bool
     try {
       takers.serveUpgrade(request, socket, head);
     } catch (error) {
-      dropAfterFault('upgrade', socket, error);
+      dropAfterFault(takers.faults, 'upgrade', socket, error);
     }
     return true;
   }
@@ -82,8 +85,13 @@ export function requestPath(request: IncomingMessage): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
-/** A request livedash took failed unexpectedly: that one peer is dropped and the error printed. */
-function dropAfterFault(where: 'request' | 'upgrade', socket: Duplex | null, error: unknown): void {
-  console.error(`livedash: serving an ${where} failed; the connection is closed`, error);
+/** A request livedash took failed unexpectedly: that one peer is dropped, the fault counted and logged. */
+function dropAfterFault(
+  faults: PeerFaults,
+  where: 'request' | 'upgrade',
+  socket: Duplex | null,
+  error: unknown,
+): void {
+  faults.record(where, error);
   socket?.destroy();
 }

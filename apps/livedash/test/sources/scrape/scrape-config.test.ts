@@ -62,10 +62,10 @@ describe('config key scrape', () => {
     expect(result.error).toEqual([
       'scrape[0].url: expected an http:// or https:// URL of a Prometheus exposition, got "ftp://x/metrics"',
       'scrape[0].channel: expected a channel name, got "a b"',
-      'scrape[1].headers.Bad Name: not a valid header name',
+      'scrape[1].headers.Bad Name: expected an object of valid HTTP header names to text values, got "Bad Name"',
       'scrape[2].headers.ok: expected a header value of at most 8192 characters without line breaks, got "a\\r\\nInjected: 1"',
-      'scrape[3].every: unknown key (expected one of url, channel, intervalMs, timeoutMs, headers, maxBodyBytes)',
       'scrape[3].url: required key missing',
+      'scrape[3].every: unknown key (expected one of url, channel, intervalMs, timeoutMs, headers, maxBodyBytes)',
     ]);
     const timing = validateConfig({
       scrape: [
