@@ -42,7 +42,7 @@ function useRealTimeData(channel, initial) {
   return data;
 }
 
-// The seed's way to chart: keep the series in state, append per message.
+// The guide's way to chart: keep the series in state, append per message.
 function useSeries(channel) {
   const [series, setSeries] = useState({ xs: [], v: [], w: [] });
   useEffect(
@@ -121,7 +121,7 @@ function Stat({ channel }) {
   );
 }
 
-function SeedDashboard() {
+function NaiveDashboard() {
   return (
     <main
       style={{
@@ -141,4 +141,4 @@ function SeedDashboard() {
   );
 }
 
-createRoot(document.getElementById('root')).render(<SeedDashboard />);
+createRoot(document.getElementById('root')).render(<NaiveDashboard />);
