@@ -23,6 +23,7 @@ import { answerNotFound } from './transports/http-errors.js';
 import { interceptLiveRequests, requestPath } from './transports/intercept.js';
 import { asksForWebSocket } from './transports/other-upgrade.js';
 import { guardRequests } from './transports/server-listeners.js';
+import { releaseRefusedSocket } from './transports/upgrade-refusal.js';
 
 /**
  * Options of `attach` and the Fastify plugin: the server options that are not about listening (the
@@ -192,4 +193,5 @@ function refuseRequest(response: ServerResponse, reason: string): void {
 function refuseUpgrade(socket: Duplex): void {
   socket.on('error', () => socket.destroy());
   socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  releaseRefusedSocket(socket);
 }

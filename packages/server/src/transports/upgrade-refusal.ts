@@ -13,8 +13,16 @@ export interface UpgradeRefusal {
 }
 
 /**
- * Answers an upgrade request that will not become a WebSocket with a plain HTTP response and ends the
- * connection (a WebSocket client reads only the status; curl and logs see the reason).
+ * After a refusal's answer, how long the peer has to read it and close before the socket is destroyed,
+ * ms. Until then what it sends is read and dropped (so closing does not reset the connection under an
+ * answer it has not read yet); a peer that never reads, never closes, or keeps sending is cut then.
+ */
+export const REFUSAL_LINGER_MS = 1000;
+
+/**
+ * Answers an upgrade request that will not become a WebSocket with a plain HTTP response, ends the
+ * connection and destroys the socket at most `REFUSAL_LINGER_MS` later, whatever the peer does
+ * (a WebSocket client reads only the status; curl and logs see the reason).
  */
 export function refuseUpgrade(socket: Duplex, refusal: UpgradeRefusal): void {
   const { status, headers = {}, code, message } = refusal;
@@ -24,8 +32,30 @@ export function refuseUpgrade(socket: Duplex, refusal: UpgradeRefusal): void {
     message === undefined ? '' : JSON.stringify({ error: { code: code ?? codeOf(status), message } });
   if (body !== '') head += 'Content-Type: application/json; charset=utf-8\r\n';
   head += `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
-  if (socket.writable) socket.end(head + body);
-  else socket.destroy();
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.end(head + body);
+  releaseRefusedSocket(socket);
+}
+
+/**
+ * Destroys a socket whose answer is written within `REFUSAL_LINGER_MS`, reading and dropping what the
+ * peer still sends meanwhile; a peer that closes first frees it sooner.
+ */
+export function releaseRefusedSocket(socket: Duplex): void {
+  socket.on('data', discard);
+  socket.resume();
+  const timer = setTimeout(destroyLingering, REFUSAL_LINGER_MS, socket);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
+function discard(): void {}
+
+function destroyLingering(socket: Duplex): void {
+  socket.destroy();
 }
 
 function codeOf(status: number): string {

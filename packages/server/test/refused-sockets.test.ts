@@ -1,0 +1,97 @@
+/**
+ * Every refusal releases its socket: refused upgrades (400, 403, 404, 405, 429) from peers that never
+ * read and never close cost the server no descriptor once `REFUSAL_LINGER_MS` has passed. The peers run
+ * in a child process, so this process's descriptors (/proc/self/fd) are the server's alone.
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { createServer, type LivedashServer } from '../src/index.js';
+import { REFUSAL_LINGER_MS } from '../src/transports/upgrade-refusal.js';
+import { expectServerServes, waitFor } from './security-wire.js';
+
+const PEERS = 300;
+
+let server: LivedashServer;
+
+beforeAll(async () => {
+  // One WebSocket per address, so a second one from the child is refused 429.
+  server = await createServer({ port: 0, maxConnectionsPerIp: 1 });
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+const openDescriptors = () => readdirSync('/proc/self/fd').length;
+
+/** The child: one WebSocket held open, then PEERS refused upgrades on sockets it never reads nor closes. */
+const PEER_SCRIPT = `
+const net = require('node:net');
+const [port, count] = process.argv.slice(1).map(Number);
+const key = 'dGhlIHNhbXBsZSBub25jZQ==';
+const upgrade = (target, extra = '') =>
+  'GET ' + target + ' HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n' +
+  'Sec-WebSocket-Key: ' + key + '\\r\\nSec-WebSocket-Version: 13\\r\\n' + extra + '\\r\\n';
+const kinds = [
+  upgrade('/nowhere'),                                   // 404
+  upgrade('http://a:99999/ws'),                          // 400, bad target
+  upgrade('/ws', 'Origin: https://evil.example\\r\\n'),  // 403
+  upgrade('/ws').replace('Version: 13', 'Version: 8'),   // 400, wrong version
+  upgrade('/ws'),                                        // 429: the held connection is this address's one
+];
+const sockets = [];
+const open = (text) => new Promise((resolve) => {
+  const socket = net.connect(port, '127.0.0.1', () => { socket.write(text); resolve(); });
+  socket.on('error', () => {});
+  sockets.push(socket);
+});
+(async () => {
+  const held = net.connect(port, '127.0.0.1', () => held.write(upgrade('/ws')));
+  held.on('error', () => {});
+  await new Promise((resolve) => held.once('data', resolve));
+  held.pause();
+  for (let i = 0; i < count; i++) {
+    await open(kinds[i % kinds.length]);
+    sockets.at(-1).pause(); // never reads
+  }
+  process.stdout.write('sent\\n');
+})();
+setInterval(() => {}, 1000); // never closes; killed by the test
+`;
+
+test(`${PEERS} refused upgrades from peers that never read nor close hold no descriptor after ${REFUSAL_LINGER_MS} ms`, {
+  timeout: 60_000,
+}, async () => {
+  const baseline = openDescriptors();
+  const child = spawn(process.execPath, ['-e', PEER_SCRIPT, String(server.port), String(PEERS)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += String(chunk);
+    });
+    await waitFor(() => output.includes('sent'), 30_000, 'the peers to send their upgrades');
+    const sentAt = Date.now();
+    // The held WebSocket and the child's stdout pipe are all that may remain.
+    const allowed = baseline + 4;
+    await waitFor(
+      () => openDescriptors() <= allowed,
+      REFUSAL_LINGER_MS + 4000,
+      `descriptors back to the baseline (${baseline}; now ${openDescriptors()})`,
+    );
+    console.info(
+      `${PEERS} refused peers: descriptors back to ${openDescriptors()} (baseline ${baseline}) ${Date.now() - sentAt} ms after the last was sent`,
+    );
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/livedash_limit_hits_total\{limit="connections_per_ip"\} [1-9]/);
+    expect(metrics).toMatch(/livedash_limit_hits_total\{limit="origin"\} [1-9]/);
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+  // Its one connection is gone with it: a new client gets in again.
+  await waitFor(() => openDescriptors() <= baseline + 2, 5000, 'the held connection to close');
+  await expectServerServes(server, 'refused.after');
+});
