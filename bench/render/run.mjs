@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Render benchmark: a firehose (thousands of messages per second over many channels) into the livedash
 // dashboard in headless Chromium, side by side in one run with the same dashboard as built from an
-// earlier commit (`--before`, "today's page") and, with `--kinds ...,seed`, the same panels built the
+// earlier commit (`--before`, "today's page") and, with `--kinds ...,naive`, the same panels built the
 // guide's way (setState per message). Reports frames per second, main-thread busy time (Chromium's own
 // TaskDuration, via CDP) and the CPU time of every Chromium process (renderer, workers, browser, GPU),
 // read from /proc.
@@ -192,10 +192,10 @@ function cpuBetween(before, after, wallSeconds) {
   };
 }
 
-async function buildSeedPage() {
-  const outDir = join(root, 'bench/results/render-seed-page');
+async function buildNaivePage() {
+  const outDir = join(root, 'bench/results/render-naive-page');
   await build({
-    root: join(root, 'bench/render/seed-page'),
+    root: join(root, 'bench/render/naive-page'),
     base: './',
     logLevel: 'warn',
     plugins: [react()],
@@ -312,7 +312,7 @@ async function run(kind, rate, dirs) {
     });
     const query = `server=${encodeURIComponent(server.url)}&channels=${channels.join(',')}&panels=${panelKinds.join(',')}`;
     const url =
-      kind === 'seed'
+      kind === 'naive'
         ? `${server.url}/?${query}`
         : kind === 'livedash'
           ? `${server.url}/?client=${values.client}`
@@ -324,9 +324,9 @@ async function run(kind, rate, dirs) {
     const result = await measure(page);
     const published = firehose.sent() - sentBefore;
     const elapsed = (performance.now() - startedAt) / 1000;
-    const received = kind === 'seed' ? await page.evaluate(() => window.__received ?? 0) : undefined;
+    const received = kind === 'naive' ? await page.evaluate(() => window.__received ?? 0) : undefined;
     const mode =
-      kind === 'seed'
+      kind === 'naive'
         ? 'in-page'
         : ((await page.locator('[data-testid=connection-badge]').getAttribute('data-mode')) ?? 'in-page');
     mkdirSync(join(root, 'bench/results'), { recursive: true });
@@ -351,7 +351,7 @@ async function run(kind, rate, dirs) {
 
 const dirs = {
   livedash: join(root, 'apps/dashboard/dist'),
-  seed: pageKinds.includes('seed') ? await buildSeedPage() : undefined,
+  naive: pageKinds.includes('naive') ? await buildNaivePage() : undefined,
   before: pageKinds.includes('before') ? await buildBeforePage(values.before) : undefined,
 };
 if (!existsSync(dirs.livedash)) throw new Error('no dashboard build: run npm run build');
@@ -369,7 +369,7 @@ const machine = `${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}, Node ${pr
 const NAMES = {
   livedash: 'livedash dashboard',
   before: `dashboard at ${values.before}`,
-  seed: 'seed-style (setState per message)',
+  naive: 'naive (setState per message)',
 };
 const lines = [
   `| page (connection) | msg/s (published) | panels | fps | main thread busy | renderer CPU | all Chromium CPU | React commits/s | load avg |`,

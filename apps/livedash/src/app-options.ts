@@ -1,5 +1,6 @@
 import type { DashboardConfig } from '@livedash/dashboard-config';
 import type { CreateServerOptions } from '@livedash/server';
+import type { ScrapeTarget } from './sources/scrape/scrape-source.js';
 
 /** A rule that watches one field of a channel and publishes on `alerts` when it fires and resolves. */
 export interface AlertRule {
@@ -27,6 +28,8 @@ export interface AppOptions {
   metricsIntervalMs: number;
   /** Alert rules; `[]` turns alerts off. */
   alerts: AlertRule[];
+  /** Prometheus endpoints scraped onto channels; `[]` scrapes nothing. */
+  scrape: ScrapeTarget[];
   /** Directory of static files served at `/` (the built dashboard); undefined serves the built-in page. */
   staticDir: string | undefined;
   /** Dashboard config served at `GET /api/dashboard`, already validated; undefined serves the host dashboard. */
@@ -74,6 +77,7 @@ export function resolveAppOptions(partial: Partial<AppOptions> = {}): AppOptions
   return {
     metricsIntervalMs: partial.metricsIntervalMs ?? 1000,
     alerts: partial.alerts ?? defaultAlertRules,
+    scrape: partial.scrape ?? [],
     staticDir: partial.staticDir,
     dashboard: partial.dashboard,
   };

@@ -6,6 +6,7 @@ import type { AlertRule, AppOptions } from './app-options.js';
 import { configFileSchema, FILE_READ_KEYS } from './config-file-schema.js';
 import { checkOneKeySource, readReferencedFiles } from './config-key-files.js';
 import { OPTION_SOURCES } from './option-sources.js';
+import { toScrapeTargets } from './sources/scrape/scrape-config.js';
 
 /**
  * The config file (`livedash serve --config livedash.config.json`): JSON whose keys map onto
@@ -86,8 +87,12 @@ export function validateConfig(json: unknown, baseDir = process.cwd()): Result<C
   const errors: string[] = [];
   if (config.alerts) checkUniqueNames(config.alerts as AlertRule[], errors);
   if (config.jwt) checkOneKeySource(config.jwt as Fields, errors);
+  const scrape = config.scrape
+    ? toScrapeTargets(config.scrape as Parameters<typeof toScrapeTargets>[0], 'scrape', errors)
+    : undefined;
   if (errors.length > 0) return { ok: false, error: errors };
   const options = toOptions(config);
+  if (scrape) options.scrape = scrape;
   // Key and certificate files are read only once the whole file is known to be valid.
   const files = readReferencedFiles(config, baseDir, errors);
   if (errors.length > 0) return { ok: false, error: errors };

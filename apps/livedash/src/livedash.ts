@@ -33,10 +33,11 @@ export interface LivedashApp extends LivedashServer {
  * await app.close();
  */
 export async function startLivedash(options: LivedashOptions = {}): Promise<LivedashApp> {
-  const { metricsIntervalMs, alerts, staticDir, dashboard, ...coreOptions } = options;
+  const { metricsIntervalMs, alerts, scrape, staticDir, dashboard, ...coreOptions } = options;
   const appOptions = resolveAppOptions({
     ...(metricsIntervalMs !== undefined && { metricsIntervalMs }),
     ...(alerts !== undefined && { alerts }),
+    ...(scrape !== undefined && { scrape }),
     ...(staticDir !== undefined && { staticDir }),
     ...(dashboard !== undefined && { dashboard }),
   });
@@ -52,11 +53,16 @@ export async function startLivedash(options: LivedashOptions = {}): Promise<Live
 
   let sources: RunningSources;
   try {
-    sources = startSources(server.hub, {
-      node: server.options.node,
-      metricsIntervalMs: appOptions.metricsIntervalMs,
-      alerts: appOptions.alerts,
-    });
+    sources = startSources(
+      server.hub,
+      {
+        node: server.options.node,
+        metricsIntervalMs: appOptions.metricsIntervalMs,
+        alerts: appOptions.alerts,
+        scrape: appOptions.scrape,
+      },
+      { metricsRegistry: server.metrics.registry },
+    );
   } catch (error) {
     // An unusable option (a node name that cannot name `metrics.<node>`) must not leave a listening port.
     await server.close();

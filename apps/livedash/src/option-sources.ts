@@ -12,6 +12,7 @@ import {
   text,
 } from '@livedash/server';
 import { z } from 'zod';
+import { scrapeListSchema } from './sources/scrape/scrape-config.js';
 
 /**
  * Where each livedash option can be set: its `livedash serve` flag, its environment variable and its
@@ -225,6 +226,15 @@ export const OPTION_SOURCES: readonly OptionSource[] = [
     'metrics.intervalMs',
     appOptionShapes.metricsIntervalMs,
     'integer',
+  ),
+  row(
+    'scrape',
+    'scrape',
+    'LIVEDASH_SCRAPE',
+    'scrape',
+    scrapeListSchema,
+    'text',
+    'a list of targets: the flag is url,channel=…,interval=…,timeout=… (repeatable), the variable space-separated flags',
   ),
   row('staticDir', 'static-dir', 'LIVEDASH_STATIC_DIR', 'staticDir', appOptionShapes.staticDir, 'text'),
   row('dashboard', 'dashboard', 'LIVEDASH_DASHBOARD', 'dashboard', appOptionShapes.dashboard, 'text'),

@@ -2,9 +2,11 @@
  * Field paths: the one rule by which a dashboard panel, an alert rule and every other reader picks a
  * value out of a channel message (docs/dashboard.md, "Field paths").
  *
- * - Syntax: dot-separated segments of letters, digits, `_`, `$` and `-`, at most 256 characters
- *   (`cpu`, `network.rxBytesPerSec`, `disk.0.usePercent`). An empty path is the whole message, where
- *   the reader allows one (a table's rows, a log's lines).
+ * - Syntax: dot-separated segments of letters, digits, `_`, `$`, `:` and `-`, at most 256 characters
+ *   (`cpu`, `network.rxBytesPerSec`, `disk.0.usePercent`). A key holding other characters is written
+ *   in brackets, `requests[code=200,method=GET]` (a `]` inside it only within a "quoted" part), which
+ *   is how a Prometheus label set is reached. An empty path is the whole message, where the reader
+ *   allows one (a table's rows, a log's lines).
  * - Reading: only own properties are followed, so `__proto__.x` or `constructor` reads nothing; in an
  *   array a segment of digits is an index and any other segment (`length`) reads nothing.
  * - Numbers: a finite number, or a string holding one (`"21.5"`); anything else is no value.
@@ -13,7 +15,11 @@
 /** Longest field path accepted, characters. */
 export const FIELD_PATH_MAX_LENGTH = 256;
 
-const FIELD_PATH_PATTERN = /^[A-Za-z0-9_$-]+(?:\.[A-Za-z0-9_$-]+)*$/;
+const PLAIN = '[A-Za-z0-9_$:-]+';
+const BRACKETED = '\\[(?:[^\\]"]|"(?:[^"\\\\]|\\\\.)*")+\\]';
+const FIELD_PATH_PATTERN = new RegExp(`^(?:${PLAIN}|${BRACKETED})(?:\\.${PLAIN}|${BRACKETED})*$`);
+/** One segment at a time: a plain one (after its dot) or a bracketed key. */
+const SEGMENT = new RegExp(`\\.?(${PLAIN})|\\[((?:[^\\]"]|"(?:[^"\\\\]|\\\\.)*")+)\\]`, 'gy');
 
 /**
  * True when `path` is a non-empty field path by the rule above.
@@ -31,7 +37,9 @@ const split = new Map<string, readonly string[]>();
 function segmentsOf(path: string): readonly string[] {
   let segments = split.get(path);
   if (!segments) {
-    segments = path.split('.');
+    segments = FIELD_PATH_PATTERN.test(path)
+      ? Array.from(path.matchAll(SEGMENT), (match) => (match[1] ?? match[2]) as string)
+      : path.split('.');
     if (split.size < 1000) split.set(path, segments);
   }
   return segments;

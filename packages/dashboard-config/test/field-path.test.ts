@@ -44,9 +44,35 @@ describe('isValidFieldPath', () => {
   });
 
   it('refuses empty segments, other characters and paths over the length limit', () => {
-    for (const path of ['', '.cpu', 'cpu.', 'disk..use', 'cpu load', 'a/b', 'a[0]'])
+    for (const path of ['', '.cpu', 'cpu.', 'disk..use', 'cpu load', 'a/b', 'a[', 'a[]', 'a.[k]', 'a]'])
       expect(isValidFieldPath(path), JSON.stringify(path)).toBe(false);
     expect(isValidFieldPath('a'.repeat(FIELD_PATH_MAX_LENGTH))).toBe(true);
     expect(isValidFieldPath('a'.repeat(FIELD_PATH_MAX_LENGTH + 1))).toBe(false);
+  });
+});
+
+describe('bracketed keys (Prometheus label sets)', () => {
+  const scrape = {
+    http_requests_total: { 'code=200,method=GET': 1027, 'code=500,method=POST': 3 },
+    'http_requests_total:rate': { 'code=200,method=GET': 2.5 },
+    'http_request_duration_seconds:p99': 0.42,
+    weird: { 'path="a]b,c"': 7 },
+  };
+
+  it('reads a key with = and , in brackets, after a name with a colon', () => {
+    expect(readNumber(scrape, 'http_requests_total[code=200,method=GET]')).toBe(1027);
+    expect(readNumber(scrape, 'http_requests_total:rate[code=200,method=GET]')).toBe(2.5);
+    expect(readNumber(scrape, 'http_request_duration_seconds:p99')).toBe(0.42);
+  });
+
+  it('reads a ] inside a quoted part of the key, and plain segments after a bracket', () => {
+    expect(readNumber(scrape, 'weird[path="a]b,c"]')).toBe(7);
+    expect(readField({ a: { 'k=v': { b: [1, 2] } } }, 'a[k=v].b.1')).toBe(2);
+    expect(isValidFieldPath('[k=v]')).toBe(true);
+  });
+
+  it('never reaches a prototype through brackets either', () => {
+    expect(readField({}, '[__proto__]')).toBeUndefined();
+    expect(readField({ a: {} }, 'a[constructor]')).toBeUndefined();
   });
 });

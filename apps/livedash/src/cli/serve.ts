@@ -7,6 +7,7 @@ import { loadConfigFile } from '../config-file.js';
 import { builtDashboardDir } from '../dashboard-build.js';
 import { loadDashboardConfig } from '../dashboard-file.js';
 import { type LivedashApp, startLivedash } from '../livedash.js';
+import { parseScrapeFlags } from '../sources/scrape/scrape-config.js';
 import { type CliIo, ExitCodes, parseCommandArgs } from './command-io.js';
 import { applySecurityFlags, checkOptionText, SECURITY_FLAGS, SECURITY_USAGE } from './serve-flags.js';
 
@@ -23,6 +24,9 @@ Options (a flag beats its environment variable, which beats the config file):
   --static-dir <dir>         directory served at / (env LIVEDASH_STATIC_DIR; default the build of
                              the @livedash/dashboard package when it exists, else a built-in page)
   --metrics-interval <ms>    host metrics interval, 0 = off (env LIVEDASH_METRICS_INTERVAL_MS; default 1000)
+  --scrape <url>[,channel=<ch>][,interval=<ms|5s>][,timeout=<ms|2s>]
+                             scrape a Prometheus /metrics endpoint onto a channel (default channel
+                             scrape, every 5 s); repeat for more targets (env LIVEDASH_SCRAPE, space-separated)
   --broker <url>             share channels with other nodes through Redis, e.g. redis://127.0.0.1:6379
                              (env LIVEDASH_REDIS_URL; default: none, channels live in this process)
   --broker-prefix <prefix>   prefix of every Redis key and Pub/Sub channel (env LIVEDASH_REDIS_PREFIX;
@@ -70,6 +74,7 @@ export function serveOptions(
         node: { type: 'string' },
         'static-dir': { type: 'string' },
         'metrics-interval': { type: 'string' },
+        scrape: { type: 'string', multiple: true },
         broker: { type: 'string' },
         'broker-prefix': { type: 'string' },
         'broker-sentinels': { type: 'string' },
@@ -126,6 +131,12 @@ export function serveOptions(
     const interval = checkOptionText('metricsIntervalMs', intervalText, source);
     if (!interval.ok) return fail(interval.error);
     options.metricsIntervalMs = interval.value as number;
+  }
+  const scrapeTexts = flags.scrape ?? (env.LIVEDASH_SCRAPE ?? '').split(/\s+/).filter((text) => text !== '');
+  if (scrapeTexts.length > 0) {
+    const scrape = parseScrapeFlags(scrapeTexts);
+    if (!scrape.ok) return fail(scrape.error);
+    options.scrape = scrape.value;
   }
   const brokerUrl = flags.broker ?? env.LIVEDASH_REDIS_URL;
   if (brokerUrl !== undefined && brokerUrl !== '') {

@@ -1,23 +1,29 @@
+import { Registry } from 'prom-client';
 import type { AppOptions } from '../app-options.js';
 import { AlertEngine } from './alerts.js';
 import { HostMetrics, NODE_NAME_PATTERN } from './host-metrics.js';
 import type { HostReader } from './host-reader.js';
+import { ScrapeMetrics, ScrapeSource } from './scrape/index.js';
 import type { SourceHub, SourceLog } from './source-hub.js';
 
 export { type AlertState, stepAlert } from './alert-state.js';
 export { ALERTS_CHANNEL, AlertEngine, type AlertEvent } from './alerts.js';
 export { HostMetrics, METRICS_CHANNEL, type MetricsMessage, NODE_NAME_PATTERN } from './host-metrics.js';
 export { type DiskUsage, type HostReader, systemHostReader } from './host-reader.js';
+export * from './scrape/index.js';
 export type { SourceHub, SourceLog } from './source-hub.js';
 
 /** What the sources need: this node's name (the core's `node` option) and the app's source settings. */
-export type SourceOptions = { node: string } & Pick<AppOptions, 'metricsIntervalMs' | 'alerts'>;
+export type SourceOptions = { node: string } & Pick<AppOptions, 'metricsIntervalMs' | 'alerts'> &
+  Partial<Pick<AppOptions, 'scrape'>>;
 
 /** Test seams: where host numbers come from and where trouble is logged. */
 export interface SourceDeps {
   reader?: HostReader;
   log?: SourceLog;
   diskIntervalMs?: number;
+  /** Where the scrape counters go: the server's `/metrics` registry. */
+  metricsRegistry?: Registry;
 }
 
 export interface RunningSources {
@@ -27,7 +33,8 @@ export interface RunningSources {
 
 /**
  * Starts the built-in sources: host metrics on `metrics` and `metrics.<node>` (unless
- * `metricsIntervalMs` is 0) and the alert rules publishing on `alerts`. Throws on options no server
+ * `metricsIntervalMs` is 0), the alert rules publishing on `alerts`, and one Prometheus scrape per
+ * `scrape` target. Throws on options no server
  * could run with (a node name that makes `metrics.<node>` an invalid channel).
  *
  * @example
@@ -51,6 +58,7 @@ export function startSources(hub: SourceHub, options: SourceOptions, deps: Sourc
   const alerts = new AlertEngine(hub, options.alerts, log ? { node, log } : { node });
   alerts.start();
   let metrics: HostMetrics | undefined;
+  let scrapeMetrics: ScrapeMetrics | undefined;
   if (metricsIntervalMs > 0) {
     metrics = new HostMetrics(hub, {
       intervalMs: metricsIntervalMs,
@@ -61,8 +69,14 @@ export function startSources(hub: SourceHub, options: SourceOptions, deps: Sourc
     });
     metrics.start();
   }
+  const scrapes = (options.scrape ?? []).map((target) => {
+    scrapeMetrics ??= new ScrapeMetrics(deps.metricsRegistry ?? new Registry());
+    return new ScrapeSource(hub, target, { node, metrics: scrapeMetrics, ...(log && { log }) });
+  });
+  for (const scrape of scrapes) scrape.start();
   return {
     async stop() {
+      await Promise.all(scrapes.map((scrape) => scrape.stop()));
       await metrics?.stop();
       await alerts.stop();
     },

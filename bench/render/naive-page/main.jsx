@@ -1,6 +1,6 @@
-// The render benchmark's baseline: the same panels as the livedash dashboard, built the seed's way —
+// The render benchmark's baseline: the same panels as the livedash dashboard, built the real-time dashboards guide's way —
 // every message goes through `setState`, so every message re-renders its panels, and each chart
-// copies its arrays and calls uPlot's setData on every render. One shared socket (the seed opens one
+// copies its arrays and calls uPlot's setData on every render. One shared socket (the guide opens one
 // per hook, which would only make it slower) so the comparison is about rendering alone.
 
 import { useEffect, useRef, useState } from 'react';
@@ -14,7 +14,7 @@ const channels = (params.get('channels') ?? '').split(',').filter(Boolean);
 const panelKinds = (params.get('panels') ?? 'chart,gauge,stat').split(',');
 const POINTS = 1000;
 
-// The seed's DashboardWebSocket, reduced to what the page uses (connect, subscribe, on).
+// The guide's DashboardWebSocket, reduced to what the page uses (connect, subscribe, on).
 class DashboardWebSocket {
   listeners = new Map();
   connect(url) {
@@ -35,14 +35,14 @@ class DashboardWebSocket {
 const socket = new DashboardWebSocket();
 socket.connect(`${server.replace(/^http/, 'ws')}/ws`);
 
-// The seed's useRealTimeData: setState on every message.
+// The guide's useRealTimeData: setState on every message.
 function useRealTimeData(channel, initial) {
   const [data, setData] = useState(initial);
   useEffect(() => socket.on(channel, (next) => setData((previous) => ({ ...previous, ...next }))), [channel]);
   return data;
 }
 
-// The seed's way to chart: keep the series in state, append per message.
+// The guide's way to chart: keep the series in state, append per message.
 function useSeries(channel) {
   const [series, setSeries] = useState({ xs: [], v: [], w: [] });
   useEffect(
@@ -121,7 +121,7 @@ function Stat({ channel }) {
   );
 }
 
-function SeedDashboard() {
+function NaiveDashboard() {
   return (
     <main
       style={{
@@ -141,4 +141,4 @@ function SeedDashboard() {
   );
 }
 
-createRoot(document.getElementById('root')).render(<SeedDashboard />);
+createRoot(document.getElementById('root')).render(<NaiveDashboard />);
