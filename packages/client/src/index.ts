@@ -1,4 +1,10 @@
-export { type BackoffOptions, backoffDelay, defaultBackoff, resolveBackoff } from '@livedash/protocol';
+export {
+  type BackoffOptions,
+  backoffDelay,
+  defaultBackoff,
+  RingBuffer,
+  resolveBackoff,
+} from '@livedash/protocol';
 export { Batcher, type BatcherOptions } from './batcher.js';
 export { Conflator, conflate } from './conflate.js';
 export { DashboardWebSocket, type DashboardWebSocketOptions } from './dashboard-websocket.js';
@@ -12,7 +18,6 @@ export {
 } from './frame-scheduler.js';
 export { LiveClient } from './live-client.js';
 export type { LiveClientOptions } from './options.js';
-export { RingBuffer } from './ring-buffer.js';
 export { type ConnectionEvent, initialConnectionState, transition } from './state.js';
 // The stores LiveClient hands out (channel, connection, history): external stores for useSyncExternalStore.
 export { ChannelStore } from './stores/channel-store.js';

@@ -16,3 +16,4 @@ export { Defaults, EPOCH_PATTERN } from './limits.js';
 export { type ParseCommandOptions, parseCommand, parsePosition } from './parse-command.js';
 export { parseServerFrame } from './parse-server-frame.js';
 export { encodeResumeToken, MAX_RESUME_ENTRIES, parseResumeToken } from './resume-token.js';
+export { itemsAfter, RingBuffer } from './ring-buffer.js';

@@ -1,3 +1,4 @@
+export { RingBuffer } from '@livedash/protocol';
 export { type AttachedLivedash, type AttachOptions, attach } from './attach.js';
 export { isValidChannelPattern } from './auth/channel-grant.js';
 export { type MintOptions, mintToken } from './auth/mint-token.js';
@@ -68,7 +69,6 @@ export {
   serverOptionShapes,
   serverOptionsSchema,
 } from './options.js';
-export { RingBuffer } from './ring-buffer.js';
 export { type CreateServerOptions, createServer, type LivedashServer, REQUEST_TIMEOUT_MS } from './server.js';
 export { ServerMetrics } from './server-metrics.js';
 export { CHANNEL_PARAM_MAX_LENGTH } from './transports/http.js';

@@ -63,6 +63,27 @@ describe('MemoryBroker', () => {
     expect((await b.read('log', { epoch: first.epoch, seq: 1 })).recovered).toBe(false);
   });
 
+  test('a channel holding the default 1,000 messages can age out to its latest and fill again', async () => {
+    let now = 1_000_000;
+    const b = broker({ now: () => now });
+    for (let i = 1; i <= 1000; i++) await b.publish('busy', String(i));
+    const full = b.usage.historyBytes;
+    now += 10 * 60_000; // all of it older than the default 5 minutes
+    const latest = await b.read('busy');
+    expect(latest.messages.map((m) => m.seq)).toEqual([1000]);
+    expect((await b.channels(ALL)).channels[0]).toMatchObject({ size: 0, seq: 1000 });
+    // Only the latest value is still counted.
+    expect(b.usage.historyBytes).toBeGreaterThan(0);
+    expect(b.usage.historyBytes).toBeLessThan(full / 500);
+    for (let i = 1001; i <= 2000; i++) await b.publish('busy', String(i));
+    expect(b.usage.historyBytes).toBeGreaterThanOrEqual(full);
+    expect(b.usage.historyBytes).toBeLessThan(full * 1.1);
+    const resumed = await b.read('busy', { epoch: latest.epoch, seq: 1990 });
+    expect(resumed.messages.map((m) => m.seq)).toEqual([
+      1991, 1992, 1993, 1994, 1995, 1996, 1997, 1998, 1999, 2000,
+    ]);
+  });
+
   test('history rules apply per channel pattern, first match wins', async () => {
     const b = broker({
       history: [

@@ -1,5 +1,5 @@
+import { RingBuffer } from '@livedash/protocol';
 import { type CancelScheduled, type Scheduler, schedulerFor } from '../frame-scheduler.js';
-import { RingBuffer } from '../ring-buffer.js';
 import type { ExternalStore, HistoryEntry, SubscribedInfo } from '../types.js';
 import type { StoreSource } from './store-source.js';
 

@@ -1,9 +1,15 @@
-import { ErrorCodes, encodeEnvelope, LivedashError, type Position } from '@livedash/protocol';
+import {
+  ErrorCodes,
+  encodeEnvelope,
+  itemsAfter,
+  LivedashError,
+  type Position,
+  RingBuffer,
+} from '@livedash/protocol';
 import { EpochSource } from '../epoch.js';
 import { historyBoundsFor } from '../history-policy.js';
 import { LimitDefaults } from '../limits/limit-defaults.js';
 import type { HistoryRule } from '../options.js';
-import { RingBuffer } from '../ring-buffer.js';
 import type {
   Broker,
   BrokerHealth,
@@ -170,11 +176,7 @@ export class MemoryBroker implements Broker {
     // History must still hold the message right after `since` for the replay to have no gap.
     if (!oldestHeld || oldestHeld.seq > since.seq + 1)
       return { ...base, recovered: false, messages: latestOnly };
-    const messages: StoredMessage[] = [];
-    for (let i = since.seq + 1 - oldestHeld.seq; i < state.history.size; i++) {
-      const message = state.history.at(i);
-      if (message) messages.push(message);
-    }
+    const messages = itemsAfter(state.history, since.seq);
     if (limit !== undefined && messages.length > limit) {
       return { ...base, recovered: false, messages: limit > 0 ? messages.slice(-limit) : [] };
     }
