@@ -37,7 +37,8 @@ const simulate = setInterval(() => {
     // Slower when busy: latency grows with the queue.
     checkoutSeconds.observe(0.03 + Math.random() * 0.08 + queue / 400 + (Math.random() < 0.02 ? 0.8 : 0));
   }
-  queue = Math.max(0, queue + perTick - 7 + Math.round(Math.random() * 2));
+  // Packing keeps up on average; at the peak of the swell the queue grows, then drains.
+  queue = Math.max(0, queue + perTick - 8 - Math.round(Math.random() * 2));
   queueDepth.set(queue);
 }, 250);
 
