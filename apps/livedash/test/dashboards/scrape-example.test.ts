@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readNumber } from '@livedash/dashboard-config';
 import type { DashboardDocument, DashboardIndex, Panel } from '@livedash/dashboard-config';
+import { readNumber } from '@livedash/dashboard-config';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LivedashApp, startLivedash } from '../../src/livedash.js';
 import { parseScrapeFlags } from '../../src/sources/scrape/scrape-config.js';
