@@ -15,7 +15,8 @@ export interface ViewState {
 
 /**
  * The viewer's choices (pause, chart window), kept outside React so charts read them without re-rendering.
- * The window is remembered in the URL hash (`#window=15m`), so a wall screen can be bookmarked.
+ * Both live in the URL hash (`#window=15m&paused`), beside the dashboard in the path (`/d/<name>`), so
+ * a link or a reload shows the same view.
  */
 export class ViewStore {
   #state: ViewState;
@@ -35,12 +36,12 @@ export class ViewStore {
 
   setPaused(paused: boolean): void {
     this.#set({ ...this.#state, paused });
+    history.replaceState(null, '', viewHash(this.#state));
   }
 
   setWindow(windowMs: number): void {
     this.#set({ ...this.#state, windowMs });
-    const label = WINDOWS.find((window) => window.ms === windowMs)?.label;
-    if (label) history.replaceState(null, '', `#window=${label}`);
+    history.replaceState(null, '', viewHash(this.#state));
   }
 
   #set(state: ViewState): void {
@@ -50,12 +51,22 @@ export class ViewStore {
   }
 }
 
-function windowFromHash(): number {
-  const label = /window=(\w+)/.exec(location.hash)?.[1];
-  return WINDOWS.find((window) => window.label === label)?.ms ?? WINDOWS[1].ms;
+/** `#window=15m&paused`: the hash a link to this view carries. */
+export function viewHash(state: ViewState): string {
+  const label = WINDOWS.find((window) => window.ms === state.windowMs)?.label ?? WINDOWS[1].label;
+  return `#window=${label}${state.paused ? '&paused' : ''}`;
 }
 
-export const viewStore = new ViewStore({ paused: false, windowMs: windowFromHash() });
+/** The view a hash asks for; anything it does not say (or says wrong) is the default: 5m, live. */
+export function viewFromHash(hash: string): ViewState {
+  const params = new URLSearchParams(hash.replace(/^#/, ''));
+  const label = params.get('window');
+  const windowMs = WINDOWS.find((window) => window.label === label)?.ms ?? WINDOWS[1].ms;
+  const paused = params.has('paused') && params.get('paused') !== '0';
+  return { paused, windowMs };
+}
+
+export const viewStore = new ViewStore(viewFromHash(location.hash));
 
 export function useView(): ViewState {
   return useSyncExternalStore(viewStore.subscribe, viewStore.getSnapshot);
