@@ -26,9 +26,14 @@ export function useDashboards(route: Route, attempt: number): ConfigState {
         if (!current || request !== latest) return;
         if (result.status === 'ready') loadedRevision = result.index.revision;
         // A failed reload keeps what is on screen; the first load shows the failure.
-        setState((previous) =>
-          result.status === 'error' && previous.status === 'ready' ? previous : result,
-        );
+        setState((previous) => {
+          if (result.status === 'error' && previous.status === 'ready') return previous;
+          // An announcement about another file changes nothing here: keep the same objects, so the
+          // panels and charts are not rebuilt.
+          if (result.status === 'ready' && previous.status === 'ready' && sameDocument(previous, result))
+            return { ...result, document: previous.document };
+          return result;
+        });
       });
     };
     load();
@@ -42,4 +47,10 @@ export function useDashboards(route: Route, attempt: number): ConfigState {
     };
   }, [client, route.kind, name, attempt]);
   return state;
+}
+
+type Ready = Extract<ConfigState, { status: 'ready' }>;
+
+function sameDocument(previous: Ready, next: Ready): boolean {
+  return previous.name === next.name && JSON.stringify(previous.document) === JSON.stringify(next.document);
 }
