@@ -1,11 +1,12 @@
 // livedash as a Fastify plugin under /live. Run it with `node examples/embed-fastify/server.mjs`
 // (after `npm run build`). Clients connect with new LiveClient({ url: 'http://127.0.0.1:3000/live' }).
 import { pathToFileURL } from 'node:url';
-import { livedash } from '@livedash/server';
+import { CHANNEL_PARAM_MAX_LENGTH, livedash } from '@livedash/server';
 import Fastify from 'fastify';
 
 export async function start({ port = 3000, host = '127.0.0.1' } = {}) {
-  const app = Fastify();
+  // Channel names may be 128 characters; Fastify's router stops at 100 unless told.
+  const app = Fastify({ routerOptions: { maxParamLength: CHANNEL_PARAM_MAX_LENGTH } });
   await app.register(livedash, { prefix: '/live', publishToken: process.env.PUBLISH_TOKEN ?? '' });
 
   app.get('/', async () => 'My Fastify app. Live data: /live/ws, /live/sse, /live/api/channels');

@@ -1,30 +1,22 @@
-import { type DashboardConfig, formatAge } from '@livedash/dashboard-config';
-import { useEffect, useMemo, useState } from 'react';
+import {
+  type DashboardConfig,
+  type DashboardDocument,
+  type DashboardIndex,
+  formatAge,
+} from '@livedash/dashboard-config';
+import { type ReactNode, useEffect, useMemo, useState } from 'react';
+import { BrandMark } from './brand-mark.js';
 import { ViewControls } from './controls/view-controls.js';
+import { DashboardError } from './dashboards/dashboard-error.js';
+import { DashboardIndexPage } from './dashboards/index-page.js';
 import { useConnection } from './live.js';
 import { useNow } from './model/clock.js';
-import { type ConfigState, loadConfig } from './model/load-config.js';
-import { useView } from './model/view-store.js';
+import { routeOf } from './model/route.js';
+import { useDashboards } from './model/use-dashboards.js';
+import { useView, viewHash, viewStore } from './model/view-store.js';
 import { Panel } from './panels/panel.js';
 import { AlertToasts } from './status/alert-toasts.js';
 import { ConnectionBadge } from './status/connection-badge.js';
-
-function BrandMark() {
-  return (
-    <span className="brand-mark" aria-hidden="true">
-      <svg width="20" height="20" viewBox="0 0 32 32" aria-hidden="true">
-        <path
-          d="M5 18h5l3-8 4.5 13 3-8H27"
-          fill="none"
-          stroke="#fff"
-          strokeWidth="3"
-          strokeLinecap="round"
-          strokeLinejoin="round"
-        />
-      </svg>
-    </span>
-  );
-}
 
 /** Says in words what the dimmed panels mean: the connection is down, or the viewer paused. */
 function Banner() {
@@ -50,7 +42,26 @@ function Banner() {
   return null;
 }
 
-function Dashboard({ config }: { config: DashboardConfig }) {
+/** The way back to the index, carrying the view (window, pause) along. */
+function IndexLink({ index }: { index: DashboardIndex }) {
+  const view = useView();
+  if (index.dashboards.length < 2) return null;
+  return (
+    <a className="button" href={`/d/${viewHash(view)}`} data-testid="index-link">
+      All dashboards
+    </a>
+  );
+}
+
+function Dashboard({
+  config,
+  document,
+  index,
+}: {
+  config: DashboardConfig;
+  document: DashboardDocument;
+  index: DashboardIndex;
+}) {
   const alertChannels = useMemo(
     () => [
       ...new Set(config.panels.filter((panel) => panel.type === 'alerts').map((panel) => panel.channel)),
@@ -58,8 +69,9 @@ function Dashboard({ config }: { config: DashboardConfig }) {
     [config],
   );
   useEffect(() => {
-    document.title = `${config.title} · livedash`;
+    window.document.title = `${config.title} · livedash`;
   }, [config.title]);
+  const source = document.file ? document.file : `${document.name} (built in)`;
   return (
     <>
       <header className="topbar">
@@ -71,49 +83,75 @@ function Dashboard({ config }: { config: DashboardConfig }) {
           </div>
         </div>
         <div className="controls">
+          <IndexLink index={index} />
           <ViewControls />
           <ConnectionBadge />
         </div>
       </header>
+      {document.error && <DashboardError error={document.error} showing="last-valid" />}
       <Banner />
-      <main className="grid" aria-label={`${config.title} panels`}>
+      <main className="grid" aria-label={`${config.title} panels`} data-dashboard={document.name}>
         {config.panels.map((panel) => (
           <Panel key={panel.id} panel={panel} />
         ))}
       </main>
       <AlertToasts channels={alertChannels} />
       <footer className="footer">
-        {config.panels.length} {config.panels.length === 1 ? 'panel' : 'panels'} · config from{' '}
-        <a href="/api/dashboard">/api/dashboard</a> · publish with <code>POST /api/channels/:channel</code>
+        {config.panels.length} {config.panels.length === 1 ? 'panel' : 'panels'} · from {source} ·{' '}
+        <a href={`/api/dashboards/${encodeURIComponent(document.name)}`}>config</a> · publish with{' '}
+        <code>POST /api/channels/:channel</code>
       </footer>
     </>
   );
 }
 
-export function App() {
-  const [state, setState] = useState<ConfigState>({ status: 'loading' });
-  const [attempt, setAttempt] = useState(0);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: a new `attempt` ("Try again") loads the config again.
-  useEffect(() => {
-    let current = true;
-    void loadConfig().then((result) => current && setState(result));
-    return () => {
-      current = false;
-    };
-  }, [attempt]);
-  if (state.status === 'ready') return <Dashboard config={state.config} />;
+/** A page with only a message: loading, a failed load, no such dashboard, a file never valid. */
+function MessagePage({ role, children }: { role: 'status' | 'alert'; children: ReactNode }) {
   return (
-    <div className="loading" role={state.status === 'error' ? 'alert' : 'status'}>
-      {state.status === 'loading' ? (
-        'Loading dashboard…'
-      ) : (
-        <div style={{ textAlign: 'center' }}>
-          <p>{state.message}</p>
-          <button type="button" className="button" onClick={() => setAttempt((n) => n + 1)}>
-            Try again
-          </button>
-        </div>
-      )}
+    <div className="loading" role={role}>
+      <div className="message-page">{children}</div>
     </div>
   );
+}
+
+export function App() {
+  const route = useMemo(() => routeOf(location.pathname), []);
+  const [attempt, setAttempt] = useState(0);
+  const state = useDashboards(route, attempt);
+  if (state.status === 'loading') return <MessagePage role="status">Loading dashboard…</MessagePage>;
+  if (state.status === 'error') {
+    return (
+      <MessagePage role="alert">
+        <p>{state.message}</p>
+        <button type="button" className="button" onClick={() => setAttempt((n) => n + 1)}>
+          Try again
+        </button>
+      </MessagePage>
+    );
+  }
+  const { index, name, document } = state;
+  if (name === undefined || document === undefined) return <DashboardIndexPage index={index} />;
+  if (document === null) {
+    return (
+      <MessagePage role="alert">
+        <p>
+          There is no dashboard named <code>{name}</code>.
+        </p>
+        <a className="button" href={`/d/${viewHash(viewStore.getSnapshot())}`}>
+          See all dashboards
+        </a>
+      </MessagePage>
+    );
+  }
+  if (document.config === null) {
+    return (
+      <MessagePage role="alert">
+        {document.error && <DashboardError error={document.error} showing="nothing" />}
+        <a className="button" href={`/d/${viewHash(viewStore.getSnapshot())}`}>
+          See all dashboards
+        </a>
+      </MessagePage>
+    );
+  }
+  return <Dashboard config={document.config} document={document} index={index} />;
 }

@@ -90,11 +90,15 @@ export function useChannelSnapshot(channel: string, active = true): PanelSnapsho
   const client = useClient();
   const store = useMemo(() => throttled(client.channel(channel), PANEL_INTERVAL_MS), [client, channel]);
   const snapshot = useSyncExternalStore(useGatedSubscribe(store, active), store.getSnapshot);
-  return useFrozen(snapshot as PanelSnapshot, (frozen, live) => ({
-    ...frozen,
-    status: live.status,
-    stale: live.stale,
-  }));
+  return useFrozen(
+    snapshot as PanelSnapshot,
+    (frozen, live) => ({
+      ...frozen,
+      status: live.status,
+      stale: live.stale,
+    }),
+    (value) => value.data === undefined,
+  );
 }
 
 /** The channel's last `limit` messages, oldest first (backfilled from the server), frozen while paused. */
@@ -105,7 +109,11 @@ export function useHistory(channel: string, limit: number, active = true): reado
     [client, channel, limit],
   );
   const entries = useSyncExternalStore(useGatedSubscribe(store, active), store.getSnapshot);
-  return useFrozen(entries, (frozen) => frozen);
+  return useFrozen(
+    entries,
+    (frozen) => frozen,
+    (value) => value.length === 0,
+  );
 }
 
 /** The history store itself, for charts that read it on animation frames instead of re-rendering. */
@@ -114,13 +122,17 @@ export function useHistoryStore(channel: string, limit: number): HistoryStore<un
   return useMemo(() => client.history(channel, { limit }), [client, channel, limit]);
 }
 
-function useFrozen<T>(live: T, merge: (frozen: T, live: T) => T): T {
+/**
+ * While paused, the value shown when the pause began. A page opened paused (a link or reload with
+ * `#paused`) has nothing on screen yet: it freezes on the first value that arrives (the backfill).
+ */
+function useFrozen<T>(live: T, merge: (frozen: T, live: T) => T, isEmpty: (value: T) => boolean): T {
   const { paused } = useView();
   const frozen = useRef<T | undefined>(undefined);
   if (!paused) {
     frozen.current = undefined;
     return live;
   }
-  frozen.current ??= live;
-  return merge(frozen.current, live);
+  if (frozen.current === undefined && !isEmpty(live)) frozen.current = live;
+  return frozen.current === undefined ? live : merge(frozen.current, live);
 }

@@ -34,6 +34,11 @@ export interface AppOptions {
   staticDir: string | undefined;
   /** Dashboard config served at `GET /api/dashboard`, already validated; undefined serves the host dashboard. */
   dashboard: DashboardConfig | undefined;
+  /**
+   * A folder whose `<name>.json` files are dashboards at `/d/<name>`, followed while the server runs
+   * (docs/dashboard.md, "Many dashboards"); undefined: only the default and host dashboards.
+   */
+  dashboards: string | undefined;
 }
 
 /**
@@ -80,5 +85,6 @@ export function resolveAppOptions(partial: Partial<AppOptions> = {}): AppOptions
     scrape: partial.scrape ?? [],
     staticDir: partial.staticDir,
     dashboard: partial.dashboard,
+    dashboards: partial.dashboards,
   };
 }

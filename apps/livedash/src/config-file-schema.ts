@@ -16,6 +16,7 @@ export const FILE_READ_KEYS = new Set([
   'tls.certFile',
   'tls.keyFile',
   'dashboard',
+  'dashboards',
   'staticDir',
 ]);
 

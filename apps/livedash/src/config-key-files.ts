@@ -61,6 +61,11 @@ export function readReferencedFiles(config: Fields, baseDir: string, errors: str
     if (loaded.ok) options.dashboard = loaded.value;
     else errors.push(`dashboard: ${loaded.error}`);
   }
+  if (config.dashboards !== undefined) {
+    const dashboards = resolve(baseDir, config.dashboards as string);
+    if (isDirectory(dashboards)) options.dashboards = dashboards;
+    else errors.push(`dashboards: ${dashboards} is not a directory`);
+  }
   if (config.staticDir !== undefined) {
     const staticDir = resolve(baseDir, config.staticDir as string);
     if (isDirectory(staticDir)) options.staticDir = staticDir;

@@ -1,9 +1,12 @@
-import { defaultDashboard } from '@livedash/dashboard-config';
+import { DASHBOARDS_CHANNEL } from '@livedash/dashboard-config';
 import { createServer, type LivedashServer } from '@livedash/server';
 import { type AppOptions, type LivedashOptions, resolveAppOptions } from './app-options.js';
-import { registerDashboardRoute } from './http/dashboard-route.js';
+import { DashboardCatalog } from './dashboards/dashboard-catalog.js';
+import { DashboardFolder } from './dashboards/dashboard-folder.js';
+import { registerDashboardRoutes } from './http/dashboard-route.js';
 import { staticSite } from './http/static.js';
 import { type RunningSources, startSources } from './sources/index.js';
+import { consoleSourceLog, describeError } from './sources/source-hub.js';
 
 /** A running livedash app: the server core's handle plus the app's own settings. */
 export interface LivedashApp extends LivedashServer {
@@ -33,22 +36,44 @@ export interface LivedashApp extends LivedashServer {
  * await app.close();
  */
 export async function startLivedash(options: LivedashOptions = {}): Promise<LivedashApp> {
-  const { metricsIntervalMs, alerts, scrape, staticDir, dashboard, ...coreOptions } = options;
+  const { metricsIntervalMs, alerts, scrape, staticDir, dashboard, dashboards, ...coreOptions } = options;
   const appOptions = resolveAppOptions({
     ...(metricsIntervalMs !== undefined && { metricsIntervalMs }),
     ...(alerts !== undefined && { alerts }),
     ...(scrape !== undefined && { scrape }),
     ...(staticDir !== undefined && { staticDir }),
     ...(dashboard !== undefined && { dashboard }),
+    ...(dashboards !== undefined && { dashboards }),
   });
+  // Read before the port opens: a folder that is not one stops the start; invalid files do not.
+  const folder =
+    appOptions.dashboards === undefined ? undefined : await DashboardFolder.open(appOptions.dashboards);
+  const catalog = new DashboardCatalog({ dashboard: appOptions.dashboard, folder });
   const site = staticSite(appOptions.staticDir);
-  const server = await createServer({
-    ...coreOptions,
-    routes: async (app) => {
-      registerDashboardRoute(app, appOptions.dashboard ?? defaultDashboard);
-      await site.routes(app);
-    },
-    notFound: site.notFound,
+  let server: LivedashServer;
+  try {
+    server = await createServer({
+      ...coreOptions,
+      routes: async (app) => {
+        registerDashboardRoutes(app, catalog);
+        await site.routes(app);
+      },
+      notFound: site.notFound,
+    });
+  } catch (error) {
+    await folder?.close();
+    throw error;
+  }
+  // Open pages learn of an edited, added or removed dashboard file on livedash's own channel.
+  folder?.watch((change) => {
+    server.hub
+      .publish(DASHBOARDS_CHANNEL, {
+        revision: change.revision,
+        changed: [...change.added, ...change.changed, ...change.removed],
+      })
+      .catch((error: unknown) =>
+        consoleSourceLog(`dashboards: announcing a change failed: ${describeError(error)}`),
+      );
   });
 
   let sources: RunningSources;
@@ -65,6 +90,7 @@ export async function startLivedash(options: LivedashOptions = {}): Promise<Live
     );
   } catch (error) {
     // An unusable option (a node name that cannot name `metrics.<node>`) must not leave a listening port.
+    await folder?.close();
     await server.close();
     throw error;
   }
@@ -73,6 +99,7 @@ export async function startLivedash(options: LivedashOptions = {}): Promise<Live
   const close = () => {
     closing ??= (async () => {
       // Sources first: nothing is published into a server that is closing.
+      await folder?.close();
       await sources.stop();
       await server.close();
     })();

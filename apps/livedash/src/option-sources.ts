@@ -44,6 +44,9 @@ export const appOptionShapes = {
   dashboard: nonEmptyText('a path to a dashboard config file (docs/dashboard.md)').describe(
     'Dashboard config served at GET /api/dashboard.',
   ),
+  dashboards: nonEmptyText('a path to a folder of dashboard config files (docs/dashboard.md)').describe(
+    'Folder whose <name>.json files are dashboards at /d/<name>, reloaded when they change.',
+  ),
 };
 
 /** An alert rule as the config file writes it (`for` is a duration; defaults filled by `alertRuleSchema`). */
@@ -254,6 +257,7 @@ export const OPTION_SOURCES: readonly OptionSource[] = [
   ),
   row('staticDir', 'static-dir', 'LIVEDASH_STATIC_DIR', 'staticDir', appOptionShapes.staticDir, 'text'),
   row('dashboard', 'dashboard', 'LIVEDASH_DASHBOARD', 'dashboard', appOptionShapes.dashboard, 'text'),
+  row('dashboards', 'dashboards', 'LIVEDASH_DASHBOARDS', 'dashboards', appOptionShapes.dashboards, 'text'),
   row(
     'jwt.secret',
     'jwt-secret',

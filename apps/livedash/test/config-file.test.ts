@@ -72,6 +72,7 @@ describe('loadConfigFile', () => {
         jwt: { publicKeyFile: 'jwt.pem' },
         tls: { certFile: 'cert.pem', keyFile: 'key.pem' },
         dashboard: 'dashboard.json',
+        dashboards: '.',
         staticDir: '.',
       }),
     );
@@ -84,6 +85,7 @@ describe('loadConfigFile', () => {
     const keptOut = options.filter((key) => !configurable.has(key));
     expect(keptOut).toEqual(['publishToken']);
     expect(result.value.staticDir).toBe(keys);
+    expect(result.value.dashboards).toBe(keys);
   });
 
   it('maps an empty file to no options at all, so every default stays', () => {
@@ -233,13 +235,16 @@ describe('loadConfigFile', () => {
     });
   });
 
-  it('names the key of a dashboard or static directory that cannot be used', () => {
-    const configPath = writeConfig(JSON.stringify({ dashboard: 'nope.json', staticDir: 'missing-dir' }));
+  it('names the key of a dashboard, dashboards folder or static directory that cannot be used', () => {
+    const configPath = writeConfig(
+      JSON.stringify({ dashboard: 'nope.json', dashboards: 'no-folder', staticDir: 'missing-dir' }),
+    );
     const result = loadConfigFile(configPath);
     const lines = result.ok ? [] : result.error.split('\n');
     expect(lines[0]).toMatch(
       new RegExp(`^${escapeRegExp(configPath)}: dashboard: .*nope\\.json: cannot read the dashboard config`),
     );
+    expect(lines[1]).toBe(`${configPath}: dashboards: ${join(dir, 'no-folder')} is not a directory`);
     expect(lines.at(-1)).toBe(`${configPath}: staticDir: ${join(dir, 'missing-dir')} is not a directory`);
   });
 

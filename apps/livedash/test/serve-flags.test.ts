@@ -221,3 +221,26 @@ describe('one bound for every source', () => {
     expect(err).toEqual(['livedash serve: --max-headers: expected an integer from 8 to 10000, got 1']);
   });
 });
+
+describe('--dashboards', () => {
+  it('takes a folder from the flag or LIVEDASH_DASHBOARDS (flag first) and refuses what is not a folder', () => {
+    const folder = mkdtempSync(join(dir, 'dashboards-'));
+    const other = mkdtempSync(join(dir, 'dashboards-'));
+    const byFlag = capture({ LIVEDASH_DASHBOARDS: other });
+    const flagged = serveOptions(['--dashboards', folder], byFlag.io);
+    expect(flagged.ok && flagged.options.dashboards).toBe(folder);
+    const byEnv = capture({ LIVEDASH_DASHBOARDS: other });
+    const fromEnv = serveOptions([], byEnv.io);
+    expect(fromEnv.ok && fromEnv.options.dashboards).toBe(other);
+    const file = join(dir, 'not-a-folder.json');
+    writeFileSync(file, '{}');
+    const refused = capture();
+    expect(serveOptions(['--dashboards', file], refused.io).ok).toBe(false);
+    expect(refused.err).toEqual([`livedash serve: --dashboards ${file} is not a directory`]);
+    const refusedEnv = capture({ LIVEDASH_DASHBOARDS: join(dir, 'missing') });
+    expect(serveOptions([], refusedEnv.io).ok).toBe(false);
+    expect(refusedEnv.err).toEqual([
+      `livedash serve: LIVEDASH_DASHBOARDS ${join(dir, 'missing')} is not a directory`,
+    ]);
+  });
+});

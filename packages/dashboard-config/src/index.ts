@@ -3,6 +3,20 @@
  * config) and the dashboard (which renders it): the config's types, its validation with every default
  * filled, the built-in host dashboard, value formatting, and the field-path rule.
  */
+
+export {
+  DASHBOARD_NAME_PATTERN,
+  DASHBOARDS_CHANNEL,
+  type DashboardDocument,
+  type DashboardFileError,
+  type DashboardIndex,
+  type DashboardProblem,
+  type DashboardSummary,
+  type DashboardsChange,
+  describeDashboardError,
+  isValidDashboardName,
+  RESERVED_DASHBOARD_NAMES,
+} from './catalog.js';
 export {
   FIELD_PATH_MAX_LENGTH,
   isValidFieldPath,

@@ -17,6 +17,11 @@ export interface SubscribeCommand {
   channels: string[];
   /** Resume positions per channel: the server replays every message after each one that history holds. */
   since?: ReadonlyMap<string, Position>;
+  /**
+   * At most this many writes of each of these channels per second (`MaxRate`): a state channel's newest
+   * value, a stream channel's messages batched. Absent: every message is written as it comes.
+   */
+  maxRate?: number;
   id?: RequestId;
 }
 
@@ -88,6 +93,13 @@ export interface SubscribedFrame {
   epoch: string;
   seq: number;
   recovered: boolean;
+  /** The subscription's `maxRate`, when it has one. */
+  maxRate?: number;
+  /**
+   * True when the subscription has a `maxRate` on a state channel: each message written is the newest
+   * at that moment, so seqs skip on purpose (no gap to repair).
+   */
+  conflate?: boolean;
   id?: RequestId;
 }
 

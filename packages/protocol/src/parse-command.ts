@@ -1,9 +1,10 @@
 import { isValidChannel } from './channel.js';
 import { ErrorCodes } from './codes.js';
 import { LivedashError } from './errors.js';
-import type { ClientCommand, Position, RequestId, Result } from './frames.js';
+import type { ClientCommand, Position, RequestId, Result, SubscribeCommand } from './frames.js';
 import { jsonDepthExceeds } from './json-depth.js';
 import { Defaults, EPOCH_PATTERN } from './limits.js';
+import { isValidMaxRate, MAX_RATE_RULE } from './max-rate.js';
 
 export interface ParseCommandOptions {
   maxJsonDepth?: number;
@@ -14,7 +15,7 @@ export interface ParseCommandOptions {
 type Fields = Record<string, unknown>;
 
 const ALLOWED_KEYS: Record<ClientCommand['action'], readonly string[]> = {
-  subscribe: ['action', 'channels', 'since', 'id'],
+  subscribe: ['action', 'channels', 'since', 'maxRate', 'id'],
   unsubscribe: ['action', 'channels', 'id'],
   publish: ['action', 'channel', 'data', 'id'],
   ping: ['action', 'id'],
@@ -85,14 +86,17 @@ export function parseCommand(
       if (!channels.ok) return channels;
       if (verb === 'unsubscribe')
         return { ok: true, value: withId({ action: verb, channels: channels.value }) };
-      if (fields.since === undefined)
-        return { ok: true, value: withId({ action: verb, channels: channels.value }) };
-      const since = parseSince(fields.since, id);
-      if (!since.ok) return since;
-      return {
-        ok: true,
-        value: withId({ action: 'subscribe', channels: channels.value, since: since.value }),
-      };
+      const maxRate = fields.maxRate;
+      if (maxRate !== undefined && !isValidMaxRate(maxRate))
+        return fail(ErrorCodes.BAD_COMMAND, `"maxRate" must be ${MAX_RATE_RULE}`, id);
+      const command: SubscribeCommand = { action: 'subscribe', channels: channels.value };
+      if (fields.since !== undefined) {
+        const since = parseSince(fields.since, id);
+        if (!since.ok) return since;
+        command.since = since.value;
+      }
+      if (maxRate !== undefined) command.maxRate = maxRate;
+      return { ok: true, value: withId(command) };
     }
     case 'publish': {
       if (!isValidChannel(fields.channel))

@@ -32,6 +32,43 @@ describe('parseCommand', () => {
     });
   });
 
+  test('subscribe with a maxRate (a rate per second, fractions allowed)', () => {
+    expect(ok('{"action":"subscribe","channels":["cpu"],"maxRate":5}')).toEqual({
+      action: 'subscribe',
+      channels: ['cpu'],
+      maxRate: 5,
+    });
+    expect(
+      ok('{"action":"subscribe","channels":["cpu"],"since":{"cpu":{"epoch":"E","seq":2}},"maxRate":0.5}'),
+    ).toEqual({
+      action: 'subscribe',
+      channels: ['cpu'],
+      since: new Map([['cpu', { epoch: 'E', seq: 2 }]]),
+      maxRate: 0.5,
+    });
+    expect(ok('{"action":"subscribe","channels":["cpu"],"maxRate":100}')).toMatchObject({ maxRate: 100 });
+    expect(ok('{"action":"subscribe","channels":["cpu"],"maxRate":0.1}')).toMatchObject({ maxRate: 0.1 });
+  });
+
+  test.each([
+    ['zero', '0'],
+    ['negative', '-5'],
+    ['below the minimum', '0.05'],
+    ['above the maximum', '101'],
+    ['a string', '"5"'],
+    ['null', 'null'],
+    ['an object', '{"rate":5}'],
+  ])('a maxRate that is %s is refused with bad_command, naming the range', (_why, value) => {
+    const refused = error(`{"action":"subscribe","channels":["cpu"],"maxRate":${value},"id":7}`);
+    expect(refused.code).toBe('bad_command');
+    expect(refused.message).toBe('"maxRate" must be a number of messages per second from 0.1 to 100');
+    expect(refused.id).toBe(7);
+  });
+
+  test('maxRate belongs to subscribe only', () => {
+    expect(error('{"action":"unsubscribe","channels":["cpu"],"maxRate":5}').code).toBe('unknown_key');
+  });
+
   test('unsubscribe, publish, ping and auth', () => {
     expect(ok('{"action":"unsubscribe","channels":["a"],"id":3}')).toEqual({
       action: 'unsubscribe',

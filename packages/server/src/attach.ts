@@ -94,7 +94,7 @@ async function mount(server: Server, core: LiveCore, prefix: string): Promise<At
   // hands it the requests it owns. Its own server object only receives Fastify's listeners.
   const app = Fastify({
     bodyLimit: options.maxBodyBytes,
-    maxParamLength: CHANNEL_PARAM_MAX_LENGTH,
+    routerOptions: { maxParamLength: CHANNEL_PARAM_MAX_LENGTH },
     serverFactory: (handler) => {
       route = handler;
       return createHttpServer();

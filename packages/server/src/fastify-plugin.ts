@@ -24,11 +24,11 @@ export type LivedashPluginOptions = AttachOptions;
  * registered it) publishes in process. Upgrades to other paths go to the server's other `upgrade`
  * listeners. It closes with the Fastify instance.
  *
- * Channel names may be 128 characters long; create the instance with `maxParamLength: 384`
+ * Channel names may be 128 characters long; create the instance with `routerOptions: { maxParamLength: 384 }`
  * (`CHANNEL_PARAM_MAX_LENGTH`) so the HTTP routes take every one (Fastify's default stops at 100).
  *
  * @example
- * const app = Fastify({ maxParamLength: CHANNEL_PARAM_MAX_LENGTH });
+ * const app = Fastify({ routerOptions: { maxParamLength: CHANNEL_PARAM_MAX_LENGTH } });
  * await app.register(livedash, { prefix: '/live', publishToken: process.env.PUBLISH_TOKEN });
  * await app.listen({ port: 3000 });
  * await app.livedash.publish('orders', { open: 12 });

@@ -1,5 +1,7 @@
 import { ErrorCodes, isValidChannel, LivedashError, type Position } from '@livedash/protocol';
 import type { Broker, ReadResult, StoredMessage } from './brokers/broker.js';
+import { ChannelPolicies } from './channel-policy.js';
+import { Pacer } from './pacer.js';
 import { Session, type SessionSink } from './session.js';
 import type { Subscription } from './subscription.js';
 
@@ -25,6 +27,8 @@ export interface HubOptions {
   /** Live messages a subscription may buffer while it recovers, in bytes, before its connection is cut. */
   maxQueueBytes: number;
   maxSubscriptions: number;
+  /** Channel patterns whose messages are state (each replaces the last); default none. */
+  stateChannels?: readonly string[];
   /** Called once per publish accepted by this node (for metrics). */
   onPublish?: (message: StoredMessage) => void;
   /** Where a watcher's exception is reported; watchers must not break fan-out. */
@@ -56,12 +60,18 @@ interface ChannelEntry {
 export class Hub {
   readonly broker: Broker;
   readonly options: HubOptions;
+  /** Which channels are state and which are streams (conflated or batched under a `maxRate`). */
+  readonly policies: ChannelPolicies;
+  /** The clocks of the subscriptions' `maxRate`s: one per rate in use. */
+  readonly pacer: Pacer;
   #channels = new Map<string, ChannelEntry>();
   #subscriptionCount = 0;
 
   constructor(broker: Broker, options: HubOptions) {
     this.broker = broker;
     this.options = options;
+    this.policies = new ChannelPolicies(options.stateChannels ?? []);
+    this.pacer = new Pacer((error) => this.options.onDeliveryError?.(error, '(paced)'));
     broker.onMessage((message) => this.#dispatch(message));
   }
 

@@ -96,6 +96,7 @@ export async function openCore(partial: BrokerOptions & Partial<ServerOptions>):
   const hub = new Hub(broker, {
     maxQueueBytes: options.maxQueueBytes,
     maxSubscriptions: options.maxSubscriptions,
+    stateChannels: options.stateChannels,
     onPublish: () => metrics.messagesIn.inc(),
     onWatcherError: (error, channel) => console.error(`livedash: watcher of "${channel}" threw`, error),
     onDeliveryError: (error, channel) => console.error(`livedash: delivering "${channel}" failed`, error),

@@ -103,7 +103,7 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
         }
       : false,
     bodyLimit: options.maxBodyBytes,
-    maxParamLength: CHANNEL_PARAM_MAX_LENGTH,
+    routerOptions: { maxParamLength: CHANNEL_PARAM_MAX_LENGTH },
     // Slowloris: Node cuts a request whose headers/body do not arrive in time (checked every second).
     // Every request passes the request-target parser first, and nothing it or Fastify throws escapes.
     serverFactory: (handler) =>

@@ -53,9 +53,9 @@ export class Session {
   /**
    * Subscribes to `channel`, replaying from `since` when given. Answers `$subscribed` (then the replay
    * or the latest value, then live messages) or `$error`. Subscribing again to a channel restarts it
-   * from the new `since`.
+   * from the new `since`, with the new `maxRate` (none: every message as it comes).
    */
-  async subscribe(channel: string, since?: Position, id?: RequestId): Promise<void> {
+  async subscribe(channel: string, since?: Position, id?: RequestId, maxRate?: number): Promise<void> {
     if (this.#closed) return;
     const previous = this.#subscriptions.get(channel);
     if (previous) this.#remove(previous);
@@ -70,7 +70,15 @@ export class Session {
       );
       return;
     }
-    const subscription = new Subscription(channel, this.#sink, this.#hub.options.maxQueueBytes, since);
+    const conflate = this.#hub.policies.of(channel) === 'state';
+    const pacing = maxRate === undefined ? undefined : { bucket: this.#hub.pacer.bucket(maxRate), conflate };
+    const subscription = new Subscription(
+      channel,
+      this.#sink,
+      this.#hub.options.maxQueueBytes,
+      since,
+      pacing,
+    );
     this.#subscriptions.set(channel, subscription);
     let result: Awaited<ReturnType<Hub['attach']>>;
     try {
@@ -90,6 +98,10 @@ export class Session {
       seq: result.seq,
       recovered: result.recovered,
     };
+    if (maxRate !== undefined) {
+      subscribed.maxRate = maxRate;
+      if (conflate) subscribed.conflate = true;
+    }
     if (id !== undefined) subscribed.id = id;
     this.#sink.control(subscribed);
     subscription.recover({ epoch: result.epoch, seq: result.seq }, result.messages, (position) =>

@@ -1,4 +1,5 @@
 import type { StoredMessage } from './brokers/broker.js';
+import type { PaceBucket, Paced } from './pacer.js';
 
 /**
  * Where a connection gets its frames. Transports implement it; the Hub calls it.
@@ -59,11 +60,22 @@ export function nextSubscriptionState(state: SubscriptionState, event: Subscript
   }
 }
 
+/** A subscription's `maxRate`: the clock of its rate, and whether its channel is state (conflated). */
+export interface Pacing {
+  bucket: PaceBucket;
+  /** State channel: only the newest message is held for the next tick. Stream: every one, in order. */
+  conflate: boolean;
+}
+
 /**
  * One connection's interest in one channel. Dedupes by seq so that history replay and live delivery,
  * which overlap while a subscribe races with publishes, give no gap and no duplicate.
+ *
+ * With a `maxRate` (`Pacing`), live messages are written on its clock's ticks: a state channel's newest
+ * one, a stream channel's all, together. Held messages are not delivered yet, so the position (and an
+ * SSE stream's `id:`) stays at the last one written: a reconnect resumes from there, exactly.
  */
-export class Subscription {
+export class Subscription implements Paced {
   readonly channel: string;
   readonly #sink: FrameSink;
   #state: SubscriptionState = { kind: 'recovering', buffered: [], bufferedBytes: 0 };
@@ -82,14 +94,24 @@ export class Subscription {
   #reread: Reread | undefined;
   /** Live messages were dropped from the buffer; they are read back from history. */
   #lost = false;
+  readonly #pacing: Pacing | undefined;
+  /** Held for the next tick: flushPaced is due. */
+  #due = false;
+  /** A state channel's newest message held for the next tick. */
+  #latest: StoredMessage | undefined;
+  /** A stream channel's messages held for the next tick, in order, and their bytes. */
+  #batch: StoredMessage[] = [];
+  #batchBytes = 0;
 
   constructor(
     channel: string,
     sink: FrameSink,
     maxBufferedBytes: number,
     since: { epoch: string; seq: number } | undefined,
+    pacing?: Pacing,
   ) {
     this.channel = channel;
+    this.#pacing = pacing;
     // Until recovery ends, the position to resume from is where the client said it was.
     if (since) {
       this.#epoch = since.epoch;
@@ -126,7 +148,46 @@ export class Subscription {
       this.#sink.overflow();
       return;
     }
-    this.#pass(message);
+    if (this.#pacing) this.#pace(message, this.#pacing);
+    else this.#pass(message);
+  }
+
+  /** The rate's tick: writes what is held (the newest state value, or the stream's batch in order). */
+  flushPaced(): void {
+    this.#due = false;
+    if (this.#state.kind !== 'live') return;
+    const latest = this.#latest;
+    this.#latest = undefined;
+    if (latest) this.#pass(latest);
+    this.#flushBatch();
+  }
+
+  #pace(message: StoredMessage, pacing: Pacing): void {
+    if (!this.#due) {
+      // Nothing of this rate was written for an interval: this one goes now, the next waits a tick.
+      if (pacing.bucket.lead()) {
+        this.#pass(message);
+        return;
+      }
+      this.#due = true;
+      pacing.bucket.hold(this);
+    }
+    if (pacing.conflate) {
+      this.#latest = message;
+      return;
+    }
+    this.#batch.push(message);
+    this.#batchBytes += message.frame.length;
+    // Held messages are bounded like a queue: past the bound the rate gives way, and they go now.
+    if (this.#batchBytes > this.#maxBufferedBytes) this.#flushBatch();
+  }
+
+  #flushBatch(): void {
+    if (this.#batch.length === 0) return;
+    const batch = this.#batch;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    for (const message of batch) this.#pass(message);
   }
 
   /**
@@ -150,6 +211,9 @@ export class Subscription {
   close(): void {
     this.#state = nextSubscriptionState(this.#state, { type: 'close' });
     this.#backlog = [];
+    this.#latest = undefined;
+    this.#batch = [];
+    this.#batchBytes = 0;
   }
 
   /** Sends the backlog (history, then the buffered live messages) as far as the connection takes it. */
@@ -172,9 +236,11 @@ export class Subscription {
           this.#index = 0;
           continue;
         }
-        // Every buffered message is sent: from here on messages pass as they come.
+        // Every buffered message is sent: from here on messages pass as they come (or on the rate's
+        // ticks; the answer to the subscribe counts as a tick's write).
         this.#state = nextSubscriptionState(state, { type: 'recovered' });
         this.#backlog = [];
+        this.#pacing?.bucket.lead();
         return;
       }
       const message = this.#backlog[this.#index] as StoredMessage;

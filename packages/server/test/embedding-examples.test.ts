@@ -105,6 +105,17 @@ describe('examples/embed-*', () => {
     await expect
       .poll(() => orders.received, { timeout: 10_000 })
       .toEqual([{ id: 'A-17', status: 'received' }]);
+    // The longest valid channel name reaches the plugin's HTTP routes (Fastify's router stops at 100
+    // characters unless the instance raises maxParamLength, as the example does).
+    const longest = `orders.${'x'.repeat(121)}`;
+    expect(longest).toHaveLength(128);
+    const published = await fetch(`${app.url}/live/api/channels/${longest}`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer secret', 'content-type': 'application/json' },
+      body: '{"id":"A-19"}',
+    });
+    expect(published.status).toBe(200);
+    expect((await fetch(`${app.url}/live/api/channels/${longest}`)).status).toBe(200);
   });
 });
 

@@ -97,7 +97,7 @@ export class TimeSeriesChart {
 
   /** Asks for a frame (the next one with budget left); it draws only if something moved on screen. */
   invalidate(): void {
-    if (this.#paused || !this.#inView) return;
+    if (this.#frozen() || !this.#inView) return;
     drawScheduler.request(this.#frame);
   }
 
@@ -110,8 +110,13 @@ export class TimeSeriesChart {
     this.#container.replaceChildren();
   }
 
+  /** Paused with something drawn: the chart keeps it. A page opened paused still draws its first data. */
+  #frozen(): boolean {
+    return this.#paused && this.#drawnNewest !== undefined;
+  }
+
   #frame = (): void => {
-    if (this.#paused || !this.#inView || document.visibilityState === 'hidden') return;
+    if (this.#frozen() || !this.#inView || document.visibilityState === 'hidden') return;
     const entries = this.#source.getSnapshot();
     const newest = entries.at(-1);
     this.#updateLegend(newest);

@@ -1,21 +1,12 @@
 import { useSyncExternalStore } from 'react';
+import { type ViewState, viewFromHash, viewHash, WINDOWS } from './view-url.js';
 
-/** The time windows the charts offer, in ms. */
-export const WINDOWS = [
-  { label: '1m', ms: 60_000, name: '1 minute' },
-  { label: '5m', ms: 5 * 60_000, name: '5 minutes' },
-  { label: '15m', ms: 15 * 60_000, name: '15 minutes' },
-] as const;
-
-export interface ViewState {
-  /** While paused every panel keeps showing what it showed; data keeps arriving underneath. */
-  readonly paused: boolean;
-  readonly windowMs: number;
-}
+export { type ViewState, viewFromHash, viewHash, WINDOWS };
 
 /**
  * The viewer's choices (pause, chart window), kept outside React so charts read them without re-rendering.
- * The window is remembered in the URL hash (`#window=15m`), so a wall screen can be bookmarked.
+ * Both live in the URL hash (`#window=15m&paused`), beside the dashboard in the path (`/d/<name>`), so
+ * a link or a reload shows the same view.
  */
 export class ViewStore {
   #state: ViewState;
@@ -35,12 +26,12 @@ export class ViewStore {
 
   setPaused(paused: boolean): void {
     this.#set({ ...this.#state, paused });
+    history.replaceState(null, '', viewHash(this.#state));
   }
 
   setWindow(windowMs: number): void {
     this.#set({ ...this.#state, windowMs });
-    const label = WINDOWS.find((window) => window.ms === windowMs)?.label;
-    if (label) history.replaceState(null, '', `#window=${label}`);
+    history.replaceState(null, '', viewHash(this.#state));
   }
 
   #set(state: ViewState): void {
@@ -50,12 +41,7 @@ export class ViewStore {
   }
 }
 
-function windowFromHash(): number {
-  const label = /window=(\w+)/.exec(location.hash)?.[1];
-  return WINDOWS.find((window) => window.label === label)?.ms ?? WINDOWS[1].ms;
-}
-
-export const viewStore = new ViewStore({ paused: false, windowMs: windowFromHash() });
+export const viewStore = new ViewStore(viewFromHash(location.hash));
 
 export function useView(): ViewState {
   return useSyncExternalStore(viewStore.subscribe, viewStore.getSnapshot);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { describeTarget, redisTargetOf, usesRedis } from '@livedash/server';
 import type { LivedashOptions } from '../app-options.js';
@@ -20,6 +20,8 @@ Options (a flag beats its environment variable, which beats the config file):
   --host <addr>              address to bind (env HOST; default 127.0.0.1)
   --config <file>            JSON config file (env LIVEDASH_CONFIG), validated at start
   --dashboard <file>         dashboard config served at /api/dashboard (env LIVEDASH_DASHBOARD)
+  --dashboards <dir>         folder of dashboard configs: each <name>.json is a dashboard at /d/<name>,
+                             reloaded when it changes; / lists them (env LIVEDASH_DASHBOARDS)
   --node <name>              this node's name (env LIVEDASH_NODE; default the host name)
   --static-dir <dir>         directory served at / (env LIVEDASH_STATIC_DIR; default the build of
                              the @livedash/dashboard package when it exists, else a built-in page)
@@ -75,6 +77,7 @@ export function serveOptions(
         host: { type: 'string' },
         config: { type: 'string' },
         dashboard: { type: 'string' },
+        dashboards: { type: 'string' },
         node: { type: 'string' },
         'static-dir': { type: 'string' },
         'metrics-interval': { type: 'string' },
@@ -117,6 +120,12 @@ export function serveOptions(
     const loaded = loadDashboardConfig(dashboardPath);
     if (!loaded.ok) return fail(loaded.error);
     options.dashboard = loaded.value;
+  }
+  const dashboardsDir = flags.dashboards ?? env.LIVEDASH_DASHBOARDS;
+  if (dashboardsDir !== undefined && dashboardsDir !== '') {
+    const source = flags.dashboards !== undefined ? '--dashboards' : 'LIVEDASH_DASHBOARDS';
+    if (!isDirectory(dashboardsDir)) return fail(`${source} ${dashboardsDir} is not a directory`);
+    options.dashboards = dashboardsDir;
   }
 
   const portText = flags.port ?? env.PORT;
@@ -244,10 +253,23 @@ export async function runServe(
   io.out(
     `livedash: dashboard ${server.appOptions.staticDir ? `from ${server.appOptions.staticDir}` : '(built-in page)'} at ${server.url}/`,
   );
+  if (server.appOptions.dashboards !== undefined) {
+    io.out(
+      `livedash: dashboards from ${server.appOptions.dashboards} (each <name>.json at ${server.url}/d/<name>, followed for changes)`,
+    );
+  }
   if (resolved.generatedToken) {
     io.out(
       `livedash: publish token (generated; set LIVEDASH_PUBLISH_TOKEN to choose one): ${resolved.generatedToken}`,
     );
   }
   return stopped;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

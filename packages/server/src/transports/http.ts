@@ -5,7 +5,9 @@ import {
   jsonDepthExceeds,
   LivedashError,
   MAX_CHANNEL_LENGTH,
+  MAX_RATE_RULE,
   type Position,
+  parseMaxRateText,
 } from '@livedash/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessControl } from '../auth/access-control.js';
@@ -88,9 +90,12 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: HttpContext): void
     if (typeof query === 'string') return sendError(reply, 400, ErrorCodes.BAD_COMMAND, query);
     const epoch = query.epoch ?? (await hub.broker.read(channel, undefined, 0)).epoch;
     const since: Position = { epoch, seq: query.since };
-    const read = await readHistory(hub, channel, since, query.limit);
+    let read = await readHistory(hub, channel, since, query.limit);
+    // A poller with a maxRate on a state channel wants the newest value, not every one in between.
+    const conflate = query.maxRate !== undefined && hub.policies.of(channel) === 'state';
+    if (conflate && read.messages.length > 1) read = { ...read, messages: read.messages.slice(-1) };
     for (const message of read.messages) metrics.sent('poll', message.frame.length);
-    return reply.type('application/json; charset=utf-8').send(messagesBody(channel, read));
+    return reply.type('application/json; charset=utf-8').send(messagesBody(channel, read, conflate));
   });
 
   // Who may publish (the publish token, or a JWT with a matching `publish` claim) is checked by
@@ -228,9 +233,10 @@ interface MessagesQuery {
   since: number;
   epoch?: string;
   limit?: number;
+  maxRate?: number;
 }
 
-/** `since` (default 0), `epoch`, `limit`; a string is the error message. */
+/** `since` (default 0), `epoch`, `limit`, `maxRate`; a string is the error message. */
 function parseMessagesQuery(query: Record<string, unknown>, maxLimit: number): MessagesQuery | string {
   // Without `limit`, a history request returns at most `maxHistoryMessages` (the oldest are dropped, recovered:false).
   const result: MessagesQuery = { since: 0, limit: maxLimit };
@@ -250,6 +256,11 @@ function parseMessagesQuery(query: Record<string, unknown>, maxLimit: number): M
     const limit = integer(query.limit);
     if (limit === undefined || limit < 1 || limit > maxLimit) return `"limit" must be 1 to ${maxLimit}`;
     result.limit = limit;
+  }
+  if (query.maxRate !== undefined) {
+    const rate = typeof query.maxRate === 'string' ? parseMaxRateText(query.maxRate) : undefined;
+    if (rate === undefined) return `"maxRate" must be ${MAX_RATE_RULE}`;
+    result.maxRate = rate;
   }
   return result;
 }
@@ -272,8 +283,12 @@ async function readHistory(
   return { ...held, recovered: false };
 }
 
-/** The messages are the stored envelope strings, spliced in as they are: one encoding for all transports. */
-function messagesBody(channel: string, read: ReadResult): string {
+/**
+ * The messages are the stored envelope strings, spliced in as they are: one encoding for all transports.
+ * `conflate` says the messages are only the newest of those due (a state channel polled with a maxRate).
+ */
+function messagesBody(channel: string, read: ReadResult, conflate: boolean): string {
   const frames = read.messages.map((message) => message.frame).join(',');
-  return `{"channel":"${channel}","epoch":"${read.epoch}","seq":${read.seq},"recovered":${read.recovered},"messages":[${frames}]}`;
+  const flag = conflate ? ',"conflate":true' : '';
+  return `{"channel":"${channel}","epoch":"${read.epoch}","seq":${read.seq},"recovered":${read.recovered}${flag},"messages":[${frames}]}`;
 }

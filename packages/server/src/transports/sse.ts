@@ -6,8 +6,10 @@ import {
   encodeResumeToken,
   isValidChannel,
   LivedashError,
+  MAX_RATE_RULE,
   type Position,
   PROTOCOL_VERSION,
+  parseMaxRateText,
   parseResumeToken,
   type Result,
 } from '@livedash/protocol';
@@ -19,6 +21,7 @@ import { PrincipalLifetime } from '../auth/principal-lifetime.js';
 import type { StoredMessage } from '../brokers/broker.js';
 import { ChannelPolicies } from '../channel-policy.js';
 import type { Hub } from '../hub.js';
+import { MessageBytes } from '../message-bytes.js';
 import type { ServerOptions } from '../options.js';
 import { conflationNotice, FlushScheduler, OutgoingQueue, type OutgoingShared } from '../outgoing-queue.js';
 import type { ServerMetrics } from '../server-metrics.js';
@@ -40,26 +43,19 @@ export interface SseContext {
 type SseOutgoing = OutgoingShared<SseStream>;
 
 /**
- * The event of the message being fanned out, for streams of one channel: their `id:` (the stream's
- * position) is then the message's own position, so the bytes are the same for all of them and are
- * built once per publish. Streams of several channels build their own.
+ * The event of a message for streams of one channel: their `id:` (the stream's position) is then the
+ * message's own position, so the bytes are the same for all of them and are built once per message.
+ * Streams of several channels build their own.
  */
-class SingleChannelEvents {
-  #message: StoredMessage | undefined;
-  #event: Buffer = Buffer.alloc(0);
-
-  of(message: StoredMessage): Buffer {
-    if (message !== this.#message) {
-      this.#message = message;
-      const id = encodeResumeToken([[message.channel, { epoch: message.epoch, seq: message.seq }]]);
-      this.#event = Buffer.from(`id: ${id}\ndata: ${message.frame}\n\n`);
-    }
-    return this.#event;
-  }
+function singleChannelEvents(): MessageBytes {
+  return new MessageBytes((message) => {
+    const id = encodeResumeToken([[message.channel, { epoch: message.epoch, seq: message.seq }]]);
+    return Buffer.from(`id: ${id}\ndata: ${message.frame}\n\n`);
+  });
 }
 
 function sseOutgoingHooks(metrics: ServerMetrics): SseOutgoing['hooks'] {
-  const single = new SingleChannelEvents();
+  const single = singleChannelEvents();
   return {
     encode: (message, stream) =>
       stream.session.size === 1
@@ -201,9 +197,9 @@ export class SseTransport {
         return sendError(reply, 400, parsed.error.code, parsed.error.message);
       }
       reply.hijack();
-      const { channels, since } = parsed.value;
+      const { channels, since, maxRates } = parsed.value;
       try {
-        this.#open(reply.raw, channels, since, principalOf(request, ctx.access));
+        this.#open(reply.raw, channels, since, maxRates, principalOf(request, ctx.access));
       } catch (error) {
         // Hijacked: Fastify no longer answers for this request, so nothing else would close it.
         ctx.metrics.faults.record('sse', error);
@@ -235,6 +231,7 @@ export class SseTransport {
     response: ServerResponse,
     channels: string[],
     since: Map<string, Position>,
+    maxRates: Map<string, number>,
     principal: Principal,
   ): void {
     const { metrics, options } = this.#ctx;
@@ -280,7 +277,8 @@ export class SseTransport {
     response.on('close', () => lifetime.dispose());
     for (const channel of channels) {
       // A channel the credentials do not allow is refused alone; the stream serves the others.
-      if (canSubscribe(principal, channel)) void stream.session.subscribe(channel, since.get(channel));
+      if (canSubscribe(principal, channel))
+        void stream.session.subscribe(channel, since.get(channel), undefined, maxRates.get(channel));
       else {
         const denied = refusal(principal, 'subscribe to', channel);
         this.#ctx.access.metrics.authRefused(
@@ -295,7 +293,10 @@ export class SseTransport {
 function parseSseRequest(
   request: FastifyRequest,
   maxChannels: number,
-): Result<{ channels: string[]; since: Map<string, Position> }, LivedashError> {
+): Result<
+  { channels: string[]; since: Map<string, Position>; maxRates: Map<string, number> },
+  LivedashError
+> {
   const query = request.query as Record<string, unknown>;
   const raw = query.channels;
   const text = Array.isArray(raw) ? raw.join(',') : typeof raw === 'string' ? raw : '';
@@ -316,5 +317,43 @@ function parseSseRequest(
     typeof header === 'string' && header !== '' ? header : typeof query.since === 'string' ? query.since : '';
   const since = parseResumeToken(token);
   if (!since.ok) return since;
-  return { ok: true, value: { channels, since: since.value } };
+  const maxRates = parseSseMaxRates(query.maxRate, channels);
+  if (!maxRates.ok) return maxRates;
+  return { ok: true, value: { channels, since: since.value, maxRates: maxRates.value } };
+}
+
+/**
+ * `maxRate=5` (every channel of the stream), `maxRate=cpu~5,logs~1` (per channel), or both
+ * (`maxRate=5,logs~1`: 5 for every channel but `logs`). A channel named must be one of the stream's.
+ */
+export function parseSseMaxRates(
+  raw: unknown,
+  channels: readonly string[],
+): Result<Map<string, number>, LivedashError> {
+  const rates = new Map<string, number>();
+  if (raw === undefined) return { ok: true, value: rates };
+  const fail = (message: string) => ({
+    ok: false as const,
+    error: new LivedashError(ErrorCodes.BAD_COMMAND, message),
+  });
+  if (typeof raw !== 'string' || raw === '')
+    return fail(`"maxRate" must be given once: <rate> or <channel>~<rate>,…, each ${MAX_RATE_RULE}`);
+  let all: number | undefined;
+  for (const entry of raw.split(',')) {
+    const mark = entry.indexOf('~');
+    const channel = mark < 0 ? undefined : entry.slice(0, mark);
+    const rate = parseMaxRateText(mark < 0 ? entry : entry.slice(mark + 1));
+    if (rate === undefined)
+      return fail(`"maxRate" entry "${entry.slice(0, 80)}": the rate must be ${MAX_RATE_RULE}`);
+    if (channel === undefined) {
+      if (all !== undefined) return fail('"maxRate" names a rate for every channel twice');
+      all = rate;
+    } else if (!channels.includes(channel)) {
+      return fail(`"maxRate" names "${channel.slice(0, 64)}", which is not among the stream's channels`);
+    } else if (rates.has(channel)) {
+      return fail(`"maxRate" names "${channel}" twice`);
+    } else rates.set(channel, rate);
+  }
+  if (all !== undefined) for (const channel of channels) if (!rates.has(channel)) rates.set(channel, all);
+  return { ok: true, value: rates };
 }

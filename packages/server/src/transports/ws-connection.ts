@@ -15,11 +15,12 @@ import type { Principal } from '../auth/authenticator.js';
 import { ConnectionGuard } from '../auth/connection-guard.js';
 import type { StoredMessage } from '../brokers/broker.js';
 import type { Hub } from '../hub.js';
+import type { MessageBytes } from '../message-bytes.js';
 import type { ServerOptions } from '../options.js';
 import { conflationNotice, OutgoingQueue, type OutgoingShared } from '../outgoing-queue.js';
 import type { ServerMetrics } from '../server-metrics.js';
 import type { Session } from '../session.js';
-import { encodeTextFrame, type FrameCache } from './ws-frame.js';
+import { encodeTextFrame } from './ws-frame.js';
 import { WsCloseCodes, type WsHandler, type WsLimits, WsSocket } from './ws-socket.js';
 
 /** Commands a connection may have waiting while an earlier one (a subscribe reading history) runs. */
@@ -48,7 +49,7 @@ export type WsOutgoing = OutgoingShared<WsConnection>;
  * The WebSocket side of every connection's outgoing queue: each publish framed once (`frames`), a
  * conflation announced as `$subscribed`, and a stream channel over the bound closed as slow (4008).
  */
-export function wsOutgoingHooks(frames: FrameCache, metrics: ServerMetrics): WsOutgoing['hooks'] {
+export function wsOutgoingHooks(frames: MessageBytes, metrics: ServerMetrics): WsOutgoing['hooks'] {
   return {
     encode: (message) => frames.of(message),
     conflationNotice: (message) => encodeTextFrame(encodeControl(conflationNotice(message))),
@@ -260,7 +261,7 @@ export class WsConnection implements WsHandler {
     if (this.ws.state !== 'open') return;
     switch (command.action) {
       case 'subscribe': {
-        const { channels, since, id } = command;
+        const { channels, since, id, maxRate } = command;
         // A channel the client may not read is refused alone; the others go ahead.
         const allowed = channels.filter((channel) => {
           const denied = this.#guard.subscribeRefusal(channel);
@@ -268,7 +269,7 @@ export class WsConnection implements WsHandler {
           return !denied;
         });
         await Promise.all(
-          allowed.map((channel) => this.#session.subscribe(channel, since?.get(channel), id)),
+          allowed.map((channel) => this.#session.subscribe(channel, since?.get(channel), id, maxRate)),
         );
         return;
       }

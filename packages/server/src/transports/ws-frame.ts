@@ -1,4 +1,4 @@
-import type { StoredMessage } from '../brokers/broker.js';
+import { MessageBytes } from '../message-bytes.js';
 
 /**
  * Builds an unmasked, final WebSocket text frame (RFC 6455 §5.2: server frames are never masked)
@@ -22,19 +22,7 @@ export function encodeTextFrame(text: string): Buffer {
   return frame;
 }
 
-/**
- * The frame of the message being fanned out. The Hub hands one message to every subscriber before the
- * next, so remembering the last one frames each publish once, however many sockets it goes to.
- */
-export class FrameCache {
-  #message: StoredMessage | undefined;
-  #frame: Buffer = Buffer.alloc(0);
-
-  of(message: StoredMessage): Buffer {
-    if (message !== this.#message) {
-      this.#message = message;
-      this.#frame = encodeTextFrame(message.frame);
-    }
-    return this.#frame;
-  }
+/** Each message's WebSocket frame, built once for every socket it goes to. */
+export function frameCache(): MessageBytes {
+  return new MessageBytes((message) => encodeTextFrame(message.frame));
 }

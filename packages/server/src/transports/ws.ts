@@ -9,7 +9,7 @@ import { HeartbeatWheel } from './heartbeat-wheel.js';
 import { routeOf } from './request-target.js';
 import { refuseUpgrade } from './upgrade-refusal.js';
 import { WsConnection, type WsConnectionContext, type WsOutgoing, wsOutgoingHooks } from './ws-connection.js';
-import { FrameCache } from './ws-frame.js';
+import { frameCache } from './ws-frame.js';
 import { acceptHandshake } from './ws-handshake.js';
 
 /** How long a close handshake may take before the socket is destroyed, ms. */
@@ -56,7 +56,7 @@ export class WsTransport {
       }),
       maxQueueBytes: ctx.options.maxQueueBytes,
       policies: new ChannelPolicies(ctx.options.stateChannels),
-      hooks: wsOutgoingHooks(new FrameCache(), metrics),
+      hooks: wsOutgoingHooks(frameCache(), metrics),
     };
     const idleAfter = ctx.options.heartbeatMs * 0.9;
     this.#connections = new HeartbeatWheel(
