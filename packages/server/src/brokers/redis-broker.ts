@@ -127,11 +127,11 @@ export class RedisBroker implements Broker {
     if (!Number.isSafeInteger(this.#ackReplicas) || this.#ackReplicas < 0)
       throw new TypeError(`ackReplicas must be an integer of 0 or more, got ${this.#ackReplicas}`);
     // WAIT blocks the connection until it answers: past the command timeout it would be cut as a stuck Redis.
-    if (
-      !Number.isSafeInteger(this.#ackTimeoutMs) ||
-      this.#ackTimeoutMs < 1 ||
-      this.#ackTimeoutMs >= commandTimeoutMs
-    )
+    const ackTimeoutOk =
+      Number.isSafeInteger(this.#ackTimeoutMs) &&
+      this.#ackTimeoutMs >= 1 &&
+      this.#ackTimeoutMs < commandTimeoutMs;
+    if (this.#ackReplicas > 0 && !ackTimeoutOk)
       throw new TypeError(
         `ackTimeoutMs must be an integer from 1 to below the command timeout (${commandTimeoutMs} ms), got ${this.#ackTimeoutMs}`,
       );
