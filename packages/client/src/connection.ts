@@ -1,7 +1,6 @@
 import {
   backoffDelay,
   closeCodePolicy,
-  ErrorCodes,
   LivedashError,
   type RetryPolicy,
   type ServerFrame,
@@ -184,7 +183,7 @@ export class Connection {
       transport.close();
       this.#onClosed(
         new LivedashError(
-          ErrorCodes.CONNECT_TIMEOUT,
+          'connect_timeout',
           `${name} did not open within ${this.#options.connectTimeoutMs} ms`,
         ),
         false,
@@ -275,7 +274,7 @@ export class Connection {
       }
       const message = `no frame for ${silentFor} ms (limit ${Math.round(this.#silenceLimitMs)} ms)`;
       this.#transport?.close();
-      this.#onClosed(new LivedashError(ErrorCodes.HEARTBEAT_TIMEOUT, message), true);
+      this.#onClosed(new LivedashError('heartbeat_timeout', message), true);
     };
     this.#setTimer('liveness', this.#silenceLimitMs, check);
   }

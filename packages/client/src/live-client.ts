@@ -1,7 +1,6 @@
 import {
   type ControlFrame,
   type DataEnvelope,
-  ErrorCodes,
   isValidChannel,
   LivedashError,
   type Position,
@@ -205,9 +204,7 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
   ping(): Promise<number> {
     const transport = this.#connection.transport;
     if (!transport) {
-      return Promise.reject(
-        new LivedashError(ErrorCodes.TRANSPORT_FAILED, `cannot ping while ${this.state.status}`),
-      );
+      return Promise.reject(new LivedashError('transport_failed', `cannot ping while ${this.state.status}`));
     }
     const id = this.#nextPingId++;
     return new Promise<number>((resolve, reject) => {
@@ -215,7 +212,7 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
         this.#pings.delete(id);
         reject(
           new LivedashError(
-            ErrorCodes.HEARTBEAT_TIMEOUT,
+            'heartbeat_timeout',
             `no answer to ping within ${this.#options.pingTimeoutMs} ms`,
           ),
         );
@@ -241,7 +238,7 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
     this.#connection.close();
     for (const [id, ping] of this.#pings) {
       clearTimeout(ping.timer);
-      ping.reject(new LivedashError(ErrorCodes.TRANSPORT_FAILED, 'client closed'));
+      ping.reject(new LivedashError('transport_failed', 'client closed'));
       this.#pings.delete(id);
     }
   }
@@ -311,7 +308,7 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
       if (!ping) return;
       this.#pings.delete(id);
       clearTimeout(ping.timer);
-      ping.reject(new LivedashError(ErrorCodes.TRANSPORT_FAILED, message));
+      ping.reject(new LivedashError('transport_failed', message));
     };
     if (!fetchImpl) {
       fail('no fetch implementation to ping with');

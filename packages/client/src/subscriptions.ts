@@ -1,6 +1,5 @@
 import {
   type DataEnvelope,
-  ErrorCodes,
   type ErrorFrame,
   LivedashError,
   type Position,
@@ -39,6 +38,11 @@ interface ChannelEntry {
   confirmedEpoch: string;
   /** The next message is the first after a reset. */
   pendingReset: boolean;
+  /**
+   * A resubscribe for a gap is in flight (until `$subscribed` or `$error` answers it, or the connection
+   * drops): the rest of a burst of gapped messages must not send one resubscribe each.
+   */
+  resubscribing: boolean;
 }
 
 /** What the registry asks of the connection. */
@@ -88,6 +92,7 @@ export class Subscriptions {
         replayUntil: 0,
         confirmedEpoch: '',
         pendingReset: false,
+        resubscribing: false,
       };
       this.#channels.set(channel, entry);
     }
@@ -129,13 +134,14 @@ export class Subscriptions {
 
   /** The connection dropped: every channel waits for a new `$subscribed`. */
   disconnected(): void {
-    for (const entry of this.#channels.values()) entry.confirmed = false;
+    for (const entry of this.#channels.values()) entry.confirmed = entry.resubscribing = false;
   }
 
   handleSubscribed(frame: SubscribedFrame): void {
     const entry = this.#channels.get(frame.channel);
     if (!entry) return;
     entry.confirmed = true;
+    entry.resubscribing = false;
     entry.replayUntil = frame.seq;
     entry.confirmedEpoch = frame.epoch;
     const { epoch, seq } = entry;
@@ -163,7 +169,8 @@ export class Subscriptions {
     if (entry.epoch === epoch) {
       if (seq <= entry.seq) return; // duplicate (replay overlapping live, or a transport switch)
       if (seq > entry.seq + 1 && !entry.pendingReset) {
-        this.#events.gap(entry.name, { epoch, seq: entry.seq });
+        if (!entry.resubscribing) this.#events.gap(entry.name, { epoch, seq: entry.seq });
+        entry.resubscribing = true;
         return;
       }
     } else if (entry.epoch !== undefined && !entry.pendingReset) {
@@ -195,7 +202,7 @@ export class Subscriptions {
     if (!frame.channel) return;
     const entry = this.#channels.get(frame.channel);
     if (!entry) return;
-    entry.confirmed = false;
+    entry.confirmed = entry.resubscribing = false;
     const error = new LivedashError(frame.code as LivedashError['code'], frame.message);
     for (const subscriber of entry.subscribers) call(() => subscriber.options.onError?.(error));
   }
@@ -203,7 +210,7 @@ export class Subscriptions {
   #reset(entry: ChannelEntry, epoch: string, message: string): void {
     entry.epoch = undefined;
     entry.pendingReset = true;
-    const info = { channel: entry.name, epoch, error: new LivedashError(ErrorCodes.HISTORY_GAP, message) };
+    const info = { channel: entry.name, epoch, error: new LivedashError('history_gap', message) };
     for (const subscriber of entry.subscribers) call(() => subscriber.options.onReset?.(info));
   }
 }

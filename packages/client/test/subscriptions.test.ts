@@ -171,3 +171,38 @@ test('malformed frames from the server are skipped without breaking the connecti
   await waitFor(() => wire.received.length === 1, 10_000, 'the good frame');
   expect(client.state.status).toBe('open');
 });
+
+test('a burst of gapped messages sends one resubscribe for the channel, not one per message', async () => {
+  const server = await scriptedServer((command, send) => {
+    if (command.action !== 'subscribe') return;
+    const since = (command.since as Record<string, { seq: number }> | undefined)?.wire;
+    if (!since) {
+      send({ type: '$subscribed', channel: 'wire', epoch: 'E1', seq: 0, recovered: false });
+      send(envelope(1));
+      // seq 2 is missing, and 40 more messages follow it before the client's resubscribe can be answered.
+      for (let seq = 3; seq <= 42; seq++) send(envelope(seq));
+    } else {
+      // Answered a little later, as a server reading history would: gapped messages keep coming meanwhile.
+      setTimeout(() => {
+        send({ type: '$subscribed', channel: 'wire', epoch: 'E1', seq: 42, recovered: true });
+        for (let seq = since.seq + 1; seq <= 42; seq++) send(envelope(seq));
+      }, 100);
+    }
+  });
+  const client = nodeClient({ url: server.url, transports: ['ws'] });
+  cleanup.push(() => client.close());
+  const wire = collect<{ seq: number }>(client, 'wire');
+  await waitFor(
+    () => wire.received.length === 42,
+    10_000,
+    () => `42 messages, got ${wire.received.length}`,
+  );
+  // Give any further resubscribes time to show up on the wire.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  expect(wire.received.map((m) => m.seq)).toEqual(Array.from({ length: 42 }, (_, i) => i + 1));
+  const subscribes = server.commands.filter((c) => c.action === 'subscribe');
+  expect(subscribes).toEqual([
+    { action: 'subscribe', channels: ['wire'] },
+    { action: 'subscribe', channels: ['wire'], since: { wire: { epoch: 'E1', seq: 1 } } },
+  ]);
+});

@@ -8,6 +8,11 @@
  */
 export type RetryPolicy = 'retry' | 'retry-now' | 'retry-later' | 'never';
 
+/**
+ * Code that ships to browsers (the client, `parseServerFrame`) writes codes as `ErrorCode` literals
+ * (`'transport_failed'`): the type checks each against this table, and a bundler cannot drop the
+ * entries of an object it does not use (the whole table cost the client 0.4 KB gzipped).
+ */
 export const ErrorCodes = {
   /** The frame is not valid JSON. */
   BAD_JSON: 'bad_json',

@@ -1,5 +1,4 @@
 import { isValidChannel } from './channel.js';
-import { ErrorCodes } from './codes.js';
 import { LivedashError } from './errors.js';
 import type { ServerFrame } from './frames.js';
 
@@ -17,7 +16,7 @@ const CONTROL_TYPES = new Set([
 
 const bad = (message: string) => ({
   ok: false as const,
-  error: new LivedashError(ErrorCodes.BAD_COMMAND, message),
+  error: new LivedashError('bad_command', message),
 });
 
 /**
@@ -34,7 +33,7 @@ export function parseServerFrame(
   } catch {
     return {
       ok: false,
-      error: new LivedashError(ErrorCodes.BAD_JSON, 'frame from server is not valid JSON'),
+      error: new LivedashError('bad_json', 'frame from server is not valid JSON'),
     };
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))

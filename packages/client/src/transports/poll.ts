@@ -1,7 +1,6 @@
 import {
   type DataEnvelope,
   EPOCH_PATTERN,
-  ErrorCodes,
   isValidChannel,
   LivedashError,
   type Position,
@@ -154,7 +153,7 @@ export class PollTransport implements Transport {
       const wasOpen = this.#opened;
       this.close();
       const message = error instanceof LivedashError ? error.message : `polling failed: ${String(error)}`;
-      this.#context.events.closed(new LivedashError(ErrorCodes.TRANSPORT_FAILED, message), wasOpen);
+      this.#context.events.closed(new LivedashError('transport_failed', message), wasOpen);
       return;
     } finally {
       clearTimeout(timeout);
@@ -172,7 +171,7 @@ export class PollTransport implements Transport {
     const body = await this.#get(`/api/channels/${encodeURIComponent(channel)}/messages?${query}`);
     const response = parseMessagesResponse(body);
     if (!response || response.channel !== channel) {
-      throw new LivedashError(ErrorCodes.TRANSPORT_FAILED, `unexpected answer polling "${channel}"`);
+      throw new LivedashError('transport_failed', `unexpected answer polling "${channel}"`);
     }
     return response;
   }
@@ -190,8 +189,7 @@ export class PollTransport implements Transport {
       ...(this.#abort ? { signal: this.#abort.signal } : {}),
       headers: this.#headers(),
     });
-    if (!response.ok)
-      throw new LivedashError(ErrorCodes.TRANSPORT_FAILED, `GET ${path} answered ${response.status}`);
+    if (!response.ok) throw new LivedashError('transport_failed', `GET ${path} answered ${response.status}`);
     return response.json();
   }
 

@@ -1,5 +1,4 @@
 import {
-  ErrorCodes,
   encodeResumeToken,
   LivedashError,
   type Position,
@@ -90,7 +89,7 @@ export class SseTransport implements Transport {
     source.onerror = () => {
       if (this.#source !== source || this.#closed) return;
       const message = welcomed ? 'SSE stream ended' : 'SSE stream could not open';
-      this.#fail(new LivedashError(ErrorCodes.TRANSPORT_FAILED, message));
+      this.#fail(new LivedashError('transport_failed', message));
     };
   }
 

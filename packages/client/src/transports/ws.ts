@@ -1,7 +1,6 @@
 import {
   CloseCodes,
   closeCodePolicy,
-  ErrorCodes,
   encodeCommand,
   LivedashError,
   type Position,
@@ -70,7 +69,7 @@ export class WebSocketTransport implements Transport {
     const message =
       reason || (this.#opened ? `WebSocket closed (${code})` : `WebSocket could not open (${code})`);
     const errorCode =
-      policy === 'never' && code !== CloseCodes.NORMAL ? closeCodeToError(code) : ErrorCodes.TRANSPORT_FAILED;
+      policy === 'never' && code !== CloseCodes.NORMAL ? closeCodeToError(code) : 'transport_failed';
     this.#context.events.closed(new LivedashError(errorCode, message, { closeCode: code }), this.#opened);
   }
 
@@ -117,10 +116,10 @@ export class WebSocketTransport implements Transport {
 function closeCodeToError(code: number): LivedashError['code'] {
   switch (code) {
     case CloseCodes.UNAUTHORIZED:
-      return ErrorCodes.UNAUTHORIZED;
+      return 'unauthorized';
     case CloseCodes.FORBIDDEN:
-      return ErrorCodes.FORBIDDEN;
+      return 'forbidden';
     default:
-      return ErrorCodes.TRANSPORT_FAILED;
+      return 'transport_failed';
   }
 }

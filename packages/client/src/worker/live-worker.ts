@@ -1,13 +1,7 @@
 // The connection of every LiveClient that runs in a worker: in a SharedWorker one socket serves every
 // tab of the origin (one per server URL: the worker's name), in a dedicated Worker one page. Frames
 // are parsed here and sent to each page in one message per frame (~16 ms), for the channels it wants.
-import {
-  type ControlFrame,
-  type DataEnvelope,
-  ErrorCodes,
-  type Position,
-  type ServerFrame,
-} from '@livedash/protocol';
+import type { ControlFrame, DataEnvelope, Position, ServerFrame } from '@livedash/protocol';
 import { Connection } from '../connection.js';
 import { resolveOptions } from '../options.js';
 import type { ConnectionEvent } from '../state.js';
@@ -79,7 +73,7 @@ function flush(page: Page): void {
 /** The events that bring a fresh page store to the worker's state. */
 function catchUpEvents(state: ConnectionSnapshot): ConnectionEvent[] {
   const transportName = state.transport ?? 'ws';
-  const error = state.lastError ?? { code: ErrorCodes.TRANSPORT_FAILED, message: 'connection lost' };
+  const error = state.lastError ?? { code: 'transport_failed', message: 'connection lost' };
   const connect: ConnectionEvent = { type: 'connect', transport: transportName };
   switch (state.status) {
     case 'connecting':
@@ -264,7 +258,7 @@ function attach(port: PortLike): void {
             t: 'events',
             events: [
               { type: 'connect', transport: 'ws' },
-              { type: 'give-up', error: { code: ErrorCodes.TRANSPORT_FAILED, message: reason } },
+              { type: 'give-up', error: { code: 'transport_failed', message: reason } },
             ],
           });
         }
