@@ -25,6 +25,8 @@ export type ConfigFileOptions = Partial<ServerOptions> &
     brokerPrefix?: string;
     brokerSentinels?: string;
     brokerSentinelName?: string;
+    brokerAckReplicas?: number;
+    brokerAckTimeoutMs?: number;
     localChannels?: string[];
     requestTimeoutMs?: number;
   };

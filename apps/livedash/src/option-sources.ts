@@ -215,6 +215,22 @@ export const OPTION_SOURCES: readonly OptionSource[] = [
     'text',
   ),
   row(
+    'brokerAckReplicas',
+    'broker-ack-replicas',
+    'LIVEDASH_REDIS_ACK_REPLICAS',
+    'broker.ackReplicas',
+    brokerOptionShapes.brokerAckReplicas,
+    'integer',
+  ),
+  row(
+    'brokerAckTimeoutMs',
+    'broker-ack-timeout-ms',
+    'LIVEDASH_REDIS_ACK_TIMEOUT_MS',
+    'broker.ackTimeoutMs',
+    brokerOptionShapes.brokerAckTimeoutMs,
+    'integer',
+  ),
+  row(
     'localChannels',
     'local-channels',
     'LIVEDASH_LOCAL_CHANNELS',

@@ -187,6 +187,34 @@ describe('one bound for every source', () => {
     expect(result.ok && result.options.trustProxy).toEqual(['::1', 'loopback']);
   });
 
+  it('--broker-ack-replicas and --broker-ack-timeout-ms take what broker.ackReplicas and broker.ackTimeoutMs take', async () => {
+    const { validateConfig } = await import('../src/config-file.js');
+    const file = validateConfig({ broker: { ackReplicas: 17, ackTimeoutMs: 5000 } });
+    expect(file.ok ? [] : file.error).toEqual([
+      'broker.ackReplicas: expected an integer from 0 to 16, got 17',
+      'broker.ackTimeoutMs: expected an integer from 1 to 1500, got 5000',
+    ]);
+    const byFlag = capture();
+    expect(serveOptions(['--broker-ack-timeout-ms', '5000'], byFlag.io).ok).toBe(false);
+    expect(byFlag.err).toEqual([
+      'livedash serve: --broker-ack-timeout-ms: expected an integer from 1 to 1500, got 5000',
+    ]);
+    const byEnv = capture({ LIVEDASH_REDIS_ACK_REPLICAS: '17' });
+    expect(serveOptions([], byEnv.io).ok).toBe(false);
+    expect(byEnv.err).toEqual([
+      'livedash serve: LIVEDASH_REDIS_ACK_REPLICAS: expected an integer from 0 to 16, got 17',
+    ]);
+    const good = capture({ LIVEDASH_REDIS_ACK_REPLICAS: '1' });
+    const result = serveOptions(['--broker-ack-timeout-ms', '300'], good.io);
+    expect(result.ok && [result.options.brokerAckReplicas, result.options.brokerAckTimeoutMs]).toEqual([
+      1, 300,
+    ]);
+    expect(validateConfig({ broker: { ackReplicas: 2, ackTimeoutMs: 800 } })).toMatchObject({
+      ok: true,
+      value: { brokerAckReplicas: 2, brokerAckTimeoutMs: 800 },
+    });
+  });
+
   it('--max-headers 1 is refused as in the file (the flag used to take any whole number ≥ 1)', () => {
     const { io, err } = capture();
     expect(serveOptions(['--max-headers', '1'], io).ok).toBe(false);

@@ -26,6 +26,13 @@ export interface BrokerOptions {
   brokerSentinels?: string;
   /** The master's name in Sentinel; needed with `brokerSentinels`. */
   brokerSentinelName?: string;
+  /**
+   * Redis replicas that must hold a publish before it is acknowledged (Redis `WAIT`; default 0). When fewer
+   * confirm within `brokerAckTimeoutMs`, the publish answers 503 `unavailable` (see docs/scaling.md).
+   */
+  brokerAckReplicas?: number;
+  /** How long a publish waits for `brokerAckReplicas` replicas, ms (default 500, at most 1500). */
+  brokerAckTimeoutMs?: number;
   /** Channel patterns kept on this node even with Redis (default `['metrics']`: each node's own host metrics). */
   localChannels?: string[];
 }
@@ -51,13 +58,24 @@ export async function openCore(partial: BrokerOptions & Partial<ServerOptions>):
     brokerPrefix,
     brokerSentinels,
     brokerSentinelName,
+    brokerAckReplicas,
+    brokerAckTimeoutMs,
     localChannels,
     ...rest
   } = partial;
   // Every data option is checked before anything opens: a bad one rejects, named with its bound.
   checkOptions(
     createServerOptionsSchema,
-    definedOnly({ ...rest, brokerUrl, brokerPrefix, brokerSentinels, brokerSentinelName, localChannels }),
+    definedOnly({
+      ...rest,
+      brokerUrl,
+      brokerPrefix,
+      brokerSentinels,
+      brokerSentinelName,
+      brokerAckReplicas,
+      brokerAckTimeoutMs,
+      localChannels,
+    }),
     'livedash options',
   );
   const options = resolveOptions(rest);
@@ -71,6 +89,8 @@ export async function openCore(partial: BrokerOptions & Partial<ServerOptions>):
       brokerPrefix,
       brokerSentinels,
       brokerSentinelName,
+      brokerAckReplicas,
+      brokerAckTimeoutMs,
       localChannels,
     }));
   const hub = new Hub(broker, {

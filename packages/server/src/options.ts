@@ -155,6 +155,12 @@ export const brokerOptionShapes = {
     (name) => /^[A-Za-z0-9_.:-]{1,200}$/.test(name),
     "the master's name in Sentinel",
   ).describe("The master's name in Sentinel; needed with brokerSentinels."),
+  brokerAckReplicas: integer(0, 16).describe(
+    'Redis replicas that must hold a publish before it is acknowledged (WAIT); 0: the master alone.',
+  ),
+  brokerAckTimeoutMs: integer(1, 1500).describe(
+    'How long a publish waits for brokerAckReplicas replicas before it answers 503, ms.',
+  ),
   localChannels: listOf(channelPattern(), 100).describe(
     'Channel patterns each node keeps to itself under Redis (not shared).',
   ),

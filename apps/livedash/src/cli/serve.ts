@@ -36,6 +36,10 @@ Options (a flag beats its environment variable, which beats the config file):
   --broker-sentinels <list>  Redis through Sentinel instead of --broker: host:port,host:port,… of the
                              Sentinels (env LIVEDASH_REDIS_SENTINELS)
   --broker-sentinel-name <n> the master's name in Sentinel (env LIVEDASH_REDIS_SENTINEL_NAME)
+  --broker-ack-replicas <n>  acknowledge a publish only once n Redis replicas hold it, else answer 503
+                             (env LIVEDASH_REDIS_ACK_REPLICAS; default 0: once the master has it)
+  --broker-ack-timeout-ms <ms>  how long a publish waits for those replicas (env
+                             LIVEDASH_REDIS_ACK_TIMEOUT_MS; default 500, at most 1500)
   -h, --help                 show this help
 
 ${SECURITY_USAGE}
@@ -82,6 +86,8 @@ export function serveOptions(
         'broker-prefix': { type: 'string' },
         'broker-sentinels': { type: 'string' },
         'broker-sentinel-name': { type: 'string' },
+        'broker-ack-replicas': { type: 'string' },
+        'broker-ack-timeout-ms': { type: 'string' },
         ...SECURITY_FLAGS,
         help: { type: 'boolean', short: 'h' },
       },
@@ -159,6 +165,16 @@ export function serveOptions(
   if (sentinels !== undefined && sentinels !== '') options.brokerSentinels = sentinels;
   const sentinelName = flags['broker-sentinel-name'] ?? env.LIVEDASH_REDIS_SENTINEL_NAME;
   if (sentinelName !== undefined && sentinelName !== '') options.brokerSentinelName = sentinelName;
+  for (const [flag, variable, option] of [
+    ['broker-ack-replicas', 'LIVEDASH_REDIS_ACK_REPLICAS', 'brokerAckReplicas'],
+    ['broker-ack-timeout-ms', 'LIVEDASH_REDIS_ACK_TIMEOUT_MS', 'brokerAckTimeoutMs'],
+  ] as const) {
+    const text = flags[flag] ?? env[variable];
+    if (text === undefined || text === '') continue;
+    const checked = checkOptionText(option, text, flags[flag] !== undefined ? `--${flag}` : variable);
+    if (!checked.ok) return fail(checked.error);
+    options[option] = checked.value as number;
+  }
   if (usesRedis(options)) {
     const target = redisTargetOf(options);
     if (!target.ok) {

@@ -41,6 +41,13 @@ export interface RedisBrokerOptions {
   probeIntervalMs?: number;
   /** How long `connectRedisBroker` keeps trying to reach Redis before giving up, ms. Default 10000. */
   startTimeoutMs?: number;
+  /**
+   * Replicas that must hold a publish before it is acknowledged (Redis `WAIT`); default 0: acknowledged once
+   * the master has it. When fewer confirm within `ackTimeoutMs`, the publish fails with `unavailable` (503).
+   */
+  ackReplicas?: number;
+  /** How long a publish waits for `ackReplicas` replicas, ms; below `commandTimeoutMs`. Default 500. */
+  ackTimeoutMs?: number;
   /** Included in Redis connection names (`CLIENT LIST`). */
   node?: string;
   /** Where connection changes are reported (default: stderr). */
@@ -84,6 +91,8 @@ export class RedisBroker implements Broker {
   readonly #history: readonly HistoryRule[];
   readonly #log: (line: string) => void;
   readonly #url: string;
+  readonly #ackReplicas: number;
+  readonly #ackTimeoutMs: number;
   /** Resolves `waitUntilReady`: true when ready, false on a configuration error. */
   #readyWaiter: ((ready: boolean) => void) | undefined;
   readonly #commands: RedisLink;
@@ -113,6 +122,19 @@ export class RedisBroker implements Broker {
     this.#log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.#url = describeTarget(target);
     const commandTimeoutMs = options.commandTimeoutMs ?? 2000;
+    this.#ackReplicas = options.ackReplicas ?? 0;
+    this.#ackTimeoutMs = options.ackTimeoutMs ?? 500;
+    if (!Number.isSafeInteger(this.#ackReplicas) || this.#ackReplicas < 0)
+      throw new TypeError(`ackReplicas must be an integer of 0 or more, got ${this.#ackReplicas}`);
+    // WAIT blocks the connection until it answers: past the command timeout it would be cut as a stuck Redis.
+    const ackTimeoutOk =
+      Number.isSafeInteger(this.#ackTimeoutMs) &&
+      this.#ackTimeoutMs >= 1 &&
+      this.#ackTimeoutMs < commandTimeoutMs;
+    if (this.#ackReplicas > 0 && !ackTimeoutOk)
+      throw new TypeError(
+        `ackTimeoutMs must be an integer from 1 to below the command timeout (${commandTimeoutMs} ms), got ${this.#ackTimeoutMs}`,
+      );
     const name = `livedash:${options.node ?? 'node'}`.replace(/[^A-Za-z0-9_.:-]/g, '_');
     const probeIntervalMs = options.probeIntervalMs ?? 1000;
     this.#commands = new RedisLink({
@@ -141,6 +163,7 @@ export class RedisBroker implements Broker {
     const epochArgs = this.#epochArgs(channel);
     const keys = channelKeys(this.#prefix, channel);
     const { maxMessages, maxAgeMs } = historyBoundsFor(this.#history, channel);
+    let message: StoredMessage;
     try {
       const reply = await this.#publishScript.run(this.#commands.redis, this.#scriptKeys(keys), [
         ...epochArgs,
@@ -152,10 +175,33 @@ export class RedisBroker implements Broker {
       const [epoch, seqText, tsText] = reply as [string, string, string];
       const seq = Number(seqText);
       const ts = Number(tsText);
-      return { channel, seq, epoch, ts, frame: encodeEnvelope(channel, seq, epoch, ts, dataJson) };
+      message = { channel, seq, epoch, ts, frame: encodeEnvelope(channel, seq, epoch, ts, dataJson) };
     } catch (error) {
       throw this.#failure('publish', error);
     }
+    if (this.#ackReplicas > 0) await this.#awaitReplicas(message);
+    return message;
+  }
+
+  /**
+   * Waits until `ackReplicas` replicas hold everything this node wrote so far (WAIT runs on the connection
+   * that ran the script, so it covers this publish), or fails with `unavailable`. The master already has
+   * the message and delivered it: a refused publish may still be seen, and is lost only if the master dies.
+   */
+  async #awaitReplicas(message: StoredMessage): Promise<void> {
+    let confirmed: number;
+    try {
+      confirmed = Number(await this.#commands.redis.call('WAIT', this.#ackReplicas, this.#ackTimeoutMs));
+    } catch (error) {
+      throw this.#failure('publish (waiting for replicas)', error);
+    }
+    if (confirmed >= this.#ackReplicas) return;
+    throw new LivedashError(
+      ErrorCodes.UNAVAILABLE,
+      `publish not acknowledged: ${confirmed} of ${this.#ackReplicas} Redis replicas confirmed it within ` +
+        `${this.#ackTimeoutMs} ms (seq ${message.seq} of epoch ${message.epoch} is on the master and may be ` +
+        'delivered, but would be lost if the master failed now)',
+    );
   }
 
   async read(channel: string, since?: Position, limit?: number): Promise<ReadResult> {

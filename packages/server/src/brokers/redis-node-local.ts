@@ -112,6 +112,10 @@ export interface RedisBrokerSettings {
   /** The master's name in Sentinel (`sentinel monitor <name> …`). */
   brokerSentinelName?: string;
   brokerPrefix?: string;
+  /** Replicas that must hold a publish before it is acknowledged (see `RedisBrokerOptions.ackReplicas`). */
+  brokerAckReplicas?: number;
+  /** How long a publish waits for them, ms (see `RedisBrokerOptions.ackTimeoutMs`). */
+  brokerAckTimeoutMs?: number;
   localChannels?: readonly string[];
 }
 
@@ -153,6 +157,8 @@ export async function connectNodeBroker(options: NodeBrokerOptions): Promise<Res
     history: options.history,
     node: options.node,
     ...(options.brokerPrefix !== undefined && { prefix: options.brokerPrefix }),
+    ...(options.brokerAckReplicas !== undefined && { ackReplicas: options.brokerAckReplicas }),
+    ...(options.brokerAckTimeoutMs !== undefined && { ackTimeoutMs: options.brokerAckTimeoutMs }),
     ...(options.log !== undefined && { log: options.log }),
   });
   if (!connected.ok) return connected;
