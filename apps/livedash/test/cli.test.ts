@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 // The core's raw test clients: this file checks what the app's commands do on the wire.
 import { TestSseClient } from '../../../packages/server/test/helpers/sse-client.js';
 import { assertContiguous, TestWsClient } from '../../../packages/server/test/helpers/ws-client.js';
+import { until } from './helpers/wait.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = join(root, 'apps/livedash/dist/cli.js');
@@ -66,14 +67,6 @@ function run(args: string[], env: Record<string, string | undefined> = {}): Run 
     result.stderr += String(chunk);
   });
   return result;
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 describe('livedash CLI', { timeout: 60_000 }, () => {

@@ -10,6 +10,7 @@ import { type LivedashApp, startLivedash } from '../src/livedash.js';
 import type { AlertEvent } from '../src/sources/alerts.js';
 import type { MetricsMessage } from '../src/sources/host-metrics.js';
 import { startSources } from '../src/sources/index.js';
+import { until } from './helpers/wait.js';
 
 const TOKEN = 'sources-test-token';
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -47,10 +48,7 @@ async function subscribe(server: LivedashApp, channels: string[]) {
     socket.once('error', reject);
   });
   socket.send(JSON.stringify({ action: 'subscribe', channels }));
-  await waitFor(
-    () => frames.filter((f) => f.type === '$subscribed').length === channels.length,
-    '$subscribed',
-  );
+  await until(() => frames.filter((f) => f.type === '$subscribed').length === channels.length, '$subscribed');
   return {
     data: <T>(channel: string) => frames.filter((f) => f.type === channel) as DataFrame<T>[],
   };
@@ -63,14 +61,6 @@ async function post(server: LivedashApp, channel: string, body: unknown): Promis
     body: JSON.stringify(body),
   });
   expect(response.status).toBe(200);
-}
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 const roomTooHot: AlertRule = {
@@ -88,7 +78,7 @@ describe('startLivedash: host metrics and alerts', () => {
   it('serves host metrics on metrics and metrics.<node> to a WebSocket client', async () => {
     const server = await serve({ metricsIntervalMs: 200, node: 'node-a', alerts: [] });
     const client = await subscribe(server, ['metrics', 'metrics.node-a']);
-    await waitFor(() => client.data('metrics.node-a').length >= 3, 'three per-node messages');
+    await until(() => client.data('metrics.node-a').length >= 3, 'three per-node messages');
 
     const shared = client.data<MetricsMessage>('metrics');
     const perNode = client.data<MetricsMessage>('metrics.node-a');
@@ -118,7 +108,7 @@ describe('startLivedash: host metrics and alerts', () => {
 
     await post(server, 'sensors.room1', { celsius: 33 });
     await post(server, 'sensors.room1', { celsius: 35 });
-    await waitFor(() => alerts().length === 1, 'the firing alert');
+    await until(() => alerts().length === 1, 'the firing alert');
     const firing = alerts()[0]!;
     expect(firing).toMatchObject({
       rule: 'room-too-hot',
@@ -139,7 +129,7 @@ describe('startLivedash: host metrics and alerts', () => {
     expect(latest.data.state).toBe('firing');
 
     await post(server, 'sensors.room1', { celsius: 26 });
-    await waitFor(() => alerts().length === 2, 'the resolved alert');
+    await until(() => alerts().length === 2, 'the resolved alert');
     expect(alerts()[1]).toMatchObject({ id: firing.id, state: 'resolved', value: 26, since: firing.since });
     const history = (await (await fetch(`${server.url}/api/channels/alerts/messages?since=0`)).json()) as {
       messages: Array<{ data: AlertEvent }>;
@@ -158,7 +148,7 @@ describe('startLivedash: host metrics and alerts', () => {
     };
     const server = await serve({ metricsIntervalMs: 200, alerts: [alwaysOn] });
     const client = await subscribe(server, ['alerts']);
-    await waitFor(() => client.data('alerts').length >= 1, 'an alert from real metrics');
+    await until(() => client.data('alerts').length >= 1, 'an alert from real metrics');
     const event = client.data<AlertEvent>('alerts')[0]!.data;
     expect(event).toMatchObject({
       rule: 'memory-used',
@@ -244,7 +234,7 @@ describe('startLivedash: the page at / and /api/dashboard', () => {
     const s = await startLivedash({ port: 0, publishToken: TOKEN, metricsIntervalMs: 100 });
     let published = 0;
     s.hub.watch('metrics', () => published++);
-    await waitFor(() => published >= 2, 'two metrics messages');
+    await until(() => published >= 2, 'two metrics messages');
     const closing = s.close();
     expect(s.close()).toBe(closing);
     await closing;

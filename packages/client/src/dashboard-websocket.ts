@@ -3,7 +3,7 @@ import type { LiveClientOptions } from './options.js';
 import type { ConnectionSnapshot } from './types.js';
 
 /** The channels the guide's client subscribes to as soon as it connects. */
-const SEED_CHANNELS = ['metrics', 'alerts'];
+const GUIDE_CHANNELS = ['metrics', 'alerts'];
 
 /** Options beyond the guide's: everything `LiveClient` takes except the URL, which `connect(url)` gives. */
 export type DashboardWebSocketOptions = Omit<LiveClientOptions, 'url'>;
@@ -47,7 +47,7 @@ export class DashboardWebSocket {
   connect(url: string): void {
     this.disconnect();
     this.#client = new LiveClient({ ...this.#options, url });
-    for (const channel of SEED_CHANNELS)
+    for (const channel of GUIDE_CHANNELS)
       if (!this.#channels.has(channel)) this.#channels.set(channel, undefined);
     for (const channel of this.#channels.keys()) this.#attach(channel);
   }

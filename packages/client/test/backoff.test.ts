@@ -3,6 +3,7 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { backoffDelay, defaultBackoff, type LiveClient, resolveBackoff } from '../src/index.js';
 import { nodeClient } from './helpers/live.js';
+import { untilIoSettles } from './helpers/wait.js';
 
 describe('backoffDelay', () => {
   test('equal jitter: between half and all of min(cap, base × factor^(n−1))', () => {
@@ -69,12 +70,6 @@ describe('reconnect timing (fake timers, real refused connections)', () => {
     return port;
   }
 
-  /** Lets real I/O (the refusal) happen while timers stay frozen. */
-  async function until(condition: () => boolean): Promise<void> {
-    for (let i = 0; i < 20_000 && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
-    if (!condition()) throw new Error('condition never held');
-  }
-
   async function delays(random: () => number, count: number, extra = {}): Promise<number[]> {
     const port = await refusedPort();
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
@@ -82,7 +77,7 @@ describe('reconnect timing (fake timers, real refused connections)', () => {
     const seen: number[] = [];
     for (let i = 0; i < count; i++) {
       const attempt = i + 1;
-      await until(() => client?.state.status === 'reconnecting' && client.state.attempt === attempt);
+      await untilIoSettles(() => client?.state.status === 'reconnecting' && client.state.attempt === attempt);
       const delay = (client?.state.nextRetryAt ?? 0) - Date.now();
       seen.push(Math.round(delay));
       vi.advanceTimersByTime(delay - 1);
@@ -112,10 +107,10 @@ describe('reconnect timing (fake timers, real refused connections)', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     client = nodeClient({ url: `http://127.0.0.1:${port}`, transports: ['ws'], maxReconnectAttempts: 3 });
     for (let attempt = 1; attempt < 3; attempt++) {
-      await until(() => client?.state.status === 'reconnecting' && client.state.attempt === attempt);
+      await untilIoSettles(() => client?.state.status === 'reconnecting' && client.state.attempt === attempt);
       vi.advanceTimersByTime((client?.state.nextRetryAt ?? 0) - Date.now());
     }
-    await until(() => client?.state.status === 'failed');
+    await untilIoSettles(() => client?.state.status === 'failed');
     expect(client.state).toMatchObject({ status: 'failed', attempt: 3, nextRetryAt: null });
     expect(client.state.lastError?.code).toBe('transport_failed');
     vi.advanceTimersByTime(10 * 60_000);
@@ -128,7 +123,7 @@ describe('reconnect timing (fake timers, real refused connections)', () => {
     const port = await refusedPort();
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     client = nodeClient({ url: `http://127.0.0.1:${port}`, transports: ['ws'] });
-    await until(() => client?.state.status === 'reconnecting');
+    await untilIoSettles(() => client?.state.status === 'reconnecting');
     client.close();
     vi.advanceTimersByTime(60_000);
     expect(client.state.status).toBe('closed');
@@ -163,17 +158,12 @@ describe('reconnect timing after a restart notice (fake timers, real sockets)', 
     return { port: (wss.address() as { port: number }).port, sockets, stop };
   }
 
-  async function until(condition: () => boolean): Promise<void> {
-    for (let i = 0; i < 20_000 && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
-    if (!condition()) throw new Error('condition never held');
-  }
-
   /** Waits for each next retry, records its delay, and lets it start; until `more` says stop. */
   async function retries(more: (delays: number[]) => boolean): Promise<number[]> {
     const delays: number[] = [];
     while (more(delays)) {
       const attempt = client?.state.attempt ?? 0;
-      await until(() => client?.state.status === 'reconnecting' && client.state.attempt === attempt);
+      await untilIoSettles(() => client?.state.status === 'reconnecting' && client.state.attempt === attempt);
       const delay = (client?.state.nextRetryAt ?? 0) - Date.now();
       delays.push(delay);
       vi.advanceTimersByTime(delay);
@@ -186,7 +176,7 @@ describe('reconnect timing after a restart notice (fake timers, real sockets)', 
     const server = await welcomingServer();
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     client = nodeClient({ url: `http://127.0.0.1:${server.port}`, transports: ['ws'], random });
-    await until(() => client?.state.status === 'open');
+    await untilIoSettles(() => client?.state.status === 'open');
     return server;
   }
 
@@ -221,7 +211,7 @@ describe('reconnect timing after a restart notice (fake timers, real sockets)', 
     await retries((d) => d.length < 2); // refused twice while down
     const again = await welcomingServer(port);
     await retries((d) => d.length < 1); // the third attempt finds it back
-    await until(() => client?.state.status === 'open');
+    await untilIoSettles(() => client?.state.status === 'open');
     vi.advanceTimersByTime(5000); // stableAfterMs: the attempt count and the restart window end
     expect(client?.state.attempt).toBe(0);
     // Now the server dies without a notice (no close frame) and stays down.

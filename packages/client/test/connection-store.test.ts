@@ -1,5 +1,6 @@
 import { expect, test } from 'vitest';
-import { useLiveServer, waitFor } from './helpers/live.js';
+import { useLiveServer } from './helpers/live.js';
+import { until } from './helpers/wait.js';
 
 const live = useLiveServer();
 const client = live.client;
@@ -10,7 +11,7 @@ test('connection store: same snapshot until something changes', async () => {
   expect(c.connection.getSnapshot()).toBe(first);
   let notified = 0;
   const off = c.connection.subscribe(() => notified++);
-  await waitFor(() => c.connection.getSnapshot().status === 'open');
+  await until(() => c.connection.getSnapshot().status === 'open');
   expect(notified).toBeGreaterThan(0);
   const open = c.connection.getSnapshot();
   expect(c.connection.getSnapshot()).toBe(open);

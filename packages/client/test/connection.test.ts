@@ -3,8 +3,9 @@ import type { LivedashServer } from '@livedash/server';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { ConnectionSnapshot, LiveClient } from '../src/index.js';
-import { collect, nodeClient, startServer, waitFor } from './helpers/live.js';
+import { collect, nodeClient, startServer } from './helpers/live.js';
 import { TcpProxy } from './helpers/tcp-proxy.js';
+import { until, untilIoSettles } from './helpers/wait.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -49,7 +50,7 @@ describe('reconnect and recovery', () => {
     const client = nodeClient({ url: proxy.url, backoff: { initialDelayMs: 200, maxDelayMs: 1000 } });
     const states = track(client);
     const ticks = collect<{ n: number }>(client, 'ticks');
-    await waitFor(() => ticks.subscribed() === 1, 10_000, 'subscribed');
+    await until(() => ticks.subscribed() === 1, 'subscribed', 10_000);
     const publisher = steadyPublisher(server, 'ticks', 20);
     await sleep(500);
     proxy.cut();
@@ -57,7 +58,7 @@ describe('reconnect and recovery', () => {
     proxy.restore();
     await sleep(500);
     const published = publisher.stop();
-    await waitFor(() => ticks.received.length >= published, 15_000, `all ${published} messages`);
+    await until(() => ticks.received.length >= published, `all ${published} messages`, 15_000);
     await sleep(200);
     expect(ticks.received.map((m) => m.data.n)).toEqual(Array.from({ length: published }, (_, i) => i + 1));
     expect(ticks.received.map((m) => m.seq)).toEqual(Array.from({ length: published }, (_, i) => i + 1));
@@ -78,13 +79,13 @@ describe('reconnect and recovery', () => {
     });
     const states = track(client);
     const ticks = collect<{ n: number }>(client, 'ticks');
-    await waitFor(() => ticks.subscribed() === 1, 10_000, 'subscribed');
+    await until(() => ticks.subscribed() === 1, 'subscribed', 10_000);
     proxy.pause();
     for (let n = 1; n <= 10; n++) await server.hub.publish('ticks', { n });
-    await waitFor(
+    await until(
       () => ticks.received.length === 10,
-      15_000,
       `messages published while half-open, got ${JSON.stringify(ticks.received)}`,
+      15_000,
     );
     expect(ticks.received.map((m) => m.data.n)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(states.some((s) => s.lastError?.code === 'heartbeat_timeout')).toBe(true);
@@ -104,23 +105,23 @@ describe('reconnect and recovery', () => {
     const port = (silent.address() as { port: number }).port;
     const client = nodeClient({ url: `http://127.0.0.1:${port}`, transports: ['ws'], connectTimeoutMs: 300 });
     const states = track(client);
-    await waitFor(() => client.state.status === 'reconnecting', 10_000, 'reconnecting');
+    await until(() => client.state.status === 'reconnecting', 'reconnecting', 10_000);
     expect(client.state.lastError?.code).toBe('connect_timeout');
     expect(states.map((s) => s.status)).toEqual(['reconnecting']);
-    await waitFor(() => client.state.attempt === 2, 10_000, 'second attempt');
+    await until(() => client.state.attempt === 2, 'second attempt', 10_000);
   });
 
   test('300 clients reconnecting after a server restart spread their attempts', async () => {
     const { server, proxy } = await serverBehindProxy({ maxConnectionsPerIp: 1000 });
     const clients = Array.from({ length: 300 }, () => nodeClient({ url: proxy.url, transports: ['ws'] }));
     for (const client of clients) cleanup.push(() => client.close());
-    await waitFor(() => clients.every((c) => c.state.status === 'open'), 30_000, '300 open');
+    await until(() => clients.every((c) => c.state.status === 'open'), '300 open', 30_000);
     const restartedAt = Date.now();
     const before = proxy.connections;
     await server.close(); // WebSockets get 1012 (service restart)
     const again = await startServer({ port: server.port, maxConnectionsPerIp: 1000 });
     cleanup.push(() => again.close());
-    await waitFor(() => clients.every((c) => c.state.status === 'open'), 30_000, '300 open again');
+    await until(() => clients.every((c) => c.state.status === 'open'), '300 open again', 30_000);
     const arrivals = proxy.arrivals
       .slice(before)
       .filter((t) => t >= restartedAt)
@@ -150,12 +151,12 @@ test('reconnect() while open drops the connection and resumes without loss', asy
   const client = nodeClient({ url: proxy.url, transports: ['ws'] });
   track(client);
   const ticks = collect<{ n: number }>(client, 'ticks');
-  await waitFor(() => ticks.subscribed() === 1, 10_000, 'subscribed');
+  await until(() => ticks.subscribed() === 1, 'subscribed', 10_000);
   for (let n = 1; n <= 3; n++) await server.hub.publish('ticks', { n });
   client.reconnect();
   expect(client.state).toMatchObject({ status: 'connecting', attempt: 1 });
   for (let n = 4; n <= 6; n++) await server.hub.publish('ticks', { n });
-  await waitFor(() => ticks.received.length === 6, 10_000, 'six messages');
+  await until(() => ticks.received.length === 6, 'six messages', 10_000);
   expect(ticks.received.map((m) => m.data.n)).toEqual([1, 2, 3, 4, 5, 6]);
   expect(proxy.connections).toBe(2);
 });
@@ -179,12 +180,12 @@ describe('close codes', () => {
     const server = await closingServer(4001);
     const client = nodeClient({ url: server.url, transports: ['ws'] });
     track(client);
-    await waitFor(() => client.state.status === 'failed', 10_000, 'failed');
+    await until(() => client.state.status === 'failed', 'failed', 10_000);
     expect(client.state.lastError).toMatchObject({ code: 'unauthorized', closeCode: 4001 });
     await sleep(1500);
     expect(server.count()).toBe(1);
     client.reconnect();
-    await waitFor(() => server.count() === 2, 10_000, 'manual reconnect');
+    await until(() => server.count() === 2, 'manual reconnect', 10_000);
   });
 
   test('1013 (try again later) waits at least retryLaterMs', async () => {
@@ -197,7 +198,7 @@ describe('close codes', () => {
       if (state.status === 'reconnecting') waits.push((state.nextRetryAt ?? 0) - Date.now());
     });
     track(client);
-    await waitFor(() => client.state.status === 'reconnecting', 10_000, 'reconnecting');
+    await until(() => client.state.status === 'reconnecting', 'reconnecting', 10_000);
     expect(client.state.lastError?.closeCode).toBe(1013);
     expect(waits[0]).toBeGreaterThan(1500);
   });
@@ -206,9 +207,9 @@ describe('close codes', () => {
     const server = await closingServer(1012);
     const client = nodeClient({ url: server.url, transports: ['ws'], backoff: { initialDelayMs: 400 } });
     track(client);
-    await waitFor(() => client.state.status === 'reconnecting', 10_000, 'reconnecting');
+    await until(() => client.state.status === 'reconnecting', 'reconnecting', 10_000);
     expect((client.state.nextRetryAt ?? 0) - Date.now()).toBeLessThanOrEqual(400);
-    await waitFor(() => server.count() >= 2, 10_000, 'retried');
+    await until(() => server.count() >= 2, 'retried', 10_000);
   });
 });
 
@@ -219,15 +220,15 @@ describe('transport fallback and upgrade', () => {
     const client = nodeClient({ url: proxy.url, upgradeIntervalMs: 500 });
     const states = track(client);
     const ticks = collect<{ n: number }>(client, 'ticks');
-    await waitFor(() => ticks.subscribed() === 1, 10_000, 'subscribed');
+    await until(() => ticks.subscribed() === 1, 'subscribed', 10_000);
     expect(client.state.transport).toBe('sse');
     const publisher = steadyPublisher(server, 'ticks', 10);
     await sleep(800); // at least one upgrade probe fails meanwhile
     proxy.blockUpgrades = false;
-    await waitFor(() => client.state.transport === 'ws', 10_000, 'moved back to ws');
+    await until(() => client.state.transport === 'ws', 'moved back to ws', 10_000);
     await sleep(300);
     const published = publisher.stop();
-    await waitFor(() => ticks.received.length >= published, 10_000, `all ${published} messages`);
+    await until(() => ticks.received.length >= published, `all ${published} messages`, 10_000);
     await sleep(200);
     expect(ticks.received.map((m) => m.data.n)).toEqual(Array.from({ length: published }, (_, i) => i + 1));
     expect(ticks.resets).toHaveLength(0);
@@ -242,19 +243,13 @@ describe('transport fallback and upgrade', () => {
     cleanup.push(() => server.close());
     const client = nodeClient({ url: server.url, transports: ['ws'], backoff: { initialDelayMs: 100 } });
     track(client);
-    await waitFor(() => client.state.attempt >= 2, 10_000, 'retrying ws');
+    await until(() => client.state.attempt >= 2, 'retrying ws', 10_000);
     expect(client.state.transport).toBe('ws');
     expect(client.state.status).not.toBe('open');
   });
 });
 
 describe('signs of life (fake clock, real socket)', () => {
-  /** Lets real I/O happen while timers and Date stay frozen. */
-  async function until(condition: () => boolean): Promise<void> {
-    for (let i = 0; i < 20_000 && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
-    if (!condition()) throw new Error('condition never held');
-  }
-
   test('frames move lastMessageAt once a second at most, keep the connection alive, and silence is caught at the limit', async () => {
     const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
     await new Promise((resolve) => wss.once('listening', resolve));
@@ -278,9 +273,9 @@ describe('signs of life (fake clock, real socket)', () => {
         seq++;
         socket?.send(JSON.stringify({ type: 'ticks', data: seq, seq, epoch: 'e', ts: 1 }));
       }
-      await until(() => received.length === seq);
+      await untilIoSettles(() => received.length === seq);
     };
-    await until(() => client.state.status === 'open');
+    await untilIoSettles(() => client.state.status === 'open');
     const openedAt = Date.now();
     await send(1);
     expect(client.state.lastMessageAt).toBe(openedAt);

@@ -1,7 +1,8 @@
 import { createServer } from 'node:net';
 import { afterEach, expect, test } from 'vitest';
 import { browserEnvironment, type EnvironmentLike, type LiveClient } from '../src/index.js';
-import { nodeClient, startServer, waitFor } from './helpers/live.js';
+import { nodeClient, startServer } from './helpers/live.js';
+import { until } from './helpers/wait.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -60,7 +61,7 @@ test('starting offline waits for the online event, then connects at once', async
   await new Promise((resolve) => setTimeout(resolve, 300));
   expect(client.state.status).toBe('offline');
   page.goOnline();
-  await waitFor(() => client.state.status === 'open', 10_000, 'open after online');
+  await until(() => client.state.status === 'open', 'open after online', 10_000);
 });
 
 test('a waiting reconnect is parked while offline and happens at once when back online', async () => {
@@ -68,7 +69,7 @@ test('a waiting reconnect is parked while offline and happens at once when back 
   const client = make(await refusedUrl(), page.environment, {
     backoff: { initialDelayMs: 60_000, maxDelayMs: 60_000 },
   });
-  await waitFor(() => client.state.status === 'reconnecting', 10_000, 'reconnecting');
+  await until(() => client.state.status === 'reconnecting', 'reconnecting', 10_000);
   page.goOffline();
   expect(client.state).toMatchObject({ status: 'offline', nextRetryAt: null });
   page.goOnline();
@@ -80,7 +81,7 @@ test('a page becoming visible retries a waiting reconnect now', async () => {
   const client = make(await refusedUrl(), page.environment, {
     backoff: { initialDelayMs: 60_000, maxDelayMs: 60_000 },
   });
-  await waitFor(() => client.state.status === 'reconnecting', 10_000, 'reconnecting');
+  await until(() => client.state.status === 'reconnecting', 'reconnecting', 10_000);
   page.becomeVisible();
   expect(client.state).toMatchObject({ status: 'connecting', attempt: 2 });
 });

@@ -1,6 +1,7 @@
 import { expect, test } from 'vitest';
 import type { HistoryEntry } from '../src/index.js';
-import { startServer, useLiveServer, waitFor } from './helpers/live.js';
+import { startServer, useLiveServer } from './helpers/live.js';
+import { until } from './helpers/wait.js';
 
 const live = useLiveServer();
 const client = live.client;
@@ -14,10 +15,10 @@ test('history store: backfilled from server history, then live, capped at limit'
   const off = history.subscribe(() => {
     last = history.getSnapshot();
   });
-  await waitFor(() => last.length === 10, 10_000, 'backfill');
+  await until(() => last.length === 10, 'backfill', 10_000);
   expect(last.map((e) => e.data.n)).toEqual([21, 22, 23, 24, 25, 26, 27, 28, 29, 30]);
   await live.server.hub.publish('series', { n: 31 });
-  await waitFor(() => last.at(-1)?.data.n === 31);
+  await until(() => last.at(-1)?.data.n === 31);
   expect(last.map((e) => e.seq)).toEqual([22, 23, 24, 25, 26, 27, 28, 29, 30, 31]);
   off();
 });
@@ -31,16 +32,16 @@ test('history store: a reset (server restarted, history lost) clears the series 
   const off = history.subscribe(() => {
     last = history.getSnapshot();
   });
-  await waitFor(() => last.length === 5, 10_000, 'backfill');
+  await until(() => last.length === 5, 'backfill', 10_000);
   await live.server.close();
   live.server = await startServer({ port });
-  await waitFor(() => c.state.status === 'open', 15_000, 'reconnected');
+  await until(() => c.state.status === 'open', 'reconnected', 15_000);
   await live.server.hub.publish('series', { n: 100 });
   await live.server.hub.publish('series', { n: 101 });
-  await waitFor(
+  await until(
     () => last.at(-1)?.data.n === 101,
-    10_000,
     () => `new history, got ${JSON.stringify(last)}`,
+    10_000,
   );
   expect(last.map((e) => e.data.n)).toEqual([100, 101]);
   off();
@@ -55,16 +56,16 @@ test('history store: after a reset, what the new epoch got before the client was
   const off = history.subscribe(() => {
     last = history.getSnapshot();
   });
-  await waitFor(() => last.length === 5, 10_000, 'backfill');
+  await until(() => last.length === 5, 'backfill', 10_000);
   await live.server.close();
   live.server = await startServer({ port });
   // Published while the client is still waiting out its backoff: it comes back to seq 2 of a new epoch.
   await live.server.hub.publish('series', { n: 100 });
   await live.server.hub.publish('series', { n: 101 });
-  await waitFor(
+  await until(
     () => last.length === 2,
-    15_000,
     () => `new history, got ${JSON.stringify(last)}`,
+    15_000,
   );
   expect(last.map((e) => e.data.n)).toEqual([100, 101]);
   off();

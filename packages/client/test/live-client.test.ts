@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { ConnectionSnapshot } from '../src/index.js';
-import { collect, nodeClient, useLiveServer, waitFor } from './helpers/live.js';
+import { collect, nodeClient, useLiveServer } from './helpers/live.js';
+import { until } from './helpers/wait.js';
 
 const live = useLiveServer();
 const client = live.client;
@@ -10,9 +11,9 @@ describe('LiveClient over WebSocket', () => {
     const c = client();
     expect(c.state.status).toBe('connecting');
     const ticks = collect<{ n: number }>(c, 'ticks');
-    await waitFor(() => live.server.hub.subscriptionCount === 1, 10_000, 'server subscription');
+    await until(() => live.server.hub.subscriptionCount === 1, 'server subscription', 10_000);
     for (let n = 1; n <= 20; n++) await live.server.hub.publish('ticks', { n });
-    await waitFor(() => ticks.received.length === 20, 10_000, '20 messages');
+    await until(() => ticks.received.length === 20, '20 messages', 10_000);
     expect(ticks.received.map((m) => m.data.n)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(ticks.received.map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(ticks.received.every((m) => m.replayed === false && m.epoch.length > 0)).toBe(true);
@@ -23,33 +24,33 @@ describe('LiveClient over WebSocket', () => {
     const c = client();
     const a = collect<number>(c, 'shared');
     const b = collect<number>(c, 'shared');
-    await waitFor(() => live.server.hub.subscriptionCount === 1 && c.state.status === 'open');
+    await until(() => live.server.hub.subscriptionCount === 1 && c.state.status === 'open');
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(live.server.hub.subscriptionCount).toBe(1);
     await live.server.hub.publish('shared', 1);
-    await waitFor(() => a.received.length === 1 && b.received.length === 1);
+    await until(() => a.received.length === 1 && b.received.length === 1);
     a.off();
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(live.server.hub.subscriptionCount).toBe(1);
     await live.server.hub.publish('shared', 2);
-    await waitFor(() => b.received.length === 2);
+    await until(() => b.received.length === 2);
     expect(a.received).toHaveLength(1);
     b.off();
-    await waitFor(() => live.server.hub.subscriptionCount === 0, 10_000, 'server unsubscribe');
+    await until(() => live.server.hub.subscriptionCount === 0, 'server unsubscribe', 10_000);
   });
 
   test('a channel subscribed after connect, and a late listener, get the latest value marked replayed', async () => {
     await live.server.hub.publish('late', { v: 'before' });
     const c = client();
-    await waitFor(() => c.state.status === 'open');
+    await until(() => c.state.status === 'open');
     const first = collect<{ v: string }>(c, 'late');
-    await waitFor(() => first.received.length === 1);
+    await until(() => first.received.length === 1);
     expect(first.received[0]).toMatchObject({ data: { v: 'before' }, seq: 1, replayed: true });
     const second = collect<{ v: string }>(c, 'late');
-    await waitFor(() => second.received.length === 1);
+    await until(() => second.received.length === 1);
     expect(second.received[0]).toMatchObject({ data: { v: 'before' }, replayed: true });
     await live.server.hub.publish('late', { v: 'after' });
-    await waitFor(() => first.received.length === 2 && second.received.length === 2);
+    await until(() => first.received.length === 2 && second.received.length === 2);
     expect(first.received[1]).toMatchObject({ data: { v: 'after' }, seq: 2, replayed: false });
   });
 
@@ -64,11 +65,11 @@ describe('LiveClient over WebSocket', () => {
       c.subscribe<number>('mid', (m, meta) => log.push(`c${m}${meta.replayed ? ' replayed' : ''}`));
     });
     offB = c.subscribe<number>('mid', (n) => log.push(`b${n}`));
-    await waitFor(() => live.server.hub.subscriptionCount === 1 && c.state.status === 'open');
+    await until(() => live.server.hub.subscriptionCount === 1 && c.state.status === 'open');
     await live.server.hub.publish('mid', 1);
-    await waitFor(() => log.length === 3, 10_000, 'first message');
+    await until(() => log.length === 3, 'first message', 10_000);
     await live.server.hub.publish('mid', 2);
-    await waitFor(() => log.length === 5, 10_000, 'second message');
+    await until(() => log.length === 5, 'second message', 10_000);
     // b still gets the message during which it was removed; c gets it as its catch-up, not twice.
     expect(log).toEqual(['a1', 'b1', 'c1 replayed', 'a2', 'c2']);
   });
@@ -79,9 +80,9 @@ describe('LiveClient over WebSocket', () => {
     c.subscribe('metrics', (m) => {
       cpu = m.cpu; // typed: m is { cpu: number }
     });
-    await waitFor(() => live.server.hub.subscriptionCount === 1);
+    await until(() => live.server.hub.subscriptionCount === 1);
     await live.server.hub.publish('metrics', { cpu: 42 });
-    await waitFor(() => cpu === 42);
+    await until(() => cpu === 42);
   });
 
   test('bad channel names and listeners are rejected at once', () => {
@@ -100,10 +101,10 @@ describe('LiveClient over WebSocket', () => {
     const plain = new LiveClient({ url: live.server.url, pollIntervalMs: 100 });
     live.adopt(plain);
     const ticks = collect<{ n: number }>(plain, 'plain');
-    await waitFor(() => ticks.subscribed() >= 1, 10_000, 'polling');
+    await until(() => ticks.subscribed() >= 1, 'polling', 10_000);
     expect(plain.state).toMatchObject({ status: 'open', transport: 'poll' });
     await live.server.hub.publish('plain', { n: 1 });
-    await waitFor(() => ticks.received.length === 1, 10_000, 'message');
+    await until(() => ticks.received.length === 1, 'message', 10_000);
   });
 
   test('with no implementation for any transport the constructor says so', async () => {
@@ -119,12 +120,12 @@ describe('LiveClient over WebSocket', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(c.state.status).toBe('idle');
     collect(c, 'x');
-    await waitFor(() => c.state.status === 'open');
+    await until(() => c.state.status === 'open');
   });
 
   test('ping measures a round trip and records it in the state', async () => {
     const c = client();
-    await waitFor(() => c.state.status === 'open');
+    await until(() => c.state.status === 'open');
     const rtt = await c.ping();
     expect(rtt).toBeGreaterThanOrEqual(0);
     expect(rtt).toBeLessThan(5000);
@@ -141,10 +142,10 @@ describe('LiveClient over WebSocket', () => {
     const states: ConnectionSnapshot['status'][] = [];
     c.onState((s) => states.push(s.status));
     collect(c, 'x');
-    await waitFor(() => live.server.hub.subscriptionCount === 1);
+    await until(() => live.server.hub.subscriptionCount === 1);
     c.close();
     expect(c.state.status).toBe('closed');
-    await waitFor(() => live.server.hub.subscriptionCount === 0);
+    await until(() => live.server.hub.subscriptionCount === 0);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(states.at(-1)).toBe('closed');
     expect(states.filter((s) => s === 'connecting')).toHaveLength(0);
@@ -152,7 +153,7 @@ describe('LiveClient over WebSocket', () => {
     // Stores of a closed client can still be subscribed to (a component mounting late): stale, no throw.
     const store = c.channel('x');
     const off = store.subscribe(() => {});
-    await waitFor(() => store.getSnapshot().status === 'stale');
+    await until(() => store.getSnapshot().status === 'stale');
     off();
     c.history('x').subscribe(() => {})();
   });

@@ -1,8 +1,9 @@
 import { afterEach, expect, test } from 'vitest';
 import type { EnvironmentLike, FetchLike } from '../src/index.js';
-import { collect, nodeClient, startServer, waitFor } from './helpers/live.js';
+import { collect, nodeClient, startServer } from './helpers/live.js';
 import { oneTo, sleep, steadyPublisher } from './helpers/steady.js';
 import { TcpProxy } from './helpers/tcp-proxy.js';
+import { until } from './helpers/wait.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -49,7 +50,7 @@ test('with WebSocket and SSE disabled the client polls; a cut loses and duplicat
   });
   cleanup.push(() => client.close());
   const ticks = collect<{ n: number }>(client, 'ticks');
-  await waitFor(() => ticks.subscribed() >= 1, 10_000, 'polling');
+  await until(() => ticks.subscribed() >= 1, 'polling', 10_000);
   expect(client.state).toMatchObject({ status: 'open', transport: 'poll' });
   const publisher = steadyPublisher(server, 'ticks', 20);
   await sleep(500);
@@ -58,7 +59,7 @@ test('with WebSocket and SSE disabled the client polls; a cut loses and duplicat
   proxy.restore();
   await sleep(500);
   const published = publisher.stop();
-  await waitFor(() => ticks.received.length >= published, 15_000, `all ${published} messages`);
+  await until(() => ticks.received.length >= published, `all ${published} messages`, 15_000);
   await sleep(300);
   expect(ticks.received.map((m) => m.data.n)).toEqual(oneTo(published));
   expect(ticks.resets).toHaveLength(0);
@@ -78,7 +79,7 @@ test('polling pauses while the page is hidden and resumes when it is visible aga
   const client = nodeClient({ url: server.url, fetch: fetchImpl, pollIntervalMs: 50, environment });
   cleanup.push(() => client.close());
   const ticks = collect<{ n: number }>(client, 'ticks');
-  await waitFor(() => ticks.subscribed() >= 1, 10_000, 'polling');
+  await until(() => ticks.subscribed() >= 1, 'polling', 10_000);
   visible = false;
   await sleep(200);
   const whileHidden = stats.requests;
@@ -88,5 +89,5 @@ test('polling pauses while the page is hidden and resumes when it is visible aga
   expect(ticks.received).toHaveLength(0);
   expect(client.state.status).toBe('open'); // paused, not dead
   visible = true;
-  await waitFor(() => ticks.received.length === 1, 10_000, 'message after becoming visible');
+  await until(() => ticks.received.length === 1, 'message after becoming visible', 10_000);
 });

@@ -1,7 +1,8 @@
 import { afterEach, expect, test } from 'vitest';
-import { collect, nodeClient, startServer, waitFor } from './helpers/live.js';
+import { collect, nodeClient, startServer } from './helpers/live.js';
 import { oneTo, sleep, steadyPublisher } from './helpers/steady.js';
 import { TcpProxy } from './helpers/tcp-proxy.js';
+import { until } from './helpers/wait.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -29,7 +30,7 @@ test('with WebSocket disabled on the server the client runs on SSE; a cut loses 
   });
   cleanup.push(() => client.close());
   const ticks = collect<{ n: number }>(client, 'ticks');
-  await waitFor(() => ticks.subscribed() === 1, 10_000, 'subscribed over SSE');
+  await until(() => ticks.subscribed() === 1, 'subscribed over SSE', 10_000);
   expect(client.state).toMatchObject({ status: 'open', transport: 'sse' });
   const publisher = steadyPublisher(server, 'ticks', 20);
   await sleep(500);
@@ -38,15 +39,15 @@ test('with WebSocket disabled on the server the client runs on SSE; a cut loses 
   proxy.restore();
   await sleep(500);
   const published = publisher.stop();
-  await waitFor(() => ticks.received.length >= published, 15_000, `all ${published} messages`);
+  await until(() => ticks.received.length >= published, `all ${published} messages`, 15_000);
   await sleep(200);
   expect(ticks.received.map((m) => m.data.n)).toEqual(oneTo(published));
   expect(ticks.received.some((m) => m.replayed)).toBe(true);
   expect(ticks.resets).toHaveLength(0);
-  await waitFor(
+  await until(
     () => client.state.status === 'open' && client.state.transport === 'sse',
-    15_000,
     'back on SSE',
+    15_000,
   );
 });
 
@@ -55,19 +56,19 @@ test('channels added and removed on SSE reopen the stream without losing or repe
   const client = nodeClient({ url: proxy.url });
   cleanup.push(() => client.close());
   const a = collect<{ n: number }>(client, 'a');
-  await waitFor(() => a.subscribed() === 1, 10_000, 'a subscribed');
+  await until(() => a.subscribed() === 1, 'a subscribed', 10_000);
   const publisher = steadyPublisher(server, 'a', 10);
   await sleep(200);
   const b = collect<{ n: number }>(client, 'b');
-  await waitFor(() => b.subscribed() >= 1, 10_000, 'b subscribed');
+  await until(() => b.subscribed() >= 1, 'b subscribed', 10_000);
   await server.hub.publish('b', { n: 1 });
-  await waitFor(() => b.received.length === 1, 10_000, 'b message');
+  await until(() => b.received.length === 1, 'b message', 10_000);
   const other = collect(client, 'c');
   await sleep(200);
   other.off();
   await sleep(200);
   const published = publisher.stop();
-  await waitFor(() => a.received.length >= published, 10_000, `all ${published} on a`);
+  await until(() => a.received.length >= published, `all ${published} on a`, 10_000);
   await sleep(100);
   expect(a.received.map((m) => m.data.n)).toEqual(oneTo(published));
   expect(b.received.map((m) => m.data.n)).toEqual([1]);
@@ -79,10 +80,10 @@ test('ping works on SSE (over HTTP)', async () => {
   const client = nodeClient({ url: proxy.url });
   cleanup.push(() => client.close());
   collect(client, 'x');
-  await waitFor(
+  await until(
     () => client.state.status === 'open' && client.state.transport === 'sse',
-    10_000,
     'open on sse',
+    10_000,
   );
   const rtt = await client.ping();
   expect(rtt).toBeGreaterThanOrEqual(0);
@@ -103,12 +104,12 @@ test('a half-open SSE stream (nothing forwarded, nothing closed) is detected by 
     if (state.lastError) errors.push(state.lastError.code);
   });
   const ticks = collect<{ n: number }>(client, 'ticks');
-  await waitFor(() => ticks.subscribed() === 1, 10_000, 'subscribed over SSE');
+  await until(() => ticks.subscribed() === 1, 'subscribed over SSE', 10_000);
   // Let a named heartbeat event arrive: it is what starts the silence watch on SSE.
   await sleep(600);
   proxy.pause();
   for (let n = 1; n <= 10; n++) await server.hub.publish('ticks', { n });
-  await waitFor(() => ticks.received.length === 10, 15_000, 'messages published while half-open');
+  await until(() => ticks.received.length === 10, 'messages published while half-open', 15_000);
   expect(ticks.received.map((m) => m.data.n)).toEqual(oneTo(10));
   expect(errors).toContain('heartbeat_timeout');
   expect(proxy.connections).toBeGreaterThan(1);

@@ -1,6 +1,7 @@
 import type { LivedashServer } from '@livedash/server';
 import { afterEach, expect, test } from 'vitest';
-import { collect, nodeClient, startServer, waitFor } from './helpers/live.js';
+import { collect, nodeClient, startServer } from './helpers/live.js';
+import { until } from './helpers/wait.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -27,17 +28,17 @@ test('server restarted with its in-process history lost: the subscriber is told 
     },
     { onReset: () => events.push('reset') },
   );
-  await waitFor(() => server.hub.subscriptionCount === 1, 10_000, 'subscribed');
+  await until(() => server.hub.subscriptionCount === 1, 'subscribed', 10_000);
   for (let n = 1; n <= 5; n++) await server.hub.publish('counter', { n });
-  await waitFor(() => received.length === 5, 10_000, 'first five');
+  await until(() => received.length === 5, 'first five', 10_000);
   const firstEpoch = received[0]?.epoch;
 
   await server.close();
   server = await startServer({ port });
   await server.hub.publish('counter', { n: 100 }); // the latest value of the new history
-  await waitFor(() => received.length === 6, 15_000, 'latest after restart');
+  await until(() => received.length === 6, 'latest after restart', 15_000);
   await server.hub.publish('counter', { n: 101 });
-  await waitFor(() => received.length === 7, 10_000, 'live after restart');
+  await until(() => received.length === 7, 'live after restart', 10_000);
 
   expect(events).toEqual([
     'data 1',
@@ -66,21 +67,21 @@ test('the channel store counts resets and is live again after a restart', async 
   const store = client.channel<{ n: number }>('counter');
   const off = store.subscribe(() => {});
   cleanup.push(off);
-  await waitFor(() => server.hub.subscriptionCount === 1, 10_000, 'subscribed');
+  await until(() => server.hub.subscriptionCount === 1, 'subscribed', 10_000);
   await server.hub.publish('counter', { n: 1 });
-  await waitFor(() => store.getSnapshot().data?.n === 1, 10_000, 'first value');
+  await until(() => store.getSnapshot().data?.n === 1, 'first value', 10_000);
   await server.close();
-  await waitFor(() => store.getSnapshot().status === 'recovering', 10_000, 'recovering while down');
+  await until(() => store.getSnapshot().status === 'recovering', 'recovering while down', 10_000);
   expect(store.getSnapshot()).toMatchObject({ stale: true, data: { n: 1 } });
   server = await startServer({ port });
   // Back on any transport (a retry racing the shutdown may land on polling, which has no server subscription).
-  await waitFor(
+  await until(
     () => client.state.status === 'open',
-    15_000,
     () => `reconnected (state ${JSON.stringify(client.state)})`,
+    15_000,
   );
   await server.hub.publish('counter', { n: 2 });
-  await waitFor(() => store.getSnapshot().data?.n === 2, 10_000, 'value after restart');
+  await until(() => store.getSnapshot().data?.n === 2, 'value after restart', 10_000);
   expect(store.getSnapshot()).toMatchObject({ status: 'live', stale: false, resetCount: 1, seq: 1 });
 });
 
@@ -90,15 +91,15 @@ test('a subscription the server refuses reports an error on the channel', async 
   const client = nodeClient({ url: server.url });
   cleanup.push(() => client.close());
   const first = collect(client, 'one');
-  await waitFor(() => first.subscribed() === 1, 10_000, 'first subscribed');
+  await until(() => first.subscribed() === 1, 'first subscribed', 10_000);
   const errors: string[] = [];
   client.subscribe('two', () => {}, { onError: (error) => errors.push(error.code) });
   const store = client.channel('two');
   const off = store.subscribe(() => {});
   cleanup.push(off);
-  await waitFor(() => errors.length === 1, 10_000, 'refused');
+  await until(() => errors.length === 1, 'refused', 10_000);
   expect(errors).toEqual(['too_many_subscriptions']);
-  await waitFor(() => store.getSnapshot().status === 'error', 10_000, 'store error');
+  await until(() => store.getSnapshot().status === 'error', 'store error', 10_000);
   expect(store.getSnapshot().error?.code).toBe('too_many_subscriptions');
 });
 
@@ -143,10 +144,10 @@ test('duplicates are dropped and a skipped seq is not delivered: the channel is 
   const client = nodeClient({ url: server.url, transports: ['ws'] });
   cleanup.push(() => client.close());
   const wire = collect<{ seq: number }>(client, 'wire');
-  await waitFor(
+  await until(
     () => wire.received.length === 5,
-    10_000,
     () => `5 messages, got ${JSON.stringify(wire.received)}`,
+    10_000,
   );
   expect(wire.received.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
   expect(server.commands.filter((c) => c.action === 'subscribe').at(-1)).toEqual({
@@ -168,7 +169,7 @@ test('malformed frames from the server are skipped without breaking the connecti
   const client = nodeClient({ url: server.url, transports: ['ws'] });
   cleanup.push(() => client.close());
   const wire = collect<{ seq: number }>(client, 'wire');
-  await waitFor(() => wire.received.length === 1, 10_000, 'the good frame');
+  await until(() => wire.received.length === 1, 'the good frame', 10_000);
   expect(client.state.status).toBe('open');
 });
 
@@ -192,10 +193,10 @@ test('a burst of gapped messages sends one resubscribe for the channel, not one 
   const client = nodeClient({ url: server.url, transports: ['ws'] });
   cleanup.push(() => client.close());
   const wire = collect<{ seq: number }>(client, 'wire');
-  await waitFor(
+  await until(
     () => wire.received.length === 42,
-    10_000,
     () => `42 messages, got ${wire.received.length}`,
+    10_000,
   );
   // Give any further resubscribes time to show up on the wire.
   await new Promise((resolve) => setTimeout(resolve, 200));

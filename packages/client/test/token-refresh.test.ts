@@ -8,7 +8,7 @@ import { EventSource } from 'eventsource';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { LiveClient, type TokenProvider, tokenExpiresAt } from '../src/index.js';
-import { waitFor } from './helpers/live.js';
+import { until } from './helpers/wait.js';
 
 const SECRET = 'client-token-test-secret-0123456789abcdefgh';
 let server: LivedashServer;
@@ -72,7 +72,7 @@ describe('client tokens', () => {
     );
     const got: unknown[] = [];
     withToken.subscribe('team.fixed', (data) => got.push(data));
-    await waitFor(() => got.length > 0, 10_000, 'the protected value');
+    await until(() => got.length > 0, 'the protected value', 10_000);
     expect(got[0]).toEqual({ v: 1 });
   });
 
@@ -92,17 +92,17 @@ describe('client tokens', () => {
       });
       // Subscribed, not just open: a message published before the server has the subscription would
       // come (at best) as the latest value, and the run below must start with the first one published.
-      await waitFor(() => live.state.status === 'open' && subscribed > 0, 10_000, 'subscribed');
+      await until(() => live.state.status === 'open' && subscribed > 0, 'subscribed', 10_000);
       let drops = 0;
       live.onState((next, previous) => {
         if (previous.status === 'open' && next.status !== 'open') drops++;
       });
       // Well past the first token's 3 s lifetime, and the second's.
       const published = await publishFor(channel, 7000);
-      await waitFor(
+      await until(
         () => seqs.includes(published.at(-1) as number),
-        15_000,
         `the last message over ${transport}`,
+        15_000,
       );
       expect(issued).toBeGreaterThanOrEqual(3);
       const fromFirst = seqs.slice(seqs.indexOf(published[0] as number));

@@ -7,6 +7,7 @@ import { CloseCodes } from '@livedash/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createServer, type LivedashServer } from '../src/index.js';
+import { until } from './helpers/wait.js';
 import {
   buildFrame,
   closeCodeOf,
@@ -15,7 +16,6 @@ import {
   rawExchange,
   rawWebSocket,
   upgradeHeaders,
-  waitFor,
 } from './security-wire.js';
 
 const OP_TEXT = 0x1;
@@ -138,7 +138,7 @@ describe('prototype-named keys', () => {
         since: JSON.parse('{"__proto__":{"epoch":"e","seq":0},"constructor":{"epoch":"e","seq":0}}'),
       }),
     );
-    await waitFor(() => got.size === names.length, 5000, 'latest values of prototype-named channels');
+    await until(() => got.size === names.length, 'latest values of prototype-named channels', 5000);
     for (const name of names) expect(got.get(name)).toBe(name);
     ws.close();
     for (const name of names) {
@@ -164,7 +164,7 @@ describe('prototype-named keys', () => {
     await new Promise((resolve) => ws.once('open', resolve));
     ws.send('{"action":"ping","__proto__":{"action":"publish"}}');
     ws.send('{"action":"subscribe","channels":["a"],"constructor":{"prototype":{"polluted":1}}}');
-    await waitFor(() => errors.length === 2, 5000, 'two $error answers');
+    await until(() => errors.length === 2, 'two $error answers', 5000);
     expect(errors).toEqual(['unknown_key', 'unknown_key']);
     ws.close();
     const posted = await fetch(`${server.url}/api/channels/proto.body`, {
@@ -282,7 +282,7 @@ describe('crafted frames that make ws emit error events', () => {
     const { socket, received } = await rawWebSocket(server.port);
     socket.write(buildFrame({ opcode: OP_BINARY, payload: Buffer.from([1, 2, 3]) }));
     socket.write(buildFrame({ opcode: OP_TEXT, payload: '{"action":"ping","id":7}' }));
-    await waitFor(() => received().includes('"$pong"'), 5000, '$pong after the binary frame');
+    await until(() => received().includes('"$pong"'), '$pong after the binary frame', 5000);
     expect(received().toString('latin1')).toContain('binary_frame');
     socket.destroy();
     await expectServerServes(server);

@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createServer, type LivedashServer } from '../src/index.js';
+import { until } from './helpers/wait.js';
 import {
   buildFrame,
   expectServerServes,
@@ -18,7 +19,6 @@ import {
   ProbeClient,
   rawWebSocket,
   upgradeHeaders,
-  waitFor,
 } from './security-wire.js';
 
 const DURATION_MS = Number(process.env.LIVEDASH_FUZZ_MS ?? 4000);
@@ -126,9 +126,9 @@ afterAll(async () => {
 });
 
 /** One WebSocket client (the `ws` package) sending valid, mutated and random frames, then starting over. */
-async function wsAttacker(rng: Rng, corpus: string[], until: number): Promise<number> {
+async function wsAttacker(rng: Rng, corpus: string[], stopAt: number): Promise<number> {
   let sent = 0;
-  while (Date.now() < until) {
+  while (Date.now() < stopAt) {
     const ws = new WebSocket(`${server.url.replace('http', 'ws')}/ws`);
     ws.on('error', () => {});
     const opened = await new Promise<boolean>((resolve) => {
@@ -137,7 +137,7 @@ async function wsAttacker(rng: Rng, corpus: string[], until: number): Promise<nu
     });
     for (
       let burst = rng.int(200);
-      opened && burst > 0 && ws.readyState === WebSocket.OPEN && Date.now() < until;
+      opened && burst > 0 && ws.readyState === WebSocket.OPEN && Date.now() < stopAt;
       burst--
     ) {
       const kind = rng.int(10);
@@ -157,9 +157,9 @@ async function wsAttacker(rng: Rng, corpus: string[], until: number): Promise<nu
 }
 
 /** A hand-made WebSocket sending frames with random header bits, lengths and bytes. */
-async function rawFrameAttacker(rng: Rng, until: number): Promise<number> {
+async function rawFrameAttacker(rng: Rng, stopAt: number): Promise<number> {
   let sent = 0;
-  while (Date.now() < until) {
+  while (Date.now() < stopAt) {
     const { socket } = await rawWebSocket(server.port);
     for (let n = 1 + rng.int(20); n > 0 && !socket.destroyed; n--) {
       const kind = rng.int(4);
@@ -187,7 +187,7 @@ async function rawFrameAttacker(rng: Rng, until: number): Promise<number> {
 }
 
 /** Raw TCP: garbage bytes, half requests, odd methods and paths, garbage upgrades, bodies that lie. */
-async function httpAttacker(rng: Rng, corpus: string[], until: number): Promise<number> {
+async function httpAttacker(rng: Rng, corpus: string[], stopAt: number): Promise<number> {
   const paths = [
     '/',
     '/ws',
@@ -203,7 +203,7 @@ async function httpAttacker(rng: Rng, corpus: string[], until: number): Promise<
     '/api/channels/fuzz.a?token=x',
   ];
   let sent = 0;
-  while (Date.now() < until) {
+  while (Date.now() < stopAt) {
     const socket = connect(server.port, '127.0.0.1');
     socket.on('error', () => {});
     socket.on('data', () => {});
@@ -251,24 +251,24 @@ it(`keeps delivering every message in order while being fuzzed for ${DURATION_MS
   const rng = prng(SEED);
   const corpus = samples(SEED);
   const probe = await ProbeClient.connect(server.url, 'fuzz.probe');
-  const until = Date.now() + DURATION_MS;
+  const stopAt = Date.now() + DURATION_MS;
   let published = 0;
   const publisher = (async () => {
-    while (Date.now() < until) {
+    while (Date.now() < stopAt) {
       await server.hub.publish('fuzz.probe', { n: ++published, pad: randomBytes(8).toString('hex') });
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   })();
   const [wsFrames, rawFrames, httpRequests] = await Promise.all([
-    wsAttacker(prng(rng.int(2 ** 31)), corpus, until),
-    rawFrameAttacker(prng(rng.int(2 ** 31)), until),
-    httpAttacker(prng(rng.int(2 ** 31)), corpus, until),
+    wsAttacker(prng(rng.int(2 ** 31)), corpus, stopAt),
+    rawFrameAttacker(prng(rng.int(2 ** 31)), stopAt),
+    httpAttacker(prng(rng.int(2 ** 31)), corpus, stopAt),
     publisher,
   ]);
-  await waitFor(
+  await until(
     () => probe.seqs.length >= published,
-    20_000,
     `the probe to receive ${published} messages (seed ${SEED})`,
+    20_000,
   );
   expect(
     isContiguous(probe.seqs, 1, published),

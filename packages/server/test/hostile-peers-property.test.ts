@@ -10,7 +10,8 @@ import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createServer, type LivedashServer } from '../src/index.js';
-import { buildFrame, ProbeClient, rawWebSocket, waitFor } from './security-wire.js';
+import { until } from './helpers/wait.js';
+import { buildFrame, ProbeClient, rawWebSocket } from './security-wire.js';
 
 const PEER_MS = 400;
 const seed = process.env.LIVEDASH_PROPERTY_SEED ? Number(process.env.LIVEDASH_PROPERTY_SEED) : undefined;
@@ -179,7 +180,7 @@ async function serverStillServes(): Promise<void> {
   const probe = await ProbeClient.connect(server.url, channel);
   try {
     const { seq } = await server.hub.publish(channel, { n: checks });
-    await waitFor(() => probe.seqs.includes(seq), 5000, `the publish on ${channel}`);
+    await until(() => probe.seqs.includes(seq), `the publish on ${channel}`, 5000);
   } finally {
     await probe.close();
   }

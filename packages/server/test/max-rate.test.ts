@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import { createServer, type LivedashServer } from '@livedash/server';
 import { afterEach, describe, expect, test } from 'vitest';
 import { type JsonMessage, RawWsClient } from './helpers/raw-ws-client.js';
+import { until } from './helpers/wait.js';
 import { assertContiguous } from './helpers/ws-client.js';
 
 // Per-subscription maxRate (docs/protocol.md, "Rate-limited subscriptions"), over the real wire: a raw
@@ -106,14 +107,6 @@ function sseReader(port: number, path: string, channel: string, headers: Record<
       return body;
     },
   };
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 describe('maxRate on WebSocket', () => {

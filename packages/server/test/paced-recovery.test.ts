@@ -1,6 +1,7 @@
 import { createServer, type LivedashServer } from '@livedash/server';
 import { afterEach, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
+import { until } from './helpers/wait.js';
 import { assertContiguous } from './helpers/ws-client.js';
 
 // A client far behind on a stream channel — more history to replay than its outgoing queue may hold —
@@ -51,14 +52,6 @@ function slowReader(url: string, channel: string, since: { epoch: string; seq: n
   };
 }
 
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe('recovery larger than the outgoing queue bound', () => {
   test('a slow reader replaying 16 × maxQueueBytes of history gets all of it, in order, and stays connected', async () => {
     server = await createServer({
@@ -80,8 +73,8 @@ describe('recovery larger than the outgoing queue bound', () => {
     try {
       await until(
         () => reader.seqs.length >= HISTORY + 200 || reader.closeCode !== undefined,
-        30_000,
         'the whole replay and the live messages',
+        30_000,
       );
     } finally {
       clearInterval(publisher);

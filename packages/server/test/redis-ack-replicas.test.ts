@@ -4,8 +4,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedisBroker } from '../src/brokers/redis-broker.js';
 import { channelKeys } from '../src/brokers/redis-keys.js';
 import { createServer, type LivedashServer } from '../src/server.js';
+import { until } from './helpers/wait.js';
 import { httpPublish, TestWsClient } from './helpers/ws-client.js';
-import { infoField, PrivateRedis, waitFor } from './redis-helpers.js';
+import { infoField, PrivateRedis } from './redis-helpers.js';
 
 /**
  * `ackReplicas`: a publish is acknowledged only once that many replicas hold it (Redis WAIT), and answers
@@ -19,9 +20,9 @@ const cleanups: (() => Promise<void>)[] = [];
 beforeAll(async () => {
   master = await PrivateRedis.start();
   replica = await PrivateRedis.start({ args: ['--replicaof', '127.0.0.1', String(master.port)] });
-  await waitFor(
-    'the replica to sync',
+  await until(
     async () => (await infoField(replica.url, 'master_link_status')) === 'up',
+    'the replica to sync',
   );
 }, 60_000);
 

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ReadResult, StoredMessage } from '../src/brokers/broker.js';
 import { MemoryBroker } from '../src/brokers/memory.js';
 import { connectRedisBroker, RedisBroker, type RedisBrokerOptions } from '../src/brokers/redis-broker.js';
+import { until } from './helpers/wait.js';
 import {
   ALL,
   deletePrefix,
@@ -15,7 +16,6 @@ import {
   SHARED_REDIS_URL,
   TcpRelay,
   uniquePrefix,
-  waitFor,
 } from './redis-helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -150,10 +150,7 @@ describe('RedisBroker publish and read', () => {
     await b.publish('short.lived', '2');
     // Wait for both messages to age out, not just the first: on a busy machine the second can be
     // published a good part of the 300 ms later, and stays in history that much longer.
-    await waitFor(
-      'the whole history to age out',
-      async () => (await b.channels(ALL)).channels[0]?.size === 0,
-    );
+    await until(async () => (await b.channels(ALL)).channels[0]?.size === 0, 'the whole history to age out');
     expect((await b.read('short.lived', { epoch: first.epoch, seq: 0 })).recovered).toBe(false);
     const latest = await b.read('short.lived');
     expect(latest.messages.map((m) => m.seq)).toEqual([2]);
@@ -263,8 +260,9 @@ describe('RedisBroker across nodes', () => {
     );
     const seqs = results.flat().map((m) => m.seq);
     expect([...seqs].sort((x, y) => x - y)).toEqual(Array.from({ length: 3 * perNode }, (_, i) => i + 1));
-    await waitFor('every node to receive every message', () =>
-      received.every((list) => list.length === 3 * perNode),
+    await until(
+      () => received.every((list) => list.length === 3 * perNode),
+      'every node to receive every message',
     );
     const frames = received.map((list) => list.map((m) => m.frame));
     expect(received[0]!.map((m) => m.seq)).toEqual(Array.from({ length: 3 * perNode }, (_, i) => i + 1));
@@ -287,7 +285,7 @@ describe('RedisBroker across nodes', () => {
     const received = collect(b);
     await b.publish('x', '1');
     await b.publish('y', '1');
-    await waitFor('y to arrive', () => received.length === 1);
+    await until(() => received.length === 1, 'y to arrive');
     expect(received[0]!.channel).toBe('y');
   });
 
@@ -312,16 +310,16 @@ describe('RedisBroker across nodes', () => {
       publishing = false;
       await loop.catch(() => {});
     });
-    await waitFor('some messages', () => received.length >= 20);
+    await until(() => received.length >= 20, 'some messages');
     await killConnection(`livedash:${node}:live`);
     const publishedAtKill = published;
-    await waitFor(
-      'the subscriber to reconnect and keep receiving',
+    await until(
       () => received.length >= publishedAtKill + 20,
+      'the subscriber to reconnect and keep receiving',
     );
     publishing = false;
     await loop;
-    await waitFor('the last message', () => received.length === published);
+    await until(() => received.length === published, 'the last message');
     expect(log.some((line) => line.includes('live connection') && line.includes('lost'))).toBe(true);
     expect(received.map((m) => m.seq)).toEqual(Array.from({ length: published }, (_, i) => i + 1));
   });
@@ -333,12 +331,12 @@ describe('RedisBroker across nodes', () => {
     const received = collect(subscriber);
     await subscriber.subscribe('quiet');
     await publisher.publish('quiet', '1');
-    await waitFor('the first message', () => received.length === 1);
+    await until(() => received.length === 1, 'the first message');
     await killConnection(`livedash:${node}:live`);
     // Published after Redis cut the subscriber off and before it can be back (reconnects wait >= 75 ms);
     // nothing follows, so only the catch-up after the reconnect can deliver them.
     for (let n = 2; n <= 6; n++) await publisher.publish('quiet', String(n));
-    await waitFor('the messages published while disconnected', () => received.length === 6);
+    await until(() => received.length === 6, 'the messages published while disconnected');
     expect(received.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 });
@@ -388,24 +386,25 @@ describe('RedisBroker faults', () => {
     await admin.save(); // the snapshot holds seq 3
     admin.disconnect();
     for (let n = 4; n <= 5; n++) await publisher.publish('snap', String(n));
-    await waitFor('five messages', () => received.length === 5);
+    await until(() => received.length === 5, 'five messages');
 
     await redis.stop(); // a crash: seqs 4 and 5 are not in the snapshot
     await redis.start();
-    await waitFor(
-      'both brokers back',
+    await until(
       () => publisher.health().status === 'ok' && subscriber.health().status === 'ok',
+      'both brokers back',
     );
     let after: StoredMessage | undefined;
-    await waitFor('a publish to succeed', async () => {
+    await until(async () => {
       after = await publisher.publish('snap', '"after"').catch(() => undefined);
       return after !== undefined;
-    });
+    }, 'a publish to succeed');
     // Same epoch and seq 4 again would be dropped by every node as already delivered.
     expect(after!.epoch).not.toBe(first.epoch);
     expect(after!.seq).toBe(1);
-    await waitFor('the new message on the subscribed node', () =>
-      received.some((m) => m.epoch === after!.epoch),
+    await until(
+      () => received.some((m) => m.epoch === after!.epoch),
+      'the new message on the subscribed node',
     );
     expect((await publisher.read('snap', { epoch: first.epoch, seq: 5 })).recovered).toBe(false);
   });
@@ -419,7 +418,7 @@ describe('RedisBroker faults', () => {
     const received = collect(b);
     redis.freeze();
     cleanups.push(async () => redis.thaw());
-    await waitFor('degraded health', () => b.health().status === 'degraded');
+    await until(() => b.health().status === 'degraded', 'degraded health');
     expect(b.health()).toMatchObject({ reason: expect.stringMatching(/not answering/) });
     // Let the subscriber connection's own probe time out too (health reports the first link that stalls).
     await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -427,12 +426,9 @@ describe('RedisBroker faults', () => {
     await b.subscribe('later'); // recorded, not hanging on the frozen server
     expect(Date.now() - started).toBeLessThan(5000);
     redis.thaw();
-    await waitFor(
-      'health back to ok',
-      () => b.health().status === 'ok' && publisher.health().status === 'ok',
-    );
+    await until(() => b.health().status === 'ok' && publisher.health().status === 'ok', 'health back to ok');
     await publisher.publish('later', '"hello"');
-    await waitFor('the message on the channel subscribed while stuck', () => received.length === 1);
+    await until(() => received.length === 1, 'the message on the channel subscribed while stuck');
     expect(received[0]).toMatchObject({ channel: 'later', seq: 1 });
   });
 
@@ -449,16 +445,16 @@ describe('RedisBroker faults', () => {
     const received = collect(node);
     await node.subscribe('gauge');
     await relay.open();
-    await waitFor('the node to reach Redis', () => node.health().status === 'ok');
-    await waitFor(
-      'the node to be subscribed',
+    await until(() => node.health().status === 'ok', 'the node to reach Redis');
+    await until(
       async () => (await subscriberCount(redis.url, 'baseline:{gauge}:live')) === 1,
+      'the node to be subscribed',
     );
     await new Promise((resolve) => setTimeout(resolve, 200));
     // The message published before the node could listen is history, not a live message.
     expect(received).toEqual([]);
     const after = await publisher.publish('gauge', '"after"');
-    await waitFor('the new message', () => received.length === 1);
+    await until(() => received.length === 1, 'the new message');
     expect(received).toEqual([after]);
   });
 
@@ -476,10 +472,10 @@ describe('RedisBroker faults', () => {
     const received = collect(b);
     await b.subscribe('live');
     const before = await b.publish('live', '1');
-    await waitFor('the first message', () => received.length === 1);
+    await until(() => received.length === 1, 'the first message');
 
     await redis.stop();
-    await waitFor('degraded health', () => b.health().status === 'degraded');
+    await until(() => b.health().status === 'degraded', 'degraded health');
     expect(b.health()).toMatchObject({ reason: expect.stringContaining(`127.0.0.1:${redis.port}`) });
     const refused = await b.publish('live', '2').catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(LivedashError);
@@ -487,15 +483,15 @@ describe('RedisBroker faults', () => {
     expect(log.some((line) => line.includes('lost'))).toBe(true);
 
     await redis.start();
-    await waitFor('health back to ok', () => b.health().status === 'ok');
+    await until(() => b.health().status === 'ok', 'health back to ok');
     // Reported on every change (the reason may be refined while down), ending back at ok.
     expect(health.filter((status, i) => status !== health[i - 1])).toEqual(['degraded', 'ok']);
     // Redis came back empty: a new epoch, seq from 1, delivered to this node's subscription.
-    await waitFor(
-      'the publish to succeed again',
+    await until(
       async () => (await b.publish('live', '3').catch(() => undefined)) !== undefined,
+      'the publish to succeed again',
     );
-    await waitFor('the new message', () => received.some((m) => m.epoch !== before.epoch));
+    await until(() => received.some((m) => m.epoch !== before.epoch), 'the new message');
     const fresh = received.filter((m) => m.epoch !== before.epoch);
     expect(fresh.map((m) => m.seq)).toEqual([1]);
   });

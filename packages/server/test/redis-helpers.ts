@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
+import { until } from './helpers/wait.js';
 
 /** The shared Redis every test run uses; each test works under its own key prefix. */
 export const SHARED_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -23,16 +24,6 @@ export async function deletePrefix(url: string, prefix: string): Promise<void> {
     } while (cursor !== '0');
   } finally {
     redis.disconnect();
-  }
-}
-
-/** Polls `condition` until it holds; fails with `what` after `timeoutMs`. */
-export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
 
@@ -104,7 +95,7 @@ export class PrivateRedis {
     child.once('exit', () => {
       if (this.#process === child) this.#process = undefined;
     });
-    await waitFor(`redis-server on port ${this.port}`, () => this.#answers(), 10_000);
+    await until(() => this.#answers(), `redis-server on port ${this.port}`, 10_000);
   }
 
   /** Stops the server by its PID and waits for it to exit. */
@@ -225,9 +216,9 @@ export class SentinelGroup {
     const dir = mkdtempSync(join(tmpdir(), 'livedash-sentinel-'));
     const master = await PrivateRedis.start();
     const replica = await PrivateRedis.start({ args: ['--replicaof', '127.0.0.1', String(master.port)] });
-    await waitFor(
-      'the replica to sync',
+    await until(
       async () => (await infoField(replica.url, 'master_link_status')) === 'up',
+      'the replica to sync',
     );
     const sentinels: PrivateRedis[] = [];
     for (let i = 0; i < 3; i++) {
@@ -245,7 +236,7 @@ export class SentinelGroup {
       sentinels.push(await PrivateRedis.start({ sentinelConfig: file }));
     }
     const group = new SentinelGroup(master, replica, sentinels, dir);
-    await waitFor('every Sentinel to see the replica and the others', async () => {
+    await until(async () => {
       for (const sentinel of sentinels) {
         const replies = await sentinelCommand(sentinel.url, ['MASTER', SentinelGroup.NAME]);
         const fields = new Map<string, string>();
@@ -254,7 +245,7 @@ export class SentinelGroup {
         if (fields.get('num-slaves') !== '1' || fields.get('num-other-sentinels') !== '2') return false;
       }
       return true;
-    });
+    }, 'every Sentinel to see the replica and the others');
     return group;
   }
 

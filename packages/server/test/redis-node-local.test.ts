@@ -8,7 +8,8 @@ import {
   type NodeLocalBroker,
 } from '../src/brokers/redis-node-local.js';
 import { createServer } from '../src/server.js';
-import { ALL, deletePrefix, SHARED_REDIS_URL, uniquePrefix, waitFor } from './redis-helpers.js';
+import { until } from './helpers/wait.js';
+import { ALL, deletePrefix, SHARED_REDIS_URL, uniquePrefix } from './redis-helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 
@@ -43,7 +44,7 @@ describe('NodeLocalBroker', () => {
 
     const local = await a.publish('metrics', '{"cpu":1}');
     const shared = await a.publish('metrics.a', '{"cpu":1}');
-    await waitFor('metrics.a on node b', () => received.length === 1);
+    await until(() => received.length === 1, 'metrics.a on node b');
     expect(received.map((m) => m.channel)).toEqual(['metrics.a']);
     expect(received[0]!.frame).toBe(shared.frame);
     // b's own `metrics` is another channel: another epoch, nothing published there yet.
@@ -95,9 +96,9 @@ describe('NodeLocalBroker', () => {
     await expect(started).rejects.toThrow(/EADDRINUSE/);
     const redis = new Redis(SHARED_REDIS_URL);
     cleanups.push(async () => void redis.disconnect());
-    await waitFor('no connection of the failed node left', async () => {
+    await until(async () => {
       const clients = (await redis.client('LIST')) as string;
       return !clients.includes(`name=livedash:${node}:`);
-    });
+    }, 'no connection of the failed node left');
   });
 });

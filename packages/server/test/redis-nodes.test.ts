@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TestSseClient } from './helpers/sse-client.js';
+import { until } from './helpers/wait.js';
 import { type Frame, httpPublish, TestWsClient } from './helpers/ws-client.js';
 import {
   buildServerCli,
@@ -9,7 +10,6 @@ import {
   PrivateRedis,
   SHARED_REDIS_URL,
   uniquePrefix,
-  waitFor,
 } from './redis-helpers.js';
 
 /**
@@ -149,7 +149,7 @@ describe('livedash nodes sharing Redis', { timeout: 120_000 }, () => {
     const oldEpoch = client.data('stream')[0]!.epoch;
 
     await redis.stop();
-    await waitFor('node a to report degraded', async () => (await fetch(`${a!.url}/healthz`)).status === 503);
+    await until(async () => (await fetch(`${a!.url}/healthz`)).status === 503, 'node a to report degraded');
     const health = (await (await fetch(`${a!.url}/healthz`)).json()) as { status: string; reason: string };
     expect(health).toMatchObject({
       status: 'degraded',
@@ -161,14 +161,14 @@ describe('livedash nodes sharing Redis', { timeout: 120_000 }, () => {
     expect(client.ws.readyState).toBe(client.ws.OPEN);
 
     await redis.start();
-    await waitFor(
-      'node a healthy again',
+    await until(
       async () => (await fetch(`${a!.url}/healthz`)).status === 200,
+      'node a healthy again',
       20_000,
     );
-    await waitFor(
-      'publishing to work again',
+    await until(
       async () => (await httpPublish(b!.url, 'stream', { n: 6 })).status === 200,
+      'publishing to work again',
     );
     for (let n = 7; n <= 9; n++) expect((await httpPublish(b!.url, 'stream', { n })).status).toBe(200);
     // Same connection, never resubscribed by the client: node a resubscribed in Redis by itself. Redis came back
@@ -203,7 +203,7 @@ describe('livedash nodes sharing Redis', { timeout: 120_000 }, () => {
 
     redis.freeze();
     cleanups.push(async () => redis.thaw());
-    await waitFor('degraded health', async () => (await fetch(`${node.url}/healthz`)).status === 503);
+    await until(async () => (await fetch(`${node.url}/healthz`)).status === 503, 'degraded health');
     const health = (await (await fetch(`${node.url}/healthz`)).json()) as { reason: string };
     expect(health.reason).toMatch(/not answering/);
     const started = Date.now();
@@ -215,7 +215,7 @@ describe('livedash nodes sharing Redis', { timeout: 120_000 }, () => {
     await client.waitForData('metrics', during + 3);
 
     redis.thaw();
-    await waitFor('health back to ok', async () => (await fetch(`${node.url}/healthz`)).status === 200);
+    await until(async () => (await fetch(`${node.url}/healthz`)).status === 200, 'health back to ok');
     expect((await httpPublish(node.url, 'shared', { n: 2 })).status).toBe(200);
     await client.waitFor((frames) =>
       frames.some((f) => f.type === 'shared' && (f.data as { n: number }).n === 2),
@@ -264,8 +264,8 @@ describe('livedash nodes sharing Redis', { timeout: 120_000 }, () => {
         ? ((await response.json()) as { epoch: string; seq: number })
         : undefined;
     };
-    await waitFor('metrics on both nodes', async () => (await latest(m1.url, 'metrics.m2')) !== undefined);
-    await waitFor('metrics.m1 seen from m2', async () => (await latest(m2.url, 'metrics.m1')) !== undefined);
+    await until(async () => (await latest(m1.url, 'metrics.m2')) !== undefined, 'metrics on both nodes');
+    await until(async () => (await latest(m2.url, 'metrics.m1')) !== undefined, 'metrics.m1 seen from m2');
     const local1 = await latest(m1.url, 'metrics');
     const local2 = await latest(m2.url, 'metrics');
     expect(local1).toBeDefined();

@@ -8,7 +8,8 @@ import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createServer, type LivedashServer } from '../src/index.js';
 import { REFUSAL_LINGER_MS } from '../src/transports/upgrade-refusal.js';
-import { expectServerServes, waitFor } from './security-wire.js';
+import { until } from './helpers/wait.js';
+import { expectServerServes } from './security-wire.js';
 
 const PEERS = 300;
 
@@ -72,14 +73,14 @@ test(`${PEERS} refused upgrades from peers that never read nor close hold no des
     child.stdout.on('data', (chunk) => {
       output += String(chunk);
     });
-    await waitFor(() => output.includes('sent'), 30_000, 'the peers to send their upgrades');
+    await until(() => output.includes('sent'), 'the peers to send their upgrades', 30_000);
     const sentAt = Date.now();
     // The held WebSocket and the child's stdout pipe are all that may remain.
     const allowed = baseline + 4;
-    await waitFor(
+    await until(
       () => openDescriptors() <= allowed,
-      REFUSAL_LINGER_MS + 4000,
       `descriptors back to the baseline (${baseline}; now ${openDescriptors()})`,
+      REFUSAL_LINGER_MS + 4000,
     );
     console.info(
       `${PEERS} refused peers: descriptors back to ${openDescriptors()} (baseline ${baseline}) ${Date.now() - sentAt} ms after the last was sent`,
@@ -92,6 +93,6 @@ test(`${PEERS} refused upgrades from peers that never read nor close hold no des
     await new Promise((resolve) => child.once('exit', resolve));
   }
   // Its one connection is gone with it: a new client gets in again.
-  await waitFor(() => openDescriptors() <= baseline + 2, 5000, 'the held connection to close');
+  await until(() => openDescriptors() <= baseline + 2, 'the held connection to close', 5000);
   await expectServerServes(server, 'refused.after');
 });

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import type { LivedashServer } from '../src/server.js';
+import { until } from './helpers/wait.js';
 
 export interface RawResponse {
   /** Everything the server sent before closing (or before the timeout). */
@@ -87,7 +88,7 @@ export async function rawWebSocket(
     socket.once('error', reject);
   });
   socket.write(upgradeHeaders(path));
-  await waitFor(() => Buffer.concat(chunks).includes('\r\n\r\n'), 5000, 'handshake answer');
+  await until(() => Buffer.concat(chunks).includes('\r\n\r\n'), 'handshake answer', 5000);
   const all = Buffer.concat(chunks);
   const end = all.indexOf('\r\n\r\n') + 4;
   const head = all.subarray(0, end).toString('latin1');
@@ -164,18 +165,10 @@ export function closeCodeOf(bytes: Buffer): number | undefined {
   return close && close.payload.length >= 2 ? close.payload.readUInt16BE(0) : undefined;
 }
 
-export async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** Resolves when the socket has closed (or at once if it already has). */
 export function closed(socket: Socket, timeoutMs = 5000): Promise<void> {
   if (socket.destroyed || socket.closed) return Promise.resolve();
-  return waitFor(() => socket.destroyed || socket.closed, timeoutMs, 'the server to close the socket');
+  return until(() => socket.destroyed || socket.closed, 'the server to close the socket', timeoutMs);
 }
 
 /**
@@ -210,7 +203,7 @@ export class ProbeClient {
       ws.once('error', reject);
     });
     ws.send(JSON.stringify({ action: 'subscribe', channels: [channel] }));
-    await waitFor(() => probe.#subscribed, 5000, `$subscribed to ${channel}`);
+    await until(() => probe.#subscribed, `$subscribed to ${channel}`, 5000);
     return probe;
   }
 
@@ -237,7 +230,7 @@ export async function expectServerServes(server: LivedashServer, channel = 'prob
   try {
     const first = (await server.hub.publish(channel, { n: 0 })).seq;
     for (let n = 1; n < 20; n++) await server.hub.publish(channel, { n });
-    await waitFor(() => probe.seqs.at(-1) === first + 19, 10_000, 'the probe to receive the burst');
+    await until(() => probe.seqs.at(-1) === first + 19, 'the probe to receive the burst', 10_000);
     // The latest value on subscribe may precede the burst; what follows must be the burst, whole and in order.
     const burst = probe.seqs.filter((seq) => seq >= first);
     if (!isContiguous(burst, first, first + 19)) throw new Error(`probe saw ${burst.join(',')}`);

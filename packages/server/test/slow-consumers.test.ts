@@ -1,6 +1,7 @@
 import { createServer } from '@livedash/server';
 import { afterEach, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
+import { until } from './helpers/wait.js';
 
 // Slow consumers (docs/performance.md): 200 clients that never read while ~10 MB/s is published. The
 // outgoing queue is bounded in bytes; the state channel (`metrics.*`) conflates, the stream channel
@@ -70,14 +71,6 @@ class Reader {
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /**
@@ -178,8 +171,8 @@ describe('slow consumers', () => {
     // Readers that keep up: every message, in order, without added delay.
     await until(
       () => fast.every((reader, i) => reader.lastSeq === (i < FAST_PER_CHANNEL ? lastState : lastStream)),
-      20_000,
       `fast readers to catch up to ${lastState}/${lastStream}: ${fast.map((r) => `${r.lastSeq}(${r.seqs.length},${r.closeCode})`)}`,
+      20_000,
     );
     for (const reader of fast.slice(FAST_PER_CHANNEL)) {
       const run = reader.seqs.filter((seq) => seq > streamSeqBefore);
@@ -208,7 +201,7 @@ describe('slow consumers', () => {
     // server had to terminate it because the close frame could not get through in time).
     const witness = slowStream[0]!;
     witness.ws.resume();
-    await until(() => witness.closeCode !== undefined, 30_000, 'a slow stream reader to see the close');
+    await until(() => witness.closeCode !== undefined, 'a slow stream reader to see the close', 30_000);
     expect([4008, 1006]).toContain(witness.closeCode);
 
     // State channel: the slow readers are still connected, and once they read they get the newest
@@ -217,8 +210,8 @@ describe('slow consumers', () => {
     for (const reader of slowState) reader.ws.resume();
     await until(
       () => slowState.every((reader) => reader.lastSeq === lastState),
-      20_000,
       'slow state readers to get the newest value',
+      20_000,
     );
     for (const reader of slowState) {
       expect(reader.subscribed.length).toBeGreaterThan(1);

@@ -16,7 +16,7 @@ import {
   type UpgradeRequest,
 } from './helpers/raw-ws-client.js';
 import { acceptFor, clientFrame, closeBody, Opcode } from './helpers/raw-ws-frame.js';
-import { eventually } from './helpers/ws-client.js';
+import { until } from './helpers/wait.js';
 
 /** Small enough that size-limit tests need only a few KiB. */
 const MAX_FRAME_BYTES = 1024;
@@ -106,14 +106,14 @@ async function expectServerServes(): Promise<void> {
 async function expectWsConnections(count: number): Promise<void> {
   const url = (server as LivedashServer).url;
   let last: unknown;
-  await eventually(
+  await until(
     async () => {
       const health = (await (await fetch(`${url}/healthz`)).json()) as { connections: { ws: number } };
       last = health.connections.ws;
       return last === count;
     },
-    10_000,
     `${count} WebSocket connections`,
+    10_000,
   ).catch((error: Error) => {
     throw new Error(`${error.message} (last seen: ${String(last)})`);
   });

@@ -2,6 +2,7 @@ import { Hub, MemoryBroker } from '@livedash/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertRule } from '../../src/app-options.js';
 import { AlertEngine, type AlertEvent } from '../../src/sources/alerts.js';
+import { until } from '../helpers/wait.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -33,14 +34,6 @@ function startEngine(hub: Hub, rules: AlertRule[], log?: (line: string) => void)
  */
 const watchesReady = () => new Promise((resolve) => setImmediate(resolve));
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const tempHigh: AlertRule = {
@@ -68,7 +61,7 @@ describe('AlertEngine', () => {
     expect(engine.states.get('temp-high')?.kind).toBe('pending');
     expect(alerts).toEqual([]);
     // Keep it breaching: the alert fires once forMs has passed since the first breach.
-    await waitFor(() => alerts.length === 1, 'the firing event');
+    await until(() => alerts.length === 1, 'the firing event');
     const firing = alerts[0]!;
     expect(firing).toMatchObject({
       rule: 'temp-high',
@@ -91,7 +84,7 @@ describe('AlertEngine', () => {
     await sleep(50);
     expect(alerts).toHaveLength(1);
     await publish(28);
-    await waitFor(() => alerts.length === 2, 'the resolved event');
+    await until(() => alerts.length === 2, 'the resolved event');
     expect(alerts[1]).toMatchObject({ id: firing.id, state: 'resolved', value: 28, since: firing.since });
     expect(alerts[1]!.message).toMatch(/^temp-high resolved: reading\.celsius is 28 after /);
     expect(engine.states.get('temp-high')).toEqual({ kind: 'ok' });
@@ -120,7 +113,7 @@ describe('AlertEngine', () => {
     await hub.publish('sensors.room1', null);
     expect(engine.states.get('temp-high')).toEqual({ kind: 'ok' });
     await hub.publish('sensors.room1', { reading: { celsius: 99 } });
-    await waitFor(() => alerts.length === 1, 'the firing event');
+    await until(() => alerts.length === 1, 'the firing event');
   });
 
   it('reads the field by the one field-path rule: a numeric string is its number, as on the dashboard', async () => {
@@ -129,7 +122,7 @@ describe('AlertEngine', () => {
     startEngine(hub, [{ ...tempHigh, forMs: 0 }]);
     await watchesReady();
     await hub.publish('sensors.room1', { reading: { celsius: '99' } });
-    await waitFor(() => alerts.length === 1, 'the firing event');
+    await until(() => alerts.length === 1, 'the firing event');
     expect(alerts[0]).toMatchObject({ state: 'firing', value: 99 });
   });
 
@@ -147,7 +140,7 @@ describe('AlertEngine', () => {
     const engine = startEngine(hub, [tempHigh, low]);
     await watchesReady();
     await hub.publish('sensors.room1', { reading: { celsius: 2 } });
-    await waitFor(() => alerts.length === 1, 'temp-low firing');
+    await until(() => alerts.length === 1, 'temp-low firing');
     expect(alerts[0]).toMatchObject({ rule: 'temp-low', state: 'firing', severity: 'info' });
 
     await hub.publish('sensors.room1', { reading: { celsius: 50 } });
@@ -156,7 +149,7 @@ describe('AlertEngine', () => {
     // Stopped at once, well inside temp-high's forMs: waiting for temp-low's event first could take
     // longer than 300 ms on a busy machine, and temp-high would rightly fire before the stop.
     await engine.stop();
-    await waitFor(() => alerts.length === 2, 'temp-low resolved');
+    await until(() => alerts.length === 2, 'temp-low resolved');
     // temp-high was pending with its timer set; stopping cancels it.
     await sleep(500);
     expect(alerts.map((a) => `${a.rule}:${a.state}`)).toEqual(['temp-low:firing', 'temp-low:resolved']);
@@ -177,7 +170,7 @@ describe('AlertEngine', () => {
     cleanups.push(() => engine.stop());
     await watchesReady();
     for (const celsius of [40, 10, 40, 10]) await hub.publish('sensors.room1', { reading: { celsius } });
-    await waitFor(() => log.length > 0, 'the log line');
+    await until(() => log.length > 0, 'the log line');
     await engine.stop();
     expect(log).toEqual(['alert publish failed: broker unavailable (logged once until it recovers)']);
     expect(engine.states.get('temp-high')).toEqual({ kind: 'ok' });
@@ -192,12 +185,12 @@ describe('AlertEngine', () => {
     await hub.publish('metrics', { cpu: 99, node: 'n2' });
     expect(engine.states.get('cpu-high')).toEqual({ kind: 'ok' });
     await hub.publish('metrics', { cpu: 99, node: 'n1' });
-    await waitFor(() => alerts.length === 1, 'the firing alert of n1');
+    await until(() => alerts.length === 1, 'the firing alert of n1');
     // Another node's calm reading does not resolve this node's alert.
     await hub.publish('metrics', { cpu: 1, node: 'n2' });
     expect(engine.states.get('cpu-high')?.kind).toBe('firing');
     await hub.publish('metrics', { cpu: 1 });
-    await waitFor(() => alerts.length === 2, 'resolved by a reading without node');
+    await until(() => alerts.length === 2, 'resolved by a reading without node');
     expect(alerts.map((a) => a.state)).toEqual(['firing', 'resolved']);
   });
 

@@ -2,6 +2,7 @@ import { Hub, MemoryBroker } from '@livedash/server';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HostMetrics, type MetricsMessage } from '../../src/sources/host-metrics.js';
 import { type HostReader, systemHostReader } from '../../src/sources/host-reader.js';
+import { until } from '../helpers/wait.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -29,14 +30,6 @@ function startMetrics(hub: Hub, options: ConstructorParameters<typeof HostMetric
   return metrics;
 }
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const hasOneDecimal = (value: number) => Math.abs(value * 10 - Math.round(value * 10)) < 1e-9;
 
@@ -47,16 +40,13 @@ describe('HostMetrics with the real systeminformation', () => {
     const perNode = collect(hub, 'metrics.test-node');
     startMetrics(hub, { intervalMs: 200, node: 'test-node', diskIntervalMs: 500 });
 
-    await waitFor(() => shared.length >= 2, 'two metrics messages');
+    await until(() => shared.length >= 2, 'two metrics messages');
     // Change the machine so consecutive readings must differ even when other work holds the CPU at
     // 100 %: burn CPU for a moment and hold 256 MiB (touched, so it is really in use) until the end.
     const busyUntil = Date.now() + 300;
     while (Date.now() < busyUntil) Math.sqrt(Math.random());
     let ballast: Buffer | undefined = Buffer.alloc(256 * 1024 * 1024, 1);
-    await waitFor(
-      () => shared.length >= 6 && shared.some((m) => m.disk.length > 0),
-      'six messages with disks',
-    );
+    await until(() => shared.length >= 6 && shared.some((m) => m.disk.length > 0), 'six messages with disks');
     expect(ballast.length).toBeGreaterThan(0);
     ballast = undefined;
 
@@ -91,7 +81,7 @@ describe('HostMetrics with the real systeminformation', () => {
     for (let i = 1; i < shared.length; i++) expect(shared[i]!.ts).toBeGreaterThan(shared[i - 1]!.ts);
     expect(new Set(shared.map((m) => `${m.cpu}/${m.memory}`)).size).toBeGreaterThan(1);
     // The per-node channel carries the same messages.
-    await waitFor(() => perNode.length >= shared.length, 'per-node copies');
+    await until(() => perNode.length >= shared.length, 'per-node copies');
     expect(perNode.slice(0, shared.length)).toEqual(shared);
   });
 
@@ -118,10 +108,10 @@ describe('HostMetrics with the real systeminformation', () => {
     };
     const metrics = startMetrics(hub, { intervalMs: 50, node: 'n1', reader: slow });
 
-    await waitFor(() => completed >= 3, 'three slow reads');
+    await until(() => completed >= 3, 'three slow reads');
     expect(maxInFlight).toBe(1);
     expect(metrics.stats.skipped).toBeGreaterThanOrEqual(3);
-    await waitFor(() => seen.length >= 3, 'their messages');
+    await until(() => seen.length >= 3, 'their messages');
     await metrics.stop();
     // stop() waited for the read in flight; no backlog of queued reads runs or publishes afterwards.
     expect(metrics.stats.reads).toBe(completed);
@@ -151,7 +141,7 @@ describe('HostMetrics with the real systeminformation', () => {
       log: (m) => log.push(m),
     });
 
-    await waitFor(() => seen.length >= 2, 'messages after the failures');
+    await until(() => seen.length >= 2, 'messages after the failures');
     expect(log.filter((line) => line.includes('host metrics read failed'))).toEqual([
       'host metrics read failed: EACCES /proc/stat (logged once until it recovers)',
     ]);
@@ -175,17 +165,17 @@ describe('HostMetrics with the real systeminformation', () => {
     };
     startMetrics(hub, { intervalMs: 50, node: 'n1', reader: stuckDisks });
 
-    await waitFor(() => seen.length >= 3, 'metrics while the disk read hangs');
+    await until(() => seen.length >= 3, 'metrics while the disk read hangs');
     expect(seen.every((m) => m.disk.length === 0)).toBe(true);
     releaseDisks();
-    await waitFor(() => seen.at(-1)?.disk[0]?.mount === '/data', 'the disk usage once read');
+    await until(() => seen.at(-1)?.disk[0]?.mount === '/data', 'the disk usage once read');
   });
 
   it('publishes nothing once stop() has resolved', async () => {
     const hub = newHub();
     const seen = collect(hub, 'metrics');
     const metrics = startMetrics(hub, { intervalMs: 30, node: 'n1' });
-    await waitFor(() => seen.length >= 2, 'two messages');
+    await until(() => seen.length >= 2, 'two messages');
     await metrics.stop();
     const count = seen.length;
     await sleep(200);

@@ -20,22 +20,6 @@ export function startServer(options: Parameters<typeof createServer>[0] = {}): P
   return createServer({ port: 0, publishToken: 'secret', ...options });
 }
 
-/** Polls `condition` until it holds (generous default timeout for a loaded machine). */
-export async function waitFor(
-  condition: () => boolean,
-  timeoutMs = 15_000,
-  what: string | (() => string) = 'condition',
-): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** Collects `(data, meta)` of one channel. */
 export function collect<T>(client: LiveClient, channel: string) {
   const received: { data: T; seq: number; epoch: string; replayed: boolean; reset: boolean }[] = [];

@@ -119,19 +119,6 @@ export async function httpPublish(
   return { status: response.status, body: (await response.json()) as never };
 }
 
-/** Polls `check` until it is true (for state observed from outside, like server metrics). */
-export async function eventually(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** Seqs must run n, n+1, … with no gap and no duplicate. */
 export function assertContiguous(seqs: number[], from: number, to: number): void {
   const expected = Array.from({ length: to - from + 1 }, (_, i) => from + i);

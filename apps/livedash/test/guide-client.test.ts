@@ -1,26 +1,29 @@
 import { afterEach, expect, test } from 'vitest';
 import { type LivedashApp, startLivedash } from '../src/livedash.js';
-import { DashboardWebSocket } from './fixtures/seed-client.js';
+import { DashboardWebSocket } from './fixtures/guide-client.js';
 
 let server: LivedashApp | undefined;
-let seed: DashboardWebSocket | undefined;
+let guideClient: DashboardWebSocket | undefined;
 
 afterEach(async () => {
   // The guide's class has no disconnect(): stop its reconnect loop and close its socket by hand.
-  if (seed) {
-    const internals = seed as unknown as { maxReconnectAttempts: number; ws: { close(): void } | null };
+  if (guideClient) {
+    const internals = guideClient as unknown as {
+      maxReconnectAttempts: number;
+      ws: { close(): void } | null;
+    };
     internals.maxReconnectAttempts = 0;
     internals.ws?.close();
   }
   await server?.close();
-  seed = undefined;
+  guideClient = undefined;
   server = undefined;
 });
 
 test("the guide's DashboardWebSocket, unchanged, receives live host metrics", async () => {
   server = await startLivedash({ port: 0, publishToken: 'secret', metricsIntervalMs: 200 });
   const client = new DashboardWebSocket();
-  seed = client;
+  guideClient = client;
   const received: Array<{ cpu: number; memory: number }> = [];
   client.on('metrics', (data: { cpu: number; memory: number }) => received.push(data));
   client.connect(`${server.url.replace('http', 'ws')}/ws`);
@@ -39,7 +42,7 @@ test("the guide's DashboardWebSocket, unchanged, receives live host metrics", as
 test("the guide's DashboardWebSocket receives alerts published on its second channel", async () => {
   server = await startLivedash({ port: 0, publishToken: 'secret', metricsIntervalMs: 0 });
   const client = new DashboardWebSocket();
-  seed = client;
+  guideClient = client;
   const alerts: unknown[] = [];
   client.on('alerts', (data: unknown) => alerts.push(data));
   client.connect(`${server.url.replace('http', 'ws')}/ws`);
