@@ -65,6 +65,7 @@ const SAMPLES: Record<string, Sample> = {
   brokerPrefix: { good: 'shop:', bad: 'a b' },
   brokerSentinels: { good: 'h1:26379,h2:26379', bad: 'h1:26379, h2:26379', with: ['brokerSentinelName'] },
   brokerSentinelName: { good: 'mymaster', bad: 'my master', with: ['brokerSentinels'] },
+  brokerCluster: { good: 'h1:7000,h2:7000', bad: 'h1:7000, h2:7000' },
   localChannels: { good: 'metrics,local.*', bad: 'a b' },
   metricsIntervalMs: { good: '250', bad: '50' },
   scrape: {

@@ -33,6 +33,7 @@ export {
 export {
   describeTarget,
   type HostPort,
+  parseClusterTarget,
   parseSentinelTarget,
   type RedisTarget,
   redactUrl,

@@ -33,6 +33,8 @@ Options (a flag beats its environment variable, which beats the config file, whi
   --broker-sentinels <list>  Redis through Sentinel instead of --broker: host:port,host:port,… of the
                              Sentinels (env LIVEDASH_REDIS_SENTINELS)
   --broker-sentinel-name <n> the master's name in Sentinel (env LIVEDASH_REDIS_SENTINEL_NAME)
+  --broker-cluster <list>    a Redis Cluster instead of --broker: host:port,host:port,… of some of its
+                             nodes (env LIVEDASH_REDIS_CLUSTER); channels spread over its shards
   --broker-ack-replicas <n>  acknowledge a publish only once n Redis replicas hold it, else answer 503
                              (env LIVEDASH_REDIS_ACK_REPLICAS; default 0: once the master has it)
   --broker-ack-timeout-ms <ms>  how long a publish waits for those replicas (env
@@ -110,7 +112,9 @@ export function serveOptions(
   if (usesRedis(options)) {
     const target = redisTargetOf(options);
     if (!target.ok) {
-      return fail(`${target.error} (--broker, or --broker-sentinels with --broker-sentinel-name)`);
+      return fail(
+        `${target.error} (--broker, --broker-sentinels with --broker-sentinel-name, or --broker-cluster)`,
+      );
     }
   }
   if (options.staticDir === undefined) {
