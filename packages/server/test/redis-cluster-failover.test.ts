@@ -3,9 +3,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { channelKeys } from '../src/brokers/redis-keys.js';
 import { keySlot } from '../src/brokers/redis-slots.js';
 import { createServer, type LivedashServer } from '../src/server.js';
+import { until } from './helpers/wait.js';
 import { type Frame, httpPublish, TestWsClient } from './helpers/ws-client.js';
 import { PrivateCluster, type Shard } from './redis-cluster-helpers.js';
-import { waitFor } from './redis-helpers.js';
 
 /**
  * A Redis Cluster changing under live traffic: a slot moved to another master (a reshard) while a subscriber
@@ -183,7 +183,7 @@ describe('Redis Cluster under change', { timeout: 90_000 }, () => {
     const moving = channels[0]!;
     const clients = await subscribers(servers, channels);
     const publisher = new Publisher(servers[0]!.url, channels, 10);
-    await waitFor('some publishes', () => (publisher.acks.get(moving)?.length ?? 0) >= 30);
+    await until(() => (publisher.acks.get(moving)?.length ?? 0) >= 30, 'some publishes');
 
     const from = await cluster.masterOf(keySlot(moving));
     const to = shards.find((shard) => shard.master !== from)!.master;
@@ -191,9 +191,9 @@ describe('Redis Cluster under change', { timeout: 90_000 }, () => {
     await cluster.moveSlot(keySlot(moving), to);
     const moveMs = Date.now() - movedAt;
     const ackedBefore = publisher.acks.get(moving)!.length;
-    await waitFor(
-      'publishes after the move',
+    await until(
       () => publisher.acks.get(moving)!.length >= ackedBefore + 50,
+      'publishes after the move',
       20_000,
     );
     await publisher.stop();
@@ -230,24 +230,24 @@ describe('Redis Cluster under change', { timeout: 90_000 }, () => {
     const victim = channels[0]!;
     const clients = await subscribers(servers, channels);
     const publisher = new Publisher(servers[0]!.url, channels, 10);
-    await waitFor('some publishes', () => (publisher.acks.get(victim)?.length ?? 0) >= 30);
+    await until(() => (publisher.acks.get(victim)?.length ?? 0) >= 30, 'some publishes');
 
     const master = await cluster.masterOf(keySlot(victim));
     const killedAt = Date.now();
     await master.stop(); // SIGKILL
     // The replica is promoted after the node timeout; with one replica per shard, WAIT 1 needs the killed
     // process back (as the new master's replica) before that shard acknowledges again.
-    await waitFor(
-      'the replica to be promoted',
+    await until(
       async () => (await cluster.masterOf(keySlot(victim))) !== master,
+      'the replica to be promoted',
       20_000,
     );
     const promotedMs = Date.now() - killedAt;
     await master.start();
     const ackedBefore = publisher.acks.get(victim)!.length;
-    await waitFor(
-      'acknowledged publishes again',
+    await until(
       () => publisher.acks.get(victim)!.length >= ackedBefore + 30,
+      'acknowledged publishes again',
       30_000,
     );
     const recoveredMs = Date.now() - killedAt;

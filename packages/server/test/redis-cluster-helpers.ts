@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort, PrivateRedis, waitFor } from './redis-helpers.js';
+import { until } from './helpers/wait.js';
+import { freePort, PrivateRedis } from './redis-helpers.js';
 
 /** One master of the cluster and the slots it serves. */
 export interface Shard {
@@ -80,13 +81,13 @@ export class PrivateCluster {
 
   /** Waits until every running server says the cluster is ok and they all agree on who serves which slot. */
   async waitUntilHealthy(password?: string, timeoutMs = 30_000): Promise<void> {
-    await waitFor(
-      'the cluster to be ok on every node',
+    await until(
       async () => {
         const running = this.servers.filter((server) => server.pid !== undefined);
         const views = await Promise.all(running.map((server) => slotView(server.port, password)));
         return views.every((view) => view !== undefined && view === views[0]);
       },
+      'the cluster to be ok on every node',
       timeoutMs,
     );
   }
