@@ -130,6 +130,8 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
+  // `host` may be a name: the address it resolved to decides whether `Host` is checked.
+  if (typeof address === 'object' && address) core.access.hosts.listeningOn(address.address);
 
   let closing: Promise<void> | undefined;
   const close = () => {

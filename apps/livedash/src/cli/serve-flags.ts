@@ -8,6 +8,7 @@ type JsonWebKeySet = NonNullable<JwtOptions['jwks']>;
 export const SECURITY_FLAGS = {
   'allow-anonymous': { type: 'boolean' },
   'allowed-origins': { type: 'string' },
+  'allowed-hosts': { type: 'string' },
   'trust-proxy': { type: 'string' },
   'anonymous-channels': { type: 'string' },
   'jwt-secret': { type: 'string' },
@@ -46,6 +47,10 @@ export const SECURITY_USAGE = `Security (docs/security.md):
   --allow-anonymous          allow a non-loopback --host without JWT auth (env LIVEDASH_ALLOW_ANONYMOUS=1)
   --allowed-origins <list>   browser origins allowed for WS/SSE besides this server's own, and for CORS on
                              /api (env LIVEDASH_ALLOWED_ORIGINS; default none; * allows any)
+  --allowed-hosts <list>     host names this server answers to besides localhost, *.localhost, IP addresses
+                             and --host: .example.com (it and its subdomains), *.example.com, * (no check);
+                             checked on a loopback --host always, elsewhere only when given: DNS rebinding
+                             (env LIVEDASH_ALLOWED_HOSTS; default none)
   --trust-proxy <list>       reverse proxies (addresses, CIDRs, loopback) whose X-Forwarded-For / Forwarded
                              name the client, for per-address limits and logs (env LIVEDASH_TRUST_PROXY;
                              default none: every client is its TCP peer)
@@ -64,6 +69,12 @@ type Flags = {
     ? boolean
     : string;
 };
+
+/** List options checked against their schema (a bad entry is named with its index). */
+const LISTS = [
+  ['allowed-hosts', 'allowedHosts', 'LIVEDASH_ALLOWED_HOSTS'],
+  ['trust-proxy', 'trustProxy', 'LIVEDASH_TRUST_PROXY'],
+] as const;
 
 const LIMITS = [
   ['max-frame-bytes', 'maxFrameBytes', 'LIVEDASH_MAX_FRAME_BYTES'],
@@ -134,12 +145,12 @@ export function applySecurityFlags(
   if (flags['allow-anonymous'] || env.LIVEDASH_ALLOW_ANONYMOUS === '1') options.allowAnonymous = true;
   const origins = pick('allowed-origins', 'LIVEDASH_ALLOWED_ORIGINS');
   if (origins !== undefined) options.allowedOrigins = list(origins);
-  const proxies = pick('trust-proxy', 'LIVEDASH_TRUST_PROXY');
-  if (proxies !== undefined) {
-    const given = flags['trust-proxy'] ? '--trust-proxy' : 'LIVEDASH_TRUST_PROXY';
-    const checked = checkOptionText('trustProxy', proxies, given);
+  for (const [flag, option, variable] of LISTS) {
+    const text = pick(flag, variable);
+    if (text === undefined) continue;
+    const checked = checkOptionText(option, text, flags[flag] ? `--${flag}` : variable);
     if (!checked.ok) return checked.error;
-    options.trustProxy = checked.value as string[];
+    options[option] = checked.value as string[];
   }
   const anonymous = flags['anonymous-channels'] ?? env.LIVEDASH_ANONYMOUS_CHANNELS;
   if (anonymous !== undefined) {
