@@ -230,7 +230,7 @@ describe('allowedHosts', () => {
       'a b',
       '*.*.x',
     ]) {
-      await expect(createServer({ port: 0, allowedHosts: [entry] }), entry).rejects.toThrow(
+      await expect((async () => createServer({ port: 0, allowedHosts: [entry] }))(), entry).rejects.toThrow(
         /allowedHosts\[0\]: expected a host name such as "dash\.example\.com"/,
       );
     }
