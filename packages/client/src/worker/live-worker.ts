@@ -3,7 +3,7 @@
 // are parsed here and sent to each page in one message per frame (~16 ms), for the channels it wants.
 // Each channel's recent messages are kept here once for all its pages (shared-history.ts), so a page's
 // backfill is answered without asking the server again.
-import type { ControlFrame, DataEnvelope, Position, ServerFrame } from '@livedash/protocol';
+import type { ControlFrame, DataEnvelope, Position, ServerFrame, SubscribedFrame } from '@livedash/protocol';
 import { Connection } from '../connection.js';
 import { fetchChannelHistory, type HistoryAnswer } from '../history-fetch.js';
 import { type ResolvedOptions, resolveOptions } from '../options.js';
@@ -41,7 +41,7 @@ interface Channel {
   /** The last position seen on the shared connection (what a reconnect resumes from). */
   position: Position | undefined;
   /** The server's confirmation on the current connection, and the last message: for pages joining later. */
-  subscribed: ServerFrame | undefined;
+  subscribed: SubscribedFrame | undefined;
   last: DataEnvelope | undefined;
   /** Its recent messages, for every page's backfill; forgotten with the channel when its last page leaves. */
   history: SharedHistory;
@@ -176,7 +176,7 @@ function onFrame(frame: ServerFrame): void {
   if (typeof control.channel !== 'string') return;
   const channel = channels.get(control.channel);
   if (!channel) return;
-  if (control.type === '$subscribed') channel.subscribed = frame;
+  if (control.type === '$subscribed') channel.subscribed = frame as SubscribedFrame;
   for (const page of channel.pages) queue(page, frame);
 }
 
@@ -207,8 +207,10 @@ function subscribe(page: Page, list: [string, Position | null][]): void {
       // others drop what they already have).
       fresh.set(name, wanted);
     } else if (channel.subscribed) {
-      // Already live on the shared connection: its confirmation and latest value, as a first subscribe gets.
-      queue(page, channel.subscribed);
+      // Already live on the shared connection: its confirmation and latest value, as a first subscribe
+      // gets. The confirmation is brought up to the latest value, which would otherwise look like a gap.
+      const { subscribed, last } = channel;
+      queue(page, last?.epoch === subscribed.epoch ? { ...subscribed, seq: last.seq } : subscribed);
       if (channel.last && (!wanted || wanted.epoch !== channel.last.epoch || wanted.seq < channel.last.seq))
         queue(page, channel.last);
     }
