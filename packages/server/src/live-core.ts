@@ -8,8 +8,8 @@ import { Hub } from './hub.js';
 import { checkOptions, createServerOptionsSchema, resolveOptions, type ServerOptions } from './options.js';
 import { ServerMetrics } from './server-metrics.js';
 import { registerHttpRoutes } from './transports/http.js';
-import { SseTransport } from './transports/sse.js';
-import { WsTransport } from './transports/ws.js';
+import { SseEndpoint } from './transports/sse.js';
+import { WsEndpoint } from './transports/ws.js';
 
 /** Where channels live; shared by `createServer`, `attach` and the Fastify plugin. */
 export interface BrokerOptions {
@@ -116,8 +116,8 @@ export async function openCore(partial: BrokerOptions & Partial<ServerOptions>):
 
 /** The transports `registerLiveRoutes` set up; `close` ends their connections within the shutdown budget. */
 export interface LiveTransports {
-  readonly ws: WsTransport;
-  readonly sse: SseTransport | undefined;
+  readonly ws: WsEndpoint;
+  readonly sse: SseEndpoint | undefined;
   /** Ends SSE streams, closes WebSockets with 1012; resolves when they are gone or `budgetMs` is up. */
   close(budgetMs: number): Promise<void>;
 }
@@ -134,8 +134,8 @@ export function registerLiveRoutes(
 ): LiveTransports {
   const { hub, options, metrics, access } = core;
   registerHttpAccess(app, access, options.maxHistoryMessages);
-  const ws = new WsTransport({ hub, options, metrics, access }, wsPath);
-  const sse = options.transports.sse ? new SseTransport(app, { hub, options, metrics, access }) : undefined;
+  const ws = new WsEndpoint({ hub, options, metrics, access }, wsPath);
+  const sse = options.transports.sse ? new SseEndpoint(app, { hub, options, metrics, access }) : undefined;
   registerHttpRoutes(app, {
     hub,
     options,
