@@ -215,6 +215,14 @@ export const OPTION_SOURCES: readonly OptionSource[] = [
     'text',
   ),
   row(
+    'brokerCluster',
+    'broker-cluster',
+    'LIVEDASH_REDIS_CLUSTER',
+    'broker.cluster',
+    brokerOptionShapes.brokerCluster,
+    'text',
+  ),
+  row(
     'brokerAckReplicas',
     'broker-ack-replicas',
     'LIVEDASH_REDIS_ACK_REPLICAS',

@@ -32,6 +32,7 @@ export {
 export {
   describeTarget,
   type HostPort,
+  parseClusterTarget,
   parseSentinelTarget,
   type RedisTarget,
   redactUrl,

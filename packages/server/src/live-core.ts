@@ -27,6 +27,11 @@ export interface BrokerOptions {
   /** The master's name in Sentinel; needed with `brokerSentinels`. */
   brokerSentinelName?: string;
   /**
+   * A Redis Cluster instead of `brokerUrl`: `host:port,…` of some of its nodes. Channels spread over its
+   * shards; messages travel over sharded Pub/Sub (Redis 7; see docs/scaling.md).
+   */
+  brokerCluster?: string;
+  /**
    * Redis replicas that must hold a publish before it is acknowledged (Redis `WAIT`; default 0). When fewer
    * confirm within `brokerAckTimeoutMs`, the publish answers 503 `unavailable` (see docs/scaling.md).
    */
@@ -58,6 +63,7 @@ export async function openCore(partial: BrokerOptions & Partial<ServerOptions>):
     brokerPrefix,
     brokerSentinels,
     brokerSentinelName,
+    brokerCluster,
     brokerAckReplicas,
     brokerAckTimeoutMs,
     localChannels,
@@ -72,6 +78,7 @@ export async function openCore(partial: BrokerOptions & Partial<ServerOptions>):
       brokerPrefix,
       brokerSentinels,
       brokerSentinelName,
+      brokerCluster,
       brokerAckReplicas,
       brokerAckTimeoutMs,
       localChannels,
@@ -89,6 +96,7 @@ export async function openCore(partial: BrokerOptions & Partial<ServerOptions>):
       brokerPrefix,
       brokerSentinels,
       brokerSentinelName,
+      brokerCluster,
       brokerAckReplicas,
       brokerAckTimeoutMs,
       localChannels,
@@ -155,7 +163,7 @@ export function registerLiveRoutes(
   };
 }
 
-/** The broker a server creates for itself: Redis-backed when given a URL or Sentinels, else in memory. */
+/** The broker a server creates for itself: Redis-backed when given a URL, Sentinels or a Cluster, else in memory. */
 async function defaultBroker(
   options: ServerOptions,
   metrics: ServerMetrics,

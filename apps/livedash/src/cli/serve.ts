@@ -36,6 +36,8 @@ Options (a flag beats its environment variable, which beats the config file):
   --broker-sentinels <list>  Redis through Sentinel instead of --broker: host:port,host:port,… of the
                              Sentinels (env LIVEDASH_REDIS_SENTINELS)
   --broker-sentinel-name <n> the master's name in Sentinel (env LIVEDASH_REDIS_SENTINEL_NAME)
+  --broker-cluster <list>    a Redis Cluster instead of --broker: host:port,host:port,… of some of its
+                             nodes (env LIVEDASH_REDIS_CLUSTER); channels spread over its shards
   --broker-ack-replicas <n>  acknowledge a publish only once n Redis replicas hold it, else answer 503
                              (env LIVEDASH_REDIS_ACK_REPLICAS; default 0: once the master has it)
   --broker-ack-timeout-ms <ms>  how long a publish waits for those replicas (env
@@ -86,6 +88,7 @@ export function serveOptions(
         'broker-prefix': { type: 'string' },
         'broker-sentinels': { type: 'string' },
         'broker-sentinel-name': { type: 'string' },
+        'broker-cluster': { type: 'string' },
         'broker-ack-replicas': { type: 'string' },
         'broker-ack-timeout-ms': { type: 'string' },
         ...SECURITY_FLAGS,
@@ -165,6 +168,8 @@ export function serveOptions(
   if (sentinels !== undefined && sentinels !== '') options.brokerSentinels = sentinels;
   const sentinelName = flags['broker-sentinel-name'] ?? env.LIVEDASH_REDIS_SENTINEL_NAME;
   if (sentinelName !== undefined && sentinelName !== '') options.brokerSentinelName = sentinelName;
+  const clusterNodes = flags['broker-cluster'] ?? env.LIVEDASH_REDIS_CLUSTER;
+  if (clusterNodes !== undefined && clusterNodes !== '') options.brokerCluster = clusterNodes;
   for (const [flag, variable, option] of [
     ['broker-ack-replicas', 'LIVEDASH_REDIS_ACK_REPLICAS', 'brokerAckReplicas'],
     ['broker-ack-timeout-ms', 'LIVEDASH_REDIS_ACK_TIMEOUT_MS', 'brokerAckTimeoutMs'],
@@ -178,7 +183,9 @@ export function serveOptions(
   if (usesRedis(options)) {
     const target = redisTargetOf(options);
     if (!target.ok) {
-      return fail(`${target.error} (--broker, or --broker-sentinels with --broker-sentinel-name)`);
+      return fail(
+        `${target.error} (--broker, --broker-sentinels with --broker-sentinel-name, or --broker-cluster)`,
+      );
     }
   }
   const staticDir = flags['static-dir'] ?? env.LIVEDASH_STATIC_DIR;
