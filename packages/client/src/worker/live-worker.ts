@@ -1,7 +1,7 @@
 // The connection of every LiveClient that runs in a worker: in a SharedWorker one socket serves every
 // tab of the origin (one per server URL: the worker's name), in a dedicated Worker one page. Frames
 // are parsed here and sent to each page in one message per frame (~16 ms), for the channels it wants.
-import type { ControlFrame, DataEnvelope, Position, ServerFrame } from '@livedash/protocol';
+import type { ControlFrame, DataEnvelope, Position, ServerFrame, SubscribedFrame } from '@livedash/protocol';
 import { Connection } from '../connection.js';
 import { resolveOptions } from '../options.js';
 import type { ConnectionEvent } from '../state.js';
@@ -33,11 +33,14 @@ interface Page {
 }
 
 interface Channel {
-  pages: Set<Page>;
+  /** The pages that want it, each with the `maxRate` it wants (undefined: every message). */
+  pages: Map<Page, number | undefined>;
+  /** The rate the shared connection subscribes with: the highest of the pages', none if any wants none. */
+  rate: number | undefined;
   /** The last position seen on the shared connection (what a reconnect resumes from). */
   position: Position | undefined;
   /** The server's confirmation on the current connection, and the last message: for pages joining later. */
-  subscribed: ServerFrame | undefined;
+  subscribed: SubscribedFrame | undefined;
   last: DataEnvelope | undefined;
 }
 
@@ -135,6 +138,7 @@ function ensureConnection(page: Page, options: Parameters<typeof resolveOptions>
       for (const [name, channel] of channels) positions.set(name, channel.position);
       return positions;
     },
+    (name) => channels.get(name)?.rate,
     new TokenSource(options.token, resolved.tokenRefreshMarginMs, (token) =>
       transport?.authenticate?.(token),
     ),
@@ -148,7 +152,7 @@ function onFrame(frame: ServerFrame): void {
     if (!channel) return;
     channel.position = { epoch: envelope.epoch, seq: envelope.seq };
     channel.last = envelope;
-    for (const page of channel.pages) queue(page, frame);
+    for (const page of channel.pages.keys()) queue(page, frame);
     return;
   }
   const control = frame as ControlFrame & { channel?: string; id?: number };
@@ -165,22 +169,44 @@ function onFrame(frame: ServerFrame): void {
   if (typeof control.channel !== 'string') return;
   const channel = channels.get(control.channel);
   if (!channel) return;
-  if (control.type === '$subscribed') channel.subscribed = frame;
-  for (const page of channel.pages) queue(page, frame);
+  if (control.type === '$subscribed') channel.subscribed = control;
+  for (const page of channel.pages.keys()) queue(page, frame);
 }
 
-function subscribe(page: Page, list: [string, Position | null][]): void {
+/** Sets the rate the connection asks for from the pages' (see `Channel.rate`); true when it changed. */
+function updateRate(channel: Channel): boolean {
+  let rate: number | undefined;
+  for (const wanted of channel.pages.values()) {
+    if (wanted === undefined) {
+      rate = undefined;
+      break;
+    }
+    if (rate === undefined || wanted > rate) rate = wanted;
+  }
+  const changed = rate !== channel.rate;
+  channel.rate = rate;
+  return changed;
+}
+
+function subscribe(page: Page, list: [string, Position | null, number | null][]): void {
   const fresh = new Map<string, Position | undefined>();
-  for (const [name, wanted] of list) {
+  for (const [name, wanted, rate] of list) {
     let channel = channels.get(name);
     if (!channel) {
-      channel = { pages: new Set(), position: undefined, subscribed: undefined, last: undefined };
+      channel = {
+        pages: new Map(),
+        rate: undefined,
+        position: undefined,
+        subscribed: undefined,
+        last: undefined,
+      };
       channels.set(name, channel);
     }
     const joined = !channel.pages.has(page);
-    channel.pages.add(page);
+    channel.pages.set(page, rate ?? undefined);
     page.channels.add(name);
     const known = channel.position;
+    const rateChanged = updateRate(channel);
     if (channel.pages.size === 1 && joined) {
       // A new channel resumes from the page's position, now or when the connection (re)opens.
       channel.position ??= wanted ?? undefined;
@@ -189,9 +215,14 @@ function subscribe(page: Page, list: [string, Position | null][]): void {
       // This page is behind the shared position: the server replays from its position (the
       // others drop what they already have).
       fresh.set(name, wanted);
+    } else if (rateChanged) {
+      // The connection's rate changed: subscribe again from the shared position (nothing lost or repeated).
+      fresh.set(name, known);
     } else if (channel.subscribed) {
-      // Already live on the shared connection: its confirmation and latest value, as a first subscribe gets.
-      queue(page, channel.subscribed);
+      // Already live on the shared connection: its confirmation and latest value, as a first subscribe
+      // gets. A page asking again from the shared position (a rate of its own changed) missed nothing.
+      const caughtUp = !joined && wanted !== null && wanted.epoch === known?.epoch;
+      queue(page, caughtUp ? { ...channel.subscribed, recovered: true } : channel.subscribed);
       if (channel.last && (!wanted || wanted.epoch !== channel.last.epoch || wanted.seq < channel.last.seq))
         queue(page, channel.last);
     }
@@ -201,6 +232,7 @@ function subscribe(page: Page, list: [string, Position | null][]): void {
 
 function unsubscribe(page: Page, names: string[]): void {
   const gone: string[] = [];
+  const rerated = new Map<string, Position | undefined>();
   for (const name of names) {
     page.channels.delete(name);
     const channel = channels.get(name);
@@ -209,9 +241,10 @@ function unsubscribe(page: Page, names: string[]): void {
     if (channel.pages.size === 0) {
       channels.delete(name);
       gone.push(name);
-    }
+    } else if (updateRate(channel)) rerated.set(name, channel.position);
   }
   if (gone.length > 0) transport?.unsubscribe(gone);
+  if (rerated.size > 0) transport?.subscribe(rerated);
 }
 
 function leave(page: Page): void {
