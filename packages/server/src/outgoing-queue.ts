@@ -57,6 +57,13 @@ export function nextQueueState(state: QueueState, event: QueueEvent): QueueState
   return event === 'overflow' ? 'congested' : 'flowing';
 }
 
+/**
+ * Control frames (answers to the client's own commands, `$error`, heartbeats) may take the queue this
+ * far past `maxQueueBytes` (a quarter more): a client whose queue is full of data still gets the answer
+ * to its command, while one that keeps asking without reading is closed like any slow consumer.
+ */
+const CONTROL_RESERVE = 1.25;
+
 /** Past this many bytes a turn's frames are written with cork/uncork (one writev) instead of copied into one Buffer. */
 const CONCAT_LIMIT = 64 * 1024;
 
@@ -120,7 +127,8 @@ export class FlushScheduler {
  * drained the client gets `$subscribed` (recovered:false) and that message, exactly what a fresh
  * subscribe gives — while a *stream* channel calls `overflow` (the transport disconnects with 4008 and
  * the client recovers from history). Control frames are written at once, after anything pending, so
- * an `$error` followed by a close arrives before the close.
+ * an `$error` followed by a close arrives before the close; they count against the same bound (with a
+ * reserve of a quarter of it), past which the transport closes the connection as slow (`overflow`).
  *
  * @example
  * const queue = new OutgoingQueue(socket, connection, shared); // shared: scheduler, bound, policies, hooks
@@ -198,16 +206,34 @@ export class OutgoingQueue<Owner> {
     wait();
   }
 
-  /** Writes a control frame now, after anything pending (never conflated, never deferred). */
+  /**
+   * Writes a control frame now, after anything pending (never conflated, never deferred). Over
+   * `maxQueueBytes` plus the control reserve the frame is dropped and the transport closes the
+   * connection as slow (`overflow`): a peer that makes the server answer without reading its answers
+   * is held to the same bound as one that does not read its data.
+   */
   writeNow(frame: Buffer): void {
     this.flush();
-    if (this.#state === 'closed' || !this.#shared.hooks.isOpen(this.#owner)) {
+    if (!this.reserve(frame.length)) {
       this.#shared.hooks.dropped('closed', 1);
       return;
     }
     this.lastWriteAt = Date.now();
     this.#sink.write(frame);
     this.#shared.scheduler.count(1, frame.length);
+  }
+
+  /**
+   * Whether a control frame of `bytes` may be written now (by `writeNow`, or by the transport itself,
+   * as WebSocket pongs are). False when the connection is closing, or when the frame would take the
+   * queue past `maxQueueBytes` plus the control reserve: then the transport is told to close the
+   * connection as slow (`overflow`).
+   */
+  reserve(bytes: number): boolean {
+    if (this.#state === 'closed' || !this.#shared.hooks.isOpen(this.#owner)) return false;
+    if (this.queuedBytes + bytes <= this.#shared.maxQueueBytes * CONTROL_RESERVE) return true;
+    this.#shared.hooks.overflow(this.#owner);
+    return false;
   }
 
   /** Writes this turn's frames in one write. Called by the scheduler. */

@@ -60,6 +60,7 @@ const idle: WsHandler = {
   onText: () => {},
   onBinary: () => {},
   onActivity: () => {},
+  onControl: () => true,
   onFailed: () => {},
   onClose: () => {},
   onFault: () => {},

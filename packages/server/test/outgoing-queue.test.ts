@@ -182,6 +182,22 @@ describe('OutgoingQueue', () => {
     expect(queue.queuedBytes).toBeLessThanOrEqual(64 * 1024 + 4100);
   });
 
+  test('control frames count against the bound: past it and its reserve they overflow instead of piling up', async () => {
+    await connect();
+    reader.pause();
+    const { shared, dropped } = setup(64 * 1024);
+    const owner = { overflowed: 0, open: true };
+    const queue = new OutgoingQueue(writer, owner, shared);
+    const control = Buffer.from(`${'c'.repeat(1000)}\n`);
+    for (let i = 0; owner.overflowed === 0 && i < 50_000; i++) {
+      queue.writeNow(control);
+      if (i % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(owner.overflowed).toBe(1);
+    expect(dropped.closed).toBe(1);
+    expect(queue.queuedBytes).toBeLessThanOrEqual(64 * 1024 * 1.25);
+  });
+
   test('once closed, nothing more is written and pending frames are dropped', async () => {
     await connect();
     const { shared, dropped } = setup(1 << 20);

@@ -7,7 +7,7 @@ import { ServerResponse } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import WebSocket from 'ws';
 import { createServer, type LivedashServer } from '../src/index.js';
-import { WsTransport } from '../src/transports/ws.js';
+import { WsEndpoint } from '../src/transports/ws.js';
 import { WsConnection } from '../src/transports/ws-connection.js';
 import { WsSocket } from '../src/transports/ws-socket.js';
 import { expectServerServes, rawExchange, upgradeHeaders } from './security-wire.js';
@@ -93,7 +93,7 @@ describe('request-targets on plain HTTP', () => {
 describe('an exception while handling one peer closes that peer, is counted, and nothing else', () => {
   test('in the upgrade listener', async () => {
     const before = await faults('upgrade');
-    vi.spyOn(WsTransport.prototype, 'handleUpgrade').mockImplementationOnce(() => {
+    vi.spyOn(WsEndpoint.prototype, 'handleUpgrade').mockImplementationOnce(() => {
       throw new Error('injected upgrade fault');
     });
     vi.spyOn(console, 'error').mockImplementation(() => {});

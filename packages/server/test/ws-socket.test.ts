@@ -15,6 +15,7 @@ const idle: WsHandler = {
   onText: () => {},
   onBinary: () => {},
   onActivity: () => {},
+  onControl: () => true,
   onFault: () => {},
   onFailed: () => {},
   onClose: () => {},

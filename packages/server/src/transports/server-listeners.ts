@@ -5,7 +5,7 @@ import type { PeerFaults } from '../peer-faults.js';
 import type { ServerMetrics } from '../server-metrics.js';
 import { asksForWebSocket, serveIgnoringUpgrade } from './other-upgrade.js';
 import { routeOf } from './request-target.js';
-import type { WsTransport } from './ws.js';
+import type { WsEndpoint } from './ws.js';
 
 export interface ListenerContext {
   metrics: ServerMetrics;
@@ -43,7 +43,7 @@ export function guardRequests(
  * refuses what it does not serve), any other `Upgrade` is served as the plain request it also is. An
  * exception that escapes closes that one socket, counted and logged.
  */
-export function handleUpgrades(server: Server, ws: WsTransport, metrics: ServerMetrics): void {
+export function handleUpgrades(server: Server, ws: WsEndpoint, metrics: ServerMetrics): void {
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     try {
       if (asksForWebSocket(request)) ws.handleUpgrade(request, socket, head);

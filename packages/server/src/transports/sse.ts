@@ -165,10 +165,11 @@ class SseStream {
 }
 
 /**
- * Registers `GET /sse?channels=a,b[&since=<token>]`. Invalid channels or tokens answer 400 with a
+ * The SSE endpoint, where the client's `SseTransport` connects: registers
+ * `GET /sse?channels=a,b[&since=<token>]`. Invalid channels or tokens answer 400 with a
  * JSON error before the stream starts; `Last-Event-ID` wins over `since` (it is newer).
  */
-export class SseTransport {
+export class SseEndpoint {
   readonly #ctx: SseContext;
   readonly #outgoing: SseOutgoing;
   /** Every open stream; each gets a heartbeat once per period, spread over it. */

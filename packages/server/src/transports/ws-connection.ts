@@ -124,6 +124,15 @@ export class WsConnection implements WsHandler {
     this.alive = true;
   }
 
+  /**
+   * WsHandler: ping, pong and close frames take from the frame rate budget like messages, and a pong
+   * counts against the outgoing bound like any reply (over it, the connection is closed as slow).
+   */
+  onControl(_kind: 'ping' | 'pong' | 'close', replyBytes: number): boolean {
+    if (!this.#admit()) return false;
+    return replyBytes === 0 || this.#out.reserve(replyBytes);
+  }
+
   /** WsHandler: the peer broke the WebSocket protocol or sent too much; counted, the socket is closing. */
   onFailed(code: number): void {
     if (code === WsCloseCodes.MESSAGE_TOO_BIG) this.#ctx.access.metrics.limitHit('frame_size');

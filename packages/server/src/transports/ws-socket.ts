@@ -33,6 +33,14 @@ export interface WsHandler {
   /** Any frame arrived (data, ping or pong): the peer is alive. */
   onActivity(): void;
   /**
+   * A ping, pong or close frame arrived on an open connection: it counts against the peer's frame
+   * budget like a message. For a ping, `replyBytes` is the size of the pong that answers it; false
+   * means the ping is not answered (over the frame rate, or the pong would not fit the connection's
+   * outgoing bound — the handler closes the connection as it sees fit). A close is honoured whatever
+   * this returns: a peer saying goodbye is never held back.
+   */
+  onControl(kind: 'ping' | 'pong' | 'close', replyBytes: number): boolean;
+  /**
    * The peer broke the protocol (1002), sent text that is not UTF-8 (1007), a message in too many
    * fragments (1008) or too large (1009); the socket is closing.
    */
@@ -326,10 +334,13 @@ export class WsSocket {
   /** Handles ping, pong and close; false when the connection failed. */
   #control(opcode: number, payload: Buffer): boolean {
     if (opcode === OP_PING) {
-      this.#pong(payload);
+      if (this.#state === 'open' && this.#handler.onControl('ping', 2 + payload.length)) this.#pong(payload);
       return true;
     }
-    if (opcode === OP_PONG) return true;
+    if (opcode === OP_PONG) {
+      if (this.#state === 'open') this.#handler.onControl('pong', 0);
+      return true;
+    }
     // Close (RFC 6455 §5.5.1): a code of two bytes, then an optional UTF-8 reason.
     if (payload.length === 1) return this.#fail(WsCloseCodes.PROTOCOL_ERROR, 'close frame of one byte');
     let code = 1005;
@@ -341,6 +352,7 @@ export class WsSocket {
       }
     }
     // The peer started it: answer with its code, then the server ends the TCP connection (§7.1.1).
+    if (this.#state === 'open') this.#handler.onControl('close', 0);
     if (this.#state === 'open')
       this.#startClosing(code, code === 1005 ? EMPTY_CLOSE_FRAME : closeFrame(code, ''));
     this.socket.end();

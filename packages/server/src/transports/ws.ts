@@ -19,14 +19,15 @@ const CLOSE_TIMEOUT_MS = 5000;
 export type WsTransportContext = Omit<WsConnectionContext, 'limits' | 'released'>;
 
 /**
- * The WebSocket transport at `/ws`: the HTTP server's `upgrade` event hands sockets here, so
- * WebSocket, SSE and HTTP share one port. The WebSocket protocol itself is livedash's own
- * (ws-socket.ts): handshake, frame reader, pings and the close handshake.
+ * The WebSocket endpoint at `/ws`, where the client's `WebSocketTransport` connects: the HTTP
+ * server's `upgrade` event hands sockets here, so WebSocket, SSE and HTTP share one port.
+ * The WebSocket protocol itself is livedash's own (ws-socket.ts): handshake, frame reader, pings
+ * and the close handshake.
  *
  * Heartbeat: every `heartbeatMs` each connection is visited once (`beat` below), the visits spread
  * over the period by a HeartbeatWheel so thousands of pings never go out in one turn.
  */
-export class WsTransport {
+export class WsEndpoint {
   readonly #ctx: WsConnectionContext;
   readonly #outgoing: WsOutgoing;
   readonly #connections: HeartbeatWheel<WsConnection>;
