@@ -53,10 +53,21 @@ export interface LiveCore {
 }
 
 /**
+ * Checks every data option against the one schema (`createServerOptionsSchema`), synchronously, so a
+ * bad option throws at the call, before anything opens: `invalid livedash options: maxHeaders:
+ * expected an integer from 8 to 10000, got 1`. `createServer`, `attach` and the Fastify plugin call it.
+ */
+export function checkCoreOptions(partial: BrokerOptions & Partial<ServerOptions>): void {
+  const { broker: _broker, ...data } = partial;
+  checkOptions(createServerOptionsSchema, definedOnly(data), 'livedash options');
+}
+
+/**
  * Resolves the options, checks the security configuration (throws with the reason on an unsafe or
  * unusable one, before anything is opened) and opens the broker and the hub.
  */
 export async function openCore(partial: BrokerOptions & Partial<ServerOptions>): Promise<LiveCore> {
+  checkCoreOptions(partial);
   const {
     broker: givenBroker,
     brokerUrl,
@@ -69,22 +80,6 @@ export async function openCore(partial: BrokerOptions & Partial<ServerOptions>):
     localChannels,
     ...rest
   } = partial;
-  // Every data option is checked before anything opens: a bad one rejects, named with its bound.
-  checkOptions(
-    createServerOptionsSchema,
-    definedOnly({
-      ...rest,
-      brokerUrl,
-      brokerPrefix,
-      brokerSentinels,
-      brokerSentinelName,
-      brokerCluster,
-      brokerAckReplicas,
-      brokerAckTimeoutMs,
-      localChannels,
-    }),
-    'livedash options',
-  );
   const options = resolveOptions(rest);
   const access = await AccessControl.create(options);
   let hubRef: Hub | undefined;
