@@ -80,6 +80,11 @@ export class RedisLink {
   #errorListener: (message: string) => void = () => {};
   readonly #probe: NodeJS.Timeout;
   #probing = false;
+  /** Set by `close()`: only then is an `end` of the client final. */
+  #closing = false;
+  /** Restarts after the client gave up (see `#onEnd`), since the link was last ready. */
+  #restarts = 0;
+  #restartTimer: NodeJS.Timeout | undefined;
 
   constructor(options: LinkOptions) {
     const common: RedisOptions = {
@@ -98,7 +103,7 @@ export class RedisLink {
     this.redis = createClient(options.target, common);
     this.redis.on('ready', () => this.#apply({ type: 'ready' }));
     this.redis.on('close', () => this.#apply({ type: 'close' }));
-    this.redis.on('end', () => this.#apply({ type: 'end' }));
+    this.redis.on('end', () => this.#onEnd());
     // Without an `error` listener ioredis would print every failed reconnect attempt; the state carries it.
     this.redis.on('error', (error: Error) => {
       this.#lastError = describeError(error, this.#sentinelError, this.#nodeError);
@@ -142,13 +147,37 @@ export class RedisLink {
   }
 
   async close(): Promise<void> {
+    this.#closing = true;
     clearInterval(this.#probe);
+    clearTimeout(this.#restartTimer);
     if (this.#state.kind === 'ready') {
       await this.redis.quit().catch(() => this.redis.disconnect());
     } else {
       this.redis.disconnect();
     }
     this.#apply({ type: 'end' });
+  }
+
+  /**
+   * ioredis ends a connection for good, without retrying, when its Sentinel failover detector hears
+   * `+switch-master` while a reconnect is asking the Sentinels where the master is (the attempt is cancelled
+   * and fails with "Connection is closed"). Unless this link was closed, that is one more lost connection:
+   * start over after the usual backoff, or the node would stay without Redis after a failover.
+   */
+  #onEnd(): void {
+    if (this.#closing) {
+      this.#apply({ type: 'end' });
+      return;
+    }
+    this.#apply({ type: 'close' });
+    clearTimeout(this.#restartTimer);
+    this.#restartTimer = setTimeout(
+      () => {
+        this.#restartTimer = undefined;
+        if (!this.#closing) this.start();
+      },
+      reconnectDelayMs(++this.#restarts),
+    );
   }
 
   async #ping(): Promise<void> {
@@ -171,7 +200,10 @@ export class RedisLink {
     const next = nextLinkState(previous, event, this.#lastError);
     if (sameState(previous, next)) return;
     this.#state = next;
-    if (next.kind === 'ready') this.#lastError = undefined;
+    if (next.kind === 'ready') {
+      this.#lastError = undefined;
+      this.#restarts = 0;
+    }
     this.#listener(next, previous);
   }
 }
