@@ -1,7 +1,8 @@
 import type { LivedashServer } from '@livedash/server';
 import { describe, expect, test } from 'vitest';
 import type { LiveClient, TransportName } from '../src/index.js';
-import { useLiveServer, waitFor } from './helpers/live.js';
+import { useLiveServer, } from './helpers/live.js';
+import { until } from './helpers/wait.js';
 
 // `client.subscribe(channel, listener, { maxRate })` against a real server (docs/protocol.md,
 // "Rate-limited subscriptions"): `gauge` is a state channel, `log` a stream channel.
@@ -50,10 +51,10 @@ describe.each(transports)('maxRate over $name', ({ name, extra }) => {
   test('a state channel published at ~200/s arrives about 5 times a second, newest first, the last value always', async () => {
     const client = live.client({ transports: [name], ...extra });
     const gauge = record(client, 'gauge', 5);
-    await waitFor(() => gauge.subscribed() === 1, 10_000, 'subscribed');
+    await until(() => gauge.subscribed() === 1, 'subscribed', 10_000);
     const started = performance.now();
     const published = await publishFor(live.server, 'gauge', 2000);
-    await waitFor(() => gauge.got.at(-1)?.n === published, 5000, 'the last value');
+    await until(() => gauge.got.at(-1)?.n === published, 'the last value', 5000);
     const seconds = (performance.now() - started) / 1000;
     const said = `${gauge.got.length} deliveries in ${seconds.toFixed(1)} s, seqs ${gauge.got.map((entry) => entry.seq).join(' ')}`;
     expect(published).toBeGreaterThan(100);
@@ -71,14 +72,11 @@ describe.each(transports)('maxRate over $name', ({ name, extra }) => {
   test('a stream channel delivers every message in order, in about 5 batches a second', async () => {
     const client = live.client({ transports: [name], ...extra });
     const log = record(client, 'log', 5);
-    await waitFor(() => log.subscribed() === 1, 10_000, 'subscribed');
+    await until(() => log.subscribed() === 1, 'subscribed', 10_000);
     const started = performance.now();
     const published = await publishFor(live.server, 'log', 1500);
-    await waitFor(
-      () => log.got.length === published,
-      5000,
-      () => `${published} messages, got ${log.got.length}`,
-    );
+    await until(
+      () => log.got.length === published, () => `${published} messages, got ${log.got.length}`, 5000,);
     const seconds = (performance.now() - started) / 1000;
     expect(log.got.map((entry) => entry.n)).toEqual(Array.from({ length: published }, (_, i) => i + 1));
     // Unrated, ~200 messages a second arrive one by one; rated, in at most ~5 writes a second.
@@ -91,19 +89,19 @@ describe('maxRate and the client', () => {
     const client = live.client();
     const log = record(client, 'log', 5);
     const gauge = record(client, 'gauge', 5);
-    await waitFor(() => log.subscribed() === 1 && gauge.subscribed() === 1, 10_000, 'subscribed');
+    await until(() => log.subscribed() === 1 && gauge.subscribed() === 1, 'subscribed', 10_000);
     const publishing = Promise.all([
       publishFor(live.server, 'log', 2500),
       publishFor(live.server, 'gauge', 2500),
     ]);
     await sleep(800);
     client.reconnect();
-    await waitFor(() => log.subscribed() === 2, 10_000, 'subscribed again');
+    await until(() => log.subscribed() === 2, 'subscribed again', 10_000);
     const fromLog = log.got.length;
     const fromGauge = gauge.got.length;
     const resumedAt = performance.now();
     const [published, publishedGauge] = await publishing;
-    await waitFor(() => log.got.length === published && gauge.got.at(-1)?.n === publishedGauge, 5000, 'all');
+    await until(() => log.got.length === published && gauge.got.at(-1)?.n === publishedGauge, 'all', 5000);
     const seconds = (performance.now() - resumedAt) / 1000;
     // Every message of the stream once, in order, across the reconnect.
     expect(log.got.map((entry) => entry.n)).toEqual(Array.from({ length: published }, (_, i) => i + 1));
@@ -116,7 +114,7 @@ describe('maxRate and the client', () => {
     const client = live.client();
     const slow = record(client, 'gauge', 2);
     const fast = record(client, 'gauge', 20);
-    await waitFor(() => slow.subscribed() >= 1 && fast.subscribed() >= 1, 10_000, 'subscribed');
+    await until(() => slow.subscribed() >= 1 && fast.subscribed() >= 1, 'subscribed', 10_000);
     await publishFor(live.server, 'gauge', 1500);
     await sleep(200);
     // Both get what the one subscription delivers: ~20/s, far more than 2/s.
@@ -126,7 +124,7 @@ describe('maxRate and the client', () => {
     await sleep(300);
     const before = slow.got.length;
     const published = await publishFor(live.server, 'gauge', 2000);
-    await waitFor(() => slow.got.at(-1)?.n === published, 5000, 'the last value');
+    await until(() => slow.got.at(-1)?.n === published, 'the last value', 5000);
     // Resubscribed at 2/s: ~4 in 2 s (plus the first at once and the trailing last).
     expect(slow.got.length - before).toBeLessThanOrEqual(8);
     expect(live.server.hub.subscriptionCount).toBe(1);
@@ -136,9 +134,9 @@ describe('maxRate and the client', () => {
     const client = live.client();
     const rated = record(client, 'gauge', 2);
     const every = record(client, 'gauge');
-    await waitFor(() => rated.subscribed() >= 1 && every.subscribed() >= 1, 10_000, 'subscribed');
+    await until(() => rated.subscribed() >= 1 && every.subscribed() >= 1, 'subscribed', 10_000);
     const published = await publishFor(live.server, 'gauge', 500);
-    await waitFor(() => every.got.at(-1)?.n === published, 5000, 'the last value');
+    await until(() => every.got.at(-1)?.n === published, 'the last value', 5000);
     expect(every.got.map((entry) => entry.n)).toEqual(Array.from({ length: published }, (_, i) => i + 1));
     expect(rated.got.length).toBe(every.got.length);
   }, 30_000);
@@ -161,10 +159,10 @@ describe('maxRate and the client', () => {
       const n = store.getSnapshot().data?.n;
       if (n !== undefined) values.push(n);
     });
-    await waitFor(() => live.server.hub.subscriptionCount === 1, 10_000, 'subscribed');
+    await until(() => live.server.hub.subscriptionCount === 1, 'subscribed', 10_000);
     await sleep(100);
     const published = await publishFor(live.server, 'gauge', 1500);
-    await waitFor(() => values.at(-1) === published, 5000, 'the last value');
+    await until(() => values.at(-1) === published, 'the last value', 5000);
     expect(values.length).toBeLessThanOrEqual(14);
     off();
   }, 30_000);

@@ -4,7 +4,8 @@ import { parseClusterTarget } from '../src/brokers/redis-target.js';
 import { createServer } from '../src/server.js';
 import { httpPublish, TestWsClient } from './helpers/ws-client.js';
 import { PrivateCluster } from './redis-cluster-helpers.js';
-import { buildServerCli, freePort, LivedashNode, waitFor } from './redis-helpers.js';
+import { buildServerCli, freePort, LivedashNode, } from './redis-helpers.js';
+import { until } from './helpers/wait.js';
 
 /**
  * Faults in reaching a Redis Cluster answer clearly: a one-line error at start (at once for a refused
@@ -148,7 +149,7 @@ describe('a cluster that goes down while running', { timeout: 90_000 }, () => {
     await listener.waitForData('down.a', 1);
 
     for (const redis of cluster.servers) await redis.stop();
-    await waitFor('a degraded /healthz', async () => (await health()).status === 503, 15_000);
+    await until(async () => (await health()).status === 503, 'a degraded /healthz', 15_000);
     const degraded = await health();
     expect(degraded.body).toMatchObject({
       status: 'degraded',
@@ -161,12 +162,9 @@ describe('a cluster that goes down while running', { timeout: 90_000 }, () => {
     // Same ports, same cluster files: the cluster forms again (its data is gone: no persistence).
     for (const redis of cluster.servers) await redis.start();
     await cluster.waitUntilHealthy();
-    await waitFor('/healthz ok again', async () => (await health()).status === 200, 30_000);
-    await waitFor(
-      'publishes accepted again',
-      async () => (await httpPublish(server.url, 'down.a', { n: 3 })).status === 200,
-      15_000,
-    );
+    await until(async () => (await health()).status === 200, '/healthz ok again', 30_000);
+    await until(
+      async () => (await httpPublish(server.url, 'down.a', { n: 3 })).status === 200, 'publishes accepted again', 15_000,);
     // The subscriber hears the channel again: the node subscribed it anew on its shard.
     await listener.waitFor(
       (frames) => frames.some((f) => f.type === 'down.a' && (f.data as { n: number }).n === 3),
