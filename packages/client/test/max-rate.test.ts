@@ -1,7 +1,7 @@
 import type { LivedashServer } from '@livedash/server';
 import { describe, expect, test } from 'vitest';
 import type { LiveClient, TransportName } from '../src/index.js';
-import { useLiveServer, } from './helpers/live.js';
+import { useLiveServer } from './helpers/live.js';
 import { until } from './helpers/wait.js';
 
 // `client.subscribe(channel, listener, { maxRate })` against a real server (docs/protocol.md,
@@ -76,7 +76,10 @@ describe.each(transports)('maxRate over $name', ({ name, extra }) => {
     const started = performance.now();
     const published = await publishFor(live.server, 'log', 1500);
     await until(
-      () => log.got.length === published, () => `${published} messages, got ${log.got.length}`, 5000,);
+      () => log.got.length === published,
+      () => `${published} messages, got ${log.got.length}`,
+      5000,
+    );
     const seconds = (performance.now() - started) / 1000;
     expect(log.got.map((entry) => entry.n)).toEqual(Array.from({ length: published }, (_, i) => i + 1));
     // Unrated, ~200 messages a second arrive one by one; rated, in at most ~5 writes a second.

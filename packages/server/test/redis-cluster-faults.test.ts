@@ -2,10 +2,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedisBroker } from '../src/brokers/redis-broker.js';
 import { parseClusterTarget } from '../src/brokers/redis-target.js';
 import { createServer } from '../src/server.js';
+import { until } from './helpers/wait.js';
 import { httpPublish, TestWsClient } from './helpers/ws-client.js';
 import { PrivateCluster } from './redis-cluster-helpers.js';
-import { buildServerCli, freePort, LivedashNode, } from './redis-helpers.js';
-import { until } from './helpers/wait.js';
+import { buildServerCli, freePort, LivedashNode } from './redis-helpers.js';
 
 /**
  * Faults in reaching a Redis Cluster answer clearly: a one-line error at start (at once for a refused
@@ -164,7 +164,10 @@ describe('a cluster that goes down while running', { timeout: 90_000 }, () => {
     await cluster.waitUntilHealthy();
     await until(async () => (await health()).status === 200, '/healthz ok again', 30_000);
     await until(
-      async () => (await httpPublish(server.url, 'down.a', { n: 3 })).status === 200, 'publishes accepted again', 15_000,);
+      async () => (await httpPublish(server.url, 'down.a', { n: 3 })).status === 200,
+      'publishes accepted again',
+      15_000,
+    );
     // The subscriber hears the channel again: the node subscribed it anew on its shard.
     await listener.waitFor(
       (frames) => frames.some((f) => f.type === 'down.a' && (f.data as { n: number }).n === 3),
