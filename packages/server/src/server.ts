@@ -12,7 +12,7 @@ import type { Hub } from './hub.js';
 import { type BrokerOptions, openCore, registerLiveRoutes } from './live-core.js';
 import { brokerOptionShapes, checkOptions, type ServerOptions } from './options.js';
 import type { ServerMetrics } from './server-metrics.js';
-import { registerBodyRefusals } from './transports/body-refusal.js';
+import { deferContinue, registerBodyRefusals } from './transports/body-refusal.js';
 import { CHANNEL_PARAM_MAX_LENGTH } from './transports/http.js';
 import { answerNotFound } from './transports/http-errors.js';
 import { guardRequests, handleUpgrades } from './transports/server-listeners.js';
@@ -116,6 +116,7 @@ export async function createServer(partial: CreateServerOptions = {}): Promise<L
     forceCloseConnections: true,
   });
   registerBodyRefusals(app, options);
+  deferContinue(app.server);
   const transports = registerLiveRoutes(app, core);
   handleUpgrades(app.server, transports.ws, metrics);
 
