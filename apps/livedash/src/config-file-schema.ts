@@ -21,7 +21,7 @@ export const FILE_READ_KEYS = new Set([
 ]);
 
 /** A key refused with the reason and where the setting goes instead. */
-const refused = (hint: string) => z.never({ error: hint }).optional();
+const refused = (hint: string) => z.never({ error: hint }).optional().describe(`Refused: ${hint}.`);
 
 /** A history rule as the file writes it: `maxAge` is a duration; what it leaves out is the server default. */
 const historyEntrySchema = z

@@ -25,6 +25,7 @@ export type ConfigFileOptions = Partial<ServerOptions> &
     brokerPrefix?: string;
     brokerSentinels?: string;
     brokerSentinelName?: string;
+    brokerCluster?: string;
     brokerAckReplicas?: number;
     brokerAckTimeoutMs?: number;
     localChannels?: string[];

@@ -1,5 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { DashboardConfig } from '@livedash/dashboard-config';
+import type { Result } from '@livedash/protocol';
 import type { JwtOptions } from '@livedash/server';
 import type { ConfigFileOptions } from './config-file.js';
 import { loadDashboardConfig } from './dashboard-file.js';
@@ -7,12 +9,55 @@ import { loadDashboardConfig } from './dashboard-file.js';
 type JsonWebKeySet = NonNullable<JwtOptions['jwks']>;
 
 /**
- * The files a config file points to — the JWT public key or key set, the TLS certificate and key, the
- * dashboard config and the static directory — checked and read after the config itself validated.
- * Relative paths are relative to the config file.
+ * The files an option names — the JWT public key or key set, the TLS certificate and key, the
+ * dashboard config, the dashboards folder and the static directory — checked and read once the values
+ * themselves are valid. The config file and `livedash serve`'s flags and variables read them with
+ * these same functions, so a missing file reads the same from every source, prefixed by where it was
+ * named (`jwt.publicKeyFile: cannot read /keys/pub.pem: ENOENT`, `--jwt-public-key: …`).
  */
 
 type Fields = Record<string, unknown>;
+
+/** The text of a key or certificate file. */
+export function readNamedFile(path: string, at: string): Result<string, string> {
+  try {
+    return { ok: true, value: readFileSync(path, 'utf8') };
+  } catch (error) {
+    return {
+      ok: false,
+      error: `${at}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+    };
+  }
+}
+
+/** A JSON Web Key Set file. */
+export function readJwksFile(path: string, at: string): Result<JsonWebKeySet, string> {
+  const text = readNamedFile(path, at);
+  if (!text.ok) return text;
+  try {
+    const jwks: unknown = JSON.parse(text.value);
+    if (typeof jwks === 'object' && jwks !== null && Array.isArray((jwks as Fields).keys))
+      return { ok: true, value: jwks as JsonWebKeySet };
+    return { ok: false, error: `${at}: expected a JSON Web Key Set ({"keys": [...]})` };
+  } catch {
+    return { ok: false, error: `${at}: ${path} is not valid JSON` };
+  }
+}
+
+/** A dashboard config file, validated (docs/dashboard.md). */
+export function readDashboardFile(path: string, at: string): Result<DashboardConfig, string> {
+  const loaded = loadDashboardConfig(path);
+  return loaded.ok ? loaded : { ok: false, error: `${at}: ${loaded.error}` };
+}
+
+/** A path that must be a directory (the dashboards folder, the static directory). */
+export function checkDirectory(path: string, at: string): Result<string, string> {
+  let directory = false;
+  try {
+    directory = statSync(path).isDirectory();
+  } catch {}
+  return directory ? { ok: true, value: path } : { ok: false, error: `${at}: ${path} is not a directory` };
+}
 
 /** The JWT section names where the verification key comes from: exactly one place. */
 export function checkOneKeySource(jwt: Fields, errors: string[]): void {
@@ -26,20 +71,16 @@ export function checkOneKeySource(jwt: Fields, errors: string[]): void {
 }
 
 /**
- * Reads the files the config names (JWT key or key set, TLS certificate and key); relative paths are
- * relative to the config file's directory.
+ * Reads the files the config names (JWT key or key set, TLS certificate and key, dashboard, folders);
+ * relative paths are relative to the config file's directory.
  */
 export function readReferencedFiles(config: Fields, baseDir: string, errors: string[]): ConfigFileOptions {
-  const read = (file: string, at: string): string | undefined => {
-    try {
-      return readFileSync(resolve(baseDir, file), 'utf8');
-    } catch (error) {
-      errors.push(
-        `${at}: cannot read ${resolve(baseDir, file)}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-      );
-      return undefined;
-    }
+  const take = <T>(result: Result<T, string>): T | undefined => {
+    if (result.ok) return result.value;
+    errors.push(result.error);
+    return undefined;
   };
+  const path = (value: unknown) => resolve(baseDir, value as string);
   const options: ConfigFileOptions = {};
   const jwt = config.jwt as Fields | undefined;
   if (jwt) {
@@ -48,54 +89,30 @@ export function readReferencedFiles(config: Fields, baseDir: string, errors: str
     if (jwt.audience !== undefined) claims.audience = jwt.audience as string;
     if (jwt.clockToleranceSec !== undefined) claims.clockToleranceSec = jwt.clockToleranceSec as number;
     if (jwt.publicKeyFile !== undefined) {
-      const publicKey = read(jwt.publicKeyFile as string, 'jwt.publicKeyFile');
+      const publicKey = take(readNamedFile(path(jwt.publicKeyFile), 'jwt.publicKeyFile'));
       if (publicKey !== undefined) options.jwt = { ...claims, publicKey };
     } else {
-      const text = read(jwt.jwksFile as string, 'jwt.jwksFile');
-      const jwks = text === undefined ? undefined : parseJwks(text, errors);
+      const jwks = take(readJwksFile(path(jwt.jwksFile), 'jwt.jwksFile'));
       if (jwks !== undefined) options.jwt = { ...claims, jwks };
     }
   }
   if (config.dashboard !== undefined) {
-    const loaded = loadDashboardConfig(resolve(baseDir, config.dashboard as string));
-    if (loaded.ok) options.dashboard = loaded.value;
-    else errors.push(`dashboard: ${loaded.error}`);
+    const dashboard = take(readDashboardFile(path(config.dashboard), 'dashboard'));
+    if (dashboard !== undefined) options.dashboard = dashboard;
   }
   if (config.dashboards !== undefined) {
-    const dashboards = resolve(baseDir, config.dashboards as string);
-    if (isDirectory(dashboards)) options.dashboards = dashboards;
-    else errors.push(`dashboards: ${dashboards} is not a directory`);
+    const dashboards = take(checkDirectory(path(config.dashboards), 'dashboards'));
+    if (dashboards !== undefined) options.dashboards = dashboards;
   }
   if (config.staticDir !== undefined) {
-    const staticDir = resolve(baseDir, config.staticDir as string);
-    if (isDirectory(staticDir)) options.staticDir = staticDir;
-    else errors.push(`staticDir: ${staticDir} is not a directory`);
+    const staticDir = take(checkDirectory(path(config.staticDir), 'staticDir'));
+    if (staticDir !== undefined) options.staticDir = staticDir;
   }
   const tls = config.tls as Fields | undefined;
   if (tls) {
-    const cert = read(tls.certFile as string, 'tls.certFile');
-    const key = read(tls.keyFile as string, 'tls.keyFile');
+    const cert = take(readNamedFile(path(tls.certFile), 'tls.certFile'));
+    const key = take(readNamedFile(path(tls.keyFile), 'tls.keyFile'));
     if (cert !== undefined && key !== undefined) options.tls = { cert, key };
   }
   return options;
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-function parseJwks(text: string, errors: string[]): JsonWebKeySet | undefined {
-  try {
-    const jwks: unknown = JSON.parse(text);
-    if (typeof jwks === 'object' && jwks !== null && Array.isArray((jwks as Fields).keys))
-      return jwks as JsonWebKeySet;
-    errors.push('jwt.jwksFile: expected a JSON Web Key Set ({"keys": [...]})');
-  } catch {
-    errors.push('jwt.jwksFile: the file is not valid JSON');
-  }
-  return undefined;
 }

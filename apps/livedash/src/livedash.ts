@@ -1,10 +1,12 @@
 import { DASHBOARDS_CHANNEL } from '@livedash/dashboard-config';
-import { createServer, type LivedashServer } from '@livedash/server';
+import { checkCoreOptions, checkOptions, createServer, type LivedashServer } from '@livedash/server';
+import { z } from 'zod';
 import { type AppOptions, type LivedashOptions, resolveAppOptions } from './app-options.js';
 import { DashboardCatalog } from './dashboards/dashboard-catalog.js';
 import { DashboardFolder } from './dashboards/dashboard-folder.js';
 import { registerDashboardRoutes } from './http/dashboard-route.js';
 import { staticSite } from './http/static.js';
+import { appOptionShapes } from './option-sources.js';
 import { type RunningSources, startSources } from './sources/index.js';
 import { consoleSourceLog, describeError } from './sources/source-hub.js';
 
@@ -19,14 +21,25 @@ export interface LivedashApp extends LivedashServer {
   close(): Promise<void>;
 }
 
+/** The app's options that code passes as the config file writes them (alerts and scrape come resolved). */
+const codeAppOptionsSchema = z
+  .strictObject({
+    metricsIntervalMs: appOptionShapes.metricsIntervalMs,
+    staticDir: appOptionShapes.staticDir,
+    dashboards: appOptionShapes.dashboards,
+  })
+  .partial();
+
 /**
  * Starts the livedash app: the server core (`createServer` from `@livedash/server`: `/ws`, `/sse`,
  * `/api`, `/healthz`, `/metrics`) plus host metrics on `metrics` and `metrics.<node>`, alert rules
  * publishing on `alerts`, the dashboard config at `GET /api/dashboard`, and the dashboard build in
  * `staticDir` (or the built-in live page) at `/`. `livedash serve` runs this.
  *
- * Rejects, leaving no port open, when an option cannot work (a node name that cannot name the
- * channel `metrics.<node>`, a security setting the core refuses).
+ * Throws at the call when an option is out of its bounds (the bounds of the config file and the
+ * flags: `invalid livedash options: metricsIntervalMs: expected 0 (off) or an integer from 100 to
+ * 3600000, got 5`); rejects, leaving no port open, when a setting cannot work (a security setting
+ * the core refuses, a dashboards folder that is not one).
  *
  * @example
  * import { startLivedash } from 'livedash';
@@ -35,7 +48,21 @@ export interface LivedashApp extends LivedashServer {
  * console.log(`${app.url}/`); // the built-in live page of this machine's CPU and memory
  * await app.close();
  */
-export async function startLivedash(options: LivedashOptions = {}): Promise<LivedashApp> {
+export function startLivedash(options: LivedashOptions = {}): Promise<LivedashApp> {
+  const { metricsIntervalMs, staticDir, dashboards, logger: _logger, ...rest } = options;
+  const { alerts: _alerts, scrape: _scrape, dashboard: _dashboard, ...coreOptions } = rest;
+  checkOptions(
+    codeAppOptionsSchema,
+    Object.fromEntries(
+      Object.entries({ metricsIntervalMs, staticDir, dashboards }).filter(([, value]) => value !== undefined),
+    ),
+    'livedash options',
+  );
+  checkCoreOptions(coreOptions);
+  return start(options);
+}
+
+async function start(options: LivedashOptions): Promise<LivedashApp> {
   const { metricsIntervalMs, alerts, scrape, staticDir, dashboard, dashboards, ...coreOptions } = options;
   const appOptions = resolveAppOptions({
     ...(metricsIntervalMs !== undefined && { metricsIntervalMs }),

@@ -1,11 +1,11 @@
 import { isValidFieldPath } from '@livedash/dashboard-config';
 import {
-  boolean,
   brokerOptionShapes,
   channelName,
   duration,
   finiteNumber,
-  integer,
+  jwtOptionsSchema,
+  listOf,
   nonEmptyText,
   oneOf,
   serverOptionShapes,
@@ -71,7 +71,7 @@ export const alertRuleSchema = z.strictObject({
 });
 
 /** How the text of a flag or environment variable becomes the option's value before it is checked. */
-export type TextForm = 'integer' | 'text' | 'list' | 'boolean' | 'transports';
+export type TextForm = 'integer' | 'text' | 'list' | 'boolean';
 
 export interface OptionSource {
   /** The option's name in `startLivedash`/`createServer` options. */
@@ -100,15 +100,20 @@ const row = (
 ): OptionSource => ({ option, flag, env, key, value, form, ...(only !== undefined && { only }) });
 
 const core = serverOptionShapes;
-const jwt = {
-  issuer: nonEmptyText('the required "iss" claim'),
-  audience: nonEmptyText('the required "aud" claim'),
-  clockToleranceSec: integer(0, 3600),
-};
+const jwt = jwtOptionsSchema.shape;
 const keyFile = (what: string) => nonEmptyText(what);
 
-/** Transports by name: the file's `transports` object, or a flag's comma-separated list of the ones to serve. */
-const transportNames = oneOf(['ws', 'sse', 'poll']);
+/**
+ * A flag's or variable's comma-separated list of the transports to serve, as the `transports` object
+ * (the config file writes that object itself; a transport it leaves out stays on).
+ */
+const transportList = listOf(oneOf(['ws', 'sse', 'poll']), 3)
+  .min(1, { error: 'expected at least one of "ws", "sse", "poll"' })
+  .transform((names) => ({
+    ws: names.includes('ws'),
+    sse: names.includes('sse'),
+    poll: names.includes('poll'),
+  }));
 
 /**
  * Every option of `livedash serve`. A new option gets a row here; the test beside it checks that each
@@ -135,7 +140,7 @@ export const OPTION_SOURCES: readonly OptionSource[] = [
     brokerOptionShapes.requestTimeoutMs,
     'integer',
   ),
-  row('transports', 'transports', 'LIVEDASH_TRANSPORTS', 'transports', transportNames, 'transports'),
+  row('transports', 'transports', 'LIVEDASH_TRANSPORTS', 'transports', transportList, 'list'),
   ...(
     [
       ['maxFrameBytes', 'max-frame-bytes'],
@@ -169,7 +174,7 @@ export const OPTION_SOURCES: readonly OptionSource[] = [
     'allow-anonymous',
     'LIVEDASH_ALLOW_ANONYMOUS',
     'allowAnonymous',
-    boolean(),
+    core.allowAnonymous,
     'boolean',
   ),
   row(
@@ -212,6 +217,14 @@ export const OPTION_SOURCES: readonly OptionSource[] = [
     'LIVEDASH_REDIS_SENTINEL_NAME',
     'broker.sentinelName',
     brokerOptionShapes.brokerSentinelName,
+    'text',
+  ),
+  row(
+    'brokerCluster',
+    'broker-cluster',
+    'LIVEDASH_REDIS_CLUSTER',
+    'broker.cluster',
+    brokerOptionShapes.brokerCluster,
     'text',
   ),
   row(
@@ -283,14 +296,14 @@ export const OPTION_SOURCES: readonly OptionSource[] = [
     keyFile('a path to a JSON Web Key Set file'),
     'text',
   ),
-  row('jwt.issuer', 'jwt-issuer', 'LIVEDASH_JWT_ISSUER', 'jwt.issuer', jwt.issuer, 'text'),
-  row('jwt.audience', 'jwt-audience', 'LIVEDASH_JWT_AUDIENCE', 'jwt.audience', jwt.audience, 'text'),
+  row('jwt.issuer', 'jwt-issuer', 'LIVEDASH_JWT_ISSUER', 'jwt.issuer', jwt.issuer.unwrap(), 'text'),
+  row('jwt.audience', 'jwt-audience', 'LIVEDASH_JWT_AUDIENCE', 'jwt.audience', jwt.audience.unwrap(), 'text'),
   row(
     'jwt.clockToleranceSec',
     'jwt-clock-tolerance-sec',
     'LIVEDASH_JWT_CLOCK_TOLERANCE_SEC',
     'jwt.clockToleranceSec',
-    jwt.clockToleranceSec,
+    jwt.clockToleranceSec.unwrap(),
     'integer',
   ),
   row(
@@ -322,6 +335,9 @@ export const OPTION_SOURCES: readonly OptionSource[] = [
   row('alerts', undefined, undefined, 'alerts', z.unknown(), 'text', 'a list of rules: config file only'),
 ];
 
+/** Options whose value is never shown in a message (a refused one is described, not quoted). */
+export const SECRET_OPTIONS: ReadonlySet<string> = new Set(['jwt.secret', 'publishToken']);
+
 /** `max-header-bytes` → `LIVEDASH_MAX_HEADER_BYTES`. */
 function envName(flag: string): string {
   return `LIVEDASH_${flag.toUpperCase().replaceAll('-', '_')}`;
@@ -336,7 +352,6 @@ export function valueFromText(form: TextForm, text: string): unknown {
     case 'integer':
       return /^-?\d+(?:\.\d+)?$/.test(text) ? Number(text) : text;
     case 'list':
-    case 'transports':
       return text
         .split(',')
         .map((item) => item.trim())

@@ -193,14 +193,17 @@ describe('options no app can run with', () => {
     await sources.stop();
   });
 
-  it('startLivedash with an unusable node name fails and leaves no port listening', async () => {
+  it('startLivedash with an unusable node name or interval throws at the call and leaves no port listening', async () => {
     const port = await new Promise<number>((resolve) => {
       const probe = createNetServer().listen(0, '127.0.0.1', () => {
         const { port } = probe.address() as { port: number };
         probe.close(() => resolve(port));
       });
     });
-    await expect(startLivedash({ port, node: 'web 1', metricsIntervalMs: 0 })).rejects.toThrow(/node name/);
+    expect(() => startLivedash({ port, node: 'web 1', metricsIntervalMs: 0 })).toThrow(/node name/);
+    expect(() => startLivedash({ port, metricsIntervalMs: 5 })).toThrow(
+      'invalid livedash options: metricsIntervalMs: expected 0 (off) or an integer from 100 to 3600000, got 5',
+    );
     // The port is free again: a second server can take it.
     const server = await startLivedash({ port, metricsIntervalMs: 0 });
     await server.close();

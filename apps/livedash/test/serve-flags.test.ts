@@ -236,11 +236,11 @@ describe('--dashboards', () => {
     writeFileSync(file, '{}');
     const refused = capture();
     expect(serveOptions(['--dashboards', file], refused.io).ok).toBe(false);
-    expect(refused.err).toEqual([`livedash serve: --dashboards ${file} is not a directory`]);
+    expect(refused.err).toEqual([`livedash serve: --dashboards: ${file} is not a directory`]);
     const refusedEnv = capture({ LIVEDASH_DASHBOARDS: join(dir, 'missing') });
     expect(serveOptions([], refusedEnv.io).ok).toBe(false);
     expect(refusedEnv.err).toEqual([
-      `livedash serve: LIVEDASH_DASHBOARDS ${join(dir, 'missing')} is not a directory`,
+      `livedash serve: LIVEDASH_DASHBOARDS: ${join(dir, 'missing')} is not a directory`,
     ]);
   });
 });

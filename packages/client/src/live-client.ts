@@ -7,6 +7,7 @@ import {
   type ServerFrame,
 } from '@livedash/protocol';
 import { Connection, type ConnectionEvents } from './connection.js';
+import { fetchChannelHistory } from './history-fetch.js';
 import { type LiveClientOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { ChannelStore } from './stores/channel-store.js';
 import { ConnectionStore } from './stores/connection-store.js';
@@ -14,7 +15,6 @@ import { type HistoryOptions, HistoryStore } from './stores/history-store.js';
 import type { StoreSource } from './stores/store-source.js';
 import { Subscriptions } from './subscriptions.js';
 import { TokenSource } from './token-source.js';
-import { parseMessagesResponse } from './transports/poll.js';
 import type { Transport } from './transports/transport.js';
 import type {
   ChannelMap,
@@ -98,6 +98,7 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
         reconnect() {
           link?.reconnect();
         },
+        history: (channel, since, epoch) => link?.history?.(channel, since, epoch),
         close: () => {
           closed = true;
           if (link) link.close();
@@ -243,25 +244,18 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
     }
   }
 
-  /** Messages of `channel` after `since` that the server's history holds, oldest first; [] on any failure. */
+  /**
+   * Messages of `channel` after `since` that history holds, oldest first; [] on any failure. With the
+   * connection in a worker they come from the worker's copy shared by every tab (read over HTTP once
+   * when it does not cover them); in the page, over HTTP.
+   */
   async fetchHistory(channel: string, since: number, epoch?: string): Promise<HistoryEntry[]> {
-    const fetchImpl = this.#options.fetch;
-    if (!fetchImpl || !isValidChannel(channel)) return [];
-    const query = `since=${Math.max(0, Math.floor(since))}${epoch ? `&epoch=${encodeURIComponent(epoch)}` : ''}`;
-    try {
-      const token = this.#tokens.current;
-      const response = await fetchImpl(
-        `${this.url}/api/channels/${encodeURIComponent(channel)}/messages?${query}`,
-        token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } },
-      );
-      if (!response.ok) return [];
-      const body = parseMessagesResponse(await response.json());
-      if (!body) return [];
-      return body.messages.map(({ data, seq, epoch: e, ts }) => ({ data, seq, epoch: e, ts }));
-    } catch {
-      // Backfill is a nicety: without it the chart fills from live data.
-      return [];
-    }
+    return (
+      this.#connection.history?.(channel, since, epoch) ??
+      (await fetchChannelHistory(this.#options.fetch, this.url, this.#tokens.current, channel, since, epoch))
+        ?.entries ??
+      []
+    );
   }
 
   #resubscribe(transport: Transport): void {

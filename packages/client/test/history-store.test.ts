@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import type { HistoryEntry } from '../src/index.js';
+import { type HistoryEntry, HistoryStore, type StoreSource } from '../src/index.js';
 import { startServer, useLiveServer, waitFor } from './helpers/live.js';
 
 const live = useLiveServer();
@@ -67,6 +67,32 @@ test('history store: after a reset, what the new epoch got before the client was
     () => `new history, got ${JSON.stringify(last)}`,
   );
   expect(last.map((e) => e.data.n)).toEqual([100, 101]);
+  off();
+});
+
+test('history store: messages a backfill already brought are not shown twice when they arrive live', async () => {
+  for (let n = 1; n <= 5; n++) await live.server.hub.publish('series', { n });
+  const c = client();
+  // Live messages reach the store a second late, after the backfill, as a worker's batched frames can
+  // arrive after its answer from the shared history.
+  const late: StoreSource = {
+    get state() {
+      return c.state;
+    },
+    onState: (listener) => c.onState(listener),
+    fetchHistory: (channel, since, epoch) => c.fetchHistory(channel, since, epoch),
+    subscribe: (channel, listener, options) =>
+      c.subscribe(channel, (data, meta) => setTimeout(() => listener(data, meta), 1_000), options),
+  };
+  const history = new HistoryStore<{ n: number }>(late, 'series', { limit: 10 });
+  let last: readonly HistoryEntry<{ n: number }>[] = [];
+  const off = history.subscribe(() => {
+    last = history.getSnapshot();
+  });
+  await waitFor(() => last.length === 5, 10_000, 'backfill');
+  await live.server.hub.publish('series', { n: 6 });
+  await waitFor(() => last.at(-1)?.data.n === 6, 10_000, 'the live message');
+  expect(last.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
   off();
 });
 

@@ -17,7 +17,8 @@ export const FIELD_PATH_MAX_LENGTH = 256;
 
 const PLAIN = '[A-Za-z0-9_$:-]+';
 const BRACKETED = '\\[(?:[^\\]"]|"(?:[^"\\\\]|\\\\.)*")+\\]';
-const FIELD_PATH_PATTERN = new RegExp(`^(?:${PLAIN}|${BRACKETED})(?:\\.${PLAIN}|${BRACKETED})*$`);
+/** The syntax of a non-empty field path (its length is bounded apart: `FIELD_PATH_MAX_LENGTH`). */
+export const FIELD_PATH_PATTERN = new RegExp(`^(?:${PLAIN}|${BRACKETED})(?:\\.${PLAIN}|${BRACKETED})*$`);
 /** One segment at a time: a plain one (after its dot) or a bracketed key. */
 const SEGMENT = new RegExp(`\\.?(${PLAIN})|\\[((?:[^\\]"]|"(?:[^"\\\\]|\\\\.)*")+)\\]`, 'gy');
 

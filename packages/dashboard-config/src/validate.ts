@@ -113,7 +113,7 @@ function fieldPath(object: Json, key: string, path: string, problems: Problems, 
   return value;
 }
 
-const HEX_COLOR = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/;
+export const HEX_COLOR = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/;
 
 function color(value: unknown, path: string, problems: Problems): PanelColor | undefined {
   if (
@@ -233,7 +233,8 @@ function columns(object: Json, path: string, problems: Problems): TableColumn[] 
 }
 
 const COMMON_KEYS = ['id', 'type', 'title', 'channel', 'width', 'unit', 'decimals'];
-const PANEL_KEYS: Record<PanelType, readonly string[]> = {
+/** The keys each panel type takes (the dashboard's JSON Schema is checked against these). */
+export const PANEL_KEYS: Record<PanelType, readonly string[]> = {
   gauge: [...COMMON_KEYS, 'field', 'min', 'max', 'thresholds'],
   stat: [...COMMON_KEYS, 'field', 'thresholds'],
   timeseries: [...COMMON_KEYS, 'field', 'series', 'min', 'max', 'thresholds'],

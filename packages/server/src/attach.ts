@@ -11,6 +11,7 @@ import { anonymousBindRefusal } from './auth/bind-policy.js';
 import type { Hub, PublishResult } from './hub.js';
 import {
   type BrokerOptions,
+  checkCoreOptions,
   type LiveCore,
   type LiveTransports,
   openCore,
@@ -71,12 +72,19 @@ export interface AttachedLivedash {
  * server.listen(3000, '127.0.0.1');
  * await live.publish('orders', { open: 12 });   // → { channel: 'orders', epoch: '…', seq: 1, ts: … }
  */
-export async function attach(
-  server: Server | HttpsServer,
-  options: AttachOptions = {},
-): Promise<AttachedLivedash> {
+export function attach(server: Server | HttpsServer, options: AttachOptions = {}): Promise<AttachedLivedash> {
   const { prefix = '', ...coreOptions } = options;
+  // A bad option throws here, at the call (a programming error, not a runtime failure).
   checkPrefix(prefix);
+  checkCoreOptions(coreOptions);
+  return attachChecked(server, prefix, coreOptions);
+}
+
+async function attachChecked(
+  server: Server | HttpsServer,
+  prefix: string,
+  coreOptions: Omit<AttachOptions, 'prefix'>,
+): Promise<AttachedLivedash> {
   const listening = listeningHost(server);
   // Listening already: an unsafe configuration rejects here, as createServer's start would.
   const core = await openCore({ ...coreOptions, ...(listening !== undefined && { host: listening }) });

@@ -1,6 +1,7 @@
 export { RingBuffer } from '@livedash/protocol';
 export { type AttachedLivedash, type AttachOptions, attach } from './attach.js';
 export { isValidChannelPattern } from './auth/channel-grant.js';
+export { jwtOptionsSchema } from './auth/jwt-options.js';
 export { type MintOptions, mintToken } from './auth/mint-token.js';
 export {
   createTokenVerifier,
@@ -32,6 +33,7 @@ export {
 export {
   describeTarget,
   type HostPort,
+  parseClusterTarget,
   parseSentinelTarget,
   type RedisTarget,
   redactUrl,
@@ -39,6 +41,7 @@ export {
 export { type LivedashPluginOptions, livedash } from './fastify-plugin.js';
 export { Hub, type HubOptions, type MessageMeta, type PublishResult, type Watcher } from './hub.js';
 export { addressGroup, ClientAddresses, isTrustedProxyEntry } from './limits/client-address.js';
+export { type BrokerOptions, checkCoreOptions } from './live-core.js';
 export {
   boolean,
   channelName,

@@ -27,6 +27,11 @@ export interface BrokerOptions {
   /** The master's name in Sentinel; needed with `brokerSentinels`. */
   brokerSentinelName?: string;
   /**
+   * A Redis Cluster instead of `brokerUrl`: `host:port,…` of some of its nodes. Channels spread over its
+   * shards; messages travel over sharded Pub/Sub (Redis 7; see docs/scaling.md).
+   */
+  brokerCluster?: string;
+  /**
    * Redis replicas that must hold a publish before it is acknowledged (Redis `WAIT`; default 0). When fewer
    * confirm within `brokerAckTimeoutMs`, the publish answers 503 `unavailable` (see docs/scaling.md).
    */
@@ -48,36 +53,33 @@ export interface LiveCore {
 }
 
 /**
+ * Checks every data option against the one schema (`createServerOptionsSchema`), synchronously, so a
+ * bad option throws at the call, before anything opens: `invalid livedash options: maxHeaders:
+ * expected an integer from 8 to 10000, got 1`. `createServer`, `attach` and the Fastify plugin call it.
+ */
+export function checkCoreOptions(partial: BrokerOptions & Partial<ServerOptions>): void {
+  const { broker: _broker, ...data } = partial;
+  checkOptions(createServerOptionsSchema, definedOnly(data), 'livedash options');
+}
+
+/**
  * Resolves the options, checks the security configuration (throws with the reason on an unsafe or
  * unusable one, before anything is opened) and opens the broker and the hub.
  */
 export async function openCore(partial: BrokerOptions & Partial<ServerOptions>): Promise<LiveCore> {
+  checkCoreOptions(partial);
   const {
     broker: givenBroker,
     brokerUrl,
     brokerPrefix,
     brokerSentinels,
     brokerSentinelName,
+    brokerCluster,
     brokerAckReplicas,
     brokerAckTimeoutMs,
     localChannels,
     ...rest
   } = partial;
-  // Every data option is checked before anything opens: a bad one rejects, named with its bound.
-  checkOptions(
-    createServerOptionsSchema,
-    definedOnly({
-      ...rest,
-      brokerUrl,
-      brokerPrefix,
-      brokerSentinels,
-      brokerSentinelName,
-      brokerAckReplicas,
-      brokerAckTimeoutMs,
-      localChannels,
-    }),
-    'livedash options',
-  );
   const options = resolveOptions(rest);
   const access = await AccessControl.create(options);
   let hubRef: Hub | undefined;
@@ -89,6 +91,7 @@ export async function openCore(partial: BrokerOptions & Partial<ServerOptions>):
       brokerPrefix,
       brokerSentinels,
       brokerSentinelName,
+      brokerCluster,
       brokerAckReplicas,
       brokerAckTimeoutMs,
       localChannels,
@@ -155,7 +158,7 @@ export function registerLiveRoutes(
   };
 }
 
-/** The broker a server creates for itself: Redis-backed when given a URL or Sentinels, else in memory. */
+/** The broker a server creates for itself: Redis-backed when given a URL, Sentinels or a Cluster, else in memory. */
 async function defaultBroker(
   options: ServerOptions,
   metrics: ServerMetrics,

@@ -155,6 +155,10 @@ export const brokerOptionShapes = {
     (name) => /^[A-Za-z0-9_.:-]{1,200}$/.test(name),
     "the master's name in Sentinel",
   ).describe("The master's name in Sentinel; needed with brokerSentinels."),
+  brokerCluster: text(
+    (list) => /^[^\s,]+(,[^\s,]+)*$/.test(list) && list.length <= 4096,
+    'host:port,host:port,… of Redis Cluster nodes',
+  ).describe('Redis Cluster instead of brokerUrl: host:port,… of some of its nodes.'),
   brokerAckReplicas: integer(0, 16).describe(
     'Redis replicas that must hold a publish before it is acknowledged (WAIT); 0: the master alone.',
   ),

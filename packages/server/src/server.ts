@@ -6,18 +6,15 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import { redactToken } from './auth/bearer-token.js';
 import type { Hub } from './hub.js';
-import { type BrokerOptions, openCore, registerLiveRoutes } from './live-core.js';
-import { brokerOptionShapes, checkOptions, type ServerOptions } from './options.js';
+import { type BrokerOptions, checkCoreOptions, openCore, registerLiveRoutes } from './live-core.js';
+import type { ServerOptions } from './options.js';
 import type { ServerMetrics } from './server-metrics.js';
 import { deferContinue, registerBodyRefusals } from './transports/body-refusal.js';
 import { CHANNEL_PARAM_MAX_LENGTH } from './transports/http.js';
 import { answerNotFound } from './transports/http-errors.js';
 import { guardRequests, handleUpgrades } from './transports/server-listeners.js';
-
-const requestTimeoutSchema = z.strictObject({ requestTimeoutMs: brokerOptionShapes.requestTimeoutMs });
 
 /**
  * Connections the kernel holds for the server before it accepts them (capped by the system's
@@ -80,10 +77,16 @@ export interface LivedashServer {
  * console.log(server.url); // http://127.0.0.1:54321
  * await server.close();
  */
-export async function createServer(partial: CreateServerOptions = {}): Promise<LivedashServer> {
+export function createServer(partial: CreateServerOptions = {}): Promise<LivedashServer> {
+  const { logger: _logger, routes: _routes, notFound: _notFound, ...data } = partial;
+  // A bad option throws here, at the call (a programming error, not a runtime failure).
+  checkCoreOptions(data);
+  return startServer(partial);
+}
+
+async function startServer(partial: CreateServerOptions): Promise<LivedashServer> {
   const { requestTimeoutMs = REQUEST_TIMEOUT_MS, logger = false, routes, notFound, ...coreOptions } = partial;
   // Before anything is opened, so an unsafe or unusable security configuration stops the start with its reason.
-  checkOptions(requestTimeoutSchema, { requestTimeoutMs }, 'livedash options');
   const core = await openCore(coreOptions);
   const { hub, options, metrics } = core;
 

@@ -200,7 +200,10 @@ describe('attach to a node:http server', () => {
     expect(received).toMatchObject({ seq: 1 });
     expect((await fetch(`${base}/live/api/channels/orders`)).status).toBe(200);
     expect(await text(`${base}/api/channels`)).toEqual({ status: 404, body: 'app 404' });
-    await expect(attach(server, { prefix: 'live/' })).rejects.toThrow(/prefix must look like/);
+    expect(() => attach(server, { prefix: 'live/' })).toThrow(/prefix must look like/);
+    expect(() => attach(server, { maxQueueBytes: 10 })).toThrow(
+      'invalid livedash options: maxQueueBytes: expected an integer from 16384 to 1073741824, got 10',
+    );
   });
 });
 

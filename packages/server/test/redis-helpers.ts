@@ -218,7 +218,13 @@ export class SentinelGroup {
     this.#dir = dir;
   }
 
-  static async start(options: { downAfterMs?: number } = {}): Promise<SentinelGroup> {
+  /**
+   * `failoverTimeoutMs` also bounds how soon Sentinels retry a failover whose election failed (twice
+   * that), so a short one keeps a test's failover within seconds.
+   */
+  static async start(
+    options: { downAfterMs?: number; failoverTimeoutMs?: number } = {},
+  ): Promise<SentinelGroup> {
     const { mkdtempSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
@@ -237,7 +243,7 @@ export class SentinelGroup {
         [
           `sentinel monitor ${SentinelGroup.NAME} 127.0.0.1 ${master.port} 2`,
           `sentinel down-after-milliseconds ${SentinelGroup.NAME} ${options.downAfterMs ?? 1000}`,
-          `sentinel failover-timeout ${SentinelGroup.NAME} 10000`,
+          `sentinel failover-timeout ${SentinelGroup.NAME} ${options.failoverTimeoutMs ?? 10_000}`,
           `sentinel parallel-syncs ${SentinelGroup.NAME} 1`,
           '',
         ].join('\n'),
@@ -270,6 +276,16 @@ export class SentinelGroup {
       SentinelGroup.NAME,
     ]);
     return Number(reply[1]);
+  }
+
+  /** The master's port when every Sentinel names the same one (each learns of a failover on its own). */
+  async agreedMasterPort(): Promise<number | undefined> {
+    const ports = await Promise.all(
+      this.sentinels.map(async (sentinel) =>
+        Number((await sentinelCommand(sentinel.url, ['GET-MASTER-ADDR-BY-NAME', SentinelGroup.NAME]))[1]),
+      ),
+    );
+    return ports.every((port) => port === ports[0]) ? ports[0] : undefined;
   }
 
   async stop(): Promise<void> {

@@ -36,22 +36,6 @@ export function parseCommandArgs<T extends ParseArgsConfig>(
   }
 }
 
-/** A TCP port 0–65535 from a flag or env value; undefined when absent, a string when invalid. */
-export function parsePort(text: string | undefined, source: string): number | undefined | { error: string } {
-  if (text === undefined || text === '') return undefined;
-  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535)
-    return { error: `${source} must be a port number 0-65535, got "${text}"` };
-  return Number(text);
-}
-
-/** A non-negative integer count of ms from a flag or env value. */
-export function parseMs(text: string | undefined, source: string): number | undefined | { error: string } {
-  if (text === undefined || text === '') return undefined;
-  if (!/^\d{1,9}$/.test(text))
-    return { error: `${source} must be a whole number of milliseconds, got "${text}"` };
-  return Number(text);
-}
-
 /**
  * The arguments of a command that talks to a server (`publish`, `tail`): `--url`, `--help` and
  * positionals. Answers the exit code when there is nothing more to do (bad flags, or help printed).

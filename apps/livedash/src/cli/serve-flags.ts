@@ -1,39 +1,33 @@
-import { readFileSync } from 'node:fs';
-import { describeIssues, isValidChannelPattern, type JwtOptions, type ServerOptions } from '@livedash/server';
-import { OPTION_SOURCES, valueFromText } from '../option-sources.js';
+import type { ParseArgsConfig } from 'node:util';
+import { describeIssues, type JwtOptions } from '@livedash/server';
+import type { LivedashOptions } from '../app-options.js';
+import { checkDirectory, readDashboardFile, readJwksFile, readNamedFile } from '../config-key-files.js';
+import { OPTION_SOURCES, type OptionSource, SECRET_OPTIONS, valueFromText } from '../option-sources.js';
+import { parseScrapeFlags } from '../sources/scrape/scrape-config.js';
 
-type JsonWebKeySet = NonNullable<JwtOptions['jwks']>;
+/**
+ * `livedash serve`'s flags and environment variables, built from the one table of options
+ * (`OPTION_SOURCES`): each is parsed from its text, checked by its option's schema (the one the
+ * config file and `createServer` use) and applied the way the config file's key is, so a flag, a
+ * variable and a key of one option take the same values and refuse the rest with the same message,
+ * each prefixed by where it came from: `--max-headers: expected an integer from 8 to 10000, got 1`.
+ */
 
-/** `livedash serve` flags for authentication, origins, limits and TLS (spread into its parseArgs options). */
-export const SECURITY_FLAGS = {
-  'allow-anonymous': { type: 'boolean' },
-  'allowed-origins': { type: 'string' },
-  'trust-proxy': { type: 'string' },
-  'anonymous-channels': { type: 'string' },
-  'jwt-secret': { type: 'string' },
-  'jwt-public-key': { type: 'string' },
-  jwks: { type: 'string' },
-  'jwt-issuer': { type: 'string' },
-  'jwt-audience': { type: 'string' },
-  'tls-cert': { type: 'string' },
-  'tls-key': { type: 'string' },
-  'max-frame-bytes': { type: 'string' },
-  'max-body-bytes': { type: 'string' },
-  'max-subscriptions': { type: 'string' },
-  'max-queue-bytes': { type: 'string' },
-  'max-json-depth': { type: 'string' },
-  'max-connections-per-ip': { type: 'string' },
-  'max-sse-streams-per-ip': { type: 'string' },
-  'frames-per-sec': { type: 'string' },
-  'frame-burst': { type: 'string' },
-  'max-header-bytes': { type: 'string' },
-  'max-headers': { type: 'string' },
-  'max-history-messages': { type: 'string' },
-  'max-channels': { type: 'string' },
-  'max-history-bytes': { type: 'string' },
-  'max-discard-bytes': { type: 'string' },
-  'max-discard-ms': { type: 'string' },
-} as const;
+/** The `parseArgs` options of every flag in the table. */
+export const SERVE_FLAGS: NonNullable<ParseArgsConfig['options']> = Object.fromEntries(
+  OPTION_SOURCES.flatMap((row) =>
+    row.flag === undefined
+      ? []
+      : [
+          [
+            row.flag,
+            row.form === 'boolean'
+              ? { type: 'boolean' as const }
+              : { type: 'string' as const, multiple: row.option === 'scrape' },
+          ],
+        ],
+  ),
+);
 
 export const SECURITY_USAGE = `Security (docs/security.md):
   --jwt-secret <secret>      HS256 secret for subscriber/publisher tokens (env LIVEDASH_JWT_SECRET, preferred:
@@ -41,6 +35,8 @@ export const SECURITY_USAGE = `Security (docs/security.md):
   --jwt-public-key <file>    PEM public key, RS256 or ES256 (env LIVEDASH_JWT_PUBLIC_KEY_FILE)
   --jwks <file>              JWKS file, keys picked by kid (env LIVEDASH_JWKS_FILE)
   --jwt-issuer <iss>         required iss (env LIVEDASH_JWT_ISSUER);  --jwt-audience <aud>  required aud
+                             (env LIVEDASH_JWT_AUDIENCE)
+  --jwt-clock-tolerance-sec <s>  clock skew tolerated on exp/nbf (env LIVEDASH_JWT_CLOCK_TOLERANCE_SEC; default 30)
   --anonymous-channels <p>   channel patterns readable without a token, comma-separated (env
                              LIVEDASH_ANONYMOUS_CHANNELS; default: all without JWT auth, none with it)
   --allow-anonymous          allow a non-loopback --host without JWT auth (env LIVEDASH_ALLOW_ANONYMOUS=1)
@@ -57,32 +53,17 @@ Limits (default in brackets; over it, see docs/security.md and docs/configuratio
   --frame-burst <n> [100]  --max-header-bytes <n> [16384]  --max-headers <n> [64]  --max-history-messages <n> [1000]
   --max-channels <n> [10000]  --max-history-bytes <n> [134217728]
   --max-discard-bytes <n> [8388608]  --max-discard-ms <n> [5000]   how much of a refused request body is
-                             still read and dropped so the client reads the refusal`;
+                             still read and dropped so the client reads the refusal
+  --heartbeat-ms <ms> [15000]  --request-timeout-ms <ms> [10000]  --shutdown-timeout-ms <ms> [5000]
+Every flag takes what its config key takes; each has an environment variable (docs/configuration.md).`;
 
-type Flags = {
-  [K in keyof typeof SECURITY_FLAGS]?: (typeof SECURITY_FLAGS)[K]['type'] extends 'boolean'
-    ? boolean
-    : string;
-};
+type FlagValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
-const LIMITS = [
-  ['max-frame-bytes', 'maxFrameBytes', 'LIVEDASH_MAX_FRAME_BYTES'],
-  ['max-body-bytes', 'maxBodyBytes', 'LIVEDASH_MAX_BODY_BYTES'],
-  ['max-subscriptions', 'maxSubscriptions', 'LIVEDASH_MAX_SUBSCRIPTIONS'],
-  ['max-queue-bytes', 'maxQueueBytes', 'LIVEDASH_MAX_QUEUE_BYTES'],
-  ['max-json-depth', 'maxJsonDepth', 'LIVEDASH_MAX_JSON_DEPTH'],
-  ['max-connections-per-ip', 'maxConnectionsPerIp', 'LIVEDASH_MAX_CONNECTIONS_PER_IP'],
-  ['max-sse-streams-per-ip', 'maxSseStreamsPerIp', 'LIVEDASH_MAX_SSE_STREAMS_PER_IP'],
-  ['frames-per-sec', 'framesPerSec', 'LIVEDASH_FRAMES_PER_SEC'],
-  ['frame-burst', 'frameBurst', 'LIVEDASH_FRAME_BURST'],
-  ['max-header-bytes', 'maxHeaderBytes', 'LIVEDASH_MAX_HEADER_BYTES'],
-  ['max-headers', 'maxHeaders', 'LIVEDASH_MAX_HEADERS'],
-  ['max-history-messages', 'maxHistoryMessages', 'LIVEDASH_MAX_HISTORY_MESSAGES'],
-  ['max-channels', 'maxChannels', 'LIVEDASH_MAX_CHANNELS'],
-  ['max-history-bytes', 'maxHistoryBytes', 'LIVEDASH_MAX_HISTORY_BYTES'],
-  ['max-discard-bytes', 'maxDiscardBytes', 'LIVEDASH_MAX_DISCARD_BYTES'],
-  ['max-discard-ms', 'maxDiscardMs', 'LIVEDASH_MAX_DISCARD_MS'],
-] as const;
+/** An option given by flag or variable, checked; `source` names it (`--max-headers`, `LIVEDASH_MAX_HEADERS`). */
+interface GivenOption {
+  value: unknown;
+  source: string;
+}
 
 /**
  * Checks a flag's or variable's text against the option's schema (the one the config file and
@@ -98,110 +79,142 @@ export function checkOptionText(
   if (row === undefined) throw new Error(`no option source for ${option}`);
   const result = row.value.safeParse(valueFromText(row.form, text), { reportInput: true });
   if (result.success) return { ok: true, value: result.data };
-  return { ok: false, error: describeIssues(result.error.issues, source).join('; ') };
+  let lines = describeIssues(result.error.issues, source);
+  if (SECRET_OPTIONS.has(option)) lines = lines.map((line) => line.replace(/, got .*$/s, ''));
+  return { ok: false, error: lines.join('; ') };
 }
 
-const list = (text: string) =>
-  text
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
+/** The flag's text, else the variable's (an empty one counts as not set), with the name it came under. */
+function givenText(
+  row: OptionSource,
+  flags: FlagValues,
+  env: NodeJS.ProcessEnv,
+): { texts: string[]; source: string } | undefined {
+  const flag = row.flag === undefined ? undefined : flags[row.flag];
+  if (flag === true) return { texts: ['true'], source: `--${row.flag}` };
+  const flagTexts = (Array.isArray(flag) ? flag : [flag]).filter(
+    (text): text is string => typeof text === 'string' && text !== '',
+  );
+  if (flagTexts.length > 0) return { texts: flagTexts, source: `--${row.flag}` };
+  const variable = row.env === undefined ? undefined : env[row.env];
+  if (variable === undefined || variable === '') return undefined;
+  // A list of scrape targets in one variable: the flags' texts, separated by spaces.
+  const texts = row.option === 'scrape' ? variable.split(/\s+/).filter((text) => text !== '') : [variable];
+  return { texts, source: row.env as string };
+}
 
-function readText(path: string, what: string): string | { error: string } {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    return { error: `cannot read the ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}` };
+/** Every option given by flag or variable, checked by its schema; every problem is reported. */
+function readGiven(flags: FlagValues, env: NodeJS.ProcessEnv, errors: string[]): Map<string, GivenOption> {
+  const given = new Map<string, GivenOption>();
+  for (const row of OPTION_SOURCES) {
+    const found = givenText(row, flags, env);
+    if (found === undefined) continue;
+    if (row.option === 'scrape') {
+      const scrape = parseScrapeFlags(found.texts, found.source);
+      if (scrape.ok) given.set(row.option, { value: scrape.value, source: found.source });
+      else errors.push(scrape.error);
+      continue;
+    }
+    const checked = checkOptionText(row.option, found.texts[0] as string, found.source);
+    if (checked.ok) given.set(row.option, { value: checked.value, source: found.source });
+    else errors.push(checked.error);
   }
+  return given;
 }
 
 /**
- * Applies the security flags (flag > environment > what `options` already holds from the config
- * file). Returns an error message naming the flag for anything invalid; secrets never appear in it.
+ * Applies the flags and environment variables over `options` (what the config file set): flag beats
+ * variable beats file. Files they name are read as the config file's are. Returns every problem,
+ * each naming the flag or variable; secrets never appear in them.
  *
  * @example
- * const error = applySecurityFlags(parsed.values, process.env, options);
+ * const errors = applyFlagsAndEnv(parsed.values, process.env, options);
  */
-export function applySecurityFlags(
-  flags: Flags,
+export function applyFlagsAndEnv(
+  flags: FlagValues,
   env: NodeJS.ProcessEnv,
-  options: Partial<ServerOptions>,
-): string | undefined {
-  const pick = (flag: keyof Flags, variable: string) => {
-    const value = flags[flag] ?? env[variable];
-    return typeof value === 'string' && value !== '' ? value : undefined;
-  };
-  if (flags['allow-anonymous'] || env.LIVEDASH_ALLOW_ANONYMOUS === '1') options.allowAnonymous = true;
-  const origins = pick('allowed-origins', 'LIVEDASH_ALLOWED_ORIGINS');
-  if (origins !== undefined) options.allowedOrigins = list(origins);
-  const proxies = pick('trust-proxy', 'LIVEDASH_TRUST_PROXY');
-  if (proxies !== undefined) {
-    const given = flags['trust-proxy'] ? '--trust-proxy' : 'LIVEDASH_TRUST_PROXY';
-    const checked = checkOptionText('trustProxy', proxies, given);
-    if (!checked.ok) return checked.error;
-    options.trustProxy = checked.value as string[];
-  }
-  const anonymous = flags['anonymous-channels'] ?? env.LIVEDASH_ANONYMOUS_CHANNELS;
-  if (anonymous !== undefined) {
-    const patterns = list(anonymous);
-    const bad = patterns.find((pattern) => !isValidChannelPattern(pattern));
-    if (bad !== undefined)
-      return `--anonymous-channels: "${bad}" is not a channel pattern (name, prefix.* or *)`;
-    options.anonymousChannels = patterns;
-  }
-  const jwtError = applyJwt(options, pick);
-  if (jwtError) return jwtError;
-  const cert = pick('tls-cert', 'LIVEDASH_TLS_CERT');
-  const key = pick('tls-key', 'LIVEDASH_TLS_KEY');
-  if ((cert === undefined) !== (key === undefined)) return '--tls-cert and --tls-key go together';
-  if (cert !== undefined && key !== undefined) {
-    const certText = readText(cert, 'TLS certificate');
-    if (typeof certText === 'object') return certText.error;
-    const keyText = readText(key, 'TLS key');
-    if (typeof keyText === 'object') return keyText.error;
-    options.tls = { cert: certText, key: keyText };
-  }
-  for (const [flag, option, variable] of LIMITS) {
-    const given = flags[flag] !== undefined && flags[flag] !== '' ? `--${flag}` : variable;
-    const text = pick(flag, variable);
-    if (text === undefined) continue;
-    const checked = checkOptionText(option, text, given);
-    if (!checked.ok) return checked.error;
-    options[option] = checked.value as number;
-  }
-  return undefined;
-}
-
-function applyJwt(
-  options: Partial<ServerOptions>,
-  pick: (flag: keyof Flags, variable: string) => string | undefined,
-): string | undefined {
-  const secret = pick('jwt-secret', 'LIVEDASH_JWT_SECRET');
-  const publicKeyFile = pick('jwt-public-key', 'LIVEDASH_JWT_PUBLIC_KEY_FILE');
-  const jwksFile = pick('jwks', 'LIVEDASH_JWKS_FILE');
-  const given = [secret, publicKeyFile, jwksFile].filter((value) => value !== undefined).length;
-  if (given === 0) return undefined;
-  if (given > 1) return 'give only one of --jwt-secret, --jwt-public-key, --jwks';
-  const issuer = pick('jwt-issuer', 'LIVEDASH_JWT_ISSUER');
-  const audience = pick('jwt-audience', 'LIVEDASH_JWT_AUDIENCE');
-  const claims = {
-    ...(issuer === undefined ? {} : { issuer }),
-    ...(audience === undefined ? {} : { audience }),
-  };
-  if (secret !== undefined) {
-    options.jwt = { secret, ...claims };
-  } else if (publicKeyFile !== undefined) {
-    const pem = readText(publicKeyFile, 'JWT public key');
-    if (typeof pem === 'object') return pem.error;
-    options.jwt = { publicKey: pem, ...claims };
-  } else if (jwksFile !== undefined) {
-    const text = readText(jwksFile, 'JWKS file');
-    if (typeof text === 'object') return text.error;
-    try {
-      options.jwt = { jwks: JSON.parse(text) as JsonWebKeySet, ...claims };
-    } catch {
-      return `the JWKS file ${jwksFile} is not valid JSON`;
+  options: LivedashOptions,
+): string[] {
+  const errors: string[] = [];
+  const given = readGiven(flags, env, errors);
+  if (errors.length > 0) return errors;
+  const fields = options as Record<string, unknown>;
+  for (const [option, { value, source }] of given) {
+    if (option === 'dashboard') {
+      const dashboard = readDashboardFile(value as string, source);
+      if (dashboard.ok) options.dashboard = dashboard.value;
+      else errors.push(dashboard.error);
+    } else if (option === 'dashboards' || option === 'staticDir') {
+      const directory = checkDirectory(value as string, source);
+      if (directory.ok) fields[option] = directory.value;
+      else errors.push(directory.error);
+    } else if (!option.includes('.')) {
+      fields[option] = value;
     }
   }
-  return undefined;
+  applyJwt(given, options, errors);
+  applyTls(given, options, errors);
+  return errors;
+}
+
+const JWT_KEY_OPTIONS = ['jwt.secret', 'jwt.publicKey', 'jwt.jwks'] as const;
+const JWT_CLAIM_OPTIONS = ['jwt.issuer', 'jwt.audience', 'jwt.clockToleranceSec'] as const;
+
+/**
+ * A key source given by flag or variable replaces the file's whole `jwt` section (its claims then come
+ * from flags and variables too); claims given alone change those of the file's section, and need one.
+ */
+function applyJwt(given: Map<string, GivenOption>, options: LivedashOptions, errors: string[]): void {
+  const keys = JWT_KEY_OPTIONS.filter((option) => given.has(option));
+  const claims: JwtOptions = {};
+  for (const option of JWT_CLAIM_OPTIONS) {
+    const claim = given.get(option);
+    if (claim !== undefined) Object.assign(claims, { [option.slice('jwt.'.length)]: claim.value });
+  }
+  if (keys.length > 1) {
+    const sources = keys.map((option) => given.get(option)?.source);
+    errors.push(`${sources.join(' and ')}: give only one of --jwt-secret, --jwt-public-key, --jwks`);
+    return;
+  }
+  const [keyOption] = keys;
+  if (keyOption === undefined) {
+    if (Object.keys(claims).length === 0) return;
+    if (options.jwt === undefined) {
+      const sources = JWT_CLAIM_OPTIONS.flatMap((option) => given.get(option)?.source ?? []);
+      errors.push(
+        `${sources.join(', ')}: needs a JWT key: --jwt-secret, --jwt-public-key, --jwks, or a jwt section in the config file`,
+      );
+      return;
+    }
+    options.jwt = { ...options.jwt, ...claims };
+    return;
+  }
+  const { value, source } = given.get(keyOption) as GivenOption;
+  if (keyOption === 'jwt.secret') {
+    options.jwt = { secret: value as string, ...claims };
+  } else if (keyOption === 'jwt.publicKey') {
+    const publicKey = readNamedFile(value as string, source);
+    if (publicKey.ok) options.jwt = { publicKey: publicKey.value, ...claims };
+    else errors.push(publicKey.error);
+  } else {
+    const jwks = readJwksFile(value as string, source);
+    if (jwks.ok) options.jwt = { jwks: jwks.value, ...claims };
+    else errors.push(jwks.error);
+  }
+}
+
+/** A certificate and key given by flag or variable go together and replace the file's `tls`. */
+function applyTls(given: Map<string, GivenOption>, options: LivedashOptions, errors: string[]): void {
+  const cert = given.get('tls.cert');
+  const key = given.get('tls.key');
+  if (cert === undefined && key === undefined) return;
+  if (cert === undefined || key === undefined) {
+    errors.push(`${(cert ?? key)?.source}: --tls-cert and --tls-key go together`);
+    return;
+  }
+  const certText = readNamedFile(cert.value as string, cert.source);
+  const keyText = readNamedFile(key.value as string, key.source);
+  if (!certText.ok) errors.push(certText.error);
+  if (!keyText.ok) errors.push(keyText.error);
+  if (certText.ok && keyText.ok) options.tls = { cert: certText.value, key: keyText.value };
 }

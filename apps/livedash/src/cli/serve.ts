@@ -1,21 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { describeTarget, redisTargetOf, usesRedis } from '@livedash/server';
 import type { LivedashOptions } from '../app-options.js';
 import { loadConfigFile } from '../config-file.js';
 import { builtDashboardDir } from '../dashboard-build.js';
-import { loadDashboardConfig } from '../dashboard-file.js';
 import { type LivedashApp, startLivedash } from '../livedash.js';
-import { parseScrapeFlags } from '../sources/scrape/scrape-config.js';
 import { type CliIo, ExitCodes, parseCommandArgs } from './command-io.js';
-import { applySecurityFlags, checkOptionText, SECURITY_FLAGS, SECURITY_USAGE } from './serve-flags.js';
+import { applyFlagsAndEnv, SECURITY_USAGE, SERVE_FLAGS } from './serve-flags.js';
 
 export const SERVE_USAGE = `Usage: livedash serve [options]
 
 Starts the livedash server: dashboard at /, WebSocket /ws, SSE /sse, HTTP API /api.
 
-Options (a flag beats its environment variable, which beats the config file):
+Options (a flag beats its environment variable, which beats the config file, which beats the default):
   --port <n>                 port to listen on (env PORT; default 8080; 0 picks a free one)
   --host <addr>              address to bind (env HOST; default 127.0.0.1)
   --config <file>            JSON config file (env LIVEDASH_CONFIG), validated at start
@@ -36,10 +33,17 @@ Options (a flag beats its environment variable, which beats the config file):
   --broker-sentinels <list>  Redis through Sentinel instead of --broker: host:port,host:port,… of the
                              Sentinels (env LIVEDASH_REDIS_SENTINELS)
   --broker-sentinel-name <n> the master's name in Sentinel (env LIVEDASH_REDIS_SENTINEL_NAME)
+  --broker-cluster <list>    a Redis Cluster instead of --broker: host:port,host:port,… of some of its
+                             nodes (env LIVEDASH_REDIS_CLUSTER); channels spread over its shards
   --broker-ack-replicas <n>  acknowledge a publish only once n Redis replicas hold it, else answer 503
                              (env LIVEDASH_REDIS_ACK_REPLICAS; default 0: once the master has it)
   --broker-ack-timeout-ms <ms>  how long a publish waits for those replicas (env
                              LIVEDASH_REDIS_ACK_TIMEOUT_MS; default 500, at most 1500)
+  --local-channels <list>    channel patterns each node keeps to itself under Redis (env
+                             LIVEDASH_LOCAL_CHANNELS; default metrics)
+  --state-channels <list>    channel patterns whose messages conflate to the newest for a slow client
+                             (env LIVEDASH_STATE_CHANNELS; default metrics,metrics.*)
+  --transports <list>        transports to serve, of ws,sse,poll (env LIVEDASH_TRANSPORTS; default all)
   -h, --help                 show this help
 
 ${SECURITY_USAGE}
@@ -73,22 +77,8 @@ export function serveOptions(
     {
       args,
       options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
         config: { type: 'string' },
-        dashboard: { type: 'string' },
-        dashboards: { type: 'string' },
-        node: { type: 'string' },
-        'static-dir': { type: 'string' },
-        'metrics-interval': { type: 'string' },
-        scrape: { type: 'string', multiple: true },
-        broker: { type: 'string' },
-        'broker-prefix': { type: 'string' },
-        'broker-sentinels': { type: 'string' },
-        'broker-sentinel-name': { type: 'string' },
-        'broker-ack-replicas': { type: 'string' },
-        'broker-ack-timeout-ms': { type: 'string' },
-        ...SECURITY_FLAGS,
+        ...SERVE_FLAGS,
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: false,
@@ -109,93 +99,31 @@ export function serveOptions(
   };
 
   let options: LivedashOptions = {};
-  const configPath = flags.config ?? env.LIVEDASH_CONFIG;
+  const configPath = typeof flags.config === 'string' ? flags.config : env.LIVEDASH_CONFIG;
   if (configPath) {
     const loaded = loadConfigFile(configPath);
     if (!loaded.ok) return fail(`invalid config file\n${loaded.error}`);
     options = { ...loaded.value };
   }
-  const dashboardPath = flags.dashboard ?? env.LIVEDASH_DASHBOARD;
-  if (dashboardPath) {
-    const loaded = loadDashboardConfig(dashboardPath);
-    if (!loaded.ok) return fail(loaded.error);
-    options.dashboard = loaded.value;
-  }
-  const dashboardsDir = flags.dashboards ?? env.LIVEDASH_DASHBOARDS;
-  if (dashboardsDir !== undefined && dashboardsDir !== '') {
-    const source = flags.dashboards !== undefined ? '--dashboards' : 'LIVEDASH_DASHBOARDS';
-    if (!isDirectory(dashboardsDir)) return fail(`${source} ${dashboardsDir} is not a directory`);
-    options.dashboards = dashboardsDir;
-  }
-
-  const portText = flags.port ?? env.PORT;
-  if (portText !== undefined && portText !== '') {
-    const port = checkOptionText('port', portText, flags.port !== undefined ? '--port' : 'PORT');
-    if (!port.ok) return fail(port.error);
-    options.port = port.value as number;
-  }
-  const host = flags.host ?? env.HOST;
-  if (host !== undefined && host !== '') options.host = host;
-  const node = flags.node ?? env.LIVEDASH_NODE;
-  if (node !== undefined && node !== '') options.node = node;
-  else options.node ??= defaultNodeName();
-  const intervalText = flags['metrics-interval'] ?? env.LIVEDASH_METRICS_INTERVAL_MS;
-  if (intervalText !== undefined && intervalText !== '') {
-    const source =
-      flags['metrics-interval'] !== undefined ? '--metrics-interval' : 'LIVEDASH_METRICS_INTERVAL_MS';
-    const interval = checkOptionText('metricsIntervalMs', intervalText, source);
-    if (!interval.ok) return fail(interval.error);
-    options.metricsIntervalMs = interval.value as number;
-  }
-  const scrapeTexts = flags.scrape ?? (env.LIVEDASH_SCRAPE ?? '').split(/\s+/).filter((text) => text !== '');
-  if (scrapeTexts.length > 0) {
-    const scrape = parseScrapeFlags(scrapeTexts);
-    if (!scrape.ok) return fail(scrape.error);
-    options.scrape = scrape.value;
-  }
-  const brokerUrl = flags.broker ?? env.LIVEDASH_REDIS_URL;
-  if (brokerUrl !== undefined && brokerUrl !== '') {
-    if (!/^rediss?:\/\/./.test(brokerUrl))
-      return fail(`--broker must be a redis:// or rediss:// URL, got "${brokerUrl}"`);
-    options.brokerUrl = brokerUrl;
-  }
-  const brokerPrefix = flags['broker-prefix'] ?? env.LIVEDASH_REDIS_PREFIX;
-  if (brokerPrefix !== undefined && brokerPrefix !== '') options.brokerPrefix = brokerPrefix;
-  const sentinels = flags['broker-sentinels'] ?? env.LIVEDASH_REDIS_SENTINELS;
-  if (sentinels !== undefined && sentinels !== '') options.brokerSentinels = sentinels;
-  const sentinelName = flags['broker-sentinel-name'] ?? env.LIVEDASH_REDIS_SENTINEL_NAME;
-  if (sentinelName !== undefined && sentinelName !== '') options.brokerSentinelName = sentinelName;
-  for (const [flag, variable, option] of [
-    ['broker-ack-replicas', 'LIVEDASH_REDIS_ACK_REPLICAS', 'brokerAckReplicas'],
-    ['broker-ack-timeout-ms', 'LIVEDASH_REDIS_ACK_TIMEOUT_MS', 'brokerAckTimeoutMs'],
-  ] as const) {
-    const text = flags[flag] ?? env[variable];
-    if (text === undefined || text === '') continue;
-    const checked = checkOptionText(option, text, flags[flag] !== undefined ? `--${flag}` : variable);
-    if (!checked.ok) return fail(checked.error);
-    options[option] = checked.value as number;
-  }
+  // Flags and variables over the file, each checked by its option's schema as the file's key is.
+  const errors = applyFlagsAndEnv(flags, env, options);
+  if (errors.length > 0) return fail(errors.join('\n'));
+  options.node ??= defaultNodeName();
   if (usesRedis(options)) {
     const target = redisTargetOf(options);
     if (!target.ok) {
-      return fail(`${target.error} (--broker, or --broker-sentinels with --broker-sentinel-name)`);
+      return fail(
+        `${target.error} (--broker, --broker-sentinels with --broker-sentinel-name, or --broker-cluster)`,
+      );
     }
   }
-  const staticDir = flags['static-dir'] ?? env.LIVEDASH_STATIC_DIR;
-  if (staticDir !== undefined && staticDir !== '') {
-    if (!existsSync(staticDir)) return fail(`--static-dir ${staticDir} does not exist`);
-    options.staticDir = staticDir;
-  } else if (options.staticDir === undefined) {
+  if (options.staticDir === undefined) {
     const built = builtDashboardDir();
     if (built !== undefined) options.staticDir = built;
   }
-  const securityError = applySecurityFlags(flags, env, options);
-  if (securityError) return fail(securityError);
 
   let generatedToken: string | undefined;
-  const token = env.LIVEDASH_PUBLISH_TOKEN;
-  if (token !== undefined && token !== '') options.publishToken = token;
-  else if (!options.publishToken) {
+  if (!options.publishToken) {
     generatedToken = randomBytes(24).toString('base64url');
     options.publishToken = generatedToken;
   }
@@ -264,12 +192,4 @@ export async function runServe(
     );
   }
   return stopped;
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }

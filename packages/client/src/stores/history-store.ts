@@ -75,6 +75,10 @@ export class HistoryStore<T = unknown> implements ExternalStore<readonly History
     this.#teardown = this.#source.subscribe(
       this.channel,
       (data, meta) => {
+        // A backfill can reach past what the connection has delivered yet (a worker answers it from a
+        // copy that is ahead of the page's batched frames): those messages then arrive again live.
+        const newest = this.#buffer.last();
+        if (newest && newest.epoch === meta.epoch && meta.seq <= newest.seq) return;
         // Straight into the ring buffer; the snapshot is rebuilt once per frame, however many came.
         this.#buffer.push({ data: data as T, seq: meta.seq, epoch: meta.epoch, ts: meta.ts });
         this.#pending ??= this.#schedule(() => this.#publish());

@@ -4,6 +4,7 @@ import type { ConnectionEvents } from '../connection.js';
 import type { LiveClientOptions } from '../options.js';
 import type { ConnectionStore } from '../stores/connection-store.js';
 import type { Transport } from '../transports/transport.js';
+import type { HistoryEntry } from '../types.js';
 import type { ClientMode, PageMessage, WorkerMessage, WorkerOptions } from './messages.js';
 
 /** What LiveClient needs of whatever keeps its connection: the in-page `Connection` or a worker link. */
@@ -12,6 +13,8 @@ export interface ConnectionLike {
   start(): void;
   reconnect(): void;
   close(): void;
+  /** A channel's messages after `since` from a history kept beside the connection; undefined: ask the server. */
+  history?(channel: string, since: number, epoch: string | undefined): Promise<HistoryEntry[]> | undefined;
 }
 
 interface PortLike {
@@ -87,6 +90,9 @@ class WorkerLink implements ConnectionLike {
   readonly #terminate: (() => void) | undefined;
   #open = false;
   #onPageHide = () => this.#post({ t: 'bye' });
+  /** History questions waiting for the worker's answer, by id. */
+  readonly #histories = new Map<number, (entries: HistoryEntry[]) => void>();
+  #nextHistory = 1;
   readonly #transport: Transport;
 
   constructor(
@@ -138,7 +144,18 @@ class WorkerLink implements ConnectionLike {
     this.#post({ t: 'reconnect' });
   }
 
+  history(channel: string, since: number, epoch: string | undefined): Promise<HistoryEntry[]> {
+    if (this.#store.state.status === 'closed') return Promise.resolve([]);
+    const id = this.#nextHistory++;
+    return new Promise((resolve) => {
+      this.#histories.set(id, resolve);
+      this.#post({ t: 'history', id, channel, since, epoch });
+    });
+  }
+
   close(): void {
+    for (const resolve of this.#histories.values()) resolve([]);
+    this.#histories.clear();
     scope.removeEventListener?.('pagehide', this.#onPageHide);
     this.#post({ t: 'bye' });
     this.#terminate?.();
@@ -166,6 +183,10 @@ class WorkerLink implements ConnectionLike {
         return;
       case 'frames':
         for (const frame of message.frames) this.#events.frame(frame);
+        return;
+      case 'history':
+        this.#histories.get(message.id)?.(message.entries);
+        this.#histories.delete(message.id);
         return;
     }
   }

@@ -1,15 +1,19 @@
 // The connection of every LiveClient that runs in a worker: in a SharedWorker one socket serves every
 // tab of the origin (one per server URL: the worker's name), in a dedicated Worker one page. Frames
 // are parsed here and sent to each page in one message per frame (~16 ms), for the channels it wants.
-import type { ControlFrame, DataEnvelope, Position, ServerFrame } from '@livedash/protocol';
+// Each channel's recent messages are kept here once for all its pages (shared-history.ts), so a page's
+// backfill is answered without asking the server again.
+import type { ControlFrame, DataEnvelope, Position, ServerFrame, SubscribedFrame } from '@livedash/protocol';
 import { Connection } from '../connection.js';
-import { resolveOptions } from '../options.js';
+import { fetchChannelHistory, type HistoryAnswer } from '../history-fetch.js';
+import { type ResolvedOptions, resolveOptions } from '../options.js';
 import type { ConnectionEvent } from '../state.js';
 import { ConnectionStore } from '../stores/connection-store.js';
 import { TokenSource } from '../token-source.js';
 import type { Transport } from '../transports/transport.js';
 import type { ConnectionSnapshot } from '../types.js';
 import type { PageMessage, WorkerMessage } from './messages.js';
+import { SharedHistory } from './shared-history.js';
 
 /** How long frames wait to be sent to a page together, ms: about one frame of a 60 Hz screen. */
 const BATCH_MS = 16;
@@ -37,13 +41,18 @@ interface Channel {
   /** The last position seen on the shared connection (what a reconnect resumes from). */
   position: Position | undefined;
   /** The server's confirmation on the current connection, and the last message: for pages joining later. */
-  subscribed: ServerFrame | undefined;
+  subscribed: SubscribedFrame | undefined;
   last: DataEnvelope | undefined;
+  /** Its recent messages, for every page's backfill; forgotten with the channel when its last page leaves. */
+  history: SharedHistory;
 }
 
 let connection: Connection | undefined;
 let store: ConnectionStore | undefined;
 let transport: Transport | undefined;
+/** The options of the connection and its tokens: how history is read over HTTP. */
+let resolved: ResolvedOptions | undefined;
+let tokens: TokenSource | undefined;
 const pages = new Set<Page>();
 const channels = new Map<string, Channel>();
 let nextPing = 1;
@@ -97,7 +106,10 @@ function ensureConnection(page: Page, options: Parameters<typeof resolveOptions>
     if (transport) send(page, { t: 'opened' });
     return;
   }
-  const resolved = resolveOptions(options);
+  resolved = resolveOptions(options);
+  tokens = new TokenSource(options.token, resolved.tokenRefreshMarginMs, (token) =>
+    transport?.authenticate?.(token),
+  );
   const own = new ConnectionStore();
   store = own;
   // Every transition is replayed on every page's store, so each page's state is the worker's.
@@ -135,9 +147,7 @@ function ensureConnection(page: Page, options: Parameters<typeof resolveOptions>
       for (const [name, channel] of channels) positions.set(name, channel.position);
       return positions;
     },
-    new TokenSource(options.token, resolved.tokenRefreshMarginMs, (token) =>
-      transport?.authenticate?.(token),
-    ),
+    tokens,
   );
 }
 
@@ -148,6 +158,7 @@ function onFrame(frame: ServerFrame): void {
     if (!channel) return;
     channel.position = { epoch: envelope.epoch, seq: envelope.seq };
     channel.last = envelope;
+    channel.history.record(envelope);
     for (const page of channel.pages) queue(page, frame);
     return;
   }
@@ -165,7 +176,7 @@ function onFrame(frame: ServerFrame): void {
   if (typeof control.channel !== 'string') return;
   const channel = channels.get(control.channel);
   if (!channel) return;
-  if (control.type === '$subscribed') channel.subscribed = frame;
+  if (control.type === '$subscribed') channel.subscribed = frame as SubscribedFrame;
   for (const page of channel.pages) queue(page, frame);
 }
 
@@ -174,7 +185,13 @@ function subscribe(page: Page, list: [string, Position | null][]): void {
   for (const [name, wanted] of list) {
     let channel = channels.get(name);
     if (!channel) {
-      channel = { pages: new Set(), position: undefined, subscribed: undefined, last: undefined };
+      channel = {
+        pages: new Set(),
+        position: undefined,
+        subscribed: undefined,
+        last: undefined,
+        history: new SharedHistory((since, epoch) => readHistory(name, since, epoch)),
+      };
       channels.set(name, channel);
     }
     const joined = !channel.pages.has(page);
@@ -190,8 +207,10 @@ function subscribe(page: Page, list: [string, Position | null][]): void {
       // others drop what they already have).
       fresh.set(name, wanted);
     } else if (channel.subscribed) {
-      // Already live on the shared connection: its confirmation and latest value, as a first subscribe gets.
-      queue(page, channel.subscribed);
+      // Already live on the shared connection: its confirmation and latest value, as a first subscribe
+      // gets. The confirmation is brought up to the latest value, which would otherwise look like a gap.
+      const { subscribed, last } = channel;
+      queue(page, last?.epoch === subscribed.epoch ? { ...subscribed, seq: last.seq } : subscribed);
       if (channel.last && (!wanted || wanted.epoch !== channel.last.epoch || wanted.seq < channel.last.seq))
         queue(page, channel.last);
     }
@@ -224,6 +243,9 @@ function leave(page: Page): void {
     connection = undefined;
     store = undefined;
     transport = undefined;
+    tokens?.close();
+    tokens = undefined;
+    resolved = undefined;
     channels.clear();
   }
 }
@@ -241,6 +263,25 @@ function ping(page: Page, id: number): void {
 }
 
 let lastBaseUrl = '';
+
+function readHistory(
+  channel: string,
+  since: number,
+  epoch: string | undefined,
+): Promise<HistoryAnswer | undefined> {
+  if (!resolved) return Promise.resolve(undefined);
+  return fetchChannelHistory(resolved.fetch, resolved.baseUrl, tokens?.current, channel, since, epoch);
+}
+
+/** A page's backfill: from the channel's shared history, or over HTTP for a channel nobody subscribes to. */
+async function answerHistory(page: Page, message: Extract<PageMessage, { t: 'history' }>): Promise<void> {
+  const { id, channel: name, since, epoch } = message;
+  const channel = channels.get(name);
+  const entries = channel
+    ? await channel.history.read(since, epoch)
+    : ((await readHistory(name, since, epoch))?.entries ?? []);
+  if (pages.has(page)) send(page, { t: 'history', id, entries });
+}
 
 function attach(port: PortLike): void {
   const page: Page = { port, channels: new Set(), queue: [], timer: undefined, pings: new Map() };
@@ -277,6 +318,9 @@ function attach(port: PortLike): void {
         return;
       case 'reconnect':
         connection?.reconnect();
+        return;
+      case 'history':
+        void answerHistory(page, message);
         return;
       case 'bye':
         leave(page);

@@ -1,6 +1,7 @@
 import type { Position, ServerFrame } from '@livedash/protocol';
 import type { LiveClientOptions } from '../options.js';
 import type { ConnectionEvent } from '../state.js';
+import type { HistoryEntry } from '../types.js';
 
 /** Where a `LiveClient` runs its connection: chosen by `LiveClientOptions.worker`, reported in `state.mode`. */
 export type ClientMode = 'shared-worker' | 'worker' | 'in-page';
@@ -19,6 +20,8 @@ export type PageMessage =
   | { t: 'unsub'; channels: string[] }
   | { t: 'ping'; id: number }
   | { t: 'reconnect' }
+  /** The messages of `channel` after `since` (of `epoch`): answered by a `history` message with the same id. */
+  | { t: 'history'; id: number; channel: string; since: number; epoch: string | undefined }
   | { t: 'bye' };
 
 /** Worker → page: state events to replay on the page's store, and frames, batched. */
@@ -26,4 +29,5 @@ export type WorkerMessage =
   | { t: 'events'; events: ConnectionEvent[] }
   | { t: 'opened' }
   | { t: 'dropped' }
-  | { t: 'frames'; frames: ServerFrame[] };
+  | { t: 'frames'; frames: ServerFrame[] }
+  | { t: 'history'; id: number; entries: HistoryEntry[] };

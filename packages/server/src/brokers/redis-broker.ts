@@ -6,6 +6,7 @@ import {
   type Position,
   type Result,
 } from '@livedash/protocol';
+import { Cluster, type Redis } from 'ioredis';
 import { EpochSource, newEpoch } from '../epoch.js';
 import { historyBoundsFor } from '../history-policy.js';
 import type { HistoryRule } from '../options.js';
@@ -20,10 +21,20 @@ import type {
 } from './broker.js';
 import { pageOfNames } from './channel-page.js';
 import { ChannelFeed } from './redis-channel-feed.js';
-import { type ChannelKeys, channelKeys, isValidPrefix, parseLiveMessage, registryKey } from './redis-keys.js';
+import {
+  type ChannelKeys,
+  channelKeys,
+  isValidPrefix,
+  parseLiveMessage,
+  registryKey,
+  slotRegistryKey,
+  slotRegistryPattern,
+} from './redis-keys.js';
 import { type LinkState, RedisLink } from './redis-link.js';
 import { parseHistoryReply, parseInfoReply } from './redis-replies.js';
 import { INFO_SCRIPT, PUBLISH_SCRIPT, READ_SCRIPT, RedisScript } from './redis-scripts.js';
+import { ShardSubscriptions } from './redis-shard-subscriptions.js';
+import { keySlot } from './redis-slots.js';
 import { describeTarget, type RedisTarget } from './redis-target.js';
 
 export interface RedisBrokerOptions {
@@ -84,7 +95,9 @@ export async function connectRedisBroker(
 /**
  * The Broker shared by many livedash nodes through Redis: seq, epoch and history in Redis keys and streams
  * (see `redis-scripts.ts`), live delivery over Pub/Sub, subscribed only for channels with local subscribers.
- * Use `connectRedisBroker` to create one; the constructor starts connecting without waiting.
+ * In a Redis Cluster, live delivery is sharded Pub/Sub, subscribed on each channel's shard
+ * (`redis-shard-subscriptions.ts`). Use `connectRedisBroker` to create one; the constructor starts
+ * connecting without waiting.
  */
 export class RedisBroker implements Broker {
   readonly #prefix: string;
@@ -96,7 +109,10 @@ export class RedisBroker implements Broker {
   /** Resolves `waitUntilReady`: true when ready, false on a configuration error. */
   #readyWaiter: ((ready: boolean) => void) | undefined;
   readonly #commands: RedisLink;
-  readonly #live: RedisLink;
+  /** The subscriber connection of one Redis (or of the Sentinel-found master); none in a Cluster. */
+  readonly #live: RedisLink | undefined;
+  /** A Cluster's subscriber connections, one per shard; none otherwise. */
+  readonly #shards: ShardSubscriptions | undefined;
   readonly #publishScript = new RedisScript(PUBLISH_SCRIPT);
   readonly #readScript = new RedisScript(READ_SCRIPT);
   readonly #infoScript = new RedisScript(INFO_SCRIPT);
@@ -143,19 +159,41 @@ export class RedisBroker implements Broker {
       commandTimeoutMs,
       probeIntervalMs,
     });
-    this.#live = new RedisLink({ target, name: `${name}:live`, commandTimeoutMs, probeIntervalMs });
     this.#commands.onState((state, previous) => this.#onLinkState('commands', state, previous));
-    this.#live.onState((state, previous) => this.#onLinkState('live', state, previous));
-    for (const link of [this.#commands, this.#live]) {
+    const links = [this.#commands];
+    if (target.kind === 'cluster' && this.#commands.redis instanceof Cluster) {
+      this.#live = undefined;
+      this.#shards = new ShardSubscriptions(
+        this.#commands.redis,
+        {
+          name: `${name}:live`,
+          commandTimeoutMs,
+          probeIntervalMs,
+          ...(target.username !== undefined && { username: target.username }),
+          ...(target.password !== undefined && { password: target.password }),
+        },
+        {
+          message: (liveName, payload) => this.#onLiveMessage(liveName, payload),
+          resubscribed: (liveNames) => {
+            for (const liveName of liveNames) this.#feedsByLiveName.get(liveName)?.catchUp();
+          },
+          stateChanged: () => this.#updateHealth(),
+        },
+      );
+    } else {
+      const live = new RedisLink({ target, name: `${name}:live`, commandTimeoutMs, probeIntervalMs });
+      this.#live = live;
+      this.#shards = undefined;
+      live.onState((state, previous) => this.#onLinkState('live', state, previous));
+      live.redis.on('message', (liveName: string, payload: string) => this.#onLiveMessage(liveName, payload));
+      links.push(live);
+    }
+    for (const link of links) {
       link.onError((message) => {
         if (isConfigurationError(message)) this.#readyWaiter?.(false);
       });
+      link.start();
     }
-    this.#live.redis.on('message', (liveName: string, payload: string) =>
-      this.#onLiveMessage(liveName, payload),
-    );
-    this.#commands.start();
-    this.#live.start();
   }
 
   async publish(channel: string, dataJson: string): Promise<StoredMessage> {
@@ -165,12 +203,13 @@ export class RedisBroker implements Broker {
     const { maxMessages, maxAgeMs } = historyBoundsFor(this.#history, channel);
     let message: StoredMessage;
     try {
-      const reply = await this.#publishScript.run(this.#commands.redis, this.#scriptKeys(keys), [
+      const reply = await this.#publishScript.run(this.#commands.redis, this.#scriptKeys(keys, channel), [
         ...epochArgs,
         dataJson,
         Math.max(1, maxMessages),
         maxAgeMs,
         keys.live,
+        this.#shards === undefined ? 'PUBLISH' : 'SPUBLISH',
       ]);
       const [epoch, seqText, tsText] = reply as [string, string, string];
       const seq = Number(seqText);
@@ -191,7 +230,10 @@ export class RedisBroker implements Broker {
   async #awaitReplicas(message: StoredMessage): Promise<void> {
     let confirmed: number;
     try {
-      confirmed = Number(await this.#commands.redis.call('WAIT', this.#ackReplicas, this.#ackTimeoutMs));
+      const redis = this.#commands.redis;
+      // In a Cluster, WAIT goes to the connection that ran the script: the master of the channel's slot.
+      const connection = redis instanceof Cluster ? masterConnection(redis, message.channel) : redis;
+      confirmed = Number(await connection.call('WAIT', this.#ackReplicas, this.#ackTimeoutMs));
     } catch (error) {
       throw this.#failure('publish (waiting for replicas)', error);
     }
@@ -211,7 +253,7 @@ export class RedisBroker implements Broker {
     const { maxMessages, maxAgeMs } = historyBoundsFor(this.#history, channel);
     const want = Math.min(limit ?? maxMessages, maxMessages);
     try {
-      const reply = await this.#readScript.run(this.#commands.redis, this.#scriptKeys(keys), [
+      const reply = await this.#readScript.run(this.#commands.redis, this.#scriptKeys(keys, channel), [
         ...epochArgs,
         since?.epoch ?? '',
         since?.seq ?? 0,
@@ -238,10 +280,15 @@ export class RedisBroker implements Broker {
     const liveName = channelKeys(this.#prefix, channel).live;
     this.#feeds.set(channel, feed);
     this.#feedsByLiveName.set(liveName, feed);
-    // While the subscriber link is down the channel is only recorded; the reconnect subscribes it.
-    if (this.#live.state.kind !== 'ready') return;
     try {
-      await this.#live.redis.subscribe(liveName);
+      if (this.#shards !== undefined) {
+        // Not subscribed now (its shard unreachable): the shard's return subscribes it and catches it up.
+        if (!(await this.#shards.add(liveName))) return;
+      } else {
+        // While the subscriber link is down the channel is only recorded; the reconnect subscribes it.
+        if (this.#live?.state.kind !== 'ready') return;
+        await this.#live.redis.subscribe(liveName);
+      }
       const position = await this.read(channel);
       feed.setBaseline({ epoch: position.epoch, seq: position.seq });
     } catch {
@@ -256,7 +303,8 @@ export class RedisBroker implements Broker {
     const liveName = channelKeys(this.#prefix, channel).live;
     this.#feeds.delete(channel);
     this.#feedsByLiveName.delete(liveName);
-    if (this.#live.state.kind !== 'ready') return;
+    if (this.#shards !== undefined) return this.#shards.remove(liveName);
+    if (this.#live?.state.kind !== 'ready') return;
     await this.#live.redis.unsubscribe(liveName).catch(() => {
       // A lost link drops every subscription anyway.
     });
@@ -269,7 +317,7 @@ export class RedisBroker implements Broker {
   async channels(query: ChannelQuery): Promise<ChannelPage> {
     const runId = this.#readyRunId();
     try {
-      const names = await this.#commands.redis.smembers(registryKey(this.#prefix));
+      const names = await this.#channelNames();
       // Grants and paging first: only the page's channels are read from Redis.
       const page = pageOfNames(names.filter(isValidChannel), query);
       const infos = await Promise.all(page.names.map((channel) => this.#info(channel, runId)));
@@ -291,7 +339,7 @@ export class RedisBroker implements Broker {
 
   /** The latest connection error, if a connection is not ready (for start-up messages). */
   get lastError(): string | undefined {
-    return this.#commands.lastError ?? this.#live.lastError;
+    return this.#commands.lastError ?? this.#live?.lastError;
   }
 
   onHealth(listener: (health: BrokerHealth) => void): void {
@@ -322,17 +370,48 @@ export class RedisBroker implements Broker {
     for (const feed of this.#feeds.values()) feed.close();
     this.#feeds.clear();
     this.#feedsByLiveName.clear();
-    await Promise.all([this.#commands.close(), this.#live.close()]);
+    await Promise.all([this.#commands.close(), this.#live?.close(), this.#shards?.close()]);
   }
 
-  /** ENSURE_EPOCH's arguments: derived first epoch, random epoch, run id, channel name. */
+  /**
+   * ENSURE_EPOCH's arguments: derived first epoch, random epoch, run id, channel name. In a Cluster the first
+   * and the third are empty: the script asks the shard it runs on.
+   */
   #epochArgs(channel: string): [string, string, string, string] {
     const runId = this.#readyRunId();
+    if (this.#shards !== undefined) return ['', newEpoch(), '', channel];
     return [this.#firstEpochs.of(channel), newEpoch(), runId, channel];
   }
 
-  #scriptKeys(keys: ChannelKeys): string[] {
-    return [keys.epoch, keys.seq, keys.stream, keys.run, registryKey(this.#prefix)];
+  #scriptKeys(keys: ChannelKeys, channel: string): string[] {
+    const registry =
+      this.#shards === undefined ? registryKey(this.#prefix) : slotRegistryKey(this.#prefix, channel);
+    return [keys.epoch, keys.seq, keys.stream, keys.run, registry];
+  }
+
+  /** Every channel in the registry: one set, or in a Cluster one set per slot, found by SCAN on each master. */
+  async #channelNames(): Promise<string[]> {
+    const redis = this.#commands.redis;
+    if (!(redis instanceof Cluster)) return redis.smembers(registryKey(this.#prefix));
+    const names = await Promise.all(
+      redis.nodes('master').map(async (node) => {
+        const found: string[] = [];
+        let cursor = '0';
+        do {
+          const [next, keys] = await node.scan(
+            cursor,
+            'MATCH',
+            slotRegistryPattern(this.#prefix),
+            'COUNT',
+            1000,
+          );
+          for (const key of keys) found.push(...(await node.smembers(key)));
+          cursor = next;
+        } while (cursor !== '0');
+        return found;
+      }),
+    );
+    return [...new Set(names.flat())];
   }
 
   async #info(channel: string, runId: string): Promise<ChannelInfo | undefined> {
@@ -362,6 +441,8 @@ export class RedisBroker implements Broker {
   #onLinkState(link: 'commands' | 'live', state: LinkState, previous: LinkState): void {
     if (this.#closed) return;
     if (link === 'commands' && state.kind !== 'ready' && state.kind !== 'stalled') this.#runId = undefined;
+    // In a Cluster each script finds its shard's run id itself (see ENSURE_EPOCH).
+    if (link === 'commands' && state.kind === 'ready' && this.#shards !== undefined) this.#runId = '';
     if (link === 'commands' && state.kind === 'ready' && this.#runId === undefined) {
       // Publishes wait (answering `unavailable`) until the run id is known; see ENSURE_EPOCH.
       void this.#learnRunId(previous);
@@ -410,7 +491,7 @@ export class RedisBroker implements Broker {
   /** After the subscriber link (re)connects: subscribe every wanted channel again and catch each one up. */
   async #resubscribe(): Promise<void> {
     const names = [...this.#feedsByLiveName.keys()];
-    if (names.length === 0) return;
+    if (names.length === 0 || this.#live === undefined) return;
     try {
       await this.#live.redis.subscribe(...names);
     } catch {
@@ -424,7 +505,11 @@ export class RedisBroker implements Broker {
       this.#commands.state.kind === 'ready' && this.#runId === undefined
         ? { kind: 'connecting' }
         : this.#commands.state;
-    const next = healthOf(commands, this.#live.state, this.#url);
+    const next = healthOf(
+      commands,
+      this.#live?.state ?? this.#shards?.state ?? { kind: 'closed' },
+      this.#url,
+    );
     const current = this.#health;
     if (
       next.status === current.status &&
@@ -463,6 +548,16 @@ export class RedisBroker implements Broker {
     const code = answered ? ErrorCodes.INTERNAL : ErrorCodes.UNAVAILABLE;
     return new LivedashError(code, `Redis ${operation} failed: ${text}`);
   }
+}
+
+/** The Cluster client's own connection to the master that owns `channel`'s slot. */
+function masterConnection(cluster: Cluster, channel: string): Redis {
+  const address = cluster.slots[keySlot(channel)]?.[0];
+  const node = cluster
+    .nodes('master')
+    .find((candidate) => `${candidate.options.host}:${candidate.options.port}` === address);
+  if (node === undefined) throw new Error(`no connection to the master of channel ${channel}`);
+  return node;
 }
 
 function healthOf(commands: LinkState, live: LinkState, url: string): BrokerHealth {

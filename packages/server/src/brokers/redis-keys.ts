@@ -1,4 +1,5 @@
 import type { StoredMessage } from './broker.js';
+import { keySlot, slotTag } from './redis-slots.js';
 
 /**
  * Where a channel lives in Redis. Every key of one channel carries the channel name as a hash tag
@@ -41,6 +42,20 @@ export function channelKeys(prefix: string, channel: string): ChannelKeys {
 /** Set of every channel ever published to under this prefix (for `channels()`). */
 export function registryKey(prefix: string): string {
   return `${prefix}channels`;
+}
+
+/**
+ * In a Redis Cluster a script may only touch keys of one slot, so the registry is one set per slot,
+ * `<prefix>channels:{<tag>}` with a tag that hashes to the channel's slot: it moves with the slot's channels
+ * in a reshard. `channels()` finds them with `SCAN` on each master.
+ */
+export function slotRegistryKey(prefix: string, channel: string): string {
+  return `${prefix}channels:{${slotTag(keySlot(channel))}}`;
+}
+
+/** The `SCAN MATCH` pattern of every per-slot registry under `prefix` (glob characters escaped). */
+export function slotRegistryPattern(prefix: string): string {
+  return `${prefix.replace(/[*?[\]\\]/g, '\\$&')}channels:{*}`;
 }
 
 /**

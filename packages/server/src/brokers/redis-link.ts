@@ -1,6 +1,6 @@
 import { backoffDelay, resolveBackoff } from '@livedash/protocol';
-import { Redis, type RedisOptions } from 'ioredis';
-import type { RedisTarget } from './redis-target.js';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { HostPort, RedisCredentials, RedisTarget } from './redis-target.js';
 
 /**
  * One connection to Redis and its state. The broker holds two links — one for commands, one in subscriber
@@ -48,8 +48,11 @@ export function nextLinkState(state: LinkState, event: LinkEvent, lastError: str
   }
 }
 
+/** Where a link connects: a broker's target, or one Cluster node (a shard's subscriber connection). */
+export type LinkTarget = RedisTarget | ({ kind: 'node' } & HostPort & RedisCredentials);
+
 export interface LinkOptions {
-  target: RedisTarget;
+  target: LinkTarget;
   /** Shown in `CLIENT LIST`, e.g. `livedash:node-a:live`. */
   name: string;
   commandTimeoutMs: number;
@@ -66,7 +69,8 @@ export function reconnectDelayMs(attempt: number): number {
 }
 
 export class RedisLink {
-  readonly redis: Redis;
+  /** One server's connection, or a Redis Cluster client (which routes each command to its slot's master). */
+  readonly redis: Redis | Cluster;
   #state: LinkState = { kind: 'connecting' };
   #lastError: string | undefined;
   #sentinelError: string | undefined;
@@ -74,6 +78,11 @@ export class RedisLink {
   #errorListener: (message: string) => void = () => {};
   readonly #probe: NodeJS.Timeout;
   #probing = false;
+  /** Set by `close()`: only then is an `end` of the client final. */
+  #closing = false;
+  /** Restarts after the client gave up (see `#onEnd`), since the link was last ready. */
+  #restarts = 0;
+  #restartTimer: NodeJS.Timeout | undefined;
 
   constructor(options: LinkOptions) {
     const common: RedisOptions = {
@@ -92,7 +101,7 @@ export class RedisLink {
     this.redis = createClient(options.target, common);
     this.redis.on('ready', () => this.#apply({ type: 'ready' }));
     this.redis.on('close', () => this.#apply({ type: 'close' }));
-    this.redis.on('end', () => this.#apply({ type: 'end' }));
+    this.redis.on('end', () => this.#onEnd());
     // Without an `error` listener ioredis would print every failed reconnect attempt; the state carries it.
     this.redis.on('error', (error: Error) => {
       this.#lastError = describeError(error, this.#sentinelError);
@@ -133,13 +142,37 @@ export class RedisLink {
   }
 
   async close(): Promise<void> {
+    this.#closing = true;
     clearInterval(this.#probe);
+    clearTimeout(this.#restartTimer);
     if (this.#state.kind === 'ready') {
       await this.redis.quit().catch(() => this.redis.disconnect());
     } else {
       this.redis.disconnect();
     }
     this.#apply({ type: 'end' });
+  }
+
+  /**
+   * ioredis ends a connection for good, without retrying, when its Sentinel failover detector hears
+   * `+switch-master` while a reconnect is asking the Sentinels where the master is (the attempt is cancelled
+   * and fails with "Connection is closed"). Unless this link was closed, that is one more lost connection:
+   * start over after the usual backoff, or the node would stay without Redis after a failover.
+   */
+  #onEnd(): void {
+    if (this.#closing) {
+      this.#apply({ type: 'end' });
+      return;
+    }
+    this.#apply({ type: 'close' });
+    clearTimeout(this.#restartTimer);
+    this.#restartTimer = setTimeout(
+      () => {
+        this.#restartTimer = undefined;
+        if (!this.#closing) this.start();
+      },
+      reconnectDelayMs(++this.#restarts),
+    );
   }
 
   async #ping(): Promise<void> {
@@ -162,7 +195,10 @@ export class RedisLink {
     const next = nextLinkState(previous, event, this.#lastError);
     if (sameState(previous, next)) return;
     this.#state = next;
-    if (next.kind === 'ready') this.#lastError = undefined;
+    if (next.kind === 'ready') {
+      this.#lastError = undefined;
+      this.#restarts = 0;
+    }
     this.#listener(next, previous);
   }
 }
@@ -173,8 +209,38 @@ function sameState(a: LinkState, b: LinkState): boolean {
   return a.kind === b.kind;
 }
 
-function createClient(target: RedisTarget, common: RedisOptions): Redis {
+function createClient(target: LinkTarget, common: RedisOptions): Redis | Cluster {
   switch (target.kind) {
+    case 'node':
+      return new Redis({
+        ...common,
+        host: target.host,
+        port: target.port,
+        ...(target.username !== undefined && { username: target.username }),
+        ...(target.password !== undefined && { password: target.password }),
+      });
+    case 'cluster': {
+      const { lazyConnect, enableOfflineQueue, retryStrategy, reconnectOnError, ...perNode } = common;
+      return new Cluster(target.nodes, {
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        clusterRetryStrategy: reconnectDelayMs,
+        // A command that meets a moved slot or a failover in progress is retried (MOVED, ASK, TRYAGAIN,
+        // CLUSTERDOWN) up to 16 times, every 100 ms, within the command timeout.
+        maxRedirections: 16,
+        retryDelayOnFailover: 100,
+        retryDelayOnClusterDown: 100,
+        retryDelayOnTryAgain: 100,
+        slotsRefreshTimeout: common.commandTimeout ?? 2000,
+        // Slot moves are also learnt from MOVED answers at once; this catches the ones no command met.
+        slotsRefreshInterval: 1000,
+        redisOptions: {
+          ...perNode,
+          ...(target.username !== undefined && { username: target.username }),
+          ...(target.password !== undefined && { password: target.password }),
+        },
+      });
+    }
     case 'url':
       return new Redis(target.url, common);
     case 'sentinel':
@@ -196,13 +262,18 @@ function describeError(error: Error, sentinelError: string | undefined): string 
   if (error.message.startsWith('All sentinels are unreachable')) {
     return sentinelError ?? 'no Sentinel answered';
   }
+  // A Cluster client that reached no node says only that; the last node's own error says why.
+  const lastNodeError = (error as Error & { lastNodeError?: unknown }).lastNodeError;
+  if (lastNodeError instanceof Error) {
+    return `${error.message.replace(/\.$/, '')}: ${describeError(lastNodeError, undefined)}`;
+  }
   const code = (error as Error & { code?: unknown }).code;
   return typeof code === 'string' && !error.message.includes(code)
     ? `${code}: ${error.message}`
     : error.message;
 }
 
-function describeSentinelError(error: Error, target: RedisTarget): string {
+function describeSentinelError(error: Error, target: LinkTarget): string {
   const name = target.kind === 'sentinel' ? target.name : '';
   const unknown = /^failed to connect to sentinel (\S+) because ERR No such master/.exec(error.message);
   if (unknown) return `Sentinel ${unknown[1]} knows no master named "${name}"`;

@@ -3,7 +3,7 @@ import type { ServerOptions } from '../options.js';
 import type { Broker, BrokerHealth, ChannelPage, ChannelQuery, ReadResult, StoredMessage } from './broker.js';
 import { MemoryBroker, type MemoryBrokerOptions } from './memory.js';
 import { connectRedisBroker } from './redis-broker.js';
-import { parseSentinelTarget, type RedisTarget } from './redis-target.js';
+import { parseClusterTarget, parseSentinelTarget, type RedisTarget } from './redis-target.js';
 
 /** Channels each node keeps to itself under Redis unless told otherwise: its own host metrics. */
 export const DEFAULT_LOCAL_CHANNELS: readonly string[] = ['metrics'];
@@ -102,8 +102,8 @@ export type NodeBrokerOptions = Pick<ServerOptions, 'history' | 'node'> &
   };
 
 /**
- * Where Redis is, as `createServer` and the CLI take it: one of a URL or Sentinel (`host:port,…` and the
- * master's name).
+ * Where Redis is, as `createServer` and the CLI take it: one of a URL, Sentinel (`host:port,…` and the
+ * master's name) or a Redis Cluster (`host:port,…` of some of its nodes).
  */
 export interface RedisBrokerSettings {
   brokerUrl?: string;
@@ -111,6 +111,8 @@ export interface RedisBrokerSettings {
   brokerSentinels?: string;
   /** The master's name in Sentinel (`sentinel monitor <name> …`). */
   brokerSentinelName?: string;
+  /** `host:port,host:port,…` of Redis Cluster nodes; `[user:password@]` in front of an entry is for every node. */
+  brokerCluster?: string;
   brokerPrefix?: string;
   /** Replicas that must hold a publish before it is acknowledged (see `RedisBrokerOptions.ackReplicas`). */
   brokerAckReplicas?: number;
@@ -121,17 +123,25 @@ export interface RedisBrokerSettings {
 
 /** True when any way to reach Redis is set. */
 export function usesRedis(
-  settings: Partial<Record<'brokerUrl' | 'brokerSentinels', string | undefined>>,
+  settings: Partial<Record<'brokerUrl' | 'brokerSentinels' | 'brokerCluster', string | undefined>>,
 ): boolean {
-  return Boolean(settings.brokerUrl || settings.brokerSentinels);
+  return Boolean(settings.brokerUrl || settings.brokerSentinels || settings.brokerCluster);
 }
 
 /** The one Redis target the settings name; an error for none, several, or a malformed list. */
 export function redisTargetOf(settings: RedisBrokerSettings): Result<RedisTarget, string> {
-  if (Boolean(settings.brokerUrl) === Boolean(settings.brokerSentinels)) {
-    return { ok: false, error: 'give exactly one of a Redis URL or a Sentinel list' };
+  const given = [settings.brokerUrl, settings.brokerSentinels, settings.brokerCluster].filter(Boolean);
+  if (given.length !== 1) {
+    return {
+      ok: false,
+      error: 'give exactly one of a Redis URL, a Sentinel list or a Redis Cluster node list',
+    };
   }
   if (settings.brokerUrl) return { ok: true, value: { kind: 'url', url: settings.brokerUrl } };
+  if (settings.brokerCluster) {
+    const parsed = parseClusterTarget(settings.brokerCluster);
+    return parsed.ok ? parsed : { ok: false, error: parsed.error };
+  }
   if (!settings.brokerSentinelName) {
     return { ok: false, error: 'a Sentinel list needs the master name (--broker-sentinel-name)' };
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 /**
  * The Lua scripts behind the Redis broker. Each runs atomically on the Redis server, which is what makes
@@ -24,16 +24,31 @@ import type { Redis } from 'ioredis';
  * so reads of made-up names leave nothing behind, and a subscriber that read it before the first publish
  * still resumes within the same epoch. Channels that lost keys under this process get a random epoch, which
  * no earlier position of theirs can match.
+ *
+ * In a Redis Cluster (ARGV[1] and ARGV[3] empty) every shard is another Redis process and a node cannot know
+ * ahead which one a script lands on (a slot may have moved), so the script asks the server it runs on
+ * (`INFO server`, a few microseconds) and derives the first epoch from that run id itself. A channel whose
+ * slot moved to another shard (a reshard) therefore starts a new epoch too: its keys moved intact, but they
+ * cannot be told apart from a promoted replica's, which may lack the last writes.
  */
-const ENSURE_EPOCH = `
+const RUN_ID = `
+local runId = ARGV[3]
+local firstEpoch = ARGV[1]
+if runId == '' then
+  runId = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)')
+  firstEpoch = string.sub(redis.sha1hex(runId .. '|' .. ARGV[4]), 1, 16)
+end
+`;
+
+const ENSURE_EPOCH = `${RUN_ID}
 local epoch = redis.call('GET', KEYS[1])
 local run = redis.call('GET', KEYS[4])
-local current = epoch and run == ARGV[3] and redis.call('EXISTS', KEYS[2]) == 1
+local current = epoch and run == runId and redis.call('EXISTS', KEYS[2]) == 1
 if not current then
-  local fromOtherProcess = epoch and run and run ~= ARGV[3]
+  local fromOtherProcess = epoch and run and run ~= runId
   local neverPublished = not epoch and not run and redis.call('EXISTS', KEYS[2], KEYS[3]) == 0
     and redis.call('SISMEMBER', KEYS[5], ARGV[4]) == 0
-  if fromOtherProcess or neverPublished then epoch = ARGV[1] else epoch = ARGV[2] end
+  if fromOtherProcess or neverPublished then epoch = firstEpoch else epoch = ARGV[2] end
 end
 `;
 
@@ -44,7 +59,9 @@ local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 
 /**
  * KEYS: epoch, seq, stream, run, registry. ARGV[1..4] as in ENSURE_EPOCH, then: data JSON, max messages,
- * max age ms, live Pub/Sub channel. Returns `{epoch, seq, ts}`.
+ * max age ms, live Pub/Sub channel, and the command that publishes on it: `PUBLISH`, or `SPUBLISH` in a
+ * Cluster (sharded Pub/Sub: the message goes only to the shard that owns the channel's slot, which is this
+ * one, since the channel name carries the same hash tag as the keys). Returns `{epoch, seq, ts}`.
  * `ts` is the millisecond part of the stream entry's ID, so it is one clock for every node and never goes
  * backwards within a channel (Redis keeps IDs increasing even if its clock steps back). Trimming is
  * approximate (`~`: whole stream nodes at a time, far cheaper); reads apply the exact bounds. Age trimming
@@ -54,7 +71,7 @@ export const PUBLISH_SCRIPT = `${ENSURE_EPOCH}
 if not current then
   redis.call('DEL', KEYS[2], KEYS[3])
   redis.call('SET', KEYS[1], epoch)
-  redis.call('SET', KEYS[4], ARGV[3])
+  redis.call('SET', KEYS[4], runId)
 end
 local seq = redis.call('INCR', KEYS[2])
 -- Numbers are formatted explicitly: Lua 5.1 would print large ones in exponent notation.
@@ -63,7 +80,7 @@ local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 's', seqText
 local ts = string.match(id, '^(%d+)')
 redis.call('XTRIM', KEYS[3], 'MINID', '~', string.format('%d', tonumber(ts) - tonumber(ARGV[7])))
 redis.call('SADD', KEYS[5], ARGV[4])
-redis.call('PUBLISH', ARGV[8], epoch .. '|' .. seqText .. '|' .. ts .. '|' .. ARGV[5])
+redis.call(ARGV[9], ARGV[8], epoch .. '|' .. seqText .. '|' .. ts .. '|' .. ARGV[5])
 return {epoch, seqText, ts}
 `;
 
@@ -96,13 +113,15 @@ return {epoch, string.format('%d', seq), oldestSeq, entries}
 `;
 
 /**
- * KEYS: epoch, seq, stream, run. ARGV: max age ms, run id. Drops aged-out entries exactly (an idle channel's
+ * KEYS: epoch, seq, stream, run. ARGV: max age ms, run id ('' in a Cluster: the server's own). Drops aged-out entries exactly (an idle channel's
  * history still ages) but keeps the latest, and returns `{epoch, seq, messages within the age bound, latest
  * entry}`, or nil when the channel is not current (see ENSURE_EPOCH: its next publish starts a new epoch).
  */
 export const INFO_SCRIPT = `
+local runId = ARGV[2]
+if runId == '' then runId = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)') end
 local epoch = redis.call('GET', KEYS[1])
-if not epoch or redis.call('GET', KEYS[4]) ~= ARGV[2] or redis.call('EXISTS', KEYS[2]) == 0 then return nil end
+if not epoch or redis.call('GET', KEYS[4]) ~= runId or redis.call('EXISTS', KEYS[2]) == 0 then return nil end
 ${NOW_MS}
 local latest = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)
 local size = 0
@@ -136,7 +155,7 @@ export class RedisScript {
     this.#sha = createHash('sha1').update(source).digest('hex');
   }
 
-  async run(redis: Redis, keys: string[], args: (string | number)[]): Promise<unknown> {
+  async run(redis: Redis | Cluster, keys: string[], args: (string | number)[]): Promise<unknown> {
     try {
       return await redis.evalsha(this.#sha, keys.length, ...keys, ...args);
     } catch (error) {

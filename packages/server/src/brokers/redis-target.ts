@@ -1,6 +1,7 @@
 /**
- * Where the Redis broker finds Redis: one server by URL, or a master found through Sentinel. Sentinel
- * discovery is the Redis client's own (ioredis), so failovers are followed the way that client follows them.
+ * Where the Redis broker finds Redis: one server by URL, a master found through Sentinel, or a Redis Cluster
+ * found from a few of its nodes. Sentinel discovery and Cluster slot maps are the Redis client's own (ioredis),
+ * so failovers and slot moves are followed the way that client follows them.
  *
  * ```ts
  * const target = parseSentinelTarget('10.0.0.1:26379,10.0.0.2:26379', 'mymaster');
@@ -20,7 +21,9 @@ export interface RedisCredentials {
 
 export type RedisTarget =
   | { kind: 'url'; url: string }
-  | ({ kind: 'sentinel'; sentinels: HostPort[]; name: string } & RedisCredentials);
+  | ({ kind: 'sentinel'; sentinels: HostPort[]; name: string } & RedisCredentials)
+  /** A Redis Cluster: any of its nodes (more than one, so start-up does not hang on one being down). */
+  | ({ kind: 'cluster'; nodes: HostPort[] } & RedisCredentials);
 
 /** A master name Sentinel accepts: no spaces or control characters, at most 200 characters. */
 const MASTER_NAME = /^[A-Za-z0-9_.:-]{1,200}$/;
@@ -74,6 +77,22 @@ export function parseSentinelTarget(
   return { ok: true, value: { kind: 'sentinel', sentinels: parsed.nodes, name, ...parsed.credentials } };
 }
 
+/**
+ * `host:port,host:port,…` of some nodes of a Redis Cluster (the rest are found from them); `user:password@`
+ * in front of an entry authenticates to every node.
+ *
+ * ```ts
+ * const target = parseClusterTarget('10.0.0.1:7000,10.0.0.2:7000');
+ * ```
+ */
+export function parseClusterTarget(
+  nodes: string,
+): { ok: true; value: RedisTarget } | { ok: false; error: string } {
+  const parsed = parseHostList(nodes, 'Redis Cluster node list');
+  if (!parsed.ok) return parsed;
+  return { ok: true, value: { kind: 'cluster', nodes: parsed.nodes, ...parsed.credentials } };
+}
+
 /** How the target is named in logs and errors, without passwords. */
 export function describeTarget(target: RedisTarget): string {
   switch (target.kind) {
@@ -81,10 +100,12 @@ export function describeTarget(target: RedisTarget): string {
       return redactUrl(target.url);
     case 'sentinel':
       return `Sentinel master "${target.name}" via ${target.sentinels.map(hostPort).join(',')}`;
+    case 'cluster':
+      return `Redis Cluster ${target.nodes.map(hostPort).join(',')}`;
   }
 }
 
-function hostPort(node: HostPort): string {
+export function hostPort(node: HostPort): string {
   return node.host.includes(':') ? `[${node.host}]:${node.port}` : `${node.host}:${node.port}`;
 }
 

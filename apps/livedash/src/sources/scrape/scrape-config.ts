@@ -100,6 +100,7 @@ const FLAG_KEYS: Record<string, keyof ScrapeEntry> = {
 /**
  * Reads `--scrape url[,channel=…][,interval=…][,timeout=…][,max-body-bytes=…]` (repeatable; the
  * environment's `LIVEDASH_SCRAPE` holds the same, separated by spaces). Durations are ms or `"5s"`.
+ * Problems are prefixed by `source` (the flag or the variable).
  *
  * @example
  * parseScrapeFlags(['http://127.0.0.1:9100/metrics,channel=node,interval=1s']);
@@ -107,14 +108,15 @@ const FLAG_KEYS: Record<string, keyof ScrapeEntry> = {
  */
 export function parseScrapeFlags(
   values: readonly string[],
+  source = '--scrape',
 ): { ok: true; value: ScrapeTarget[] } | { ok: false; error: string } {
   if (values.length > MAX_SCRAPE_TARGETS) {
-    return { ok: false, error: `--scrape: at most ${MAX_SCRAPE_TARGETS} targets` };
+    return { ok: false, error: `${source}: at most ${MAX_SCRAPE_TARGETS} targets` };
   }
   const errors: string[] = [];
   const entries: ScrapeEntry[] = [];
   values.forEach((flag, index) => {
-    const at = values.length === 1 ? '--scrape' : `--scrape[${index}]`;
+    const at = values.length === 1 ? source : `${source}[${index}]`;
     // Options follow the URL after a comma; a comma inside the URL stays part of it.
     const parts = flag.split(/,(?=[a-z-]+=)/);
     const entry: Record<string, unknown> = { url: parts[0] };
@@ -132,6 +134,6 @@ export function parseScrapeFlags(
     if (checked.success) entries.push(checked.data);
     else errors.push(...describeIssues(checked.error.issues, at, scrapeEntrySchema));
   });
-  const targets = toScrapeTargets(entries, '--scrape', errors);
+  const targets = toScrapeTargets(entries, source, errors);
   return errors.length > 0 ? { ok: false, error: errors.join('\n') } : { ok: true, value: targets };
 }
