@@ -185,6 +185,7 @@ export const OPTION_SOURCES: readonly OptionSource[] = [
     core.allowedOrigins,
     'list',
   ),
+  row('allowedHosts', 'allowed-hosts', 'LIVEDASH_ALLOWED_HOSTS', 'allowedHosts', core.allowedHosts, 'list'),
   row('trustProxy', 'trust-proxy', 'LIVEDASH_TRUST_PROXY', 'trustProxy', core.trustProxy, 'list'),
   row(
     'anonymousChannels',

@@ -148,6 +148,7 @@ describe('loadConfigFile', () => {
       allowAnonymous: true,
       allowedOrigins: ['https://dash.example.com', 'http://localhost:5173', '*'],
       trustProxy: ['10.0.0.0/8', '::1'],
+      allowedHosts: ['dash.example.com', '.corp.example', '*.apps.example', '10.0.0.5', '[::1]', 'all'],
       anonymousChannels: ['metrics*', 'alerts'],
       stateChannels: ['metrics', 'metrics.*', 'prices.*'],
       limits: {
@@ -170,6 +171,7 @@ describe('loadConfigFile', () => {
         allowAnonymous: true,
         allowedOrigins: ['https://dash.example.com', 'http://localhost:5173', '*'],
         trustProxy: ['10.0.0.0/8', '::1'],
+        allowedHosts: ['dash.example.com', '.corp.example', '*.apps.example', '10.0.0.5', '[::1]', 'all'],
         anonymousChannels: ['metrics*', 'alerts'],
         stateChannels: ['metrics', 'metrics.*', 'prices.*'],
         maxConnectionsPerIp: 10,
@@ -188,6 +190,10 @@ describe('loadConfigFile', () => {
     expect(errorsOf({ allowedOrigins: ['https://dash.example.com/app', 'dash.example.com'] })).toEqual([
       'allowedOrigins[0]: expected "*" or an origin such as "https://dash.example.com", got "https://dash.example.com/app"',
       'allowedOrigins[1]: expected "*" or an origin such as "https://dash.example.com", got "dash.example.com"',
+    ]);
+    expect(errorsOf({ allowedHosts: ['https://dash.example.com', 'dash.example.com:443'] })).toEqual([
+      'allowedHosts[0]: expected a host name such as "dash.example.com", ".example.com" (it and every name under it), "*.example.com" (the names under it), an IP address, or "*", got "https://dash.example.com"',
+      'allowedHosts[1]: expected a host name such as "dash.example.com", ".example.com" (it and every name under it), "*.example.com" (the names under it), an IP address, or "*", got "dash.example.com:443"',
     ]);
     expect(errorsOf({ trustProxy: ['10.0.0.0/40'] })).toEqual([
       'trustProxy[0]: expected an IP address, a CIDR such as "10.0.0.0/8", or "loopback", got "10.0.0.0/40"',
@@ -484,6 +490,7 @@ describe('livedash serve --config', () => {
         node: 'from-file',
         metrics: { intervalMs: 2000 },
         allowedOrigins: ['https://file.example'],
+        allowedHosts: ['file.example'],
         limits: { framesPerSec: 7, frameBurst: 9 },
         broker: { prefix: 'file:' },
       }),
@@ -493,6 +500,7 @@ describe('livedash serve --config', () => {
       HOST: '127.0.0.2',
       LIVEDASH_PUBLISH_TOKEN: 't',
       LIVEDASH_ALLOWED_ORIGINS: 'https://env.example',
+      LIVEDASH_ALLOWED_HOSTS: 'env.example, .env.example',
     });
     const resolved = serveOptions(['--port', '9002', '--frames-per-sec', '8'], testIo);
     if (!resolved.ok) throw new Error('expected valid options');
@@ -502,6 +510,7 @@ describe('livedash serve --config', () => {
       node: 'from-file',
       metricsIntervalMs: 2000,
       allowedOrigins: ['https://env.example'],
+      allowedHosts: ['env.example', '.env.example'],
       framesPerSec: 8,
       frameBurst: 9,
       brokerPrefix: 'file:',

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -49,6 +50,8 @@ describe('livedash serve security flags', () => {
         '1048576',
         '--trust-proxy',
         '127.0.0.1, 10.0.0.0/8,loopback',
+        '--allowed-hosts',
+        'dash.example.com, .corp.example',
       ],
       io,
     );
@@ -66,6 +69,7 @@ describe('livedash serve security flags', () => {
       maxDiscardBytes: 1_048_576,
       maxDiscardMs: 2500,
       trustProxy: ['127.0.0.1', '10.0.0.0/8', 'loopback'],
+      allowedHosts: ['dash.example.com', '.corp.example'],
     });
   });
 
@@ -143,6 +147,51 @@ describe('livedash serve security flags', () => {
   });
 });
 
+/** GET `url` with `host` as the Host header; resolves with the status and the body. */
+function getWithHost(url: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    get(url, { headers: { host, connection: 'close' } }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    }).on('error', reject);
+  });
+}
+
+describe('livedash serve --allowed-hosts (DNS rebinding)', () => {
+  it('on loopback, answers localhost and the listed names, and refuses any other Host with 403', async () => {
+    const { io, out } = capture({ LIVEDASH_ALLOWED_HOSTS: 'env.example' });
+    const signals = new EventEmitter();
+    const running = runServe(
+      ['--port', '0', '--metrics-interval', '0', '--allowed-hosts', '.dash.example'],
+      io,
+      signals,
+    );
+    const deadline = Date.now() + 10_000;
+    while (!out.some((line) => line.includes('listening on')) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    const url = /listening on (\S+)/.exec(out.join('\n'))?.[1];
+    expect(url).toBeDefined();
+    const port = new URL(url!).port;
+    for (const host of [`localhost:${port}`, `dash.example:${port}`, 'live.dash.example']) {
+      expect((await getWithHost(`${url}/api/channels`, host)).status, host).toBe(200);
+    }
+    // The flag replaces the variable; a rebinding name is refused on the API and the dashboard alike.
+    for (const path of ['/api/channels', '/sse?channels=metrics', '/']) {
+      for (const host of ['env.example', `evil.example:${port}`]) {
+        const refused = await getWithHost(`${url}${path}`, host);
+        expect(refused.status, `${path} ${host}`).toBe(403);
+        expect(JSON.parse(refused.body).error.code).toBe('host_not_allowed');
+      }
+    }
+    signals.emit('SIGTERM');
+    expect(await running).toBe(0);
+  });
+});
+
 describe('one bound for every source', () => {
   it('a number option out of bounds gets the same message from its flag, its variable and its config key', async () => {
     const { OPTION_SOURCES } = await import('../src/option-sources.js');
@@ -185,6 +234,23 @@ describe('one bound for every source', () => {
     const good = capture({ LIVEDASH_TRUST_PROXY: '::1, loopback' });
     const result = serveOptions([], good.io);
     expect(result.ok && result.options.trustProxy).toEqual(['::1', 'loopback']);
+  });
+
+  it('refuses a bad --allowed-hosts entry with the message the config file gives for allowedHosts', async () => {
+    const { validateConfig } = await import('../src/config-file.js');
+    const expected =
+      'expected a host name such as "dash.example.com", ".example.com" (it and every name under it), "*.example.com" (the names under it), an IP address, or "*", got "dash.example.com:8080"';
+    const file = validateConfig({ allowedHosts: ['ok.example', 'dash.example.com:8080'] });
+    expect(file.ok ? [] : file.error).toEqual([`allowedHosts[1]: ${expected}`]);
+    const byFlag = capture();
+    expect(serveOptions(['--allowed-hosts', 'ok.example,dash.example.com:8080'], byFlag.io).ok).toBe(false);
+    expect(byFlag.err).toEqual([`livedash serve: --allowed-hosts[1]: ${expected}`]);
+    const byEnv = capture({ LIVEDASH_ALLOWED_HOSTS: 'ok.example, dash.example.com:8080' });
+    expect(serveOptions([], byEnv.io).ok).toBe(false);
+    expect(byEnv.err).toEqual([`livedash serve: LIVEDASH_ALLOWED_HOSTS[1]: ${expected}`]);
+    const flagBeatsEnv = capture({ LIVEDASH_ALLOWED_HOSTS: 'env.example' });
+    const result = serveOptions(['--allowed-hosts', '*.apps.example'], flagBeatsEnv.io);
+    expect(result.ok && result.options.allowedHosts).toEqual(['*.apps.example']);
   });
 
   it('--broker-ack-replicas and --broker-ack-timeout-ms take what broker.ackReplicas and broker.ackTimeoutMs take', async () => {

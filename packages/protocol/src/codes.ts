@@ -40,6 +40,8 @@ export const ErrorCodes = {
   UNAUTHORIZED: 'unauthorized',
   /** Credentials valid, but not for this channel or action. */
   FORBIDDEN: 'forbidden',
+  /** The request's `Host` names the server by a name it does not answer to (DNS rebinding defence). */
+  HOST_NOT_ALLOWED: 'host_not_allowed',
   /** Credentials expired. */
   TOKEN_EXPIRED: 'token_expired',
   /** Too many frames or requests. */

@@ -125,10 +125,11 @@ async function mount(server: Server, core: LiveCore, prefix: string): Promise<At
   // The same request-target parsing and fault guard as createServer's own listener.
   const serve = guardRequests(route!, { metrics: core.metrics, maxTargetBytes: options.maxHeaderBytes });
 
-  // The anonymous-access rule follows the address the server listens on, also when it listens later
-  // or again elsewhere.
+  // The anonymous-access rule and the `Host` check follow the address the server listens on, also when
+  // it listens later or again elsewhere. Until it listens, `Host` is checked as on a loopback address.
   let refusal: string | undefined;
   const onListening = () => {
+    core.access.hosts.listeningOn(listeningAddress(server));
     refusal = anonymousBindRefusal(
       listeningHost(server) ?? '',
       core.access.authenticator.configured,
@@ -137,6 +138,7 @@ async function mount(server: Server, core: LiveCore, prefix: string): Promise<At
     if (refusal !== undefined) console.error(`livedash: ${refusal} livedash's paths answer 503.`);
   };
   server.on('listening', onListening);
+  if (server.listening) core.access.hosts.listeningOn(listeningAddress(server));
 
   const release = interceptLiveRequests(server, {
     faults: core.metrics.faults,
@@ -179,6 +181,15 @@ function listeningHost(server: Server | HttpsServer): string | undefined {
   const address = server.address();
   if (address === null) return undefined;
   return typeof address === 'string' ? 'localhost' : address.address;
+}
+
+/**
+ * The IP address a server listens on; undefined for a Unix socket or pipe (reached by browsers only
+ * through a proxy, so `Host` is checked there only with `allowedHosts`) and before it listens.
+ */
+export function listeningAddress(server: Server | HttpsServer): string | undefined {
+  const address = server.address();
+  return address === null || typeof address === 'string' ? undefined : address.address;
 }
 
 /** `/live`, `/a/b`: starts with `/`, no trailing `/`, no `?` or `#`; `''` for none. */

@@ -1,6 +1,6 @@
 import { ErrorCodes } from '@livedash/protocol';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import type { AttachedLivedash, AttachOptions } from './attach.js';
+import { type AttachedLivedash, type AttachOptions, listeningAddress } from './attach.js';
 import { anonymousBindRefusal } from './auth/bind-policy.js';
 import { type LiveTransports, openCore, registerLiveRoutes } from './live-core.js';
 import { registerBodyRefusals } from './transports/body-refusal.js';
@@ -68,6 +68,7 @@ export const livedash: FastifyPluginAsync<LivedashPluginOptions> = async (fastif
 
   fastify.addHook('onListen', async () => {
     const address = fastify.server.address();
+    core.access.hosts.listeningOn(listeningAddress(fastify.server));
     const host = address === null ? '' : typeof address === 'string' ? 'localhost' : address.address;
     const refused = anonymousBindRefusal(host, core.access.authenticator.configured, options.allowAnonymous);
     if (refused === undefined) return;

@@ -2,6 +2,7 @@ import { Defaults } from '@livedash/protocol';
 import { z } from 'zod';
 import { jwtOptionsSchema } from './auth/jwt-options.js';
 import { isTrustedProxyEntry } from './limits/client-address.js';
+import { ALLOWED_HOST_FORMS, isAllowedHostEntry } from './limits/host-policy.js';
 import { LimitDefaults } from './limits/limit-defaults.js';
 import { boolean, channelPattern, describeIssues, integer, isOrigin, listOf, text } from './option-values.js';
 
@@ -80,6 +81,14 @@ export const serverOptionShapes = {
   /** Browser origins (`scheme://host[:port]`, or `*`) allowed for WS/SSE besides the server's own, and for CORS on /api. */
   allowedOrigins: listOf(text(isOrigin, '"*" or an origin such as "https://dash.example.com"'), 100).describe(
     "Browser origins allowed for WebSocket/SSE besides the server's own, and for CORS on /api.",
+  ),
+  /**
+   * Host names (besides `localhost`, `*.localhost`, IP addresses and `host`) requests may carry in
+   * `Host`: exact names, `.example.com` (it and every name under it), `*.example.com` (the names under
+   * it), or `*` / `all` to turn the check off. Empty: checked only on a loopback address (DNS rebinding).
+   */
+  allowedHosts: listOf(text(isAllowedHostEntry, ALLOWED_HOST_FORMS), 1000).describe(
+    'Host names the server answers to besides localhost, IP addresses and host (".example.com" for a domain and its subdomains, "*.example.com", "*" for any): the DNS-rebinding check.',
   ),
   /**
    * Reverse proxies (IP addresses, CIDRs such as `10.0.0.0/8`, or `loopback`) whose `X-Forwarded-For`
@@ -208,6 +217,7 @@ export function defaultOptions(): ServerOptions {
     anonymousChannels: undefined,
     allowAnonymous: false,
     allowedOrigins: [],
+    allowedHosts: [],
     trustProxy: [],
     maxConnectionsPerIp: LimitDefaults.maxConnectionsPerIp,
     maxSseStreamsPerIp: LimitDefaults.maxSseStreamsPerIp,

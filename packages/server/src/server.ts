@@ -134,6 +134,8 @@ async function startServer(partial: CreateServerOptions): Promise<LivedashServer
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
+  // `host` may be a name: the address it resolved to decides whether `Host` is checked.
+  if (typeof address === 'object' && address) core.access.hosts.listeningOn(address.address);
 
   let closing: Promise<void> | undefined;
   const close = () => {

@@ -44,7 +44,7 @@ async function closeCodeAfter(frames: Buffer[]): Promise<number | undefined> {
 
 describe('headers', () => {
   it('oversized headers (CVE-2018-12121 shape): 100 KB of header gets 431 and the server keeps serving', async () => {
-    const request = `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(100 * 1024)}\r\n\r\n`;
+    const request = `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(100 * 1024)}\r\n\r\n`;
     const response = await rawExchange(server.port, [request]);
     expect(response.status).toBe(431);
     await expectServerServes(server);
@@ -54,7 +54,7 @@ describe('headers', () => {
     const many = Array.from({ length: 2000 }, (_, i) => `X-H${i}: v`).join('\r\n');
     const plain = await rawExchange(
       server.port,
-      [`GET /healthz HTTP/1.1\r\nHost: x\r\n${many}\r\n\r\n`],
+      [`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n${many}\r\n\r\n`],
       5000,
       true,
     );
@@ -70,7 +70,9 @@ describe('headers', () => {
   });
 
   it('headers trickled in byte by byte across many packets are still bounded', async () => {
-    const bytes = Buffer.from(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ${'b'.repeat(20 * 1024)}\r\n\r\n`);
+    const bytes = Buffer.from(
+      `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ${'b'.repeat(20 * 1024)}\r\n\r\n`,
+    );
     const chunks: Buffer[] = [];
     for (let at = 0; at < bytes.length; at += 512) chunks.push(bytes.subarray(at, at + 512));
     const response = await rawExchange(server.port, chunks);
@@ -293,7 +295,7 @@ describe('bodies', () => {
   it('a huge polling/publish body is refused with 413 without being read in full', async () => {
     const big = 50 * 1024 * 1024;
     const head =
-      'POST /api/channels/big HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer advisory-secret\r\n' +
+      'POST /api/channels/big HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer advisory-secret\r\n' +
       `Content-Type: application/json\r\nContent-Length: ${big}\r\n\r\n`;
     const response = await rawExchange(server.port, [head, Buffer.alloc(256 * 1024, 0x20)], 10_000);
     expect(response.status).toBe(413);
@@ -308,7 +310,7 @@ describe('bodies', () => {
       Buffer.from('\r\n'),
     ]);
     const head =
-      'POST /api/channels/big HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer advisory-secret\r\n' +
+      'POST /api/channels/big HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer advisory-secret\r\n' +
       'Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n';
     const chunks = [head, ...Array.from({ length: 64 }, () => framed)];
     const response = await rawExchange(server.port, chunks, 10_000);
@@ -318,7 +320,7 @@ describe('bodies', () => {
 
   it('a body on an unauthenticated publish is refused with 401 before it is read', async () => {
     const head =
-      'POST /api/channels/big HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+      'POST /api/channels/big HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
       `Content-Length: ${10 * 1024 * 1024}\r\n\r\n`;
     const response = await rawExchange(server.port, [head], 10_000, true);
     expect(response.status).toBe(401);
@@ -329,11 +331,11 @@ describe('bodies', () => {
 describe('request framing', () => {
   it('request smuggling shapes (Content-Length with Transfer-Encoding, two Content-Lengths) get 400', async () => {
     const both =
-      'POST /api/channels/smuggle HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer advisory-secret\r\n' +
+      'POST /api/channels/smuggle HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer advisory-secret\r\n' +
       'Content-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n';
     expect((await rawExchange(server.port, [both], 5000, true)).status).toBe(400);
     const twice =
-      'POST /api/channels/smuggle HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer advisory-secret\r\n' +
+      'POST /api/channels/smuggle HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer advisory-secret\r\n' +
       'Content-Type: application/json\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n12';
     expect((await rawExchange(server.port, [twice], 5000, true)).status).toBe(400);
     const latest = await fetch(`${server.url}/api/channels/smuggle`);
@@ -358,7 +360,7 @@ describe('abrupt resets', () => {
   }
 
   it('TCP resets mid-headers, mid-handshake, mid-frame, mid-body and mid-SSE leave the server serving', async () => {
-    await resetAfter(['GET /api/channels HTTP/1.1\r\nHost: x\r\nX-Partial: ']);
+    await resetAfter(['GET /api/channels HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Partial: ']);
     await resetAfter([upgradeHeaders('/ws').slice(0, 60)]);
     await resetAfter([upgradeHeaders('/ws')]);
     await resetAfter(
@@ -366,11 +368,11 @@ describe('abrupt resets', () => {
       50,
     );
     await resetAfter([
-      'POST /api/channels/reset HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer advisory-secret\r\n' +
+      'POST /api/channels/reset HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer advisory-secret\r\n' +
         'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"a":',
     ]);
     await resetAfter(
-      ['GET /sse?channels=probe.health HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n'],
+      ['GET /sse?channels=probe.health HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n'],
       100,
     );
     await expectServerServes(server);

@@ -255,7 +255,7 @@ describe('HTTP bad input', () => {
 
   test('a slowloris request (headers never finished) is cut after requestTimeoutMs, without delaying others', async () => {
     const socket = await openRaw();
-    socket.write('GET /api/channels HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+    socket.write('GET /api/channels HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
     const drip = setInterval(() => socket.write('a'), 100);
     const closedAt = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now())));
     const start = Date.now();
@@ -268,7 +268,7 @@ describe('HTTP bad input', () => {
   test('a half-sent upgrade request is cut the same way', async () => {
     const socket = await openRaw();
     const start = Date.now();
-    socket.write('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n');
+    socket.write('GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n');
     await new Promise<void>((resolve) => socket.once('close', () => resolve()));
     expect(Date.now() - start).toBeLessThan(8000);
   });
@@ -276,7 +276,7 @@ describe('HTTP bad input', () => {
   test('an abrupt reset mid-request changes nothing', async () => {
     const socket = await openRaw();
     socket.write(
-      'POST /api/channels/canary HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer secret\r\nContent-Length: 1000\r\n\r\n{"a":',
+      'POST /api/channels/canary HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer secret\r\nContent-Length: 1000\r\n\r\n{"a":',
     );
     socket.resetAndDestroy();
   });

@@ -218,7 +218,7 @@ async function httpAttacker(rng: Rng, corpus: string[], until: number): Promise<
       kind === 0
         ? [rng.bytes(1 + rng.int(500))]
         : kind === 1
-          ? [mutate(rng, `GET ${path} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n`)]
+          ? [mutate(rng, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`)]
           : kind === 2
             ? [
                 upgradeHeaders(path, {
@@ -230,7 +230,7 @@ async function httpAttacker(rng: Rng, corpus: string[], until: number): Promise<
               ]
             : kind === 3
               ? [
-                  `POST /api/channels/fuzz.h HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${rng.int(2) ? PUBLISH_TOKEN : 'bad'}\r\nContent-Type: application/json\r\nContent-Length: ${rng.int(3) === 0 ? 10 ** 9 : Buffer.byteLength(body)}\r\n\r\n`,
+                  `POST /api/channels/fuzz.h HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${rng.int(2) ? PUBLISH_TOKEN : 'bad'}\r\nContent-Type: application/json\r\nContent-Length: ${rng.int(3) === 0 ? 10 ** 9 : Buffer.byteLength(body)}\r\n\r\n`,
                   body,
                 ]
               : [

@@ -82,7 +82,11 @@ describe('request-targets on plain HTTP', () => {
     ['/api/channels/%zz', /percent-encoding/],
     ['*', /only for OPTIONS/],
   ])('GET %s is refused 400 with the reason and the connection closed', async (target, reason) => {
-    const answer = await rawExchange(server.port, [`GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`], 3000);
+    const answer = await rawExchange(
+      server.port,
+      [`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`],
+      3000,
+    );
     expect(answer.status).toBe(400);
     expect(answer.text).toMatch(reason);
     expect(answer.text).toContain('"code":"bad_command"');
@@ -110,7 +114,7 @@ describe('an exception while handling one peer closes that peer, is counted, and
       throw new Error('injected request fault');
     });
     vi.spyOn(console, 'error').mockImplementation(() => {});
-    const answer = await rawExchange(server.port, ['GET /%zz HTTP/1.1\r\nHost: x\r\n\r\n'], 3000);
+    const answer = await rawExchange(server.port, ['GET /%zz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'], 3000);
     ServerResponse.prototype.writeHead = writeHead;
     expect(answer.closed).toBe(true);
     expect(await faults('request')).toBe(before + 1);

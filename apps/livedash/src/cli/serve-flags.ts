@@ -42,6 +42,10 @@ export const SECURITY_USAGE = `Security (docs/security.md):
   --allow-anonymous          allow a non-loopback --host without JWT auth (env LIVEDASH_ALLOW_ANONYMOUS=1)
   --allowed-origins <list>   browser origins allowed for WS/SSE besides this server's own, and for CORS on
                              /api (env LIVEDASH_ALLOWED_ORIGINS; default none; * allows any)
+  --allowed-hosts <list>     host names this server answers to besides localhost, *.localhost, IP addresses
+                             and --host: .example.com (it and its subdomains), *.example.com, * (no check);
+                             checked on a loopback --host always, elsewhere only when given: DNS rebinding
+                             (env LIVEDASH_ALLOWED_HOSTS; default none)
   --trust-proxy <list>       reverse proxies (addresses, CIDRs, loopback) whose X-Forwarded-For / Forwarded
                              name the client, for per-address limits and logs (env LIVEDASH_TRUST_PROXY;
                              default none: every client is its TCP peer)

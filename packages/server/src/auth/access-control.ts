@@ -3,6 +3,7 @@ import { CloseCodes, ErrorCodes, LivedashError, type Result } from '@livedash/pr
 import { Registry } from 'prom-client';
 import { ClientAddresses } from '../limits/client-address.js';
 import { tooManyHeaders } from '../limits/header-limits.js';
+import { HostPolicy } from '../limits/host-policy.js';
 import { SecurityMetrics } from '../limits/limit-metrics.js';
 import { OriginPolicy } from '../limits/origin-policy.js';
 import { PerIpCounter } from '../limits/per-ip-counter.js';
@@ -16,6 +17,8 @@ export interface AccessOptions extends AuthOptions {
   publishToken: string;
   allowAnonymous: boolean;
   allowedOrigins: string[];
+  /** Host names `Host` may carry besides the defaults (see `HostPolicy`). */
+  allowedHosts: string[];
   maxConnectionsPerIp: number;
   maxSseStreamsPerIp: number;
   maxHeaders: number;
@@ -44,6 +47,8 @@ export type Admission = Result<{ release: () => void }, HttpRefusal>;
 export class AccessControl {
   readonly authenticator: Authenticator;
   readonly origins: OriginPolicy;
+  /** Which `Host` names are answered (DNS rebinding); told the address once the server listens. */
+  readonly hosts: HostPolicy;
   /** Counters on a private registry until `attachMetrics` moves them to the server's. */
   #metrics = new SecurityMetrics(new Registry());
   readonly #wsPerIp: PerIpCounter;
@@ -54,6 +59,7 @@ export class AccessControl {
   private constructor(options: AccessOptions, authenticator: Authenticator) {
     this.authenticator = authenticator;
     this.origins = new OriginPolicy(options.allowedOrigins);
+    this.hosts = new HostPolicy(options.allowedHosts, options.host);
     this.#wsPerIp = new PerIpCounter(options.maxConnectionsPerIp);
     this.#ssePerIp = new PerIpCounter(options.maxSseStreamsPerIp);
     this.#maxHeaders = options.maxHeaders;
@@ -85,21 +91,34 @@ export class AccessControl {
     return this.#addresses.of(request);
   }
 
-  /** Header count, origin and per-address connection limit for a WebSocket upgrade. */
+  /** Header count, `Host`, origin and per-address connection limit for a WebSocket upgrade. */
   admitWebSocket(request: IncomingMessage): Admission {
     return this.#admit(request, this.#wsPerIp, 'connections_per_ip', 'WebSocket connections');
   }
 
-  /** Header count, origin and per-address stream limit for an SSE request. */
+  /** Header count, `Host`, origin and per-address stream limit for an SSE request. */
   admitSse(request: IncomingMessage): Admission {
     return this.#admit(request, this.#ssePerIp, 'sse_streams_per_ip', 'SSE streams');
   }
 
-  /** Header-count check alone, for every other request. */
+  /**
+   * The checks of the header block every request and upgrade gets: header count (431), then `Host`
+   * (400 when missing or malformed, 403 `host_not_allowed` for a name the server does not answer to).
+   */
   checkHeaders(request: IncomingMessage): HttpRefusal | undefined {
-    if (!tooManyHeaders(request, this.#maxHeaders)) return undefined;
-    this.metrics.limitHit('header_count');
-    return { status: 431, code: ErrorCodes.TOO_LARGE, message: `more than ${this.#maxHeaders} header lines` };
+    if (tooManyHeaders(request, this.#maxHeaders)) {
+      this.metrics.limitHit('header_count');
+      return {
+        status: 431,
+        code: ErrorCodes.TOO_LARGE,
+        message: `more than ${this.#maxHeaders} header lines`,
+      };
+    }
+    const host = this.hosts.check(request);
+    if (host === undefined) return undefined;
+    this.metrics.limitHit('host');
+    const code = host.status === 403 ? ErrorCodes.HOST_NOT_ALLOWED : ErrorCodes.BAD_COMMAND;
+    return { status: host.status, code, message: host.message };
   }
 
   /** The principal of a request from `Authorization: Bearer` or `?token=`; counts refusals. */

@@ -11,7 +11,8 @@ export type LimitName =
   | 'header_count'
   | 'header_size'
   | 'history_request'
-  | 'origin';
+  | 'origin'
+  | 'host';
 
 export type AuthOutcome = 'unauthorized' | 'token_expired' | 'forbidden';
 
