@@ -19,9 +19,10 @@ import {
 } from './live-core.js';
 import type { ServerOptions } from './options.js';
 import type { ServerMetrics } from './server-metrics.js';
+import { registerBodyRefusals } from './transports/body-refusal.js';
 import { CHANNEL_PARAM_MAX_LENGTH } from './transports/http.js';
 import { answerNotFound } from './transports/http-errors.js';
-import { interceptLiveRequests, requestPath } from './transports/intercept.js';
+import { interceptLiveRequests, isLivePath, requestPath } from './transports/intercept.js';
 import { asksForWebSocket } from './transports/other-upgrade.js';
 import { guardRequests } from './transports/server-listeners.js';
 import { releaseRefusedSocket } from './transports/upgrade-refusal.js';
@@ -109,6 +110,8 @@ async function mount(server: Server, core: LiveCore, prefix: string): Promise<At
     },
     return503OnClosing: true,
   });
+  // A refused body reaches the client; `Expect: 100-continue` is answered by the route (see intercept.ts).
+  registerBodyRefusals(app, options);
   let transports: LiveTransports | undefined;
   await app.register(
     async (scope) => {
@@ -139,7 +142,8 @@ async function mount(server: Server, core: LiveCore, prefix: string): Promise<At
 
   const release = interceptLiveRequests(server, {
     faults: core.metrics.faults,
-    ownsRequest: (request) => ownsPath(requestPath(request), prefix),
+    ownsRequest: (request) => isLivePath(requestPath(request), prefix),
+    ownsContinue: (request) => isLivePath(requestPath(request), prefix),
     serveRequest: (request, response) => {
       if (refusal === undefined) serve(request, response);
       else refuseRequest(response, refusal);
@@ -195,13 +199,6 @@ export function checkPrefix(prefix: string): void {
     throw new TypeError(
       `prefix must look like "/live" (a path starting with "/", without a trailing "/"), got ${JSON.stringify(prefix)}`,
     );
-}
-
-/** `/sse`, `/api/channels` and everything under it, behind the prefix. */
-function ownsPath(path: string, prefix: string): boolean {
-  if (!path.startsWith(prefix)) return false;
-  const rest = path.slice(prefix.length);
-  return rest === '/sse' || rest === '/api/channels' || rest.startsWith('/api/channels/');
 }
 
 function refuseRequest(response: ServerResponse, reason: string): void {

@@ -3,8 +3,9 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { type AttachedLivedash, type AttachOptions, listeningAddress } from './attach.js';
 import { anonymousBindRefusal } from './auth/bind-policy.js';
 import { type LiveTransports, openCore, registerLiveRoutes } from './live-core.js';
+import { registerBodyRefusals } from './transports/body-refusal.js';
 import { sendError } from './transports/http-errors.js';
-import { interceptLiveRequests, requestPath } from './transports/intercept.js';
+import { interceptLiveRequests, isLivePath, requestPath } from './transports/intercept.js';
 import { asksForWebSocket } from './transports/other-upgrade.js';
 
 declare module 'fastify' {
@@ -48,6 +49,8 @@ export const livedash: FastifyPluginAsync<LivedashPluginOptions> = async (fastif
       scope.addHook('onRequest', async (_request, reply) => {
         if (refusal !== undefined) return sendError(reply, 503, ErrorCodes.UNAVAILABLE, refusal);
       });
+      // A refused body reaches the client, on livedash's routes only (the hooks stay in this scope).
+      registerBodyRefusals(scope, options);
       const live = registerLiveRoutes(scope, core, { wsPath });
       transports = live;
       release = interceptLiveRequests(fastify.server, {
@@ -55,6 +58,7 @@ export const livedash: FastifyPluginAsync<LivedashPluginOptions> = async (fastif
         // Requests reach livedash through Fastify's router; only upgrades are taken here.
         ownsRequest: () => false,
         serveRequest: () => {},
+        ownsContinue: (request) => isLivePath(requestPath(request), scope.prefix),
         ownsUpgrade: (request) => asksForWebSocket(request) && requestPath(request) === wsPath,
         serveUpgrade: (request, socket, head) => live.ws.handleUpgrade(request, socket, head),
       });

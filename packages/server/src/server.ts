@@ -11,7 +11,7 @@ import type { Hub } from './hub.js';
 import { type BrokerOptions, checkCoreOptions, openCore, registerLiveRoutes } from './live-core.js';
 import type { ServerOptions } from './options.js';
 import type { ServerMetrics } from './server-metrics.js';
-import { registerBodyRefusals } from './transports/body-refusal.js';
+import { deferContinue, registerBodyRefusals } from './transports/body-refusal.js';
 import { CHANNEL_PARAM_MAX_LENGTH } from './transports/http.js';
 import { answerNotFound } from './transports/http-errors.js';
 import { guardRequests, handleUpgrades } from './transports/server-listeners.js';
@@ -119,6 +119,7 @@ async function startServer(partial: CreateServerOptions): Promise<LivedashServer
     forceCloseConnections: true,
   });
   registerBodyRefusals(app, options);
+  deferContinue(app.server);
   const transports = registerLiveRoutes(app, core);
   handleUpgrades(app.server, transports.ws, metrics);
 

@@ -5,24 +5,20 @@
  * answers `Expect: 100-continue` with the final status when it already knows the answer. Real clients:
  * Node's fetch (undici) and curl, many attempts each; Chromium's fetch is in e2e/body-refusals.test.ts.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes } from '@livedash/protocol';
-import { fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type LivedashServer, mintToken } from '../src/index.js';
+import { bigJsonBody, curlOutcome, fetchOutcome } from './helpers/refusal-clients.js';
 import { rawExchange } from './security-wire.js';
 
 const TOKEN = 'refusal-secret';
 const JWT_SECRET = 'a-jwt-secret-of-at-least-32-bytes-for-tests';
 const ATTEMPTS = 20;
-/** 2 MB: far over the 64 KiB default body limit, large enough that the client is still sending when refused. */
-const BIG = Buffer.alloc(2 * 1024 * 1024, 0x20);
-BIG.write('{"v":"', 0);
-BIG.write('"}', BIG.length - 2);
+const BIG = bigJsonBody();
 
 let server: LivedashServer;
 let dir: string;
@@ -134,45 +130,12 @@ describe("Node's fetch (undici) gets every refusal of a 2 MB body", () => {
     it(`${refusal.name}: ${ATTEMPTS} of ${ATTEMPTS} attempts`, async () => {
       const outcomes: string[] = [];
       for (let i = 0; i < ATTEMPTS; i++) {
-        try {
-          const response = await fetch(`${server.url}/api/channels/big`, {
-            method: 'POST',
-            headers: refusal.headers,
-            body: BIG,
-          });
-          const body = (await response.json()) as { error?: { code?: string } };
-          outcomes.push(`${response.status} ${body.error?.code}`);
-        } catch (error) {
-          outcomes.push(`network error: ${String((error as Error).cause ?? error)}`);
-        }
+        outcomes.push(await fetchOutcome(`${server.url}/api/channels/big`, refusal.headers, BIG));
       }
       expect(outcomes).toEqual(Array(ATTEMPTS).fill(`${refusal.status} ${refusal.code}`));
     });
   }
 });
-
-/** Runs curl; resolves with the status it printed and the body it received. */
-function curl(args: string[]): Promise<{ status: string; body: string; exit: number | null }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('curl', ['--silent', '--show-error', '--max-time', '20', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (exit) => {
-      const marker = out.lastIndexOf('\n@status=');
-      const status = marker >= 0 ? out.slice(marker + 9).trim() : '';
-      resolve({ status, body: marker >= 0 ? out.slice(0, marker) : out + err, exit });
-    });
-  });
-}
 
 describe('curl gets every refusal of a 2 MB body', () => {
   for (const expect100 of [true, false]) {
@@ -181,29 +144,8 @@ describe('curl gets every refusal of a 2 MB body', () => {
       it(`${refusal.name}, ${how}: ${ATTEMPTS} of ${ATTEMPTS} attempts`, async () => {
         const outcomes: string[] = [];
         for (let i = 0; i < ATTEMPTS; i++) {
-          const headers = Object.entries(refusal.headers).flatMap(([name, value]) => [
-            '-H',
-            `${name}: ${value}`,
-          ]);
-          // curl sends Expect: 100-continue itself for bodies over 1 MiB; an empty `Expect:` turns it off.
-          const expectHeader = expect100 ? 'Expect: 100-continue' : 'Expect:';
-          const result = await curl([
-            ...headers,
-            '-H',
-            expectHeader,
-            '--data-binary',
-            `@${bigFile}`,
-            '--write-out',
-            '\n@status=%{http_code}',
-            `${server.url}/api/channels/big`,
-          ]);
-          let code: string | undefined;
-          try {
-            code = (JSON.parse(result.body) as { error?: { code?: string } }).error?.code;
-          } catch {
-            code = `unparsable body ${JSON.stringify(result.body.slice(0, 200))}, exit ${result.exit}`;
-          }
-          outcomes.push(`${result.status} ${code}`);
+          const url = `${server.url}/api/channels/big`;
+          outcomes.push(await curlOutcome(url, refusal.headers, bigFile, expect100));
         }
         expect(outcomes).toEqual(Array(ATTEMPTS).fill(`${refusal.status} ${refusal.code}`));
       });

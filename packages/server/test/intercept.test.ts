@@ -35,6 +35,7 @@ function takers(
     faults,
     ownsRequest: (request) => request.url === '/taken',
     serveRequest: serve,
+    ownsContinue: (request) => request.url === '/taken',
     ownsUpgrade: (request) => request.url === '/taken',
     serveUpgrade: (_request: IncomingMessage, socket: Duplex) => {
       socket.end('HTTP/1.1 418 Taken\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');

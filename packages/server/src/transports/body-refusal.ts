@@ -12,7 +12,8 @@ export interface DiscardLimits {
 
 /**
  * Makes every refusal of a request body reach the client (413 too large, 415 wrong type, 401/403
- * before the body, any error answered while the body is still arriving):
+ * before the body, any error answered while the body is still arriving), on the routes of `app` (or of
+ * the plugin scope it is called on):
  *
  * - the answer goes out with `Connection: close`; then, instead of closing at once, the server ends
  *   its side and reads and drops what the client is still sending, up to `maxDiscardBytes` and
@@ -20,22 +21,16 @@ export interface DiscardLimits {
  *   Closing a socket with unread bytes in it sends a TCP reset, and a reset makes the client's
  *   network stack drop the answer it has not read yet: the client sees "connection reset" instead of
  *   the 413 it was sent. Nothing read is kept, so memory does not grow with what is discarded;
- * - `Expect: 100-continue` is answered once the request has passed the checks that need no body
- *   (credentials, permission, declared length against the route's body limit), so a request refused on
- *   its headers gets its final status instead of `100 Continue` and its body is never sent.
+ * - a request marked by `awaitContinue` (`Expect: 100-continue`, not answered yet) gets its
+ *   `100 Continue` once it has passed the checks that need no body (credentials, permission, declared
+ *   length against the route's body limit), so a request refused on its headers gets its final status
+ *   instead and its body is never sent.
  *
  * @example
  * registerBodyRefusals(app, { maxDiscardBytes: 8 << 20, maxDiscardMs: 5000 }); // before listening
+ * deferContinue(app.server);                                                 // createServer's own server
  */
 export function registerBodyRefusals(app: FastifyInstance, limits: DiscardLimits): void {
-  // With a `checkContinue` listener Node no longer answers `100 Continue` by itself: the request goes
-  // through the access hooks first, and preParsing (after them) sends it.
-  const server: Server = app.server;
-  server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
-    expectsContinue.add(request);
-    server.emit('request', request, response);
-  });
-
   app.addHook('preParsing', async (request, reply, payload) => {
     if (!expectsContinue.delete(request.raw)) return payload;
     const declared = Number(request.headers['content-length']);
@@ -52,6 +47,27 @@ export function registerBodyRefusals(app: FastifyInstance, limits: DiscardLimits
     }
     return payload;
   });
+}
+
+/**
+ * Hands every `Expect: 100-continue` request of `server` to its `request` listeners without the
+ * `100 Continue` Node would send first: the routes registered with `registerBodyRefusals` send it, or
+ * their final answer instead. For a server whose every route is livedash's (`createServer`).
+ */
+export function deferContinue(server: Server): void {
+  server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
+    awaitContinue(request);
+    server.emit('request', request, response);
+  });
+}
+
+/**
+ * Marks a request that asked for `100 Continue` and was not given it: a route with `registerBodyRefusals`
+ * sends it once the request passes the checks that need no body. A request so marked that reaches
+ * another route waits for a body that never comes, so only mark what livedash serves.
+ */
+export function awaitContinue(request: IncomingMessage): void {
+  expectsContinue.add(request);
 }
 
 /** Requests that asked for `100 Continue` and have not been given it (or a final answer) yet. */

@@ -101,6 +101,9 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: HttpContext): void
   // Who may publish (the publish token, or a JWT with a matching `publish` claim) is checked by
   // registerHttpAccess's onRequest hook, before the body is read.
   app.post('/api/channels/:channel', {
+    // Also on the route, not only the parser: `Expect: 100-continue` is answered against it
+    // (body-refusal.ts), and embedded the app's own limit would apply.
+    bodyLimit: options.maxBodyBytes,
     handler: async (request, reply) => {
       const channel = channelParam(request, reply);
       if (channel === undefined) return reply;
