@@ -15,9 +15,19 @@ const serverModules = {
 /**
  * Runs one server kind: fresh server process, `clients` subscribers, idle RSS, then each phase.
  * `phases`: [{ name, rate, count, burst }]. With `profileDir`, the server process writes a V8 CPU
- * profile there when it exits (`<kind>-<clients>x<channelCount>.cpuprofile`).
+ * profile there when it exits (`<kind>-<clients>x<channelCount>.cpuprofile`). `env` is added to the
+ * server process's environment (bench/compare.mjs points it at another build this way).
  */
-export async function runServerKind({ kind, clients, channelCount, phases, loadgen, log, profileDir }) {
+export async function runServerKind({
+  kind,
+  clients,
+  channelCount,
+  phases,
+  loadgen,
+  log,
+  profileDir,
+  env = {},
+}) {
   const execArgv = profileDir
     ? [
         '--cpu-prof',
@@ -25,7 +35,7 @@ export async function runServerKind({ kind, clients, channelCount, phases, loadg
         `--cpu-prof-name=${kind}-${clients}x${channelCount}.cpuprofile`,
       ]
     : [];
-  const server = spawnWorker(serverModules[kind], { name: `server:${kind}`, execArgv });
+  const server = spawnWorker(serverModules[kind], { name: `server:${kind}`, execArgv, env });
   try {
     const { port } = await server.call('start', { transport: kind });
     const channels = Array.from({ length: channelCount }, (_, i) => `bench.${kind}.${i}`);

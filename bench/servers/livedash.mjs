@@ -2,10 +2,17 @@
 // same path HTTP publishes and sources take after parsing. Serves /ws and /sse on one port. Counts the
 // TCP connections it accepts per second (for the reconnect storm).
 import { subscribe } from 'node:diagnostics_channel';
+import { pathToFileURL } from 'node:url';
 import { serveWorker } from '../lib/ipc.mjs';
 import { serverHandlers } from './common.mjs';
 
-const { createServer } = await import(new URL('../../packages/server/dist/index.js', import.meta.url).href);
+// `bench/compare.mjs` runs this against another build too: LIVEDASH_BENCH_SERVER_DIST names its
+// `@livedash/server` entry, LIVEDASH_BENCH_SERVER_OPTIONS (JSON) the options that build needs besides these.
+const dist =
+  process.env.LIVEDASH_BENCH_SERVER_DIST ??
+  new URL('../../packages/server/dist/index.js', import.meta.url).pathname;
+const extraOptions = JSON.parse(process.env.LIVEDASH_BENCH_SERVER_OPTIONS ?? '{}');
+const { createServer } = await import(pathToFileURL(dist).href);
 let server = null;
 
 const acceptedPerSecond = new Map();
@@ -23,6 +30,7 @@ const { handlers, stop } = serverHandlers({
       // Every benchmark client comes from 127.0.0.1; the per-address limits would refuse all but a few.
       maxConnectionsPerIp: 1_000_000,
       maxSseStreamsPerIp: 1_000_000,
+      ...extraOptions,
     });
     return { port: server.port, startedAt: Date.now() };
   },

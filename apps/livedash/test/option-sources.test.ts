@@ -59,6 +59,7 @@ const SAMPLES: Record<string, Sample> = {
   stateChannels: { good: 'prices,sensors.*', bad: 'a b' },
   allowAnonymous: { good: 'true', bad: 'maybe' },
   allowedOrigins: { good: 'https://dash.example.com,http://127.0.0.1:3000', bad: 'dash.example.com' },
+  allowedHosts: { good: 'dash.example.com,.example.org', bad: 'http://dash.example.com' },
   trustProxy: { good: '10.0.0.0/8,loopback', bad: '10.0.0.0/40' },
   anonymousChannels: { good: 'public.*,metrics', bad: 'a b' },
   brokerUrl: { good: 'redis://127.0.0.1:6379', bad: 'http://127.0.0.1:6379' },

@@ -1,19 +1,14 @@
 import { isValidChannel } from '@livedash/protocol';
-import { parseMessagesResponse } from './transports/poll.js';
+import { type MessagesResponse, parseMessagesResponse } from './transports/poll.js';
 import type { FetchLike } from './transports/transport.js';
-import type { HistoryEntry } from './types.js';
 
-/** A channel's history as the server answered: the messages after the asked `since`, oldest first. */
-export interface HistoryAnswer {
-  /** The channel's current epoch on the server. */
-  epoch: string;
-  /**
-   * False when the server no longer held every message after `since` (or `since` was of another
-   * epoch): then `entries` is everything it still holds, at most its per-request limit.
-   */
-  recovered: boolean;
-  entries: HistoryEntry[];
-}
+/**
+ * A channel's history as the server answered: its current `epoch`, and `messages` after the asked
+ * `since`, oldest first (envelopes, which are history entries). `recovered` is false when the server no
+ * longer held every message after `since` (or `since` was of another epoch): then `messages` is
+ * everything it still holds, at most its per-request limit.
+ */
+export type HistoryAnswer = MessagesResponse;
 
 /**
  * `GET /api/channels/:channel/messages?since=…[&epoch=…]`: what the server's history holds after
@@ -36,14 +31,7 @@ export async function fetchChannelHistory(
       `${baseUrl}/api/channels/${encodeURIComponent(channel)}/messages?${query}`,
       token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } },
     );
-    const body = response.ok ? parseMessagesResponse(await response.json()) : undefined;
-    return (
-      body && {
-        epoch: body.epoch,
-        recovered: body.recovered,
-        entries: body.messages.map(({ data, seq, epoch: e, ts }) => ({ data, seq, epoch: e, ts })),
-      }
-    );
+    return response.ok ? parseMessagesResponse(await response.json()) : undefined;
   } catch {
     return undefined;
   }

@@ -253,7 +253,7 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
     return (
       this.#connection.history?.(channel, since, epoch) ??
       (await fetchChannelHistory(this.#options.fetch, this.url, this.#tokens.current, channel, since, epoch))
-        ?.entries ??
+        ?.messages ??
       []
     );
   }

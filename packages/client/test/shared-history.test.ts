@@ -206,8 +206,8 @@ describe('the bound', () => {
     expect(seqs(await history.read(30, epoch))).toEqual(range(31, 80));
     expect(reads).toEqual([]);
     const http = await fetchChannelHistory(fetch, s.url, undefined, 'temps', 10, epoch);
-    expect(seqs(await history.read(10, epoch))).toEqual(seqs(http?.entries ?? []));
-    expect(seqs(http?.entries ?? [])).toEqual(range(11, 80));
+    expect(seqs(await history.read(10, epoch))).toEqual(seqs(http?.messages ?? []));
+    expect(seqs(http?.messages ?? [])).toEqual(range(11, 80));
     expect(reads).toEqual([10]);
     expect(history.size).toBe(50);
   });

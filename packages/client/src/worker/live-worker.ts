@@ -279,7 +279,7 @@ async function answerHistory(page: Page, message: Extract<PageMessage, { t: 'his
   const channel = channels.get(name);
   const entries = channel
     ? await channel.history.read(since, epoch)
-    : ((await readHistory(name, since, epoch))?.entries ?? []);
+    : ((await readHistory(name, since, epoch))?.messages ?? []);
   if (pages.has(page)) send(page, { t: 'history', id, entries });
 }
 

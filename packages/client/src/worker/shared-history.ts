@@ -71,7 +71,7 @@ export class SharedHistory {
     this.#merge(answer);
     return this.#covers(since, epoch)
       ? itemsAfter(this.#ring, since)
-      : answer.entries.filter((entry) => entry.seq > since);
+      : answer.messages.filter((entry) => entry.seq > since);
   }
 
   #covers(since: number, epoch: string | undefined): boolean {
@@ -82,7 +82,7 @@ export class SharedHistory {
 
   /** Puts what the server answered before what is held, when the two meet without a gap. */
   #merge(answer: HistoryAnswer): void {
-    const entries = answer.entries.filter((entry) => entry.epoch === answer.epoch);
+    const entries = answer.messages.filter((entry) => entry.epoch === answer.epoch);
     const last = entries.at(-1);
     if (!last) return;
     // Nothing held yet: all of the answer is older than what is held.
