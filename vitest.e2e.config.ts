@@ -5,8 +5,9 @@ export default defineConfig({
   resolve: { alias: workspaceAliases },
   test: {
     include: ['e2e/**/*.test.ts'],
-    // Every browser test starts here: Chromium is installed (as root) or the run stops saying what to run.
-    globalSetup: ['e2e/setup/chromium.ts'],
+    // Every run starts here: Chromium (browser tests) and nginx (the load-balancer test) are installed
+    // (as root) or the run stops saying what to run.
+    globalSetup: ['e2e/setup/chromium.ts', 'e2e/setup/nginx.ts'],
     environment: 'node',
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `node bench/scaling/run.mjs [--quick] [--no-build] [--nodes=memory,1,2]`
+// `node bench/scaling/run.mjs [--quick] [--no-build] [--nodes=memory,1,2,3]`
 // Deliveries per second with one livedash node versus two, sharing channels through a private Redis
 // (`redis-server` started here on a free port, stopped at the end). Every process is separate: each node,
 // one load generator per node (bench/loadgen.mjs), and Redis. Publishes enter on the first node, so with
@@ -18,7 +18,7 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     // `memory`: one node with the in-memory broker, the single-node baseline Redis is compared with.
-    nodes: { type: 'string', default: 'memory,1,2' },
+    nodes: { type: 'string', default: 'memory,1,2,3' },
   },
 });
 
