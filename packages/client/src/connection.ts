@@ -49,6 +49,7 @@ export class Connection {
   #store: ConnectionStore;
   #events: ConnectionEvents;
   #positions: TransportContext['positions'];
+  #maxRate: TransportContext['maxRate'];
   #transport: Transport | undefined;
   #probe: Transport | undefined;
   /** Index in the transport order of the transport in use or being tried. */
@@ -75,8 +76,10 @@ export class Connection {
     store: ConnectionStore,
     events: ConnectionEvents,
     positions: TransportContext['positions'],
+    maxRate: TransportContext['maxRate'],
     tokens: TokenSource = new TokenSource(undefined),
   ) {
+    this.#maxRate = maxRate;
     this.#tokens = tokens;
     this.#options = options;
     this.#store = store;
@@ -200,6 +203,7 @@ export class Connection {
     const transport: Transport = createTransport(name, this.#options, {
       baseUrl: this.#options.baseUrl,
       positions: this.#positions,
+      maxRate: this.#maxRate,
       token: () => this.#tokens.current,
       events: {
         opened: (info) => {

@@ -16,7 +16,7 @@ export {
   nextFrame,
   type Scheduler,
 } from './frame-scheduler.js';
-export { LiveClient } from './live-client.js';
+export { type ChannelOptions, LiveClient } from './live-client.js';
 export type { LiveClientOptions } from './options.js';
 export { type ConnectionEvent, initialConnectionState, transition } from './state.js';
 // The stores LiveClient hands out (channel, connection, history): external stores for useSyncExternalStore.

@@ -2,7 +2,9 @@ import {
   type ControlFrame,
   type DataEnvelope,
   isValidChannel,
+  isValidMaxRate,
   LivedashError,
+  MAX_RATE_RULE,
   type Position,
   type ServerFrame,
 } from '@livedash/protocol';
@@ -25,6 +27,13 @@ import type {
   StateChange,
   SubscribeOptions,
 } from './types.js';
+
+/** Options of `client.channel()`. */
+export interface ChannelOptions {
+  /** At most this many updates a second (see `SubscribeOptions.maxRate`). */
+  maxRate?: number | undefined;
+}
+
 import type { ConnectionLike } from './worker/link.js';
 
 interface PendingPing {
@@ -70,15 +79,24 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
     this.#subscriptions = new Subscriptions({
       first: (channel) => this.#connection.transport?.subscribe(new Map([[channel, undefined]])),
       last: (channel) => this.#connection.transport?.unsubscribe([channel]),
-      gap: (channel, position) => this.#connection.transport?.subscribe(new Map([[channel, position]])),
+      resubscribe: (channel, position) =>
+        this.#connection.transport?.subscribe(new Map([[channel, position]])),
     });
     const events: ConnectionEvents = {
       opened: (transport) => this.#resubscribe(transport),
       frame: (frame) => this.#onFrame(frame),
       dropped: () => this.#subscriptions.disconnected(),
     };
+    const maxRate = (channel: string) => this.#subscriptions.maxRate(channel);
     const inPage = () =>
-      new Connection(this.#options, this.#store, events, () => this.#subscriptions.positions(), this.#tokens);
+      new Connection(
+        this.#options,
+        this.#store,
+        events,
+        () => this.#subscriptions.positions(),
+        maxRate,
+        this.#tokens,
+      );
     const mode = options.worker ?? 'auto';
     const g = globalThis as { document?: unknown; SharedWorker?: unknown; Worker?: unknown };
     if (mode === 'in-page' || !g.document || !(g.SharedWorker || g.Worker)) this.#connection = inPage();
@@ -107,7 +125,7 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
       };
       void import('./worker/link.js').then((linked) => {
         if (closed) return;
-        link = linked.connect(mode, options, this.#store, events, inPage);
+        link = linked.connect(mode, options, this.#store, events, maxRate, inPage);
         if (started) link.start();
       });
     }
@@ -135,8 +153,9 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
   /**
    * Calls `listener(data, meta)` for every message on `channel`, in seq order, each once; returns the
    * unsubscribe function. Works before the connection is open. Listeners of one channel share one
-   * server subscription; a listener joining a live channel first gets its latest value.
-   * @example const off = client.subscribe<Metrics>('metrics', (m) => gauge.set(m.cpu));
+   * server subscription; a listener joining a live channel first gets its latest value. With
+   * `maxRate`, at most that many messages a second (see `SubscribeOptions.maxRate`).
+   * @example const off = client.subscribe<Metrics>('metrics', (m) => gauge.set(m.cpu), { maxRate: 5 });
    */
   subscribe<K extends keyof Channels & string>(
     channel: K,
@@ -151,6 +170,7 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
   subscribe<T>(channel: string, listener: MessageListener<T>, options: SubscribeOptions = {}): () => void {
     assertChannel(channel);
     if (typeof listener !== 'function') throw new TypeError('subscribe needs a listener function');
+    assertMaxRate(options.maxRate);
     if (this.#store.state.status === 'closed') throw new Error('LiveClient is closed');
     const unsubscribe = this.#subscriptions.add(channel, listener as MessageListener<unknown>, options);
     if (this.#store.state.status === 'idle') this.#connection.start();
@@ -163,18 +183,21 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
   }
 
   /**
-   * The channel as an external store (latest value and status), shared per channel and created on
-   * first use; it subscribes while it has listeners.
+   * The channel as an external store (latest value and status), shared per channel and `maxRate`,
+   * created on first use; it subscribes while it has listeners.
    * @example const metrics = client.channel<Metrics>('metrics'); useSyncExternalStore(metrics.subscribe, metrics.getSnapshot);
+   * @example const gauge = client.channel<Metrics>('metrics', { maxRate: 5 }); // at most 5 updates a second
    */
-  channel<K extends keyof Channels & string>(channel: K): ChannelStore<Channels[K]>;
-  channel<T = unknown>(channel: string): ChannelStore<T>;
-  channel<T>(channel: string): ChannelStore<T> {
+  channel<K extends keyof Channels & string>(channel: K, options?: ChannelOptions): ChannelStore<Channels[K]>;
+  channel<T = unknown>(channel: string, options?: ChannelOptions): ChannelStore<T>;
+  channel<T>(channel: string, { maxRate }: ChannelOptions = {}): ChannelStore<T> {
     assertChannel(channel);
-    let store = this.#channelStores.get(channel);
+    assertMaxRate(maxRate);
+    const key = `${channel}|${maxRate}`;
+    let store = this.#channelStores.get(key);
     if (!store) {
-      store = new ChannelStore(this, channel, { interval: this.#options.notifyInterval });
-      this.#channelStores.set(channel, store);
+      store = new ChannelStore(this, channel, { interval: this.#options.notifyInterval, maxRate });
+      this.#channelStores.set(key, store);
     }
     // One store per channel whatever type the caller names: the type is the caller's claim about the data.
     return store as ChannelStore<T>;
@@ -182,14 +205,15 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
 
   /**
    * The last `limit` messages of `channel` (default 100) as an external store, backfilled from the
-   * server's history on first subscribe; shared per channel and limit.
+   * server's history on first subscribe; shared per channel, limit and `maxRate`.
    * @example const series = client.history<Metrics>('metrics', { limit: 300 });
    */
   history<K extends keyof Channels & string>(channel: K, options?: HistoryOptions): HistoryStore<Channels[K]>;
   history<T = unknown>(channel: string, options?: HistoryOptions): HistoryStore<T>;
   history<T>(channel: string, options: HistoryOptions = {}): HistoryStore<T> {
     assertChannel(channel);
-    const key = `${channel}|${options.limit ?? 100}|${options.backfill ?? true}`;
+    assertMaxRate(options.maxRate);
+    const key = `${channel}|${options.limit ?? 100}|${options.backfill ?? true}|${options.maxRate}`;
     let store = this.#historyStores.get(key);
     if (!store) {
       store = new HistoryStore(this, channel, { ...options, interval: this.#options.notifyInterval });
@@ -313,6 +337,11 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
       (error: unknown) => fail(`ping failed: ${String(error)}`),
     );
   }
+}
+
+/** A `maxRate` outside `MaxRate` is programmer misuse: thrown. */
+function assertMaxRate(rate: number | undefined): void {
+  if (rate !== undefined && !isValidMaxRate(rate)) throw new RangeError(`maxRate must be ${MAX_RATE_RULE}`);
 }
 
 /** Channel names outside the grammar are programmer misuse: thrown, with the name. */

@@ -1,4 +1,4 @@
-import { type BackoffOptions, Defaults, resolveBackoff } from '@livedash/protocol';
+import { type BackoffOptions, type Defaults, resolveBackoff } from '@livedash/protocol';
 import { browserEnvironment, type EnvironmentLike } from './environment.js';
 import type { TokenProvider } from './token-source.js';
 import type { EventSourceConstructor, FetchLike, WebSocketConstructor } from './transports/transport.js';
@@ -89,7 +89,8 @@ type NumericOption =
   | 'tokenRefreshMarginMs';
 const NUMERIC_DEFAULTS: Record<NumericOption, number> = {
   heartbeatTolerance: 2.5,
-  heartbeatMs: Defaults.heartbeatMs,
+  // The server's default, as a literal checked against the shared table (the bundle need not carry all of it).
+  heartbeatMs: 15_000 satisfies (typeof Defaults)['heartbeatMs'],
   connectTimeoutMs: 10_000,
   stableAfterMs: 5_000,
   upgradeIntervalMs: 30_000,

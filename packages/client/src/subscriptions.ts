@@ -43,6 +43,15 @@ interface ChannelEntry {
    * drops): the rest of a burst of gapped messages must not send one resubscribe each.
    */
   resubscribing: boolean;
+  /**
+   * The server conflates this subscription (a `maxRate` on a state channel): seqs skip on purpose, so
+   * a skip is not a gap to repair.
+   */
+  conflate?: boolean;
+  /** The `maxRate` the server subscription asks for (see `wantedRate`). */
+  rate?: number | undefined;
+  /** The wanted rate changed while a subscribe was in flight: resubscribe once it is confirmed. */
+  rateChanged?: boolean;
 }
 
 /** What the registry asks of the connection. */
@@ -51,8 +60,11 @@ export interface SubscriptionEvents {
   first(channel: string): void;
   /** The last one left: unsubscribe on the server. */
   last(channel: string): void;
-  /** Messages went missing inside one epoch (the server skipped seqs): resubscribe from `position`. */
-  gap(channel: string, position: Position): void;
+  /**
+   * Subscribe again from `position`: messages went missing inside one epoch (the server skipped
+   * seqs), or the channel's `maxRate` changed.
+   */
+  resubscribe(channel: string, position: Position | undefined): void;
 }
 
 /**
@@ -98,9 +110,34 @@ export class Subscriptions {
     }
     const subscriber: Subscriber = { listener, options, seen: false };
     entry.subscribers = [...entry.subscribers, subscriber];
-    if (isNew) this.#events.first(channel);
-    else this.#catchUp(entry, subscriber);
+    if (isNew) {
+      entry.rate = wantedRate(entry);
+      this.#events.first(channel);
+    } else {
+      this.#rateMayChange(entry);
+      this.#catchUp(entry, subscriber);
+    }
     return () => this.#remove(entry, subscriber);
+  }
+
+  /** The `maxRate` to subscribe to `channel` with (see `wantedRate`). */
+  maxRate(channel: string): number | undefined {
+    return this.#channels.get(channel)?.rate;
+  }
+
+  /** A subscriber came or went: a new rate is asked for by subscribing again from the last position. */
+  #rateMayChange(entry: ChannelEntry): void {
+    const rate = wantedRate(entry);
+    if (rate === entry.rate) return;
+    entry.rate = rate;
+    // Unconfirmed, the position is not known yet: `$subscribed` resubscribes (or the reconnect does).
+    if (entry.confirmed) this.#resume(entry);
+    else entry.rateChanged = true;
+  }
+
+  #resume(entry: ChannelEntry): void {
+    entry.rateChanged = false;
+    this.#events.resubscribe(entry.name, this.positions().get(entry.name));
   }
 
   /** A subscriber joining a live channel gets its confirmation and latest value, as a first one would. */
@@ -122,7 +159,11 @@ export class Subscriptions {
   #remove(entry: ChannelEntry, subscriber: Subscriber): void {
     if (!entry.subscribers.includes(subscriber)) return;
     entry.subscribers = entry.subscribers.filter((other) => other !== subscriber);
-    if (entry.subscribers.length > 0) return;
+    // The last one leaving keeps the rate: React StrictMode subscribes again at once, with the same.
+    if (entry.subscribers.length > 0) {
+      this.#rateMayChange(entry);
+      return;
+    }
     // Deferred a microtask: React StrictMode unsubscribes and resubscribes at once, and that should
     // not cost a server round trip (or lose the position).
     queueMicrotask(() => {
@@ -134,7 +175,9 @@ export class Subscriptions {
 
   /** The connection dropped: every channel waits for a new `$subscribed`. */
   disconnected(): void {
-    for (const entry of this.#channels.values()) entry.confirmed = entry.resubscribing = false;
+    // A reconnect subscribes at the rates wanted then.
+    for (const entry of this.#channels.values())
+      entry.confirmed = entry.resubscribing = entry.rateChanged = false;
   }
 
   handleSubscribed(frame: SubscribedFrame): void {
@@ -144,6 +187,7 @@ export class Subscriptions {
     entry.resubscribing = false;
     entry.replayUntil = frame.seq;
     entry.confirmedEpoch = frame.epoch;
+    entry.conflate = frame.conflate === true;
     const { epoch, seq } = entry;
     const lost = epoch !== undefined && (!frame.recovered || frame.epoch !== epoch);
     const info = {
@@ -160,6 +204,7 @@ export class Subscriptions {
       entry.epoch = frame.epoch;
       entry.seq = Math.max(0, frame.seq - 1);
     }
+    if (entry.rateChanged) this.#resume(entry);
   }
 
   handleData(envelope: DataEnvelope): void {
@@ -168,8 +213,8 @@ export class Subscriptions {
     const { epoch, seq, data } = envelope;
     if (entry.epoch === epoch) {
       if (seq <= entry.seq) return; // duplicate (replay overlapping live, or a transport switch)
-      if (seq > entry.seq + 1 && !entry.pendingReset) {
-        if (!entry.resubscribing) this.#events.gap(entry.name, { epoch, seq: entry.seq });
+      if (seq > entry.seq + 1 && !entry.pendingReset && !entry.conflate) {
+        if (!entry.resubscribing) this.#events.resubscribe(entry.name, { epoch, seq: entry.seq });
         entry.resubscribing = true;
         return;
       }
@@ -213,6 +258,19 @@ export class Subscriptions {
     const info = { channel: entry.name, epoch, error: new LivedashError('history_gap', message) };
     for (const subscriber of entry.subscribers) call(() => subscriber.options.onReset?.(info));
   }
+}
+
+/**
+ * What one server subscription asks for: the highest `maxRate` of its subscribers (each then gets what
+ * the subscription delivers), none when any subscriber wants every message.
+ */
+function wantedRate({ subscribers }: ChannelEntry): number | undefined {
+  let rate: number | undefined;
+  for (const { options } of subscribers) {
+    if (options.maxRate === undefined) return undefined;
+    if (rate === undefined || options.maxRate > rate) rate = options.maxRate;
+  }
+  return rate;
 }
 
 function call(fn: () => void): void {

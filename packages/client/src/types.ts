@@ -142,6 +142,14 @@ export interface SubscribedInfo {
 }
 
 export interface SubscribeOptions {
+  /**
+   * At most this many messages a second (0.1–100): a state channel's newest value (values in between
+   * are skipped), a stream channel's every message in batches. Listeners of one channel share one
+   * server subscription, which asks for the highest rate among them (none if any listener gives none);
+   * each listener then gets what that subscription delivers.
+   * @example client.subscribe('metrics', (m) => gauge.set(m.cpu), { maxRate: 5 });
+   */
+  maxRate?: number | undefined;
   /** Called each time the server confirms the subscription (after every connect and reconnect). */
   onSubscribed?: (info: SubscribedInfo) => void;
   /** Called when the server could not recover missed messages, before the latest value is delivered. */

@@ -88,20 +88,25 @@ export const CloseCodes = {
 
 export type CloseCode = (typeof CloseCodes)[keyof typeof CloseCodes];
 
-/** What a client should do when the server closes its connection with `code`. */
+type Close = typeof CloseCodes;
+
+/**
+ * What a client should do when the server closes its connection with `code`. The codes are literals
+ * checked against `CloseCodes` (`satisfies`), so a browser bundle does not carry the whole table.
+ */
 export function closeCodePolicy(code: number): RetryPolicy {
   switch (code) {
-    case CloseCodes.SERVICE_RESTART:
-    case CloseCodes.GOING_AWAY:
+    case 1012 satisfies Close['SERVICE_RESTART']:
+    case 1001 satisfies Close['GOING_AWAY']:
       return 'retry-now';
-    case CloseCodes.TRY_AGAIN_LATER:
-    case CloseCodes.RATE_LIMITED:
+    case 1013 satisfies Close['TRY_AGAIN_LATER']:
+    case 4029 satisfies Close['RATE_LIMITED']:
       return 'retry-later';
-    case CloseCodes.UNAUTHORIZED:
-    case CloseCodes.FORBIDDEN:
-    case CloseCodes.POLICY_VIOLATION:
-    case CloseCodes.PROTOCOL_ERROR:
-    case CloseCodes.UNSUPPORTED_DATA:
+    case 4001 satisfies Close['UNAUTHORIZED']:
+    case 4003 satisfies Close['FORBIDDEN']:
+    case 1008 satisfies Close['POLICY_VIOLATION']:
+    case 1002 satisfies Close['PROTOCOL_ERROR']:
+    case 1003 satisfies Close['UNSUPPORTED_DATA']:
       return 'never';
     // 4004 (token expired): reconnect once a fresh token is at hand; the client refreshes before retrying.
     // 4008 (slow consumer): reconnect and recover what was missed from history.

@@ -13,7 +13,14 @@ export { LivedashError } from './errors.js';
 export * from './frames.js';
 export { jsonDepthExceeds } from './json-depth.js';
 export { Defaults, EPOCH_PATTERN } from './limits.js';
-export { isValidMaxRate, MAX_RATE_RULE, MaxRate, maxRateIntervalMs, parseMaxRateText } from './max-rate.js';
+export {
+  isValidMaxRate,
+  MAX_RATE_RULE,
+  MaxRate,
+  maxRateIntervalMs,
+  maxRateText,
+  parseMaxRateText,
+} from './max-rate.js';
 export { type ParseCommandOptions, parseCommand, parsePosition } from './parse-command.js';
 export { parseServerFrame } from './parse-server-frame.js';
 export { encodeResumeToken, MAX_RESUME_ENTRIES, parseResumeToken } from './resume-token.js';

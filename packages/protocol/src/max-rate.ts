@@ -20,6 +20,11 @@ export function parseMaxRateText(text: string): number | undefined {
   return isValidMaxRate(rate) ? rate : undefined;
 }
 
+/** A valid rate as query-string text `parseMaxRateText` reads (at most 6 decimals: `1/3` → `0.333333`). */
+export function maxRateText(rate: number): string {
+  return String(Math.round(rate * 1e6) / 1e6);
+}
+
 /** The interval between two writes at `rate`, in whole ms (subscriptions of one interval share a tick). */
 export function maxRateIntervalMs(rate: number): number {
   return Math.round(1000 / rate);

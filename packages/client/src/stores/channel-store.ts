@@ -43,6 +43,8 @@ function statusFor(
  */
 export class ChannelStore<T = unknown> implements ExternalStore<ChannelSnapshot<T>> {
   readonly channel: string;
+  /** The store's subscription's `maxRate` (undefined: every message). */
+  readonly maxRate: number | undefined;
   #source: StoreSource;
   #snapshot: ChannelSnapshot<T> = initialSnapshot;
   #listeners = new Set<() => void>();
@@ -63,8 +65,13 @@ export class ChannelStore<T = unknown> implements ExternalStore<ChannelSnapshot<
   #ts = 0;
   #resetCount = 0;
 
-  constructor(source: StoreSource, channel: string, options: { interval?: 'frame' | number } = {}) {
+  constructor(
+    source: StoreSource,
+    channel: string,
+    options: { interval?: 'frame' | number; maxRate?: number | undefined } = {},
+  ) {
     this.channel = channel;
+    this.maxRate = options.maxRate;
     this.#source = source;
     this.#schedule = schedulerFor(options.interval ?? 'frame');
   }
@@ -99,6 +106,7 @@ export class ChannelStore<T = unknown> implements ExternalStore<ChannelSnapshot<
         this.#changed();
       },
       {
+        maxRate: this.maxRate,
         onSubscribed: ({ epoch }) => {
           this.#confirmed = true;
           this.#refused = undefined;

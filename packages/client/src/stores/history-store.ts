@@ -8,6 +8,11 @@ export interface HistoryOptions {
   limit?: number;
   /** Fill the buffer from the server's history on first subscribe (and after a reset). Default true. */
   backfill?: boolean;
+  /**
+   * Live messages at most this often a second (`SubscribeOptions.maxRate`): on a state channel the
+   * series then holds one value per interval (the backfill is every message history holds).
+   */
+  maxRate?: number | undefined;
 }
 
 const EMPTY: readonly HistoryEntry<never>[] = Object.freeze([]);
@@ -25,6 +30,7 @@ const EMPTY: readonly HistoryEntry<never>[] = Object.freeze([]);
 export class HistoryStore<T = unknown> implements ExternalStore<readonly HistoryEntry<T>[]> {
   readonly channel: string;
   readonly limit: number;
+  readonly maxRate: number | undefined;
   #source: StoreSource;
   #backfill: boolean;
   #buffer: RingBuffer<HistoryEntry<T>>;
@@ -50,6 +56,7 @@ export class HistoryStore<T = unknown> implements ExternalStore<readonly History
       throw new RangeError('history limit must be a positive integer');
     this.channel = channel;
     this.limit = limit;
+    this.maxRate = options.maxRate;
     this.#source = source;
     this.#backfill = options.backfill ?? true;
     this.#buffer = new RingBuffer(limit);
@@ -84,6 +91,7 @@ export class HistoryStore<T = unknown> implements ExternalStore<readonly History
         this.#pending ??= this.#schedule(() => this.#publish());
       },
       {
+        maxRate: this.maxRate,
         onSubscribed: (info) => {
           this.#subscribed = info;
           this.#maybeBackfill(info);

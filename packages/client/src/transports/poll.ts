@@ -3,6 +3,7 @@ import {
   EPOCH_PATTERN,
   isValidChannel,
   LivedashError,
+  maxRateText,
   type Position,
 } from '@livedash/protocol';
 import type { EnvironmentLike } from '../environment.js';
@@ -24,18 +25,24 @@ export interface MessagesResponse {
   seq: number;
   recovered: boolean;
   messages: DataEnvelope[];
+  /** Only the newest of the messages due (a state channel polled with a `maxRate`). */
+  conflate?: boolean;
 }
 
 interface PolledChannel {
   position: Position | undefined;
   /** The next answer for this channel is announced with `$subscribed` (first poll after subscribing). */
   announce: boolean;
+  /** Its `maxRate` when subscribed: the channel is polled at most that often. */
+  rate: number | undefined;
+  /** When its last poll started (ms since the Unix epoch). */
+  polledAt: number;
 }
 
 /** Reads a messages response, or undefined when it is not one. */
 export function parseMessagesResponse(body: unknown): MessagesResponse | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
-  const { channel, epoch, seq, recovered, messages } = body as Record<string, unknown>;
+  const { channel, epoch, seq, recovered, messages, conflate } = body as Record<string, unknown>;
   if (!isValidChannel(channel) || typeof epoch !== 'string' || !EPOCH_PATTERN.test(epoch)) return undefined;
   if (typeof seq !== 'number' || typeof recovered !== 'boolean' || !Array.isArray(messages)) return undefined;
   const valid = messages.every(
@@ -46,7 +53,9 @@ export function parseMessagesResponse(body: unknown): MessagesResponse | undefin
       typeof m.seq === 'number' &&
       typeof m.epoch === 'string',
   );
-  return valid ? { channel, epoch, seq, recovered, messages: messages as DataEnvelope[] } : undefined;
+  return valid
+    ? { channel, epoch, seq, recovered, messages: messages as DataEnvelope[], conflate: conflate === true }
+    : undefined;
 }
 
 /**
@@ -71,8 +80,7 @@ export class PollTransport implements Transport {
   constructor(context: TransportContext, options: PollOptions) {
     this.#context = context;
     this.#options = options;
-    for (const [channel, position] of context.positions())
-      this.#channels.set(channel, { position, announce: true });
+    for (const [channel, position] of context.positions()) this.#watch(channel, position);
     queueMicrotask(() => void this.#poll());
   }
 
@@ -80,12 +88,26 @@ export class PollTransport implements Transport {
     let changed = false;
     for (const [channel, position] of channels) {
       const current = this.#channels.get(channel);
-      // Already polled from exactly there (the client resubscribing what this transport just delivered).
-      if (current && samePosition(current.position, position)) continue;
-      this.#channels.set(channel, { position, announce: true });
+      // Already polled from exactly there, at this rate (the client resubscribing what this transport just delivered).
+      if (
+        current &&
+        samePosition(current.position, position) &&
+        current.rate === this.#context.maxRate(channel)
+      )
+        continue;
+      this.#watch(channel, position);
       changed = true;
     }
     if (changed) this.#pollSoon();
+  }
+
+  #watch(channel: string, position: Position | undefined): void {
+    this.#channels.set(channel, {
+      position,
+      announce: true,
+      rate: this.#context.maxRate(channel),
+      polledAt: 0,
+    });
   }
 
   unsubscribe(channels: readonly string[]): void {
@@ -136,8 +158,14 @@ export class PollTransport implements Transport {
     this.#abort = new AbortController();
     const timeout = setTimeout(() => this.#abort?.abort(), this.#options.requestTimeoutMs);
     try {
-      const channels = [...this.#channels.keys()];
-      if (channels.length === 0) await this.#get('/healthz');
+      // A channel with a maxRate is polled at most that often (skipped until its interval has passed).
+      const now = Date.now();
+      const channels = [...this.#channels].flatMap(([channel, state]) => {
+        if (state.rate !== undefined && now - state.polledAt < 1000 / state.rate) return [];
+        state.polledAt = now;
+        return [channel];
+      });
+      if (this.#channels.size === 0) await this.#get('/healthz');
       const answers = await Promise.all(channels.map((channel) => this.#fetchChannel(channel)));
       if (this.#closed) return;
       if (!this.#opened) {
@@ -165,9 +193,9 @@ export class PollTransport implements Transport {
   async #fetchChannel(channel: string): Promise<MessagesResponse | undefined> {
     const state = this.#channels.get(channel);
     if (!state) return undefined;
-    const position = state.position;
+    const { position, rate } = state;
     // Without a position only the latest value is wanted, as a WebSocket subscribe would send.
-    const query = position ? `since=${position.seq}&epoch=${position.epoch}` : 'since=0&limit=1';
+    const query = `${position ? `since=${position.seq}&epoch=${position.epoch}` : 'since=0&limit=1'}${rate === undefined ? '' : `&maxRate=${maxRateText(rate)}`}`;
     const body = await this.#get(`/api/channels/${encodeURIComponent(channel)}/messages?${query}`);
     const response = parseMessagesResponse(body);
     if (!response || response.channel !== channel) {
@@ -206,6 +234,7 @@ export class PollTransport implements Transport {
         epoch,
         seq,
         recovered: !lost && known !== undefined,
+        conflate: response.conflate === true,
       });
       state.announce = false;
     }

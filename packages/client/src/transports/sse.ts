@@ -1,6 +1,7 @@
 import {
   encodeResumeToken,
   LivedashError,
+  maxRateText,
   type Position,
   parseServerFrame,
   type WelcomeFrame,
@@ -14,13 +15,30 @@ import {
   type TransportContext,
 } from './transport.js';
 
-/** `/sse?channels=a,b&since=<resume token>` for every channel the client wants. */
-export function sseUrl(baseUrl: string, positions: ReadonlyMap<string, Position | undefined>): string {
+/** `/sse?channels=a,b&since=<resume token>` for every channel the client wants, then `rates`. */
+export function sseUrl(
+  baseUrl: string,
+  positions: ReadonlyMap<string, Position | undefined>,
+  rates = '',
+): string {
   const channels = [...positions.keys()].join(',');
   const known: [string, Position][] = [];
   for (const [channel, position] of positions) if (position) known.push([channel, position]);
   const since = known.length > 0 ? `&since=${encodeURIComponent(encodeResumeToken(known))}` : '';
-  return `${baseUrl}/sse?channels=${encodeURIComponent(channels)}${since}`;
+  return `${baseUrl}/sse?channels=${encodeURIComponent(channels)}${since}${rates}`;
+}
+
+/** `&maxRate=a~5,b~0.5` for the channels that have a `maxRate`; '' when none has. */
+export function maxRateParam(
+  channels: Iterable<string>,
+  maxRate: (channel: string) => number | undefined,
+): string {
+  const rates: string[] = [];
+  for (const channel of channels) {
+    const rate = maxRate(channel);
+    if (rate !== undefined) rates.push(`${channel}~${maxRateText(rate)}`);
+  }
+  return rates.length > 0 ? `&maxRate=${encodeURIComponent(rates.join())}` : '';
 }
 
 /**
@@ -40,8 +58,9 @@ export class SseTransport implements Transport {
   #opened = false;
   #closed = false;
   #reopenQueued = false;
-  /** The positions the current stream was opened with. */
+  /** The positions the current stream was opened with, and its `maxRate` parameter. */
   #openedWith = new Map<string, Position | undefined>();
+  #rates = '';
 
   constructor(context: TransportContext, EventSourceImpl: EventSourceConstructor) {
     this.#context = context;
@@ -60,12 +79,13 @@ export class SseTransport implements Transport {
     this.#source?.close();
     const positions = this.#context.positions();
     this.#openedWith = positions;
+    this.#rates = maxRateParam(positions.keys(), this.#context.maxRate);
     if (positions.size === 0) {
       this.#source = undefined;
       return;
     }
     const source = new this.#EventSource(
-      withToken(sseUrl(this.#context.baseUrl, positions), this.#context.token()),
+      withToken(sseUrl(this.#context.baseUrl, positions, this.#rates), this.#context.token()),
     );
     this.#source = source;
     let welcomed = false;
@@ -111,12 +131,14 @@ export class SseTransport implements Transport {
 
   subscribe(channels: ReadonlyMap<string, Position | undefined>): void {
     // The stream carries every channel the client wants (read from `positions()` when it reopens);
-    // a stream just opened from exactly these positions needs no reopening.
+    // a stream just opened from exactly these positions, at these rates, needs no reopening.
+    const rates = maxRateParam(this.#openedWith.keys(), this.#context.maxRate);
     for (const [channel, position] of channels) {
       if (
         !this.#source ||
         !this.#openedWith.has(channel) ||
-        !samePosition(this.#openedWith.get(channel), position)
+        !samePosition(this.#openedWith.get(channel), position) ||
+        rates !== this.#rates
       ) {
         this.#queueReopen();
         return;

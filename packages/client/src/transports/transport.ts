@@ -58,6 +58,8 @@ export interface TransportContext {
   events: TransportEvents;
   /** Every channel the client wants, with the position to resume from; read whenever a transport (re)starts a request. */
   positions(): Map<string, Position | undefined>;
+  /** The `maxRate` a channel is subscribed with (undefined: every message as it comes). */
+  maxRate(channel: string): number | undefined;
   /** The current token (`?token=` on each connection or request), if the client has one. */
   token(): string | undefined;
 }

@@ -1,5 +1,5 @@
 import {
-  CloseCodes,
+  type CloseCodes,
   closeCodePolicy,
   encodeCommand,
   LivedashError,
@@ -11,6 +11,8 @@ import { withToken } from '../token-source.js';
 import type { Transport, TransportContext, WebSocketConstructor, WebSocketLike } from './transport.js';
 
 const OPEN = 1;
+/** Close codes as literals checked against the table (a browser bundle need not carry all of it). */
+const NORMAL = 1000 satisfies (typeof CloseCodes)['NORMAL'];
 
 /** `http://host/base` → `ws://host/base/ws`. */
 export function webSocketUrl(baseUrl: string): string {
@@ -68,8 +70,7 @@ export class WebSocketTransport implements Transport {
     const policy = closeCodePolicy(code);
     const message =
       reason || (this.#opened ? `WebSocket closed (${code})` : `WebSocket could not open (${code})`);
-    const errorCode =
-      policy === 'never' && code !== CloseCodes.NORMAL ? closeCodeToError(code) : 'transport_failed';
+    const errorCode = policy === 'never' && code !== NORMAL ? closeCodeToError(code) : 'transport_failed';
     this.#context.events.closed(new LivedashError(errorCode, message, { closeCode: code }), this.#opened);
   }
 
@@ -79,12 +80,25 @@ export class WebSocketTransport implements Transport {
     return true;
   }
 
+  /** One `subscribe` command per `maxRate` among the channels (a command's rate applies to all of its channels). */
   subscribe(channels: ReadonlyMap<string, Position | undefined>): void {
-    if (channels.size === 0) return;
-    const since = new Map<string, Position>();
-    for (const [channel, position] of channels) if (position) since.set(channel, position);
-    const names = [...channels.keys()];
-    this.#send(encodeCommand({ action: 'subscribe', channels: names, ...(since.size > 0 ? { since } : {}) }));
+    const byRate = new Map<number | undefined, Map<string, Position | undefined>>();
+    for (const [channel, position] of channels) {
+      const rate = this.#context.maxRate(channel);
+      byRate.set(rate, (byRate.get(rate) ?? new Map()).set(channel, position));
+    }
+    for (const [maxRate, group] of byRate) {
+      const since = new Map<string, Position>();
+      for (const [channel, position] of group) if (position) since.set(channel, position);
+      this.#send(
+        encodeCommand({
+          action: 'subscribe',
+          channels: [...group.keys()],
+          ...(since.size > 0 ? { since } : {}),
+          ...(maxRate === undefined ? {} : { maxRate }),
+        }),
+      );
+    }
   }
 
   unsubscribe(channels: readonly string[]): void {
@@ -106,7 +120,7 @@ export class WebSocketTransport implements Transport {
     this.#socket.onmessage = null;
     this.#socket.onclose = null;
     try {
-      this.#socket.close(CloseCodes.NORMAL);
+      this.#socket.close(NORMAL);
     } catch {
       // Closing a socket that is still connecting throws in some implementations; it is abandoned either way.
     }
@@ -115,9 +129,9 @@ export class WebSocketTransport implements Transport {
 
 function closeCodeToError(code: number): LivedashError['code'] {
   switch (code) {
-    case CloseCodes.UNAUTHORIZED:
+    case 4001 satisfies (typeof CloseCodes)['UNAUTHORIZED']:
       return 'unauthorized';
-    case CloseCodes.FORBIDDEN:
+    case 4003 satisfies (typeof CloseCodes)['FORBIDDEN']:
       return 'forbidden';
     default:
       return 'transport_failed';

@@ -53,6 +53,7 @@ export function connect(
   options: LiveClientOptions,
   store: ConnectionStore,
   events: ConnectionEvents,
+  maxRate: (channel: string) => number | undefined,
   inPage: () => ConnectionLike,
 ): ConnectionLike {
   const portable = workerOptions(options);
@@ -65,7 +66,7 @@ export function connect(
           type: 'module',
           name,
         });
-        return new WorkerLink('shared-worker', worker.port, portable, store, events);
+        return new WorkerLink('shared-worker', worker.port, portable, store, events, maxRate);
       } catch {
         // A browser or policy that refuses a SharedWorker: try a dedicated one.
       }
@@ -73,7 +74,7 @@ export function connect(
     if (typeof Worker === 'function') {
       try {
         const worker = new Worker(new URL('./live-worker.js', import.meta.url), { type: 'module', name });
-        return new WorkerLink('worker', worker, portable, store, events, () => worker.terminate());
+        return new WorkerLink('worker', worker, portable, store, events, maxRate, () => worker.terminate());
       } catch {
         // No worker allowed here (a content security policy without worker-src): run in the page.
       }
@@ -101,6 +102,7 @@ class WorkerLink implements ConnectionLike {
     options: WorkerOptions,
     store: ConnectionStore,
     events: ConnectionEvents,
+    maxRate: (channel: string) => number | undefined,
     terminate?: () => void,
   ) {
     this.#port = port;
@@ -114,7 +116,10 @@ class WorkerLink implements ConnectionLike {
         return store.state.transport ?? 'ws';
       },
       subscribe(channels: ReadonlyMap<string, Position | undefined>) {
-        post({ t: 'sub', channels: [...channels].map(([name, at]) => [name, at ?? null]) });
+        post({
+          t: 'sub',
+          channels: [...channels].map(([name, at]) => [name, at ?? null, maxRate(name) ?? null]),
+        });
       },
       unsubscribe(channels: readonly string[]) {
         post({ t: 'unsub', channels: [...channels] });

@@ -37,7 +37,10 @@ interface Page {
 }
 
 interface Channel {
-  pages: Set<Page>;
+  /** The pages that want it, each with the `maxRate` it wants (undefined: every message). */
+  pages: Map<Page, number | undefined>;
+  /** The rate the shared connection subscribes with: the highest of the pages', none if any wants none. */
+  rate: number | undefined;
   /** The last position seen on the shared connection (what a reconnect resumes from). */
   position: Position | undefined;
   /** The server's confirmation on the current connection, and the last message: for pages joining later. */
@@ -147,6 +150,7 @@ function ensureConnection(page: Page, options: Parameters<typeof resolveOptions>
       for (const [name, channel] of channels) positions.set(name, channel.position);
       return positions;
     },
+    (name) => channels.get(name)?.rate,
     tokens,
   );
 }
@@ -159,7 +163,7 @@ function onFrame(frame: ServerFrame): void {
     channel.position = { epoch: envelope.epoch, seq: envelope.seq };
     channel.last = envelope;
     channel.history.record(envelope);
-    for (const page of channel.pages) queue(page, frame);
+    for (const page of channel.pages.keys()) queue(page, frame);
     return;
   }
   const control = frame as ControlFrame & { channel?: string; id?: number };
@@ -176,17 +180,33 @@ function onFrame(frame: ServerFrame): void {
   if (typeof control.channel !== 'string') return;
   const channel = channels.get(control.channel);
   if (!channel) return;
-  if (control.type === '$subscribed') channel.subscribed = frame as SubscribedFrame;
-  for (const page of channel.pages) queue(page, frame);
+  if (control.type === '$subscribed') channel.subscribed = control;
+  for (const page of channel.pages.keys()) queue(page, frame);
 }
 
-function subscribe(page: Page, list: [string, Position | null][]): void {
+/** Sets the rate the connection asks for from the pages' (see `Channel.rate`); true when it changed. */
+function updateRate(channel: Channel): boolean {
+  let rate: number | undefined;
+  for (const wanted of channel.pages.values()) {
+    if (wanted === undefined) {
+      rate = undefined;
+      break;
+    }
+    if (rate === undefined || wanted > rate) rate = wanted;
+  }
+  const changed = rate !== channel.rate;
+  channel.rate = rate;
+  return changed;
+}
+
+function subscribe(page: Page, list: [string, Position | null, number | null][]): void {
   const fresh = new Map<string, Position | undefined>();
-  for (const [name, wanted] of list) {
+  for (const [name, wanted, rate] of list) {
     let channel = channels.get(name);
     if (!channel) {
       channel = {
-        pages: new Set(),
+        pages: new Map(),
+        rate: undefined,
         position: undefined,
         subscribed: undefined,
         last: undefined,
@@ -195,9 +215,10 @@ function subscribe(page: Page, list: [string, Position | null][]): void {
       channels.set(name, channel);
     }
     const joined = !channel.pages.has(page);
-    channel.pages.add(page);
+    channel.pages.set(page, rate ?? undefined);
     page.channels.add(name);
     const known = channel.position;
+    const rateChanged = updateRate(channel);
     if (channel.pages.size === 1 && joined) {
       // A new channel resumes from the page's position, now or when the connection (re)opens.
       channel.position ??= wanted ?? undefined;
@@ -206,11 +227,17 @@ function subscribe(page: Page, list: [string, Position | null][]): void {
       // This page is behind the shared position: the server replays from its position (the
       // others drop what they already have).
       fresh.set(name, wanted);
+    } else if (rateChanged) {
+      // The connection's rate changed: subscribe again from the shared position (nothing lost or repeated).
+      fresh.set(name, known);
     } else if (channel.subscribed) {
       // Already live on the shared connection: its confirmation and latest value, as a first subscribe
-      // gets. The confirmation is brought up to the latest value, which would otherwise look like a gap.
+      // gets. The confirmation is brought up to the latest value, which would otherwise look like a gap;
+      // a page asking again from the shared position (a rate of its own changed) missed nothing.
       const { subscribed, last } = channel;
-      queue(page, last?.epoch === subscribed.epoch ? { ...subscribed, seq: last.seq } : subscribed);
+      const latest = last?.epoch === subscribed.epoch ? { ...subscribed, seq: last.seq } : subscribed;
+      const caughtUp = !joined && wanted !== null && wanted.epoch === known?.epoch;
+      queue(page, caughtUp ? { ...latest, recovered: true } : latest);
       if (channel.last && (!wanted || wanted.epoch !== channel.last.epoch || wanted.seq < channel.last.seq))
         queue(page, channel.last);
     }
@@ -220,6 +247,7 @@ function subscribe(page: Page, list: [string, Position | null][]): void {
 
 function unsubscribe(page: Page, names: string[]): void {
   const gone: string[] = [];
+  const rerated = new Map<string, Position | undefined>();
   for (const name of names) {
     page.channels.delete(name);
     const channel = channels.get(name);
@@ -228,9 +256,10 @@ function unsubscribe(page: Page, names: string[]): void {
     if (channel.pages.size === 0) {
       channels.delete(name);
       gone.push(name);
-    }
+    } else if (updateRate(channel)) rerated.set(name, channel.position);
   }
   if (gone.length > 0) transport?.unsubscribe(gone);
+  if (rerated.size > 0) transport?.subscribe(rerated);
 }
 
 function leave(page: Page): void {

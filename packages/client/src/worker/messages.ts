@@ -16,7 +16,8 @@ export type WorkerOptions = Omit<
 export type PageMessage =
   | { t: 'hello'; options: WorkerOptions }
   | { t: 'start' }
-  | { t: 'sub'; channels: [string, Position | null][] }
+  /** Channels with the position to resume from and the `maxRate` this page wants (null: none). */
+  | { t: 'sub'; channels: [string, Position | null, number | null][] }
   | { t: 'unsub'; channels: string[] }
   | { t: 'ping'; id: number }
   | { t: 'reconnect' }

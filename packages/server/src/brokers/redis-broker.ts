@@ -544,7 +544,11 @@ export class RedisBroker implements Broker {
     const text = error instanceof Error ? error.message : String(error);
     // Redis answered with an error, or with a reply we cannot read (a bug, or a key of the wrong type under
     // our prefix): not an outage. Anything else — timeouts, closed connections — is one.
-    const answered = error instanceof TypeError || (error instanceof Error && error.name === 'ReplyError');
+    // A Cluster in the middle of a failover or a slot move answers with errors that mean "not now".
+    const notNow =
+      error instanceof Error && /^(CLUSTERDOWN|TRYAGAIN|MOVED|ASK|LOADING|MASTERDOWN|READONLY)\b/.test(text);
+    const answered =
+      !notNow && (error instanceof TypeError || (error instanceof Error && error.name === 'ReplyError'));
     const code = answered ? ErrorCodes.INTERNAL : ErrorCodes.UNAVAILABLE;
     return new LivedashError(code, `Redis ${operation} failed: ${text}`);
   }

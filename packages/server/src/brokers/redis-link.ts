@@ -74,6 +74,8 @@ export class RedisLink {
   #state: LinkState = { kind: 'connecting' };
   #lastError: string | undefined;
   #sentinelError: string | undefined;
+  /** The latest error of one Cluster node, with its address (the Cluster's own error only says none answered). */
+  #nodeError: string | undefined;
   #listener: (state: LinkState, previous: LinkState) => void = () => {};
   #errorListener: (message: string) => void = () => {};
   readonly #probe: NodeJS.Timeout;
@@ -104,11 +106,14 @@ export class RedisLink {
     this.redis.on('end', () => this.#onEnd());
     // Without an `error` listener ioredis would print every failed reconnect attempt; the state carries it.
     this.redis.on('error', (error: Error) => {
-      this.#lastError = describeError(error, this.#sentinelError);
+      this.#lastError = describeError(error, this.#sentinelError, this.#nodeError);
       this.#errorListener(this.#lastError);
       this.#apply({ type: 'error', message: this.#lastError });
     });
     // Why each Sentinel could not name the master; the `error` that follows only says none could.
+    this.redis.on('node error', (error: Error, address: string) => {
+      if (error.message !== 'Connection is closed.') this.#nodeError = `${address}: ${describeError(error)}`;
+    });
     this.redis.on('sentinelError', (error: Error) => {
       this.#sentinelError = describeSentinelError(error, options.target);
     });
@@ -258,14 +263,16 @@ function createClient(target: LinkTarget, common: RedisOptions): Redis | Cluster
   }
 }
 
-function describeError(error: Error, sentinelError: string | undefined): string {
+function describeError(error: Error, sentinelError?: string, nodeError?: string): string {
   if (error.message.startsWith('All sentinels are unreachable')) {
     return sentinelError ?? 'no Sentinel answered';
   }
   // A Cluster client that reached no node says only that; the last node's own error says why.
   const lastNodeError = (error as Error & { lastNodeError?: unknown }).lastNodeError;
   if (lastNodeError instanceof Error) {
-    return `${error.message.replace(/\.$/, '')}: ${describeError(lastNodeError, undefined)}`;
+    // A node that refuses the connection closes before its own error is told: all that is known is that.
+    const closed = lastNodeError.message === 'Connection is closed.';
+    return nodeError ?? (closed ? 'no Cluster node answered' : describeError(lastNodeError));
   }
   const code = (error as Error & { code?: unknown }).code;
   return typeof code === 'string' && !error.message.includes(code)
