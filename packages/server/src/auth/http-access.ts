@@ -1,7 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { ErrorCodes, isValidChannel } from '@livedash/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { bodyStillArriving } from '../transports/body-refusal.js';
 import { sendError } from '../transports/http-errors.js';
+import { releaseAfterAnswer } from '../transports/upgrade-refusal.js';
 import type { AccessControl } from './access-control.js';
 import { canPublish, canSubscribe, type Principal, refusal } from './authenticator.js';
 
@@ -11,6 +13,11 @@ const principals = new WeakMap<IncomingMessage, Principal>();
 export function principalOf(request: FastifyRequest, access: AccessControl): Principal {
   return principals.get(request.raw) ?? access.authenticator.anonymous;
 }
+
+/** Answers after which the connection is closed and its socket released (see the onSend hook). */
+const closingStatuses = new Set([429, 431, 503]);
+/** Requests refused by the header checks (header count, `Host`), whatever their path. */
+const refusedHeaders = new WeakSet<IncomingMessage>();
 
 const CHANNEL_ROUTES = new Set(['/api/channels/:channel', '/api/channels/:channel/messages']);
 
@@ -35,7 +42,10 @@ export function registerHttpAccess(
   const prefix = app.prefix;
   app.addHook('onRequest', async (request, reply) => {
     const headers = access.checkHeaders(request.raw);
-    if (headers) return sendError(reply, headers.status, headers.code, headers.message);
+    if (headers) {
+      refusedHeaders.add(request.raw);
+      return sendError(reply, headers.status, headers.code, headers.message);
+    }
     const path = request.url.split('?', 1)[0] ?? '';
     if (path.startsWith(`${prefix}/api/`)) applyCors(request, reply, access);
     const route = (request.routeOptions.url ?? '').slice(prefix.length);
@@ -66,6 +76,22 @@ export function registerHttpAccess(
       access.metrics.limitHit('history_request');
       return sendError(reply, 400, ErrorCodes.TOO_LARGE, `"limit" may be at most ${maxHistoryMessages}`);
     }
+  });
+
+  // A refusal that is not part of a client's normal traffic — anything refused on /sse (an EventSource
+  // reconnects on a new connection anyway), the header checks (431, Host), rate limits (429) and
+  // "unavailable / shutting down" (503) — closes its connection, and the socket is released at most
+  // REFUSAL_LINGER_MS after the answer whatever the peer does, instead of idling for the keep-alive
+  // timeout. A refused body still arriving is left to the discard of body-refusal.ts.
+  app.addHook('onSend', async (request, reply, payload) => {
+    const status = reply.statusCode;
+    if (status < 400) return payload;
+    const route = (request.routeOptions.url ?? '').slice(prefix.length);
+    if (route !== '/sse' && !closingStatuses.has(status) && !refusedHeaders.has(request.raw)) return payload;
+    if (bodyStillArriving(request.raw)) return payload;
+    reply.header('connection', 'close');
+    releaseAfterAnswer(request.raw.socket);
+    return payload;
   });
 
   // Limits enforced below Fastify (Node's header parser) or inside it (body limit) are counted here.

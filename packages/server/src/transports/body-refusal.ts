@@ -74,7 +74,7 @@ export function awaitContinue(request: IncomingMessage): void {
 const expectsContinue = new WeakSet<IncomingMessage>();
 
 /** True when the request has a body the server has not received in full. */
-function bodyStillArriving(request: IncomingMessage): boolean {
+export function bodyStillArriving(request: IncomingMessage): boolean {
   if (request.complete) return false;
   const length = request.headers['content-length'];
   return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');

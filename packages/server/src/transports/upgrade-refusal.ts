@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ErrorCodes } from '@livedash/protocol';
 
@@ -47,7 +48,26 @@ export function refuseUpgrade(socket: Duplex, refusal: UpgradeRefusal): void {
 export function releaseRefusedSocket(socket: Duplex): void {
   socket.on('data', discard);
   socket.resume();
-  const timer = setTimeout(destroyLingering, REFUSAL_LINGER_MS, socket);
+  destroyWithin(socket, REFUSAL_LINGER_MS);
+}
+
+/**
+ * For a refused HTTP request whose answer goes out with `Connection: close`: once the answer is
+ * written, Node would destroy the socket at once (`destroySoon`), which resets the connection if the
+ * peer's next bytes are still unread and can cost it the answer. Instead the server ends its side
+ * and destroys the socket when the peer closes or at most `REFUSAL_LINGER_MS` later; meanwhile the
+ * HTTP parser still reads (and drops) what the peer sends, as for a refused upgrade.
+ */
+export function releaseAfterAnswer(socket: Socket): void {
+  const closing = socket as Socket & { destroySoon?: () => void };
+  closing.destroySoon = () => {
+    socket.end();
+    destroyWithin(socket, REFUSAL_LINGER_MS);
+  };
+}
+
+function destroyWithin(socket: Duplex, ms: number): void {
+  const timer = setTimeout(destroyLingering, ms, socket);
   timer.unref();
   socket.once('close', () => clearTimeout(timer));
 }
