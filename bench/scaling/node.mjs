@@ -41,8 +41,9 @@ handlers.publishAcknowledged = ({ channels, seconds, window }) => {
   let acknowledged = 0;
   let refused = 0;
   let next = 0;
+  // Each lane publishes at least once, so `seconds: 0` publishes `window` messages.
   const lane = async () => {
-    while (performance.now() < until) {
+    do {
       const channel = channels[next++ % channels.length];
       const sentAt = performance.now();
       try {
@@ -52,7 +53,7 @@ handlers.publishAcknowledged = ({ channels, seconds, window }) => {
       } catch {
         refused++;
       }
-    }
+    } while (performance.now() < until);
   };
   return Promise.all(Array.from({ length: window }, lane)).then(() => ({
     acknowledged,
@@ -61,5 +62,22 @@ handlers.publishAcknowledged = ({ channels, seconds, window }) => {
     latency: latency.summary(),
   }));
 };
+
+/**
+ * In-process watchers on `channels`: the node subscribes to them in Redis like for a client, so every
+ * publish costs Redis one Pub/Sub write to this node. Counts what arrives, per channel and in all.
+ */
+const watching = { stops: [], channels: new Set(), messages: 0 };
+handlers.watch = ({ channels }) => {
+  for (const channel of channels)
+    watching.stops.push(
+      server.hub.watch(channel, () => {
+        watching.messages++;
+        watching.channels.add(channel);
+      }),
+    );
+  return { watching: channels.length };
+};
+handlers.watched = () => ({ channels: watching.channels.size, messages: watching.messages });
 
 serveWorker(handlers, stop);

@@ -56,7 +56,7 @@ const plan = values.quick
       // Redis's own limit: every node publishes to channels nobody watches, `window` awaiting an answer.
       publishing: { channels: 100, seconds: 5, window: 64 },
     };
-/** The channels the subscribers watch, and the ones the publishing phase writes to (nobody watches them). */
+/** The channels the subscribers watch, and the ones the publishing phase writes to (no client watches them). */
 const watchedChannels = Array.from({ length: plan.channels }, (_, i) => `scale.${i}`);
 const quietChannels = Array.from({ length: plan.publishing.channels }, (_, i) => `quiet.${i}`);
 const root = new URL('../../', import.meta.url).pathname;
@@ -72,18 +72,40 @@ function build() {
   }
 }
 
+/**
+ * Starts counting the CPU each Redis process spends from now on. The returned function gives each one's
+ * CPU seconds since then, less `idle` (each one's CPU seconds per second with nothing published: its
+ * cron, the Cluster bus, the nodes' liveness PINGs), so what remains is the cost of the publishes.
+ */
+async function redisCpuMeter(redis, idle = null) {
+  const before = await redisCpuSecondsEach(redis.ports);
+  const startedAt = performance.now();
+  return async () => {
+    const after = await redisCpuSecondsEach(redis.ports);
+    const seconds = (performance.now() - startedAt) / 1000;
+    return after.map((value, i) => Math.max(0, value - before[i] - (idle?.[i] ?? 0) * seconds));
+  };
+}
+
+/** Each Redis process's CPU seconds per second while the nodes are connected and nothing is published. */
+async function idleRedisCpu(redis, seconds = 3) {
+  const used = await redisCpuMeter(redis);
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  return (await used()).map((cpu) => round(cpu / seconds, 4));
+}
+
 /** One phase across every node and load generator: publish on node 0, wait for delivery everywhere. */
-async function measure({ nodes, loadgens, redis, phase }) {
+async function measure({ nodes, loadgens, redis, idle, phase }) {
   const counters = await nodes[0].call('counters');
   const loadgenBefore = await Promise.all(loadgens.map((loadgen) => loadgen.call('reset', { counters })));
   const nodesBefore = await Promise.all(nodes.map((node) => node.call('stats')));
-  const redisBefore = redis ? await redisCpuSecondsEach(redis.ports) : [];
+  const redisUsed = redis ? await redisCpuMeter(redis, idle) : async () => [];
   const published = await nodes[0].call('publish', phase);
   const deliveries = await Promise.all(
     loadgens.map((loadgen) => loadgen.call('wait', { counters: published.counters, idleMs: 3000 }, 180_000)),
   );
   const nodesAfter = await Promise.all(nodes.map((node) => node.call('stats')));
-  const redisAfter = redis ? await redisCpuSecondsEach(redis.ports) : [];
+  const redisCpuSeconds = await redisUsed();
   const delivered = deliveries.reduce((sum, d) => sum + d.received, 0);
   const expected = deliveries.reduce((sum, d) => sum + d.expected, 0);
   const lastAt = Math.max(...deliveries.map((d) => d.lastAt));
@@ -92,8 +114,7 @@ async function measure({ nodes, loadgens, redis, phase }) {
     (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1e6;
   const nodeCpuSeconds = nodesAfter.map((after, i) => cpu(nodesBefore[i], after));
   const loadgenCpuSeconds = deliveries.map((d, i) => cpu(loadgenBefore[i], d));
-  // Redis CPU: the sum over every Redis process (each shard of a Cluster), and each one's share.
-  const redisCpuSeconds = redisAfter.map((after, i) => after - redisBefore[i]);
+  // Redis CPU above idle: the sum over every Redis process (each shard of a Cluster), and each one's share.
   const redisTotal = redisCpuSeconds.reduce((a, b) => a + b, 0);
   const perPublish = (cpuSeconds) => round((cpuSeconds * 1e6) / Math.max(1, published.published), 1);
   return {
@@ -136,18 +157,32 @@ async function measure({ nodes, loadgens, redis, phase }) {
  * rate is what Redis (and the nodes' Redis clients) can take, and the busiest Redis core shows how close
  * one Redis process is to its limit.
  */
-async function measurePublishing({ nodes, redis }) {
+async function measurePublishing({ nodes, redis, idle, watched }) {
   const { seconds, window } = plan.publishing;
   const channels = quietChannels;
+  const receivedBefore = await Promise.all(nodes.map((node) => node.call('watched')));
   const nodesBefore = await Promise.all(nodes.map((node) => node.call('stats')));
-  const redisBefore = await redisCpuSecondsEach(redis.ports);
+  const redisUsed = await redisCpuMeter(redis, idle);
   const started = performance.now();
   const answers = await Promise.all(
     nodes.map((node) => node.call('publishAcknowledged', { channels, seconds, window }, 120_000)),
   );
   const wall = (performance.now() - started) / 1000;
   const nodesAfter = await Promise.all(nodes.map((node) => node.call('stats')));
-  const redisCpuSeconds = (await redisCpuSecondsEach(redis.ports)).map((after, i) => after - redisBefore[i]);
+  const redisCpuSeconds = await redisUsed();
+  const acknowledgedSoFar = answers.reduce((sum, a) => sum + a.acknowledged, 0);
+  // Each watching node gets every publish once through Pub/Sub; wait (briefly) for the last ones.
+  const received = async () =>
+    (await Promise.all(nodes.map((node) => node.call('watched')))).reduce(
+      (sum, now, i) => sum + now.messages - receivedBefore[i].messages,
+      0,
+    );
+  const deadline = Date.now() + 5000;
+  let pubsubReceived = await received();
+  while (watched && pubsubReceived < acknowledgedSoFar * nodes.length && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    pubsubReceived = await received();
+  }
   const acknowledged = answers.reduce((sum, a) => sum + a.acknowledged, 0);
   const perPublish = (cpuSeconds) => round((cpuSeconds * 1e6) / Math.max(1, acknowledged), 1);
   const nodeCpuSeconds = nodesAfter.map(
@@ -155,7 +190,9 @@ async function measurePublishing({ nodes, redis }) {
       (after.cpu.user + after.cpu.system - nodesBefore[i].cpu.user - nodesBefore[i].cpu.system) / 1e6,
   );
   return {
+    watchedBy: watched ? nodes.length : 0,
     acknowledged,
+    pubsubReceived,
     refused: answers.reduce((sum, a) => sum + a.refused, 0),
     publishesPerSecond: Math.round(acknowledged / wall),
     latencyMs: {
@@ -169,6 +206,25 @@ async function measurePublishing({ nodes, redis }) {
     redisCoresUsed: round(redisCpuSeconds.reduce((a, b) => a + b, 0) / wall, 2),
     seconds: round(wall, 2),
   };
+}
+
+/** Every node watches `channels`; resolves once each node has received a message on every one of them. */
+async function watchEverywhere(nodes, channels) {
+  await Promise.all(nodes.map((node) => node.call('watch', { channels })));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    // Probes, so each node proves its Pub/Sub subscription to every channel works before measuring.
+    await Promise.all(
+      channels.map((channel) =>
+        nodes[0].call('publishAcknowledged', { channels: [channel], seconds: 0, window: 1 }),
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const seen = await Promise.all(nodes.map((node) => node.call('watched')));
+    if (seen.every((node) => node.channels === channels.length)) return;
+    if (Date.now() > deadline)
+      throw new Error('nodes did not receive Pub/Sub messages on every watched channel');
+  }
 }
 
 async function runConfiguration({ nodeCount, redis }) {
@@ -198,9 +254,11 @@ async function runConfiguration({ nodeCount, redis }) {
     }
     // Warm-up, so the JIT has compiled the hot paths before anything is measured.
     await measure({ nodes, loadgens, redis, phase: { rate: 50, count: 50 } });
+    const idle = redis ? await idleRedisCpu(redis) : null;
+    if (idle) log(`  ${label} idle Redis CPU ${idle.map((cpu) => round(cpu * 1000, 1)).join(' + ')} ms/s`);
     const phases = {};
     for (const phase of plan.phases) {
-      const result = await measure({ nodes, loadgens, redis, phase });
+      const result = await measure({ nodes, loadgens, redis, idle, phase });
       phases[phase.name] = result;
       const shares =
         result.redisCpuMicrosPerPublishEach.length > 1
@@ -214,24 +272,30 @@ async function runConfiguration({ nodeCount, redis }) {
       );
     }
     await Promise.all(loadgens.map((loadgen) => loadgen.call('closeAll')));
-    let publishing = null;
+    const publishing = [];
     if (redis) {
-      publishing = await measurePublishing({ nodes, redis });
-      const shares =
-        publishing.redisCpuMicrosPerPublishEach.length > 1
-          ? ` (${publishing.redisCpuMicrosPerPublishEach.join(' + ')})`
-          : '';
-      log(
-        `  ${label} publishing ${publishing.publishesPerSecond} acknowledged publishes/s, ` +
-          `p50 ${publishing.latencyMs.p50} p99 ${publishing.latencyMs.p99} ms, node µs/publish ${publishing.nodeCpuMicrosPerPublish}, ` +
-          `Redis µs/publish ${publishing.redisCpuMicrosPerPublish}${shares}, busiest Redis core ${Math.round(publishing.redisBusiestCoreShare * 100)} %, refused ${publishing.refused}`,
-      );
+      publishing.push(await measurePublishing({ nodes, redis, idle, watched: false }));
+      await watchEverywhere(nodes, quietChannels);
+      publishing.push(await measurePublishing({ nodes, redis, idle, watched: true }));
+      for (const phase of publishing) {
+        const shares =
+          phase.redisCpuMicrosPerPublishEach.length > 1
+            ? ` (${phase.redisCpuMicrosPerPublishEach.join(' + ')})`
+            : '';
+        log(
+          `  ${label} publishing, watched by ${phase.watchedBy} node(s): ${phase.publishesPerSecond} acknowledged publishes/s, ` +
+            `p50 ${phase.latencyMs.p50} p99 ${phase.latencyMs.p99} ms, node µs/publish ${phase.nodeCpuMicrosPerPublish}, ` +
+            `Redis µs/publish ${phase.redisCpuMicrosPerPublish}${shares}, busiest Redis core ${Math.round(phase.redisBusiestCoreShare * 100)} %, ` +
+            `refused ${phase.refused}, Pub/Sub messages to nodes ${phase.pubsubReceived}`,
+        );
+      }
     }
     return {
       nodes: nodeCount,
       broker: redis ? redis.kind : 'memory',
       clients: perNode * nodeCount,
       channels: plan.channels,
+      redisIdleCpuPerSecond: idle,
       phases,
       publishing,
     };
@@ -254,7 +318,7 @@ function renderMarkdown(report) {
     `Run ${report.date} (${report.plan} plan) on ${report.machine.cores} × ${report.machine.cpu}, Node ${report.machine.node}; ` +
       `load average ${report.loadavg.start.join(' ')} at the start, ${report.loadavg.end.join(' ')} at the end.`,
     '',
-    '| nodes (broker) | subscribers | phase | publishes/s | deliveries/s | p50 / p99 latency, ms | node CPU µs per delivery | deliveries per node-CPU-second | Redis CPU µs per publish (per shard) | busiest Redis core | lost |',
+    '| nodes (broker) | subscribers | phase | publishes/s | deliveries/s | p50 / p99 latency, ms | node CPU µs per delivery | deliveries per node-CPU-second | Redis CPU µs per publish above idle (per shard) | busiest Redis core | lost |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const result of report.results) {
@@ -272,26 +336,39 @@ function renderMarkdown(report) {
       );
     }
   }
-  const publishing = report.results.filter((result) => result.publishing);
+  const publishing = report.results.filter((result) => result.publishing.length > 0);
   if (publishing.length > 0) {
     const { channels, seconds, window } = report.publishing;
     lines.push(
       '',
-      `Acknowledged publishes, no fan-out: every node publishes for ${seconds} s to ${channels} channels nobody watches, ${window} publishes awaiting an answer per node.`,
+      `Acknowledged publishes, no fan-out: every node publishes for ${seconds} s to ${channels} channels no client watches, ${window} publishes awaiting an answer per node; ` +
+        'then again with every node subscribed to those channels, so each publish is also one Pub/Sub message to each node.',
       '',
-      '| nodes (broker) | publishes/s | p50 / p99 until acknowledged, ms | node CPU µs per publish | Redis CPU µs per publish (per shard) | busiest Redis core | Redis cores used | refused |',
-      '|---|---|---|---|---|---|---|---|',
+      '| nodes (broker) | nodes subscribed | publishes/s | p50 / p99 until acknowledged, ms | node CPU µs per publish | Redis CPU µs per publish above idle (per shard) | busiest Redis core | Redis cores used | refused |',
+      '|---|---|---|---|---|---|---|---|---|',
     );
     for (const result of publishing) {
-      const phase = result.publishing;
-      const each = phase.redisCpuMicrosPerPublishEach;
-      lines.push(
-        `| ${result.nodes} (${brokerName(result)}) | ${phase.publishesPerSecond} | ${phase.latencyMs.p50} / ${phase.latencyMs.p99} | ` +
-          `${phase.nodeCpuMicrosPerPublish} | ${phase.redisCpuMicrosPerPublish}${each.length > 1 ? ` (${each.join(' + ')})` : ''} | ` +
-          `${Math.round(phase.redisBusiestCoreShare * 100)} % | ${phase.redisCoresUsed} | ${phase.refused} |`,
-      );
+      for (const phase of result.publishing) {
+        const each = phase.redisCpuMicrosPerPublishEach;
+        lines.push(
+          `| ${result.nodes} (${brokerName(result)}) | ${phase.watchedBy} | ${phase.publishesPerSecond} | ${phase.latencyMs.p50} / ${phase.latencyMs.p99} | ` +
+            `${phase.nodeCpuMicrosPerPublish} | ${phase.redisCpuMicrosPerPublish}${each.length > 1 ? ` (${each.join(' + ')})` : ''} | ` +
+            `${Math.round(phase.redisBusiestCoreShare * 100)} % | ${phase.redisCoresUsed} | ${phase.refused} |`,
+        );
+      }
     }
   }
+  const idle = report.results.filter((result) => result.redisIdleCpuPerSecond);
+  if (idle.length > 0)
+    lines.push(
+      '',
+      `Redis CPU with nothing published, subtracted above (ms per second, per process): ${idle
+        .map(
+          (result) =>
+            `${result.nodes} (${brokerName(result)}) ${result.redisIdleCpuPerSecond.map((cpu) => round(cpu * 1000, 1)).join(' + ')}`,
+        )
+        .join('; ')}.`,
+    );
   if (report.channelsPerShard) {
     const { watched, quiet } = report.channelsPerShard;
     lines.push(
