@@ -55,7 +55,7 @@ export const plans = {
       optional: true,
       script: 'bench/scaling/run.mjs',
       args: [],
-      description: 'one node vs two over Redis (bench/scaling)',
+      description: '1, 2 and 3 nodes on one Redis and on a 3-shard Redis Cluster (bench/scaling)',
     },
     client: {
       type: 'external',

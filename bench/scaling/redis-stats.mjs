@@ -1,5 +1,5 @@
 // Small Redis helpers for the scaling benchmark: one command on a short-lived connection, and the CPU
-// time Redis has used so far (INFO cpu), to charge Redis its share per publish.
+// time each Redis process has used so far (INFO cpu), to charge Redis its share per publish.
 import { Redis } from 'ioredis';
 
 export async function redisCommand(port, [command, ...args]) {
@@ -24,4 +24,9 @@ export async function redisCpuSeconds(port) {
   const info = String(await redisCommand(port, ['INFO', 'cpu']));
   const field = (name) => Number(new RegExp(`${name}:([0-9.]+)`).exec(info)?.[1] ?? 0);
   return field('used_cpu_user') + field('used_cpu_sys');
+}
+
+/** CPU seconds of every Redis process of the broker, in the order of `ports` (one per Cluster shard). */
+export function redisCpuSecondsEach(ports) {
+  return Promise.all(ports.map((port) => redisCpuSeconds(port)));
 }

@@ -1,26 +1,40 @@
 #!/usr/bin/env node
-// `node bench/scaling/run.mjs [--quick] [--no-build] [--nodes=memory,1,2,3]`
-// Deliveries per second with one livedash node versus two, sharing channels through a private Redis
-// (`redis-server` started here on a free port, stopped at the end). Every process is separate: each node,
-// one load generator per node (bench/loadgen.mjs), and Redis. Publishes enter on the first node, so with
-// two nodes every message crosses Redis Pub/Sub to the second. Writes bench/results/scaling-<date>.json.
-import { spawn, spawnSync } from 'node:child_process';
+// `node bench/scaling/run.mjs [--quick] [--no-build] [--nodes=memory,1,2,3] [--cluster=1,2,3] [--shards=3]`
+// Deliveries per second with one, two and three livedash nodes sharing channels through one private Redis,
+// and the same on a private Redis Cluster (`--broker-cluster`), side by side in one run. Every Redis is a
+// `redis-server` started here on a free port and stopped by PID at the end. Every process is separate: each
+// node, one load generator per node (bench/loadgen.mjs), and each Redis. Publishes enter on the first node,
+// so with several nodes every message crosses Redis Pub/Sub to the others. Writes
+// bench/results/scaling-<date>.json and .md.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { spawnWorker } from '../lib/ipc.mjs';
 import { round } from '../lib/measure.mjs';
-import { redisCommand, redisCpuSeconds } from './redis-stats.mjs';
+import { channelsByShard, flush, startCluster, startRedis } from './private-redis.mjs';
+import { redisCpuSecondsEach } from './redis-stats.mjs';
 
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
-    // `memory`: one node with the in-memory broker, the single-node baseline Redis is compared with.
+    // Node counts on one Redis; `memory`: one node with the in-memory broker, the single-node baseline.
     nodes: { type: 'string', default: 'memory,1,2,3' },
+    // Node counts on the Redis Cluster; empty: no Cluster.
+    cluster: { type: 'string', default: '1,2,3' },
+    shards: { type: 'string', default: '3' },
   },
 });
+
+const list = (text) => text.split(',').filter((item) => item !== '');
+const shardCount = Number(values.shards);
+if (!Number.isInteger(shardCount) || shardCount < 3)
+  throw new Error(
+    `--shards takes a whole number of at least 3, the fewest masters of a Redis Cluster (got ${values.shards})`,
+  );
+for (const count of [...list(values.nodes).filter((n) => n !== 'memory'), ...list(values.cluster)])
+  if (!/^[1-9]$/.test(count)) throw new Error(`node counts are 1 to 9 (got ${count})`);
 
 const plan = values.quick
   ? {
@@ -30,6 +44,7 @@ const plan = values.quick
         { name: 'rate', rate: 100, count: 500 },
         { name: 'saturation', rate: 0, count: 1000, burst: 20 },
       ],
+      publishing: { channels: 100, seconds: 3, window: 32 },
     }
   : {
       clients: 2000,
@@ -38,7 +53,12 @@ const plan = values.quick
         { name: 'rate', rate: 100, count: 1000 },
         { name: 'saturation', rate: 0, count: 3000, burst: 20 },
       ],
+      // Redis's own limit: every node publishes to channels nobody watches, `window` awaiting an answer.
+      publishing: { channels: 100, seconds: 5, window: 64 },
     };
+/** The channels the subscribers watch, and the ones the publishing phase writes to (no client watches them). */
+const watchedChannels = Array.from({ length: plan.channels }, (_, i) => `scale.${i}`);
+const quietChannels = Array.from({ length: plan.publishing.channels }, (_, i) => `quiet.${i}`);
 const root = new URL('../../', import.meta.url).pathname;
 const here = (path) => new URL(path, import.meta.url).pathname;
 const log = (line) => console.log(line);
@@ -52,47 +72,40 @@ function build() {
   }
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
+/**
+ * Starts counting the CPU each Redis process spends from now on. The returned function gives each one's
+ * CPU seconds since then, less `idle` (each one's CPU seconds per second with nothing published: its
+ * cron, the Cluster bus, the nodes' liveness PINGs), so what remains is the cost of the publishes.
+ */
+async function redisCpuMeter(redis, idle = null) {
+  const before = await redisCpuSecondsEach(redis.ports);
+  const startedAt = performance.now();
+  return async () => {
+    const after = await redisCpuSecondsEach(redis.ports);
+    const seconds = (performance.now() - startedAt) / 1000;
+    return after.map((value, i) => Math.max(0, value - before[i] - (idle?.[i] ?? 0) * seconds));
+  };
 }
 
-async function startRedis() {
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const url = `redis://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 100; attempt++) {
-    if ((await redisCommand(port, ['PING']).catch(() => '')) === 'PONG') return { child, port, url };
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error('redis-server did not start');
+/** Each Redis process's CPU seconds per second while the nodes are connected and nothing is published. */
+async function idleRedisCpu(redis, seconds = 3) {
+  const used = await redisCpuMeter(redis);
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  return (await used()).map((cpu) => round(cpu / seconds, 4));
 }
 
 /** One phase across every node and load generator: publish on node 0, wait for delivery everywhere. */
-async function measure({ nodes, loadgens, redisPort, phase }) {
+async function measure({ nodes, loadgens, redis, idle, phase }) {
   const counters = await nodes[0].call('counters');
   const loadgenBefore = await Promise.all(loadgens.map((loadgen) => loadgen.call('reset', { counters })));
   const nodesBefore = await Promise.all(nodes.map((node) => node.call('stats')));
-  const redisBefore = await redisCpuSeconds(redisPort);
+  const redisUsed = redis ? await redisCpuMeter(redis, idle) : async () => [];
   const published = await nodes[0].call('publish', phase);
   const deliveries = await Promise.all(
     loadgens.map((loadgen) => loadgen.call('wait', { counters: published.counters, idleMs: 3000 }, 180_000)),
   );
   const nodesAfter = await Promise.all(nodes.map((node) => node.call('stats')));
-  const redisAfter = await redisCpuSeconds(redisPort);
+  const redisCpuSeconds = await redisUsed();
   const delivered = deliveries.reduce((sum, d) => sum + d.received, 0);
   const expected = deliveries.reduce((sum, d) => sum + d.expected, 0);
   const lastAt = Math.max(...deliveries.map((d) => d.lastAt));
@@ -101,6 +114,9 @@ async function measure({ nodes, loadgens, redisPort, phase }) {
     (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1e6;
   const nodeCpuSeconds = nodesAfter.map((after, i) => cpu(nodesBefore[i], after));
   const loadgenCpuSeconds = deliveries.map((d, i) => cpu(loadgenBefore[i], d));
+  // Redis CPU above idle: the sum over every Redis process (each shard of a Cluster), and each one's share.
+  const redisTotal = redisCpuSeconds.reduce((a, b) => a + b, 0);
+  const perPublish = (cpuSeconds) => round((cpuSeconds * 1e6) / Math.max(1, published.published), 1);
   return {
     rate: phase.rate > 0 ? phase.rate : 'saturation',
     published: published.published,
@@ -127,27 +143,103 @@ async function measure({ nodes, loadgens, redisPort, phase }) {
     nodeCpuMicrosPerDelivery: nodeCpuSeconds.map((s, i) =>
       round((s * 1e6) / Math.max(1, deliveries[i].received), 2),
     ),
-    redisCpuMicrosPerPublish: round(((redisAfter - redisBefore) * 1e6) / Math.max(1, published.published), 1),
+    redisCpuMicrosPerPublish: redis ? perPublish(redisTotal) : null,
+    redisCpuMicrosPerPublishEach: redisCpuSeconds.map(perPublish),
+    // The busiest Redis process's CPU over the phase's wall time: 1 is one core fully used, the limit.
+    redisBusiestCoreShare: redis ? round(Math.max(...redisCpuSeconds) / seconds, 2) : null,
     loadgenCpuSeconds: loadgenCpuSeconds.map((s) => round(s, 2)),
     seconds: round(seconds, 2),
   };
 }
 
-async function runConfiguration(configuration, redis) {
-  const inMemory = configuration === 'memory';
-  const nodeCount = inMemory ? 1 : Number(configuration);
+/**
+ * Every node publishes acknowledged messages at once, to channels no client watches: no fan-out, so the
+ * rate is what Redis (and the nodes' Redis clients) can take, and the busiest Redis core shows how close
+ * one Redis process is to its limit.
+ */
+async function measurePublishing({ nodes, redis, idle, watched }) {
+  const { seconds, window } = plan.publishing;
+  const channels = quietChannels;
+  const receivedBefore = await Promise.all(nodes.map((node) => node.call('watched')));
+  const nodesBefore = await Promise.all(nodes.map((node) => node.call('stats')));
+  const redisUsed = await redisCpuMeter(redis, idle);
+  const started = performance.now();
+  const answers = await Promise.all(
+    nodes.map((node) => node.call('publishAcknowledged', { channels, seconds, window }, 120_000)),
+  );
+  const wall = (performance.now() - started) / 1000;
+  const nodesAfter = await Promise.all(nodes.map((node) => node.call('stats')));
+  const redisCpuSeconds = await redisUsed();
+  const acknowledgedSoFar = answers.reduce((sum, a) => sum + a.acknowledged, 0);
+  // Each watching node gets every publish once through Pub/Sub; wait (briefly) for the last ones.
+  const received = async () =>
+    (await Promise.all(nodes.map((node) => node.call('watched')))).reduce(
+      (sum, now, i) => sum + now.messages - receivedBefore[i].messages,
+      0,
+    );
+  const deadline = Date.now() + 5000;
+  let pubsubReceived = await received();
+  while (watched && pubsubReceived < acknowledgedSoFar * nodes.length && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    pubsubReceived = await received();
+  }
+  const acknowledged = answers.reduce((sum, a) => sum + a.acknowledged, 0);
+  const perPublish = (cpuSeconds) => round((cpuSeconds * 1e6) / Math.max(1, acknowledged), 1);
+  const nodeCpuSeconds = nodesAfter.map(
+    (after, i) =>
+      (after.cpu.user + after.cpu.system - nodesBefore[i].cpu.user - nodesBefore[i].cpu.system) / 1e6,
+  );
+  return {
+    watchedBy: watched ? nodes.length : 0,
+    acknowledged,
+    pubsubReceived,
+    refused: answers.reduce((sum, a) => sum + a.refused, 0),
+    publishesPerSecond: Math.round(acknowledged / wall),
+    latencyMs: {
+      p50: Math.max(...answers.map((a) => a.latency.p50 ?? 0)),
+      p99: Math.max(...answers.map((a) => a.latency.p99 ?? 0)),
+    },
+    nodeCpuMicrosPerPublish: perPublish(nodeCpuSeconds.reduce((a, b) => a + b, 0)),
+    redisCpuMicrosPerPublish: perPublish(redisCpuSeconds.reduce((a, b) => a + b, 0)),
+    redisCpuMicrosPerPublishEach: redisCpuSeconds.map(perPublish),
+    redisBusiestCoreShare: round(Math.max(...redisCpuSeconds) / wall, 2),
+    redisCoresUsed: round(redisCpuSeconds.reduce((a, b) => a + b, 0) / wall, 2),
+    seconds: round(wall, 2),
+  };
+}
+
+/** Every node watches `channels`; resolves once each node has received a message on every one of them. */
+async function watchEverywhere(nodes, channels) {
+  await Promise.all(nodes.map((node) => node.call('watch', { channels })));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    // Probes, so each node proves its Pub/Sub subscription to every channel works before measuring.
+    await Promise.all(
+      channels.map((channel) =>
+        nodes[0].call('publishAcknowledged', { channels: [channel], seconds: 0, window: 1 }),
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const seen = await Promise.all(nodes.map((node) => node.call('watched')));
+    if (seen.every((node) => node.channels === channels.length)) return;
+    if (Date.now() > deadline)
+      throw new Error('nodes did not receive Pub/Sub messages on every watched channel');
+  }
+}
+
+async function runConfiguration({ nodeCount, redis }) {
   const prefix = `bench-scaling-${nodeCount}-${Date.now()}:`;
-  const label = inMemory ? '1 node, in-memory broker:' : `${nodeCount} node(s), Redis:`;
+  const label = `${nodeCount} node(s), ${redis ? redis.label : 'in-memory broker'}:`;
   const nodes = [];
   const loadgens = [];
   try {
     for (let i = 0; i < nodeCount; i++) {
       const node = spawnWorker(here('./node.mjs'), { name: `node${i}` });
       nodes.push(node);
-      const brokerUrl = inMemory ? undefined : redis.url;
-      node.port = (await node.call('start', { brokerUrl, brokerPrefix: prefix, node: `n${i}` })).port;
+      const brokerOptions = redis ? redis.brokerOptions : {};
+      node.port = (await node.call('start', { ...brokerOptions, brokerPrefix: prefix, node: `n${i}` })).port;
     }
-    const channels = Array.from({ length: plan.channels }, (_, i) => `scale.${i}`);
+    const channels = watchedChannels;
     await nodes[0].call('channels', { channels });
     const perNode = Math.floor(plan.clients / nodeCount);
     for (const node of nodes) {
@@ -161,71 +253,185 @@ async function runConfiguration(configuration, redis) {
       if (connected.failed > 0) log(`  ${connected.failed} of ${perNode} subscribers failed to connect`);
     }
     // Warm-up, so the JIT has compiled the hot paths before anything is measured.
-    await measure({ nodes, loadgens, redisPort: redis.port, phase: { rate: 50, count: 50 } });
+    await measure({ nodes, loadgens, redis, phase: { rate: 50, count: 50 } });
+    const idle = redis ? await idleRedisCpu(redis) : null;
+    if (idle) log(`  ${label} idle Redis CPU ${idle.map((cpu) => round(cpu * 1000, 1)).join(' + ')} ms/s`);
     const phases = {};
     for (const phase of plan.phases) {
-      const result = await measure({ nodes, loadgens, redisPort: redis.port, phase });
+      const result = await measure({ nodes, loadgens, redis, idle, phase });
       phases[phase.name] = result;
+      const shares =
+        result.redisCpuMicrosPerPublishEach.length > 1
+          ? ` (${result.redisCpuMicrosPerPublishEach.join(' + ')})`
+          : '';
       log(
         `  ${label} ${phase.name.padEnd(10)} ${result.deliveriesPerSecond} deliveries/s ` +
           `(${result.publishesPerSecond} publishes/s), p50 ${result.latencyMs.p50} p99 ${result.latencyMs.p99} ms, ` +
-          `node µs/delivery ${result.nodeCpuMicrosPerDelivery.join(' / ')}, Redis µs/publish ${result.redisCpuMicrosPerPublish}, lost ${result.lost}`,
+          `node µs/delivery ${result.nodeCpuMicrosPerDelivery.join(' / ')}, ` +
+          `Redis µs/publish ${result.redisCpuMicrosPerPublish ?? '—'}${shares}, lost ${result.lost}`,
       );
     }
     await Promise.all(loadgens.map((loadgen) => loadgen.call('closeAll')));
-    await redisCommand(redis.port, [
-      'EVAL',
-      "for _,k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end",
-      '0',
-      `${prefix}*`,
-    ]);
-    const broker = inMemory ? 'memory' : 'redis';
-    return { nodes: nodeCount, broker, clients: perNode * nodeCount, channels: plan.channels, phases };
+    const publishing = [];
+    if (redis) {
+      publishing.push(await measurePublishing({ nodes, redis, idle, watched: false }));
+      await watchEverywhere(nodes, quietChannels);
+      publishing.push(await measurePublishing({ nodes, redis, idle, watched: true }));
+      for (const phase of publishing) {
+        const shares =
+          phase.redisCpuMicrosPerPublishEach.length > 1
+            ? ` (${phase.redisCpuMicrosPerPublishEach.join(' + ')})`
+            : '';
+        log(
+          `  ${label} publishing, watched by ${phase.watchedBy} node(s): ${phase.publishesPerSecond} acknowledged publishes/s, ` +
+            `p50 ${phase.latencyMs.p50} p99 ${phase.latencyMs.p99} ms, node µs/publish ${phase.nodeCpuMicrosPerPublish}, ` +
+            `Redis µs/publish ${phase.redisCpuMicrosPerPublish}${shares}, busiest Redis core ${Math.round(phase.redisBusiestCoreShare * 100)} %, ` +
+            `refused ${phase.refused}, Pub/Sub messages to nodes ${phase.pubsubReceived}`,
+        );
+      }
+    }
+    return {
+      nodes: nodeCount,
+      broker: redis ? redis.kind : 'memory',
+      clients: perNode * nodeCount,
+      channels: plan.channels,
+      redisIdleCpuPerSecond: idle,
+      phases,
+      publishing,
+    };
   } finally {
     await Promise.all([...loadgens, ...nodes].map((worker) => worker.stop()));
+    if (redis) await flush(redis);
   }
 }
+
+const brokerName = (result) =>
+  result.broker === 'cluster'
+    ? `Cluster, ${result.shards} shards`
+    : result.broker === 'redis'
+      ? 'one Redis'
+      : 'in-memory';
 
 /** The table docs/scaling.md shows. */
 function renderMarkdown(report) {
   const lines = [
-    `Run ${report.date} (${report.plan} plan) on ${report.machine.cores} × ${report.machine.cpu}, Node ${report.machine.node}.`,
+    `Run ${report.date} (${report.plan} plan) on ${report.machine.cores} × ${report.machine.cpu}, Node ${report.machine.node}; ` +
+      `load average ${report.loadavg.start.join(' ')} at the start, ${report.loadavg.end.join(' ')} at the end.`,
     '',
-    '| nodes (broker) | subscribers | phase | publishes/s | deliveries/s | p50 / p99 latency, ms | node CPU µs per delivery | deliveries per node-CPU-second | Redis CPU µs per publish | lost |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| nodes (broker) | subscribers | phase | publishes/s | deliveries/s | p50 / p99 latency, ms | node CPU µs per delivery | deliveries per node-CPU-second | Redis CPU µs per publish above idle (per shard) | busiest Redis core | lost |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const result of report.results) {
     for (const [name, phase] of Object.entries(result.phases)) {
+      const each = phase.redisCpuMicrosPerPublishEach;
+      const redisCell =
+        phase.redisCpuMicrosPerPublish === null
+          ? '—'
+          : `${phase.redisCpuMicrosPerPublish}${each.length > 1 ? ` (${each.join(' + ')})` : ''}`;
       lines.push(
-        `| ${result.nodes} (${result.broker}) | ${result.clients} | ${name === 'rate' ? `fixed ${phase.rate}/s` : 'saturation'} | ` +
+        `| ${result.nodes} (${brokerName(result)}) | ${result.clients} | ${name === 'rate' ? `fixed ${phase.rate}/s` : 'saturation'} | ` +
           `${phase.publishesPerSecond} | ${phase.deliveriesPerSecond} | ${phase.latencyMs.p50} / ${phase.latencyMs.p99} | ` +
-          `${phase.nodeCpuMicrosPerDelivery.join(' / ')} | ${phase.deliveriesPerNodeCpuSecond} | ${result.broker === 'redis' ? phase.redisCpuMicrosPerPublish : '—'} | ${phase.lost} |`,
+          `${phase.nodeCpuMicrosPerDelivery.join(' / ')} | ${phase.deliveriesPerNodeCpuSecond} | ${redisCell} | ` +
+          `${phase.redisBusiestCoreShare === null ? '—' : `${Math.round(phase.redisBusiestCoreShare * 100)} %`} | ${phase.lost} |`,
       );
     }
+  }
+  const publishing = report.results.filter((result) => result.publishing.length > 0);
+  if (publishing.length > 0) {
+    const { channels, seconds, window } = report.publishing;
+    lines.push(
+      '',
+      `Acknowledged publishes, no fan-out: every node publishes for ${seconds} s to ${channels} channels no client watches, ${window} publishes awaiting an answer per node; ` +
+        'then again with every node subscribed to those channels, so each publish is also one Pub/Sub message to each node.',
+      '',
+      '| nodes (broker) | nodes subscribed | publishes/s | p50 / p99 until acknowledged, ms | node CPU µs per publish | Redis CPU µs per publish above idle (per shard) | busiest Redis core | Redis cores used | refused |',
+      '|---|---|---|---|---|---|---|---|---|',
+    );
+    for (const result of publishing) {
+      for (const phase of result.publishing) {
+        const each = phase.redisCpuMicrosPerPublishEach;
+        lines.push(
+          `| ${result.nodes} (${brokerName(result)}) | ${phase.watchedBy} | ${phase.publishesPerSecond} | ${phase.latencyMs.p50} / ${phase.latencyMs.p99} | ` +
+            `${phase.nodeCpuMicrosPerPublish} | ${phase.redisCpuMicrosPerPublish}${each.length > 1 ? ` (${each.join(' + ')})` : ''} | ` +
+            `${Math.round(phase.redisBusiestCoreShare * 100)} % | ${phase.redisCoresUsed} | ${phase.refused} |`,
+        );
+      }
+    }
+  }
+  const idle = report.results.filter((result) => result.redisIdleCpuPerSecond);
+  if (idle.length > 0)
+    lines.push(
+      '',
+      `Redis CPU with nothing published, subtracted above (ms per second, per process): ${idle
+        .map(
+          (result) =>
+            `${result.nodes} (${brokerName(result)}) ${result.redisIdleCpuPerSecond.map((cpu) => round(cpu * 1000, 1)).join(' + ')}`,
+        )
+        .join('; ')}.`,
+    );
+  if (report.channelsPerShard) {
+    const { watched, quiet } = report.channelsPerShard;
+    lines.push(
+      '',
+      `Channels per Cluster shard: ${watched.join(' / ')} of the ${watched.reduce((a, b) => a + b, 0)} watched, ` +
+        `${quiet.join(' / ')} of the ${quiet.reduce((a, b) => a + b, 0)} published to in the publishing phase.`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
 
 async function main() {
   if (!values['no-build']) build();
-  const redis = await startRedis();
-  // Never leave the private Redis behind, however this process ends.
-  process.on('exit', () => redis.child.kill('SIGKILL'));
+  const loadStart = loadavg().map((n) => round(n, 2));
+  const brokers = [];
+  // Never leave a private Redis behind, however this process ends.
+  process.on('exit', () => {
+    for (const redis of brokers) redis.kill();
+  });
   for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(1));
+  const configurations = [];
   const results = [];
+  let perShard = null;
   try {
+    const onRedis = list(values.nodes);
+    if (onRedis.some((count) => count !== 'memory')) brokers.push(await startRedis());
+    const redis = brokers[0];
+    for (const count of onRedis)
+      configurations.push(count === 'memory' ? { nodeCount: 1 } : { nodeCount: Number(count), redis });
+    if (list(values.cluster).length > 0) {
+      const cluster = await startCluster(shardCount);
+      brokers.push(cluster);
+      for (const count of list(values.cluster))
+        configurations.push({ nodeCount: Number(count), redis: cluster });
+      const count = async (channels) =>
+        Object.values(await channelsByShard(cluster, channels)).map((onShard) => onShard.length);
+      perShard = { watched: await count(watchedChannels), quiet: await count(quietChannels) };
+    }
     log(
-      `scaling benchmark: ${plan.clients} WebSocket subscribers over ${plan.channels} channels, private Redis on ${redis.port}`,
+      `scaling benchmark: ${plan.clients} WebSocket subscribers over ${plan.channels} channels; ` +
+        brokers
+          .map((broker) => `${broker.label} on ${broker.ports.join(',')} (pid ${broker.pids.join(',')})`)
+          .join('; '),
     );
-    for (const configuration of values.nodes.split(','))
-      results.push(await runConfiguration(configuration, redis));
+    if (perShard)
+      log(
+        `  channels per Cluster shard: ${perShard.watched.join(' / ')} watched, ${perShard.quiet.join(' / ')} published to`,
+      );
+    for (const configuration of configurations) {
+      const result = await runConfiguration(configuration);
+      if (configuration.redis?.kind === 'cluster') result.shards = shardCount;
+      results.push(result);
+    }
   } finally {
-    redis.child.kill('SIGTERM');
+    for (const redis of brokers) redis.kill();
   }
   const report = {
     date: new Date().toISOString(),
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version },
+    loadavg: { start: loadStart, end: loadavg().map((n) => round(n, 2)) },
     plan: values.quick ? 'quick' : 'full',
+    publishing: plan.publishing,
+    channelsPerShard: perShard,
     results,
   };
   mkdirSync(`${root}bench/results`, { recursive: true });

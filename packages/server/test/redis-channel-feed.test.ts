@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ReadResult, StoredMessage } from '../src/brokers/broker.js';
 import { MemoryBroker } from '../src/brokers/memory.js';
 import { ChannelFeed } from '../src/brokers/redis-channel-feed.js';
+import { until } from './helpers/wait.js';
 
 /**
  * The feed's history comes from a real MemoryBroker (same read semantics as Redis); `live` is what Pub/Sub
@@ -78,7 +79,7 @@ describe('ChannelFeed', () => {
   it('continues from the baseline taken at subscribe time', async () => {
     const h = harness();
     const published = await h.publish(4);
-    h.feed.setBaseline({ epoch: published[0]!.epoch, seq: 2 });
+    await h.feed.takeBaseline(Promise.resolve({ epoch: published[0]!.epoch, seq: 2 }));
     h.feed.offer(published[2]!);
     h.feed.offer(published[3]!);
     expect(h.seqs()).toEqual([3, 4]);
@@ -165,6 +166,34 @@ describe('ChannelFeed', () => {
     await settle();
     expect(h.seqs()).toEqual([4, 5]);
     expect(h.gaps).toEqual([]);
+  });
+
+  it('a catch-up waits for the baseline read in flight, then fills everything published after it', async () => {
+    // The node's first channel on a shard: the subscription comes up while the baseline read is still out,
+    // and what was published between the two is in history only.
+    const h = harness();
+    let answer: (position: Position) => void = () => {};
+    const baseline = h.feed.takeBaseline(new Promise<Position>((resolve) => (answer = resolve)));
+    const published = await h.publish(3);
+    h.feed.catchUp();
+    await settle();
+    expect(h.reads).toEqual([]);
+    answer({ epoch: published[0]!.epoch, seq: 0 });
+    await baseline;
+    await until(() => h.seqs().length === 3, 'the fill from the baseline');
+    expect(h.seqs()).toEqual([1, 2, 3]);
+    expect(h.reads[0]).toEqual({ epoch: published[0]!.epoch, seq: 0 });
+  });
+
+  it('a baseline that cannot be read leaves the first catch-up to take it', async () => {
+    const h = harness();
+    await h.feed.takeBaseline(Promise.reject(new Error('Redis unreachable')));
+    await h.publish(2);
+    h.feed.catchUp();
+    await settle();
+    const later = await h.publish(1);
+    h.feed.offer(later[0]!);
+    expect(h.seqs()).toEqual([3]);
   });
 
   it('delivers nothing once closed, even from a read in flight', async () => {

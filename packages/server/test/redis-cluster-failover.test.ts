@@ -208,7 +208,10 @@ describe('Redis Cluster under change', { timeout: 90_000 }, () => {
           `the last publish on ${channel}`,
         );
         const result = tally(acks, client.data(channel));
+        const got = new Set(client.data(channel).map((f) => (f.data as { n: number }).n));
         console.log(`reshard: ${channel}${channel === moving ? ' (moved)' : ''}`, result, {
+          // Which ones, as epoch/seq: the start, the move or the end tell different defects apart.
+          missing: acks.filter((ack) => !got.has(ack.n)).map((ack) => `${ack.epoch}/${ack.seq}`),
           refusedMs: publisher.refusedMs(channel),
           moveMs,
         });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { until } from './helpers/wait.js';
-import { freePort, PrivateRedis } from './redis-helpers.js';
+import { freePort, PrivateRedis, StartFailure } from './redis-helpers.js';
 
 /** One master of the cluster and the slots it serves. */
 export interface Shard {
@@ -31,30 +31,7 @@ export class PrivateCluster {
     const servers: PrivateRedis[] = [];
     const cluster = new PrivateCluster(servers, dir);
     try {
-      for (let i = 0; i < 6; i++) {
-        const port = await freePort();
-        const busPort = await freePort();
-        const args = [
-          '--cluster-enabled',
-          'yes',
-          '--cluster-config-file',
-          join(dir, `nodes-${port}.conf`),
-          '--cluster-port',
-          String(busPort),
-          '--cluster-node-timeout',
-          String(options.nodeTimeoutMs ?? 1000),
-          '--dir',
-          dir,
-        ];
-        if (options.password !== undefined) args.push('--masterauth', options.password);
-        servers.push(
-          await PrivateRedis.start({
-            port,
-            args,
-            ...(options.password !== undefined && { password: options.password }),
-          }),
-        );
-      }
+      for (let i = 0; i < 6; i++) servers.push(await startNode(dir, options));
       const create = [
         '--cluster',
         'create',
@@ -202,4 +179,40 @@ function run(command: string, args: string[]): Promise<string> {
     child.once('error', reject);
     child.once('exit', () => resolve(output));
   });
+}
+
+/**
+ * One cluster-enabled server on a free port with its bus on another; should another process take either
+ * before Redis binds it, on two others (a few tries).
+ */
+async function startNode(
+  dir: string,
+  options: { nodeTimeoutMs?: number; password?: string },
+): Promise<PrivateRedis> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const busPort = await freePort();
+    const args = [
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      join(dir, `nodes-${port}.conf`),
+      '--cluster-port',
+      String(busPort),
+      '--cluster-node-timeout',
+      String(options.nodeTimeoutMs ?? 1000),
+      '--dir',
+      dir,
+    ];
+    if (options.password !== undefined) args.push('--masterauth', options.password);
+    try {
+      return await PrivateRedis.start({
+        port,
+        args,
+        ...(options.password !== undefined && { password: options.password }),
+      });
+    } catch (error) {
+      if (!(error instanceof StartFailure) || attempt === 3) throw error;
+    }
+  }
 }

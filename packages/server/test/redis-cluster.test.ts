@@ -5,6 +5,7 @@ import { channelKeys, slotRegistryKey } from '../src/brokers/redis-keys.js';
 import { keySlot } from '../src/brokers/redis-slots.js';
 import { parseClusterTarget } from '../src/brokers/redis-target.js';
 import { createServer, type LivedashServer } from '../src/server.js';
+import { until } from './helpers/wait.js';
 import { assertContiguous, httpPublish, TestWsClient } from './helpers/ws-client.js';
 import { PrivateCluster, type Shard, slotOf } from './redis-cluster-helpers.js';
 import { ALL } from './redis-helpers.js';
@@ -154,6 +155,41 @@ describe('two nodes on a Redis Cluster', { timeout: 60_000 }, () => {
         expect(subscribed.includes(live)).toBe(port === owner);
         expect(await onServer(port, (redis) => redis.call('PUBSUB', 'CHANNELS'))).toEqual([]);
       }
+    }
+  });
+
+  it("a node's first subscriber on each shard gets every message after the position $subscribed gave", async () => {
+    // The node opens its connection to each shard on that first subscription, while publishes keep coming:
+    // those racing with it are filled from history, from where $subscribed said the channel stood.
+    const [a, b] = [await node('a'), await node('b')];
+    const channels = channelPerShard('first');
+    let publishing = true;
+    const last = new Map<string, number>();
+    const publishers = channels.map(async (channel) => {
+      while (publishing) {
+        const answer = await httpPublish(a.url, channel, {});
+        last.set(channel, answer.body.seq ?? 0);
+      }
+    });
+    await until(() => last.size === 3, 'the first publishes');
+    const viewer = await client(b);
+    viewer.send({ action: 'subscribe', channels });
+    await viewer.waitFor((frames) => frames.filter((f) => f.type === '$subscribed').length === 3);
+    const from = new Map(viewer.ofType('$subscribed').map((f) => [String(f.channel), Number(f.seq)]));
+    await until(
+      () => channels.every((channel) => last.get(channel)! >= from.get(channel)! + 20),
+      'more publishes',
+    );
+    publishing = false;
+    await Promise.all(publishers);
+    for (const channel of channels) {
+      await viewer.waitFor((frames) => frames.some((f) => f.type === channel && f.seq === last.get(channel)));
+      // The latest value as $subscribed found it, then every later one.
+      assertContiguous(
+        viewer.data(channel).map((frame) => Number(frame.seq)),
+        from.get(channel)!,
+        last.get(channel)!,
+      );
     }
   });
 

@@ -39,6 +39,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** A `redis-server` that exited before it answered (its log says why). */
+export class StartFailure extends Error {}
+
 /**
  * A private `redis-server` (no persistence, so a restart loses everything, like a crashed cache) that a test
  * can stop and start again on the same port.
@@ -65,10 +68,20 @@ export class PrivateRedis {
     this.#options = options;
   }
 
+  /**
+   * Starts a server on `options.port`, or on a free port: then, should another process take that port before
+   * Redis binds it, on another one (a few tries).
+   */
   static async start(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(options.port ?? (await freePort()), options);
-    await redis.start();
-    return redis;
+    for (let attempt = 1; ; attempt++) {
+      const redis = new PrivateRedis(options.port ?? (await freePort()), options);
+      try {
+        await redis.start();
+        return redis;
+      } catch (error) {
+        if (options.port !== undefined || !(error instanceof StartFailure) || attempt === 3) throw error;
+      }
+    }
   }
 
   get pid(): number | undefined {
@@ -89,13 +102,23 @@ export class PrivateRedis {
     args.push(...(this.#options.args ?? []));
     const child =
       sentinelConfig === undefined
-        ? spawn('redis-server', args, { stdio: 'ignore' })
-        : spawn('redis-server', [sentinelConfig, '--sentinel', ...args], { stdio: 'ignore' });
+        ? spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'ignore'] })
+        : spawn('redis-server', [sentinelConfig, '--sentinel', ...args], {
+            stdio: ['ignore', 'pipe', 'ignore'],
+          });
     this.#process = child;
-    child.once('exit', () => {
+    // Redis logs to stdout; the last lines say why it would not start (a port taken meanwhile, say).
+    let log = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      log = (log + chunk.toString()).slice(-2000);
+    });
+    let exited: string | undefined;
+    child.once('exit', (code, signal) => {
+      exited = `exited (${signal ?? `code ${code}`}) before answering:\n${log.trim()}`;
       if (this.#process === child) this.#process = undefined;
     });
-    await until(() => this.#answers(), `redis-server on port ${this.port}`, 10_000);
+    await until(() => exited !== undefined || this.#answers(), `redis-server on port ${this.port}`, 10_000);
+    if (exited !== undefined) throw new StartFailure(`redis-server on port ${this.port} ${exited}`);
   }
 
   /** Stops the server by its PID and waits for it to exit. */
@@ -123,6 +146,9 @@ export class PrivateRedis {
       lazyConnect: true,
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
+      // Whatever holds the port may accept and never answer.
+      connectTimeout: 1000,
+      commandTimeout: 1000,
     });
     probe.on('error', () => {});
     try {

@@ -270,6 +270,48 @@ describe('origins and CORS', () => {
     expect((await preflight(server.url)).status).toBe(204);
     expect((await preflight(open.url)).status).toBe(403);
   });
+
+  it('/sse answers CORS for listed origins: the stream, its refusals and the preflight of a resume', async () => {
+    const listed = { origin: 'http://dash.example' };
+    const stream = await fetch(`${server.url}/sse?channels=a`, { headers: listed });
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    expect(stream.headers.get('access-control-allow-origin')).toBe('http://dash.example');
+    expect(stream.headers.get('vary')).toBe('Origin');
+    await stream.body?.cancel();
+    // A refused stream is readable by the page too, so it can show why.
+    const refused = await fetch(`${server.url}/sse?channels=${encodeURIComponent('no spaces')}`, {
+      headers: listed,
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get('access-control-allow-origin')).toBe('http://dash.example');
+    // An EventSource resuming sends Last-Event-ID, a header outside the CORS safelist: preflighted.
+    const preflight = (base: string, origin: string) =>
+      fetch(`${base}/sse?channels=a`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'last-event-id',
+        },
+      });
+    const allowed = await preflight(server.url, 'http://dash.example');
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('http://dash.example');
+    expect(allowed.headers.get('access-control-allow-headers')).toMatch(/\blast-event-id\b/);
+    expect((await preflight(server.url, 'http://evil.example')).status).toBe(403);
+    expect((await preflight(open.url, 'http://dash.example')).status).toBe(403);
+    // Neither a foreign origin nor a server without listed origins gets the header.
+    const foreign = await fetch(`${server.url}/sse?channels=a`, {
+      headers: { origin: 'http://evil.example' },
+    });
+    expect(foreign.status).toBe(403);
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+    const unlisted = await fetch(`${open.url}/sse?channels=a`, { headers: { host: new URL(open.url).host } });
+    expect(unlisted.status).toBe(200);
+    expect(unlisted.headers.get('access-control-allow-origin')).toBeNull();
+    await unlisted.body?.cancel();
+  });
 });
 
 describe('per-connection and per-address limits', () => {

@@ -24,7 +24,7 @@ const CHANNEL_ROUTES = new Set(['/api/channels/:channel', '/api/channels/:channe
 /**
  * HTTP-side access control, as Fastify hooks that run before every route:
  * - header count (431) on every request;
- * - CORS for `/api/*` only for configured origins (off by default), with preflight answers;
+ * - CORS for `/api/*` and `/sse` only for configured origins (off by default), with preflight answers;
  * - `/api/channels…` and `/sse`: credentials from `Authorization: Bearer` or `?token=` (401 when wrong
  *   or expired), then subscribe permission for reads (401/403) and publish permission for POST;
  * - `/sse`: origin (403) and streams per address (429), the slot freed when the response closes;
@@ -47,7 +47,9 @@ export function registerHttpAccess(
       return sendError(reply, headers.status, headers.code, headers.message);
     }
     const path = request.url.split('?', 1)[0] ?? '';
-    if (path.startsWith(`${prefix}/api/`)) applyCors(request, reply, access);
+    // `/sse` too: a dashboard on a listed origin reads streams as it reads the API (its EventSource is
+    // a cross-origin GET); the stream's own headers take these over (see transports/sse.ts).
+    if (path.startsWith(`${prefix}/api/`) || path === `${prefix}/sse`) applyCors(request, reply, access);
     const route = (request.routeOptions.url ?? '').slice(prefix.length);
     const guarded = route === '/sse' || route === '/api/channels' || CHANNEL_ROUTES.has(route);
     if (!guarded || request.method === 'OPTIONS') return;
@@ -102,8 +104,9 @@ export function registerHttpAccess(
     if (error.code === 'HPE_HEADER_OVERFLOW') access.metrics.limitHit('header_size');
   });
 
-  // Preflight for cross-origin API calls; without a configured origin CORS stays off (403).
-  app.options('/api/*', async (request, reply) => {
+  // Preflight for cross-origin API calls and streams (an EventSource resuming with `Last-Event-ID`
+  // sends a header outside the CORS safelist); without a configured origin CORS stays off (403).
+  const preflight = async (request: FastifyRequest, reply: FastifyReply) => {
     if (!access.origins.allowsCors(request.headers.origin)) {
       return sendError(
         reply,
@@ -113,7 +116,9 @@ export function registerHttpAccess(
       );
     }
     return reply.code(204).send();
-  });
+  };
+  app.options('/api/*', preflight);
+  app.options('/sse', preflight);
 }
 
 function applyCors(request: FastifyRequest, reply: FastifyReply, access: AccessControl): void {
@@ -122,6 +127,6 @@ function applyCors(request: FastifyRequest, reply: FastifyReply, access: AccessC
   if (!access.origins.allowsCors(origin)) return;
   reply.header('access-control-allow-origin', origin as string);
   reply.header('access-control-allow-methods', 'GET, POST, OPTIONS');
-  reply.header('access-control-allow-headers', 'authorization, content-type');
+  reply.header('access-control-allow-headers', 'authorization, content-type, last-event-id');
   reply.header('access-control-max-age', '600');
 }

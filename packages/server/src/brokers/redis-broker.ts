@@ -282,18 +282,19 @@ export class RedisBroker implements Broker {
     this.#feedsByLiveName.set(liveName, feed);
     try {
       if (this.#shards !== undefined) {
-        // Not subscribed now (its shard unreachable): the shard's return subscribes it and catches it up.
-        if (!(await this.#shards.add(liveName))) return;
-      } else {
+        // False when its shard's connection is not up yet (a node's first channel on that shard, or the
+        // shard unreachable): the channel is subscribed once it is, and caught up from the baseline below.
+        await this.#shards.add(liveName);
+      } else if (this.#live?.state.kind === 'ready') {
         // While the subscriber link is down the channel is only recorded; the reconnect subscribes it.
-        if (this.#live?.state.kind !== 'ready') return;
         await this.#live.redis.subscribe(liveName);
       }
-      const position = await this.read(channel);
-      feed.setBaseline({ epoch: position.epoch, seq: position.seq });
     } catch {
       // The link dropped mid-way; the reconnect resubscribes and catches the feed up.
     }
+    // Delivery starts where the channel stands now: live when subscribed already, otherwise from history
+    // once the subscription is made. Either way nothing published after this read is missed.
+    await feed.takeBaseline(this.read(channel));
   }
 
   async unsubscribe(channel: string): Promise<void> {

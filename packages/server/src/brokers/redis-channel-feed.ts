@@ -26,6 +26,8 @@ export class ChannelFeed {
   #state: FeedState = { kind: 'live' };
   /** The last position delivered (or known at subscribe time); undefined until either happens. */
   #last: Position | undefined;
+  /** The baseline read in flight, if any (see `takeBaseline`). */
+  #baseline: Promise<void> | undefined;
 
   constructor(channel: string, deps: FeedDeps) {
     this.channel = channel;
@@ -36,9 +38,26 @@ export class ChannelFeed {
     return this.#state;
   }
 
-  /** Where the channel stood when this node subscribed; later messages continue from it. */
-  setBaseline(position: Position): void {
-    if (this.#last === undefined) this.#last = { epoch: position.epoch, seq: position.seq };
+  /**
+   * Where the channel stood when this node subscribed, as `read` finds it; later messages continue from it.
+   * Until the read answers, a catch-up waits for it: when the subscription is made before the read answers
+   * (its shard's connection was still opening), whatever was published after the baseline is filled from
+   * history rather than taken for old news. Resolves once the baseline is known (or could not be read).
+   */
+  async takeBaseline(read: Promise<Position | undefined>): Promise<void> {
+    const taken = read.then(
+      (position) => {
+        if (position !== undefined && this.#last === undefined) {
+          this.#last = { epoch: position.epoch, seq: position.seq };
+        }
+      },
+      () => {
+        // Redis could not answer: the first catch-up takes the baseline instead (see #apply).
+      },
+    );
+    this.#baseline = taken;
+    await taken;
+    if (this.#baseline === taken) this.#baseline = undefined;
   }
 
   /** A live message from Pub/Sub. */
@@ -81,6 +100,7 @@ export class ChannelFeed {
   async #fill(): Promise<void> {
     const filling: FeedState = { kind: 'filling', stale: false };
     this.#state = filling;
+    if (this.#baseline !== undefined) await this.#baseline;
     for (;;) {
       const from = this.#last;
       const result = await this.#deps.read(from);

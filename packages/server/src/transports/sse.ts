@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import {
   type ControlFrame,
   ErrorCodes,
@@ -200,7 +200,9 @@ export class SseEndpoint {
       reply.hijack();
       const { channels, since, maxRates } = parsed.value;
       try {
-        this.#open(reply.raw, channels, since, maxRates, principalOf(request, ctx.access));
+        // The headers set so far (CORS for a listed origin) go out with the stream's own.
+        const headers = reply.getHeaders() as OutgoingHttpHeaders;
+        this.#open(reply.raw, headers, channels, since, maxRates, principalOf(request, ctx.access));
       } catch (error) {
         // Hijacked: Fastify no longer answers for this request, so nothing else would close it.
         ctx.metrics.faults.record('sse', error);
@@ -230,6 +232,7 @@ export class SseEndpoint {
 
   #open(
     response: ServerResponse,
+    headers: OutgoingHttpHeaders,
     channels: string[],
     since: Map<string, Position>,
     maxRates: Map<string, number>,
@@ -238,6 +241,7 @@ export class SseEndpoint {
     const { metrics, options } = this.#ctx;
     response.socket?.setTimeout(0);
     response.writeHead(200, {
+      ...headers,
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',
