@@ -15,7 +15,7 @@ import { routeOf } from './model/route.js';
 import { useDashboards } from './model/use-dashboards.js';
 import { useView, viewHash, viewStore } from './model/view-store.js';
 import { Panel } from './panels/panel.js';
-import { AlertToasts } from './status/alert-toasts.js';
+import { type AlertFeed, AlertToasts } from './status/alert-toasts.js';
 import { ConnectionBadge } from './status/connection-badge.js';
 
 /** Says in words what the dimmed panels mean: the connection is down, or the viewer paused. */
@@ -62,12 +62,15 @@ function Dashboard({
   document: DashboardDocument;
   index: DashboardIndex;
 }) {
-  const alertChannels = useMemo(
-    () => [
-      ...new Set(config.panels.filter((panel) => panel.type === 'alerts').map((panel) => panel.channel)),
-    ],
-    [config],
-  );
+  // One feed per channel and rate (two alerts panels on one channel at one rate toast once).
+  const alertFeeds = useMemo(() => {
+    const feeds = new Map<string, AlertFeed>();
+    for (const panel of config.panels) {
+      if (panel.type !== 'alerts') continue;
+      feeds.set(`${panel.channel}|${panel.maxRate}`, { channel: panel.channel, maxRate: panel.maxRate });
+    }
+    return [...feeds.values()];
+  }, [config]);
   useEffect(() => {
     window.document.title = `${config.title} · livedash`;
   }, [config.title]);
@@ -95,7 +98,7 @@ function Dashboard({
           <Panel key={panel.id} panel={panel} />
         ))}
       </main>
-      <AlertToasts channels={alertChannels} />
+      <AlertToasts feeds={alertFeeds} />
       <footer className="footer">
         {config.panels.length} {config.panels.length === 1 ? 'panel' : 'panels'} · from {source} ·{' '}
         <a href={`/api/dashboards/${encodeURIComponent(document.name)}`}>config</a> · publish with{' '}

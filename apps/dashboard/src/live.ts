@@ -3,6 +3,7 @@
 // (ThrottledStore), charts on animation frames straight from the history store.
 import type {
   ChannelSnapshot,
+  ChannelStore,
   ConnectionSnapshot,
   ExternalStore,
   HistoryEntry,
@@ -32,6 +33,17 @@ export function useClient(): LiveClient {
 
 export function useConnection(): ConnectionSnapshot {
   return useConnectionState();
+}
+
+/**
+ * A panel's subscription rate as its config gives it (`maxRate`, filled per type by the validator):
+ * at most that many updates a second, null for every message.
+ */
+export type PanelRate = number | null;
+
+/** The rate as `client.channel()` / `client.history()` take it (undefined: every message). */
+function rateOption(maxRate: PanelRate): { maxRate?: number } {
+  return maxRate === null ? {} : { maxRate };
 }
 
 /** What a panel frame needs to know about its channel. */
@@ -84,11 +96,15 @@ export function useInView<E extends Element>(): [RefObject<E | null>, boolean] {
 
 /**
  * The channel's latest data, at most 10 times a second (and only while `active`: in view); while the view is paused, the data shown
- * when the pause began (status and staleness still update, so a paused screen stays honest).
+ * when the pause began (status and staleness still update, so a paused screen stays honest). The
+ * subscription asks the server for at most `maxRate` updates a second.
  */
-export function useChannelSnapshot(channel: string, active = true): PanelSnapshot {
+export function useChannelSnapshot(channel: string, maxRate: PanelRate, active = true): PanelSnapshot {
   const client = useClient();
-  const store = useMemo(() => throttled(client.channel(channel), PANEL_INTERVAL_MS), [client, channel]);
+  const store = useMemo(
+    () => throttled(client.channel(channel, rateOption(maxRate)), PANEL_INTERVAL_MS),
+    [client, channel, maxRate],
+  );
   const snapshot = useSyncExternalStore(useGatedSubscribe(store, active), store.getSnapshot);
   return useFrozen(
     snapshot as PanelSnapshot,
@@ -102,11 +118,16 @@ export function useChannelSnapshot(channel: string, active = true): PanelSnapsho
 }
 
 /** The channel's last `limit` messages, oldest first (backfilled from the server), frozen while paused. */
-export function useHistory(channel: string, limit: number, active = true): readonly HistoryEntry[] {
+export function useHistory(
+  channel: string,
+  limit: number,
+  maxRate: PanelRate,
+  active = true,
+): readonly HistoryEntry[] {
   const client = useClient();
   const store = useMemo(
-    () => throttled(client.history(channel, { limit }), PANEL_INTERVAL_MS),
-    [client, channel, limit],
+    () => throttled(client.history(channel, { limit, ...rateOption(maxRate) }), PANEL_INTERVAL_MS),
+    [client, channel, limit, maxRate],
   );
   const entries = useSyncExternalStore(useGatedSubscribe(store, active), store.getSnapshot);
   return useFrozen(
@@ -117,9 +138,18 @@ export function useHistory(channel: string, limit: number, active = true): reado
 }
 
 /** The history store itself, for charts that read it on animation frames instead of re-rendering. */
-export function useHistoryStore(channel: string, limit: number): HistoryStore<unknown> {
+export function useHistoryStore(channel: string, limit: number, maxRate: PanelRate): HistoryStore<unknown> {
   const client = useClient();
-  return useMemo(() => client.history(channel, { limit }), [client, channel, limit]);
+  return useMemo(
+    () => client.history(channel, { limit, ...rateOption(maxRate) }),
+    [client, channel, limit, maxRate],
+  );
+}
+
+/** The channel's store at the panel's rate, for a panel that only reads its status. */
+export function useChannelStore(channel: string, maxRate: PanelRate): ChannelStore<unknown> {
+  const client = useClient();
+  return useMemo(() => client.channel(channel, rateOption(maxRate)), [client, channel, maxRate]);
 }
 
 /**

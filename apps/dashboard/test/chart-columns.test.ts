@@ -10,6 +10,7 @@ const panel: TimeseriesPanel = {
   width: 2,
   unit: 'B/s',
   decimals: 1,
+  maxRate: 10,
   min: undefined,
   max: undefined,
   thresholds: [],

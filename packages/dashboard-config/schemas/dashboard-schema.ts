@@ -1,7 +1,7 @@
-import { CHANNEL_PATTERN } from '@livedash/protocol';
+import { CHANNEL_PATTERN, MaxRate } from '@livedash/protocol';
 import { z } from 'zod';
 import { FIELD_PATH_MAX_LENGTH, FIELD_PATH_PATTERN } from '../src/field-path.js';
-import { DashboardLimits, NAMED_COLORS } from '../src/types.js';
+import { DashboardLimits, NAMED_COLORS, PANEL_MAX_RATES, type PanelType } from '../src/types.js';
 import { HEX_COLOR } from '../src/validate.js';
 
 /**
@@ -40,6 +40,15 @@ const decimals = z.int().min(0).max(6).describe('Digits after the point (default
 const unit = text().describe('Appended to values; "B" and "B/s" scale to KiB, MiB, GiB…');
 const limit = (fallback: number) =>
   z.int().min(1).max(DashboardLimits.logLimit).describe(`Lines kept, newest first (default ${fallback}).`);
+/** The panel's subscription rate, described with its type's default. */
+const maxRate = (type: PanelType) => {
+  const fallback = PANEL_MAX_RATES[type];
+  return z
+    .union([z.number().min(MaxRate.min).max(MaxRate.max), z.null()])
+    .describe(
+      `At most this many updates a second from the server (${MaxRate.min}–${MaxRate.max}); null for every message (default ${fallback ?? 'null'}). On a state channel the newest value, on a stream channel every message in batches.`,
+    );
+};
 
 const common = {
   id: text().describe('Unique within the dashboard (default panel-<index>).').optional(),
@@ -60,6 +69,7 @@ const panelTypes = {
     .strictObject({
       type: z.literal('gauge'),
       ...common,
+      maxRate: maxRate('gauge').optional(),
       field: fieldPath,
       min: z.number().describe('Low end of the dial (default 0).').optional(),
       max: z.number().describe('High end of the dial, above min (default 100).').optional(),
@@ -67,12 +77,19 @@ const panelTypes = {
     })
     .describe('A dial with threshold bands.'),
   stat: z
-    .strictObject({ type: z.literal('stat'), ...common, field: fieldPath, thresholds: thresholds.optional() })
+    .strictObject({
+      type: z.literal('stat'),
+      ...common,
+      maxRate: maxRate('stat').optional(),
+      field: fieldPath,
+      thresholds: thresholds.optional(),
+    })
     .describe('A big value with a sparkline.'),
   timeseries: z
     .strictObject({
       type: z.literal('timeseries'),
       ...common,
+      maxRate: maxRate('timeseries').optional(),
       field: fieldPath.optional(),
       series: z
         .array(
@@ -95,6 +112,7 @@ const panelTypes = {
     .strictObject({
       type: z.literal('table'),
       ...common,
+      maxRate: maxRate('table').optional(),
       field: fieldOrWhole.optional(),
       columns: z
         .array(
@@ -116,6 +134,7 @@ const panelTypes = {
     .strictObject({
       type: z.literal('log'),
       ...common,
+      maxRate: maxRate('log').optional(),
       field: fieldOrWhole.optional(),
       limit: limit(100).optional(),
     })
@@ -124,6 +143,7 @@ const panelTypes = {
     .strictObject({
       type: z.literal('alerts'),
       ...common,
+      maxRate: maxRate('alerts').optional(),
       channel: common.channel.describe('The channel of alert events (default "alerts").').optional(),
       limit: limit(50).optional(),
     })

@@ -32,6 +32,7 @@ export {
   type GaugePanel,
   type LogPanel,
   NAMED_COLORS,
+  PANEL_MAX_RATES,
   PANEL_TYPES,
   type Panel,
   type PanelColor,

@@ -34,6 +34,11 @@ interface PanelBase extends ValueFormat {
   channel: string;
   /** Grid columns the panel spans on wide screens (1–4); narrow screens stack panels. */
   width: 1 | 2 | 3 | 4;
+  /**
+   * The panel's subscription asks for at most this many updates a second (`SubscribeOptions.maxRate`);
+   * null: every message as it is published. Default per type: `PANEL_MAX_RATES`.
+   */
+  maxRate: number | null;
 }
 
 export interface GaugePanel extends PanelBase {
@@ -92,6 +97,21 @@ export interface AlertsPanel extends PanelBase {
   type: 'alerts';
   limit: number;
 }
+
+/**
+ * What each panel type subscribes at when its config sets no `maxRate`. Gauges, stats and tables show
+ * a value at most 10 times a second (the dashboard's render tick), so more is work nobody sees. A chart
+ * keeps 1,000 points: at 10 a second they span 100 s, more than the shortest window (1 minute). Logs
+ * and alert feeds take every message: on a state channel a rate would skip lines.
+ */
+export const PANEL_MAX_RATES: Readonly<Record<PanelType, number | null>> = {
+  gauge: 10,
+  stat: 10,
+  table: 10,
+  timeseries: 10,
+  log: null,
+  alerts: null,
+};
 
 export type Panel = GaugePanel | StatPanel | TimeseriesPanel | TablePanel | LogPanel | AlertsPanel;
 

@@ -1,9 +1,10 @@
-import { isValidChannel, type Result } from '@livedash/protocol';
+import { isValidChannel, isValidMaxRate, MAX_RATE_RULE, type Result } from '@livedash/protocol';
 import { isValidFieldPath } from './field-path.js';
 import {
   type DashboardConfig,
   DashboardLimits,
   NAMED_COLORS,
+  PANEL_MAX_RATES,
   PANEL_TYPES,
   type Panel,
   type PanelColor,
@@ -111,6 +112,18 @@ function fieldPath(object: Json, key: string, path: string, problems: Problems, 
     return '';
   }
   return value;
+}
+
+/** A panel's `maxRate`: a rate the server takes, null for every message, or the type's default. */
+function maxRate(object: Json, path: string, problems: Problems, type: PanelType): number | null {
+  const value = object.maxRate;
+  if (value === undefined) return PANEL_MAX_RATES[type];
+  if (value === null || isValidMaxRate(value)) return value;
+  problems.add(
+    `${path}.maxRate`,
+    `expected ${MAX_RATE_RULE}, or null for every message, got ${describe(value)}`,
+  );
+  return PANEL_MAX_RATES[type];
 }
 
 export const HEX_COLOR = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/;
@@ -232,7 +245,7 @@ function columns(object: Json, path: string, problems: Problems): TableColumn[] 
   });
 }
 
-const COMMON_KEYS = ['id', 'type', 'title', 'channel', 'width', 'unit', 'decimals'];
+const COMMON_KEYS = ['id', 'type', 'title', 'channel', 'width', 'unit', 'decimals', 'maxRate'];
 /** The keys each panel type takes (the dashboard's JSON Schema is checked against these). */
 export const PANEL_KEYS: Record<PanelType, readonly string[]> = {
   gauge: [...COMMON_KEYS, 'field', 'min', 'max', 'thresholds'],
@@ -276,6 +289,7 @@ function panel(value: unknown, index: number, problems: Problems): Panel | undef
       panelType === 'gauge' || panelType === 'stat' ? 1 : 2,
     ) as 1 | 2 | 3 | 4,
     ...format(value, path, problems),
+    maxRate: maxRate(value, path, problems, panelType),
   };
   switch (panelType) {
     case 'gauge': {

@@ -36,6 +36,9 @@ describe('the dashboard schema for editors', () => {
       { panels: [{ type: 'timeseries', channel: 'shop', series: [] }] },
       { panels: Array.from({ length: 101 }, (_, index) => ({ ...stat, id: `p${index}` })) },
       { title: 'x', panels: [], other: true },
+      { panels: [{ ...stat, maxRate: 0 }] },
+      { panels: [{ ...stat, maxRate: 101 }] },
+      { panels: [{ ...stat, maxRate: '5' }] },
     ];
     for (const json of bad) {
       expect(validateDashboardConfig(json).ok, JSON.stringify(json).slice(0, 80)).toBe(false);
@@ -58,6 +61,12 @@ describe('the dashboard schema for editors', () => {
       {
         panels: [
           { ...stat, field: 'requests[code=200,method=GET]', thresholds: [{ value: 1, color: 'warning' }] },
+        ],
+      },
+      {
+        panels: [
+          { ...stat, maxRate: 0.1 },
+          { type: 'log', channel: 'events', maxRate: null },
         ],
       },
     ];

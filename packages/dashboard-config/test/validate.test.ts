@@ -26,6 +26,7 @@ describe('validateDashboardConfig', () => {
             width: 1,
             unit: '',
             decimals: 1,
+            maxRate: 10,
             min: 0,
             max: 100,
             thresholds: [],
@@ -118,7 +119,7 @@ describe('validateDashboardConfig', () => {
       expect.arrayContaining([
         '(root).extra: unknown key (allowed: $schema, title, panels)',
         '(root).title: expected a string of at most 200 characters, got 3',
-        'panels[0].colour: unknown key (allowed: id, type, title, channel, width, unit, decimals, field, min, max, thresholds)',
+        'panels[0].colour: unknown key (allowed: id, type, title, channel, width, unit, decimals, maxRate, field, min, max, thresholds)',
         'panels[0].channel: expected a channel name (letters, digits, _ . : -, up to 128), got "bad channel"',
         'panels[0].max: must be above min (10), got 5',
         'panels[1].decimals: expected an integer from 0 to 6, got 9',
@@ -147,5 +148,60 @@ describe('validateDashboardConfig', () => {
     expect(errorOf({ panels: Array.from({ length: 101 }, () => ({ type: 'alerts' })) })).toBe(
       'panels: expected an array of at most 100 panels, got an array',
     );
+  });
+
+  describe('maxRate', () => {
+    const panels = [
+      { type: 'gauge', channel: 'm', field: 'x' },
+      { type: 'stat', channel: 'm', field: 'x' },
+      { type: 'table', channel: 'm' },
+      { type: 'timeseries', channel: 'm', field: 'x' },
+      { type: 'log', channel: 'm' },
+      { type: 'alerts' },
+    ];
+
+    it('defaults by panel type: numbers and charts 10 a second, logs and alert feeds every message', () => {
+      const result = validateDashboardConfig({ panels });
+      if (!result.ok) throw new Error(result.error);
+      expect(result.value.panels.map((panel) => [panel.type, panel.maxRate])).toEqual([
+        ['gauge', 10],
+        ['stat', 10],
+        ['table', 10],
+        ['timeseries', 10],
+        ['log', null],
+        ['alerts', null],
+      ]);
+    });
+
+    it('takes a rate from 0.1 to 100 on any panel, and null for every message', () => {
+      const result = validateDashboardConfig({
+        panels: panels.map((panel, index) => ({ ...panel, maxRate: [0.1, 100, 2.5, null, 5, 1][index] })),
+      });
+      if (!result.ok) throw new Error(result.error);
+      expect(result.value.panels.map((panel) => panel.maxRate)).toEqual([0.1, 100, 2.5, null, 5, 1]);
+    });
+
+    it('refuses anything else, naming the panel, the range and null', () => {
+      const bad = [0, -1, 0.05, 101, '5', true, [], {}];
+      const error = errorOf({
+        panels: bad.map((maxRate, index) => ({
+          type: 'stat',
+          id: `s${index}`,
+          channel: 'm',
+          field: 'x',
+          maxRate,
+        })),
+      });
+      expect(error.split('\n')).toEqual([
+        'panels[0].maxRate: expected a number of messages per second from 0.1 to 100, or null for every message, got 0',
+        'panels[1].maxRate: expected a number of messages per second from 0.1 to 100, or null for every message, got -1',
+        'panels[2].maxRate: expected a number of messages per second from 0.1 to 100, or null for every message, got 0.05',
+        'panels[3].maxRate: expected a number of messages per second from 0.1 to 100, or null for every message, got 101',
+        'panels[4].maxRate: expected a number of messages per second from 0.1 to 100, or null for every message, got "5"',
+        'panels[5].maxRate: expected a number of messages per second from 0.1 to 100, or null for every message, got true',
+        'panels[6].maxRate: expected a number of messages per second from 0.1 to 100, or null for every message, got an array',
+        'panels[7].maxRate: expected a number of messages per second from 0.1 to 100, or null for every message, got an object',
+      ]);
+    });
   });
 });

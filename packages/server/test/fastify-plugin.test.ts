@@ -135,6 +135,40 @@ describe('the livedash Fastify plugin', () => {
     expect(await refused.json()).toMatchObject({ error: { code: 'bad_command' } });
   });
 
+  test("an app's catch-all body parser does not turn livedash's 415 into another answer", async () => {
+    const { app } = await userApp();
+    // Apps that accept any body (webhooks, proxies) register a parser for every content type.
+    app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, { raw: body }));
+    app.post('/hook', async (request) => ({ got: request.body }));
+    await app.register(livedash, { prefix: '/live', publishToken: 'secret' });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    cleanup.push(() => app.close());
+    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const hook = await fetch(`${base}/hook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-anything' },
+      body: 'x',
+    });
+    expect(await hook.json()).toEqual({ got: { raw: 'x' } });
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/octet-stream']) {
+      const refused = await fetch(`${base}/live/api/channels/orders`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer secret', 'content-type': type },
+        body: 'a=1',
+      });
+      expect(refused.status, type).toBe(415);
+      expect(await refused.json()).toMatchObject({
+        error: { code: 'bad_command', message: 'the body must be application/json' },
+      });
+    }
+    const published = await fetch(`${base}/live/api/channels/orders`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer secret', 'content-type': 'application/json' },
+      body: '{"a":1}',
+    });
+    expect(published.status).toBe(200);
+  });
+
   test('livedash.close() ends its connections and leaves the app serving; app.close() finishes with none open', async () => {
     const { app } = await userApp();
     await app.register(livedash, { prefix: '/live' });

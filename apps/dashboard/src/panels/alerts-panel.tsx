@@ -6,8 +6,8 @@ import { PanelFrame } from './panel-frame.js';
 /** The alert feed: firing and resolved events with their times, newest first. */
 export function AlertsPanel({ panel }: { panel: AlertsConfig }) {
   const [frame, inView] = useInView<HTMLElement>();
-  const snapshot = useChannelSnapshot(panel.channel, inView);
-  const entries = useHistory(panel.channel, panel.limit, inView);
+  const snapshot = useChannelSnapshot(panel.channel, panel.maxRate, inView);
+  const entries = useHistory(panel.channel, panel.limit, panel.maxRate, inView);
   const events = entries.map((entry) => ({
     key: `${entry.epoch}:${entry.seq}`,
     event: toAlertEvent(entry.data, entry.ts),

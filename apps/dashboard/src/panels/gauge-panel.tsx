@@ -65,7 +65,7 @@ export function valueFontSize(text: string, unit: string): number {
  */
 export function GaugePanel({ panel }: { panel: GaugeConfig }) {
   const [frame, inView] = useInView<HTMLElement>();
-  const snapshot = useChannelSnapshot(panel.channel, inView);
+  const snapshot = useChannelSnapshot(panel.channel, panel.maxRate, inView);
   const value = snapshot.data === undefined ? null : readNumber(snapshot.data, panel.field);
   const fraction =
     value === null ? 0 : Math.min(1, Math.max(0, (value - panel.min) / (panel.max - panel.min)));

@@ -7,8 +7,8 @@ const TEXT = { unit: '', decimals: 2 };
 /** The channel's recent messages as lines of text, newest first. */
 export function LogPanel({ panel }: { panel: LogConfig }) {
   const [frame, inView] = useInView<HTMLElement>();
-  const snapshot = useChannelSnapshot(panel.channel, inView);
-  const entries = useHistory(panel.channel, panel.limit, inView);
+  const snapshot = useChannelSnapshot(panel.channel, panel.maxRate, inView);
+  const entries = useHistory(panel.channel, panel.limit, panel.maxRate, inView);
   return (
     <PanelFrame
       frameRef={frame}

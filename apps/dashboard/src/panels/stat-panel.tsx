@@ -20,8 +20,8 @@ function statChars(text: string, unit: string): number {
 /** A big number with its unit (or any value as text) and a sparkline of its recent past. */
 export function StatPanel({ panel }: { panel: StatConfig }) {
   const [frame, inView] = useInView<HTMLElement>();
-  const snapshot = useChannelSnapshot(panel.channel, inView);
-  const history = useHistory(panel.channel, SPARK_POINTS, inView);
+  const snapshot = useChannelSnapshot(panel.channel, panel.maxRate, inView);
+  const history = useHistory(panel.channel, SPARK_POINTS, panel.maxRate, inView);
   const raw = snapshot.data === undefined ? undefined : readField(snapshot.data, panel.field);
   const value = snapshot.data === undefined ? null : readNumber(snapshot.data, panel.field);
   const level = bandName(value, panel.thresholds);

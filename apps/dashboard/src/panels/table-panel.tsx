@@ -60,7 +60,7 @@ function Cell({ column, row }: { column: TableColumn; row: unknown }) {
 /** A table of the latest value: disks, endpoints, sensors. */
 export function TablePanel({ panel }: { panel: TableConfig }) {
   const [frame, inView] = useInView<HTMLElement>();
-  const snapshot = useChannelSnapshot(panel.channel, inView);
+  const snapshot = useChannelSnapshot(panel.channel, panel.maxRate, inView);
   const rows = snapshot.data === undefined ? [] : rowsOf(readField(snapshot.data, panel.field));
   const columns = columnsFor(panel, rows);
   return (

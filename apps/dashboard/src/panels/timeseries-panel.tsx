@@ -2,7 +2,7 @@ import type { TimeseriesPanel as TimeseriesConfig } from '@livedash/dashboard-co
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { readChartTheme, resolveColor } from '../charts/chart-theme.js';
 import { TimeSeriesChart } from '../charts/time-series-chart.js';
-import { useClient, useHistoryStore } from '../live.js';
+import { type PanelRate, useChannelStore, useHistoryStore } from '../live.js';
 import { viewStore } from '../model/view-store.js';
 import { PanelFrame } from './panel-frame.js';
 
@@ -25,9 +25,9 @@ function useColorScheme(): 'light' | 'dark' {
  * Staleness only (`ts` while stale, -1 while live): a chart's frame must not re-render on every
  * message, and this value does not change while messages flow.
  */
-function useStaleSince(channel: string): number {
-  const client = useClient();
-  const store = client.channel(channel);
+function useStaleSince(channel: string, maxRate: PanelRate): number {
+  // At the chart's rate: a store without it would ask the server for every message of the channel.
+  const store = useChannelStore(channel, maxRate);
   return useSyncExternalStore(store.subscribe, () => {
     const snapshot = store.getSnapshot();
     return snapshot.stale ? snapshot.ts : -1;
@@ -39,8 +39,8 @@ function useStaleSince(channel: string): number {
  * store on animation frames (`TimeSeriesChart`), never by re-rendering React per message.
  */
 export function TimeseriesPanel({ panel }: { panel: TimeseriesConfig }) {
-  const store = useHistoryStore(panel.channel, CHART_POINTS);
-  const staleSince = useStaleSince(panel.channel);
+  const store = useHistoryStore(panel.channel, CHART_POINTS, panel.maxRate);
+  const staleSince = useStaleSince(panel.channel, panel.maxRate);
   const scheme = useColorScheme();
   const container = useRef<HTMLDivElement>(null);
   const legend = useRef<(HTMLElement | null)[]>([]);

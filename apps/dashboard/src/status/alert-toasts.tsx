@@ -5,11 +5,17 @@ import { type AlertEvent, toAlertEvent } from '../model/alert-event.js';
 const TOAST_MS = 8_000;
 const MAX_TOASTS = 3;
 
+/** An alerts panel's channel and the rate it subscribes at (null: every message). */
+export interface AlertFeed {
+  channel: string;
+  maxRate: number | null;
+}
+
 /**
  * A toast for every alert that fires while the page is open (not for ones replayed from history on
  * load), dismissed after a few seconds or by its close button; announced politely to screen readers.
  */
-export function AlertToasts({ channels }: { channels: readonly string[] }) {
+export function AlertToasts({ feeds }: { feeds: readonly AlertFeed[] }) {
   const client = useClient();
   const [toasts, setToasts] = useState<AlertEvent[]>([]);
 
@@ -22,25 +28,30 @@ export function AlertToasts({ channels }: { channels: readonly string[] }) {
       }, TOAST_MS);
       timers.add(timer);
     };
-    const offs = channels.map((channel) =>
-      client.subscribe(channel, (data, meta) => {
-        if (meta.replayed) return;
-        const event = toAlertEvent(data, meta.ts);
-        if (event.state !== 'firing') {
-          setToasts((current) => current.filter((toast) => toast.id !== event.id));
-          return;
-        }
-        setToasts((current) =>
-          [event, ...current.filter((toast) => toast.id !== event.id)].slice(0, MAX_TOASTS),
-        );
-        dismissLater(event.id);
-      }),
+    // At the panel's rate: an unrated subscription here would lift the channel's rate for the panel too.
+    const offs = feeds.map(({ channel, maxRate }) =>
+      client.subscribe(
+        channel,
+        (data, meta) => {
+          if (meta.replayed) return;
+          const event = toAlertEvent(data, meta.ts);
+          if (event.state !== 'firing') {
+            setToasts((current) => current.filter((toast) => toast.id !== event.id));
+            return;
+          }
+          setToasts((current) =>
+            [event, ...current.filter((toast) => toast.id !== event.id)].slice(0, MAX_TOASTS),
+          );
+          dismissLater(event.id);
+        },
+        maxRate === null ? {} : { maxRate },
+      ),
     );
     return () => {
       for (const off of offs) off();
       for (const timer of timers) clearTimeout(timer);
     };
-  }, [client, channels]);
+  }, [client, feeds]);
 
   return (
     <div className="toasts" role="status" aria-live="polite">

@@ -181,8 +181,9 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: HttpContext): void
  * properties, never prototypes.
  */
 function installJsonParser(app: FastifyInstance, options: ServerOptions): void {
-  // Only JSON is published: other bodies (Fastify parses text/plain by default) get 415.
-  app.removeContentTypeParser(['application/json', 'text/plain']);
+  // Only JSON is published: every other body gets 415, including types that Fastify parses by default
+  // (text/plain) or that an app embedding livedash parses with a catch-all ('*') parser of its own.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     'application/json',
     { parseAs: 'string', bodyLimit: options.maxBodyBytes },
