@@ -11,7 +11,7 @@
 // (bench/servers/livedash.mjs) are this checkout's, pointed at the baseline's `packages/server/dist`.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -113,8 +113,15 @@ function pick(run, phase, measure) {
   return result[measure];
 }
 
+/** The 1-, 5- and 15-minute load averages, to say how busy the machine was. */
+const load = () =>
+  loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ');
+
 async function main() {
   const startedAt = Date.now();
+  const loadAtStart = load();
   const baseline = prepareBaseline();
   log(`current ${currentCommit}${dirty ? ' (with uncommitted changes)' : ''}: building the server…`);
   const current = { dir: root, dist: buildServer(root) };
@@ -178,7 +185,7 @@ async function main() {
   const seconds = Math.round((Date.now() - startedAt) / 1000);
   const lines = [
     `baseline ${baselineCommit} vs current ${currentCommit}${dirty ? '+changes' : ''}: ${clients} subscribers on one channel, ` +
-      `${rounds} alternating round(s), medians, in ${seconds} s`,
+      `${rounds} alternating round(s), medians, in ${seconds} s; load average ${loadAtStart} at the start, ${load()} at the end`,
     '',
     '| transport | measure | baseline | current | current / baseline |',
     '| --- | --- | --- | --- | --- |',
@@ -193,7 +200,7 @@ async function main() {
   const stamp = new Date(startedAt).toISOString().replace(/[:.]/g, '-');
   writeFileSync(
     join(dir, `compare-${stamp}.json`),
-    `${JSON.stringify({ baselineCommit, currentCommit, dirty, clients, rounds, runs, rows }, null, 2)}\n`,
+    `${JSON.stringify({ baselineCommit, currentCommit, dirty, clients, rounds, loadAtStart, loadAtEnd: load(), runs, rows }, null, 2)}\n`,
   );
   writeFileSync(join(dir, `compare-${stamp}.md`), `${lines.join('\n')}\n`);
   log(`\nwrote bench/results/compare-${stamp}.json and .md`);

@@ -133,10 +133,12 @@ export const serverOptionShapes = {
   ),
   /**
    * After refusing a request body (413, 415, 401/403), how many bytes of it are still read and dropped
-   * so the client hears the answer, and for how long (ms); past either the connection is cut.
+   * so the client hears the answer, and for how long (ms); past either the connection is cut. The byte
+   * bound also applies after a WebSocket message is refused (1009 and the other failures), until the
+   * client's close frame; the time there is the close handshake's 5 s.
    */
   maxDiscardBytes: integer(1, 1024 * MIB).describe(
-    'Bytes of a refused request body still read and dropped so the client hears the answer.',
+    'Bytes of a refused request body, or of a refused WebSocket message and what follows it, still read and dropped so the client hears the answer.',
   ),
   maxDiscardMs: integer(1, 600_000).describe(
     'How long a refused request body is still read and dropped, ms.',

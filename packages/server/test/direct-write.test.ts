@@ -142,6 +142,7 @@ describe('a WebSocket on a socket without a descriptor', () => {
       {
         maxPayload: 1024,
         closeTimeoutMs: 1000,
+        maxDiscardBytes: 1024 * 1024,
       },
     );
     const frames = Array.from({ length: 50 }, (_, i) => encodeTextFrame(`{"i":${i}}`));
@@ -170,6 +171,7 @@ describe('a WebSocket on a socket without a descriptor', () => {
       {
         maxPayload: 1024,
         closeTimeoutMs: 1000,
+        maxDiscardBytes: 1024 * 1024,
       },
     );
     ws.write(encodeTextFrame('{"type":"$welcome"}'));

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { encodeTextFrame } from '../src/transports/ws-frame.js';
 import { type WsHandler, WsSocket } from '../src/transports/ws-socket.js';
-import { clientFrame, Opcode } from './helpers/raw-ws-frame.js';
+import { clientFrame, closeBody, FrameReader, Opcode, type ServerFrame } from './helpers/raw-ws-frame.js';
 import { selfSignedCertificate } from './helpers/tls-certificate.js';
 
 // WsSocket writes frames straight to the socket's file descriptor while Node has nothing queued for
@@ -27,12 +27,17 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function socketPair(): Promise<{ server: Socket; client: Socket }> {
+/** A connected pair over loopback; `allowHalfOpen` keeps the client's side open after the server's FIN. */
+async function socketPair(allowHalfOpen = false): Promise<{ server: Socket; client: Socket }> {
   const listener: Server = createTcpServer();
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
   cleanup.push(() => new Promise<void>((resolve) => listener.close(() => resolve())));
   const accepted = new Promise<Socket>((resolve) => listener.once('connection', resolve));
-  const client = connect((listener.address() as { port: number }).port, '127.0.0.1');
+  const client = connect({
+    port: (listener.address() as { port: number }).port,
+    host: '127.0.0.1',
+    allowHalfOpen,
+  });
   const server = await accepted;
   cleanup.push(() => {
     client.destroy();
@@ -45,7 +50,11 @@ describe('WsSocket.write', () => {
   test('frames arrive whole and in order when the kernel buffer fills and Node queues the rest', async () => {
     const { server, client } = await socketPair();
     client.pause();
-    const ws = new WsSocket(server, idle, { maxPayload: 1024, closeTimeoutMs: 1000 });
+    const ws = new WsSocket(server, idle, {
+      maxPayload: 1024,
+      closeTimeoutMs: 1000,
+      maxDiscardBytes: 1024 * 1024,
+    });
     const frames: Buffer[] = [];
     let queuedInNode = false;
     // 2,000 frames of ~4 KB (8 MB) is more than a paused loopback reader's kernel buffers take.
@@ -72,7 +81,11 @@ describe('WsSocket.write', () => {
 
   test('nothing is written once the socket has ended', async () => {
     const { server, client } = await socketPair();
-    const ws = new WsSocket(server, idle, { maxPayload: 1024, closeTimeoutMs: 1000 });
+    const ws = new WsSocket(server, idle, {
+      maxPayload: 1024,
+      closeTimeoutMs: 1000,
+      maxDiscardBytes: 1024 * 1024,
+    });
     const received: Buffer[] = [];
     client.on('data', (chunk: Buffer) => received.push(chunk));
     const ended = new Promise((resolve) => client.once('end', resolve));
@@ -93,7 +106,7 @@ describe('WsSocket closing', () => {
       const ws = new WsSocket(
         server,
         { ...idle, onClose: resolve },
-        { maxPayload: 1024, closeTimeoutMs: 300 },
+        { maxPayload: 1024, closeTimeoutMs: 300, maxDiscardBytes: 1024 * 1024 },
       );
       // More than the kernel buffers take, so our side of TCP cannot finish while the peer does not read.
       for (let i = 0; i < 3000; i++) ws.write(encodeTextFrame('x'.repeat(4000)));
@@ -114,6 +127,7 @@ describe('WsSocket closing', () => {
       {
         maxPayload: 1024,
         closeTimeoutMs: 1000,
+        maxDiscardBytes: 1024 * 1024,
       },
     );
     const ping = clientFrame({ opcode: Opcode.PING, payload: Buffer.alloc(125) });
@@ -136,6 +150,7 @@ describe('WsSocket.receive', () => {
       {
         maxPayload: 64 * 1024,
         closeTimeoutMs: 1000,
+        maxDiscardBytes: 1024 * 1024,
       },
     );
     const big = `{"pad":"${'é'.repeat(30_000)}"}`;
@@ -184,4 +199,119 @@ describe('wss:// (TLS)', () => {
     await done;
     expect(seqs).toEqual(Array.from({ length: burst }, (_, i) => i + 1));
   });
+});
+
+/** Writes `bytes`; resolves once written, or once the write failed on a socket the server cut. */
+function written(socket: Socket, bytes: Buffer): Promise<void> {
+  return new Promise((resolve) => socket.write(bytes, () => resolve()));
+}
+
+/** The frames the server sends to `client`, as they come. */
+function serverFrames(client: Socket): ServerFrame[] {
+  const reader = new FrameReader();
+  const frames: ServerFrame[] = [];
+  client.on('data', (chunk: Buffer) => frames.push(...reader.push(chunk)));
+  return frames;
+}
+
+function closeOf(frames: ServerFrame[]): string {
+  const close = frames.find((frame) => frame.opcode === Opcode.CLOSE);
+  return close
+    ? `${close.payload.readUInt16BE(0)} ${close.payload.subarray(2).toString()}`
+    : 'no close frame';
+}
+
+describe('WsSocket after refusing a message: the peer reads why, and is let go', () => {
+  // A close timer of a minute: in these tests it is never what lets go of the peer.
+  const limits = { maxPayload: 64 * 1024, closeTimeoutMs: 60_000, maxDiscardBytes: 16 * 1024 * 1024 };
+  const piece = (opcode: number, fin: boolean) =>
+    clientFrame({ opcode, fin, payload: Buffer.alloc(60 * 1024, 0x78) });
+
+  test.each([
+    ['one 4 MB frame', [clientFrame({ opcode: Opcode.TEXT, payload: Buffer.alloc(4 * 1024 * 1024, 0x78) })]],
+    [
+      '70 fragments of 60 KiB (the second goes over)',
+      [
+        piece(Opcode.TEXT, false),
+        ...Array.from({ length: 68 }, () => piece(Opcode.CONTINUATION, false)),
+        piece(Opcode.CONTINUATION, true),
+      ],
+    ],
+  ])(
+    "%s: the rest and the frames after it are dropped; the peer's close frame lets the socket go",
+    async (_shape, frames) => {
+      // The peer keeps its side of TCP open: only its close frame can end the connection.
+      const { server, client } = await socketPair(true);
+      const fromServer = serverFrames(client);
+      const texts: string[] = [];
+      const gone = new Promise<number>((resolve) => {
+        new WsSocket(server, { ...idle, onText: (text) => texts.push(text), onClose: resolve }, limits);
+      });
+      const after = [
+        clientFrame({ opcode: Opcode.TEXT, payload: '{"action":"ping"}' }),
+        clientFrame({ opcode: Opcode.PING, payload: 'p' }),
+        clientFrame({ opcode: Opcode.CLOSE, payload: closeBody(1000) }),
+      ];
+      for (const frame of [...frames, ...after]) await written(client, frame);
+      expect(await gone).toBe(1009);
+      expect(texts).toEqual([]);
+      expect(closeOf(fromServer)).toBe('1009 message over 65536 bytes');
+      expect(fromServer.some((frame) => frame.opcode === Opcode.PONG)).toBe(false);
+    },
+  );
+
+  test('a peer that keeps sending is cut once maxDiscardBytes more have come', async () => {
+    const { server, client } = await socketPair(true);
+    client.on('error', () => {});
+    const fromServer = serverFrames(client);
+    const gone = new Promise<number>((resolve) => {
+      new WsSocket(server, { ...idle, onClose: resolve }, { ...limits, maxDiscardBytes: 1024 * 1024 });
+    });
+    // A frame announcing 1 GiB, then its payload for as long as the server takes it.
+    await written(client, clientFrame({ opcode: Opcode.TEXT, announcedLength: 1n << 30n }));
+    const chunk = Buffer.alloc(64 * 1024, 0x78);
+    let sent = 0;
+    while (!server.destroyed && sent < 256 * 1024 * 1024) {
+      await written(client, chunk);
+      sent += chunk.length;
+    }
+    expect(await gone).toBe(1009);
+    // Beyond the bound, only what the two kernels' socket buffers took before the cut.
+    expect(sent).toBeLessThan(1024 * 1024 + 64 * 1024 * 1024);
+    expect(closeOf(fromServer)).toBe('1009 message over 65536 bytes');
+  });
+
+  test('a peer that neither sends its close nor ends TCP is let go when the close timer runs out', async () => {
+    const { server, client } = await socketPair(true);
+    const fromServer = serverFrames(client);
+    const gone = new Promise<number>((resolve) => {
+      new WsSocket(server, { ...idle, onClose: resolve }, { ...limits, closeTimeoutMs: 300 });
+    });
+    // The header of a 4 MB frame and 100 KB of it; the rest never comes.
+    const frame = clientFrame({ opcode: Opcode.TEXT, payload: Buffer.alloc(4 * 1024 * 1024, 0x78) });
+    await written(client, frame.subarray(0, 100 * 1024));
+    expect(await gone).toBe(1009);
+    expect(server.destroyed).toBe(true);
+    expect(closeOf(fromServer)).toBe('1009 message over 65536 bytes');
+  });
+
+  test('dropping 256 MB keeps nothing: the process does not grow with it', async () => {
+    const { server, client } = await socketPair(true);
+    const gone = new Promise<number>((resolve) => {
+      new WsSocket(server, { ...idle, onClose: resolve }, { ...limits, maxDiscardBytes: 512 * 1024 * 1024 });
+    });
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }, 20);
+    const total = 256 * 1024 * 1024;
+    await written(client, clientFrame({ opcode: Opcode.BINARY, announcedLength: BigInt(total) }));
+    const chunk = Buffer.alloc(256 * 1024, 0x78);
+    for (let sent = 0; sent < total; sent += chunk.length) await written(client, chunk);
+    await written(client, clientFrame({ opcode: Opcode.CLOSE, payload: closeBody(1000) }));
+    expect(await gone).toBe(1009);
+    clearInterval(sampler);
+    expect(peak - before).toBeLessThan(64 * 1024 * 1024);
+  }, 60_000);
 });

@@ -57,7 +57,8 @@ Limits (default in brackets; over it, see docs/security.md and docs/configuratio
   --frame-burst <n> [100]  --max-header-bytes <n> [16384]  --max-headers <n> [64]  --max-history-messages <n> [1000]
   --max-channels <n> [10000]  --max-history-bytes <n> [134217728]
   --max-discard-bytes <n> [8388608]  --max-discard-ms <n> [5000]   how much of a refused request body is
-                             still read and dropped so the client reads the refusal
+                             still read and dropped so the client reads the refusal (the bytes also
+                             after a refused WebSocket message, until the client's close frame)
   --heartbeat-ms <ms> [15000]  --request-timeout-ms <ms> [10000]  --shutdown-timeout-ms <ms> [5000]
 Every flag takes what its config key takes; each has an environment variable (docs/configuration.md).`;
 

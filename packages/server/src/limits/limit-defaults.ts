@@ -27,6 +27,8 @@ export const LimitDefaults = {
   /**
    * Bytes of a refused request body (413, 415, 401/403) still read and dropped after the answer, so the
    * client, still sending, reads the answer instead of a connection reset. Past it the connection is cut.
+   * The same after a WebSocket connection fails (a message over `maxFrameBytes`: close 1009), until
+   * the client's close frame.
    */
   maxDiscardBytes: 8 * 1024 * 1024,
   /** …and for how long, ms. */

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { socketDescriptor, writeToSocket } from './direct-write.js';
+import { WsDiscard } from './ws-discard.js';
 
 /**
  * The server side of RFC 6455 over one TCP (or TLS) socket, without the `ws` package: livedash writes
@@ -66,6 +67,11 @@ export interface WsLimits {
   maxPayload: number;
   /** How long a close handshake may take before the socket is destroyed, ms. */
   closeTimeoutMs: number;
+  /**
+   * After the connection failed (1009 and the others), bytes the peer may still send — read and
+   * dropped until its close frame — before the socket is destroyed.
+   */
+  maxDiscardBytes: number;
 }
 
 const OWNER = Symbol('livedash.ws');
@@ -84,7 +90,8 @@ type OwnedSocket = Socket & { [OWNER]?: WsSocket };
  * One server-side WebSocket. Reads frames (masked, possibly fragmented, split anywhere across TCP
  * reads), answers pings, runs the close handshake, and fails the connection with 1002 / 1007 / 1008 /
  * 1009 on a protocol error, a text message that is not UTF-8, a message in over `MAX_FRAGMENTS`
- * fragments, or one over `maxPayload` — before buffering it. Also the byte sink of the connection's outgoing queue: `write` goes straight to the
+ * fragments, or one over `maxPayload` — before buffering it; then reads and drops what the peer still
+ * sends until its close frame (ws-discard.ts), so the peer reads why instead of a reset. Also the byte sink of the connection's outgoing queue: `write` goes straight to the
  * socket's file descriptor when nothing is queued in Node (one syscall, none of the stream
  * machinery), and through the socket otherwise, so bytes never reorder. The caller keeps an 'error'
  * listener on the socket (a failed write reports there; the 'close' that follows ends the WebSocket).
@@ -118,6 +125,8 @@ export class WsSocket {
   #unansweredPing: Buffer | undefined;
   #closeCode = 1006;
   #closeTimer: NodeJS.Timeout | undefined;
+  /** Once the connection failed: what the peer still sends, read and dropped until its close frame. */
+  #discard: WsDiscard | undefined;
 
   constructor(socket: Socket, handler: WsHandler, limits: WsLimits) {
     this.socket = socket;
@@ -197,6 +206,10 @@ export class WsSocket {
 
   /** Bytes from the socket (and those that came with the upgrade request). */
   receive(chunk: Buffer): void {
+    if (this.#discard) {
+      this.#dropped(chunk);
+      return;
+    }
     let data = chunk;
     const partial = this.#partial;
     if (partial) {
@@ -221,7 +234,11 @@ export class WsSocket {
         this.#partialBytes = rest.length;
         return;
       }
-      if (used < 0) return; // failed: nothing more is read
+      if (used < 0) {
+        // Failed: from the failing frame on, what the peer sends is dropped (see #fail).
+        if (this.#discard) this.#dropped(data.subarray(offset));
+        return;
+      }
       offset += used;
     }
   }
@@ -233,6 +250,7 @@ export class WsSocket {
     clearTimeout(this.#closeTimer);
     this.#partial = undefined;
     this.#fragments = undefined;
+    this.#discard = undefined;
     this.#handler.onClose(this.#closeCode);
   }
 
@@ -272,19 +290,19 @@ export class WsSocket {
       header = 4;
     } else if (length === 127) {
       if (available < 10) return this.#wait(10);
-      if (data.readUInt32BE(offset + 2) !== 0) return this.#tooBig();
+      if (data.readUInt32BE(offset + 2) !== 0) return this.#tooBig(undefined);
       length = data.readUInt32BE(offset + 6);
       header = 10;
     }
-    if (!control && this.#fragmentBytes + length > this.#limits.maxPayload) return this.#tooBig();
     const total = header + 4 + length;
+    if (!control && this.#fragmentBytes + length > this.#limits.maxPayload) return this.#tooBig(total);
     if (available < total) return this.#wait(total);
     const maskAt = offset + header;
     const payload = data.subarray(maskAt + 4, offset + total);
     for (let i = 0; i < length; i++) payload[i]! ^= data[maskAt + (i & 3)]!;
     this.#handler.onActivity();
     if (control) return this.#control(opcode, payload) ? total : -1;
-    return this.#data(fin, opcode, payload) ? total : -1;
+    return this.#data(fin, opcode, payload, total) ? total : -1;
   }
 
   /** The frame at hand needs `bytes` in all before it can be read further. */
@@ -293,13 +311,14 @@ export class WsSocket {
     return 0;
   }
 
-  /** Handles a data frame; false when the connection failed. */
-  #data(fin: boolean, opcode: number, payload: Buffer): boolean {
+  /** Handles a data frame of `frameBytes` in all; false when the connection failed. */
+  #data(fin: boolean, opcode: number, payload: Buffer, frameBytes: number): boolean {
     if (this.#state !== 'open') return true; // after a close: read and ignored (RFC 6455 §5.5.1)
     if (opcode === OP_CONTINUATION) {
-      if (!this.#fragments) return this.#fail(WsCloseCodes.PROTOCOL_ERROR, 'continuation without a message');
+      if (!this.#fragments)
+        return this.#fail(WsCloseCodes.PROTOCOL_ERROR, 'continuation without a message', frameBytes);
     } else if (this.#fragments) {
-      return this.#fail(WsCloseCodes.PROTOCOL_ERROR, 'new message inside a fragmented one');
+      return this.#fail(WsCloseCodes.PROTOCOL_ERROR, 'new message inside a fragmented one', frameBytes);
     }
     if (!fin) {
       if (!this.#fragments) {
@@ -307,7 +326,7 @@ export class WsSocket {
         this.#fragmentOpcode = opcode;
       }
       if (this.#fragments.length >= MAX_FRAGMENTS) {
-        return this.#fail(WsCloseCodes.POLICY_VIOLATION, `more than ${MAX_FRAGMENTS} fragments`);
+        return this.#fail(WsCloseCodes.POLICY_VIOLATION, `more than ${MAX_FRAGMENTS} fragments`, frameBytes);
       }
       this.#fragments.push(Buffer.from(payload));
       this.#fragmentBytes += payload.length;
@@ -326,7 +345,8 @@ export class WsSocket {
       this.#handler.onBinary();
       return true;
     }
-    if (!isUtf8(message)) return this.#fail(WsCloseCodes.INVALID_PAYLOAD, 'text is not valid UTF-8');
+    if (!isUtf8(message))
+      return this.#fail(WsCloseCodes.INVALID_PAYLOAD, 'text is not valid UTF-8', frameBytes);
     this.#handler.onText(message.toString('utf8'));
     return true;
   }
@@ -342,13 +362,15 @@ export class WsSocket {
       return true;
     }
     // Close (RFC 6455 §5.5.1): a code of two bytes, then an optional UTF-8 reason.
-    if (payload.length === 1) return this.#fail(WsCloseCodes.PROTOCOL_ERROR, 'close frame of one byte');
+    if (payload.length === 1)
+      return this.#failOnClose(WsCloseCodes.PROTOCOL_ERROR, 'close frame of one byte');
     let code = 1005;
     if (payload.length >= 2) {
       code = payload.readUInt16BE(0);
-      if (!isValidCloseCode(code)) return this.#fail(WsCloseCodes.PROTOCOL_ERROR, `close code ${code}`);
+      if (!isValidCloseCode(code))
+        return this.#failOnClose(WsCloseCodes.PROTOCOL_ERROR, `close code ${code}`);
       if (!isUtf8(payload.subarray(2))) {
-        return this.#fail(WsCloseCodes.INVALID_PAYLOAD, 'close reason is not valid UTF-8');
+        return this.#failOnClose(WsCloseCodes.INVALID_PAYLOAD, 'close reason is not valid UTF-8');
       }
     }
     // The peer started it: answer with its code, then the server ends the TCP connection (§7.1.1).
@@ -395,29 +417,55 @@ export class WsSocket {
   }
 
   /**
-   * Fails the connection (RFC 6455 §7.1.7): a close frame with `code`, then the TCP connection ends.
-   * Returns false, for the frame handlers to return.
+   * Fails the connection (RFC 6455 §7.1.7): a close frame with `code`, and our side of TCP ends. Then
+   * what the peer still sends is read and dropped (`WsDiscard`): from the failing frame's start,
+   * `skip` bytes (the rest of that frame; `undefined` when the framing is lost) and then frames until
+   * the peer's close frame, which lets the socket go. The close timer and `maxDiscardBytes` bound the
+   * wait. Returns false, for the frame handlers to return.
    */
-  #fail(code: number, reason: string): false {
+  #fail(code: number, reason: string, skip: number | undefined): false {
     this.#handler.onFailed(code, reason);
     this.#partial = undefined;
     this.#fragments = undefined;
     this.#fragmentBytes = 0;
     if (this.#state === 'open') this.#startClosing(code, closeFrame(code, reason));
-    // Nothing more is read from a peer that broke the protocol.
-    this.socket.removeListener('data', onSocketData);
+    this.#discard = new WsDiscard(skip, this.#limits.maxDiscardBytes);
     this.socket.end();
     return false;
   }
 
+  /** The peer's close frame itself is wrong: failed, and nothing more is waited for from that peer. */
+  #failOnClose(code: number, reason: string): false {
+    this.#fail(code, reason, undefined);
+    this.#release();
+    return false;
+  }
+
   #protocolError(reason: string): -1 {
-    this.#fail(WsCloseCodes.PROTOCOL_ERROR, reason);
+    this.#fail(WsCloseCodes.PROTOCOL_ERROR, reason, undefined);
     return -1;
   }
 
-  #tooBig(): -1 {
-    this.#fail(WsCloseCodes.MESSAGE_TOO_BIG, `message over ${this.#limits.maxPayload} bytes`);
+  /** `frameBytes`: the refused frame's size, header included; `undefined` when too large to count. */
+  #tooBig(frameBytes: number | undefined): -1 {
+    this.#fail(WsCloseCodes.MESSAGE_TOO_BIG, `message over ${this.#limits.maxPayload} bytes`, frameBytes);
     return -1;
+  }
+
+  /** Bytes after the connection failed: dropped, until the peer's close frame or the byte bound. */
+  #dropped(chunk: Buffer): void {
+    const outcome = (this.#discard as WsDiscard).push(chunk);
+    if (outcome === 'peer-closed') this.#release();
+    else if (outcome === 'over-bound') this.terminate();
+  }
+
+  /**
+   * The close handshake is over: the socket is destroyed once our close frame has left Node's buffer
+   * (our side of TCP has ended; every byte the peer sent up to its close frame was read, so this is no reset).
+   */
+  #release(): void {
+    if (this.socket.writableFinished) this.socket.destroy();
+    else this.socket.once('finish', destroySocket);
   }
 }
 
@@ -478,4 +526,8 @@ function onSocketClose(this: OwnedSocket): void {
 
 function destroyOwner(ws: WsSocket): void {
   ws.terminate();
+}
+
+function destroySocket(this: Socket): void {
+  this.destroy();
 }

@@ -43,7 +43,12 @@ export class WsEndpoint {
     this.#ctx = {
       ...ctx,
       // Compression is never negotiated: frames are small JSON, and deflate costs CPU and memory per client.
-      limits: { maxPayload: ctx.options.maxFrameBytes, closeTimeoutMs: CLOSE_TIMEOUT_MS },
+      limits: {
+        maxPayload: ctx.options.maxFrameBytes,
+        closeTimeoutMs: CLOSE_TIMEOUT_MS,
+        // The bound of a refused HTTP body serves a refused WebSocket message too: one setting for both.
+        maxDiscardBytes: ctx.options.maxDiscardBytes,
+      },
       released: (connection) => {
         if (!this.#connections.delete(connection)) return;
         metrics.connections.dec({ transport: 'ws' });
