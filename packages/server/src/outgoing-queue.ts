@@ -180,6 +180,14 @@ export class OutgoingQueue<Owner> {
     this.#enqueue(frame);
   }
 
+  /**
+   * The newest message of a state channel held while congested, not written yet: a position sent to
+   * the client (an SSE `id:`) must not name it, or a resume from there would skip it.
+   */
+  held(channel: string): StoredMessage | undefined {
+    return this.#conflated?.get(channel);
+  }
+
   /** Whether `message` can be queued now without going over the bound (a paced replay asks first). */
   fits(message: StoredMessage): boolean {
     if (this.#state !== 'flowing') return false;
@@ -323,11 +331,13 @@ export class OutgoingQueue<Owner> {
       return;
     }
     const held = this.#conflated;
-    this.#conflated = undefined;
     this.#state = nextQueueState(this.#state, 'drained');
     if (!held) return;
-    for (const message of held.values()) {
+    // Each message leaves the map only as it is encoded, so what is written before it (an SSE id names
+    // every channel, its notice's too) does not name it; one that no longer fits goes back in.
+    for (const message of [...held.values()]) {
       const notice = this.#shared.hooks.conflationNotice(message, this.#owner);
+      held.delete(message.channel);
       const frame = this.#shared.hooks.encode(message, this.#owner);
       if (
         this.#state === 'congested' ||
@@ -339,6 +349,7 @@ export class OutgoingQueue<Owner> {
       this.#enqueue(notice);
       this.#enqueue(frame);
     }
+    if (held.size === 0 && this.#conflated === held) this.#conflated = undefined;
   }
 }
 

@@ -1,7 +1,11 @@
+import { request } from 'node:http';
+import { parseResumeToken } from '@livedash/protocol';
 import { createServer, type LivedashServer } from '@livedash/server';
 import { EventSource } from 'eventsource';
 import { afterEach, describe, expect, test } from 'vitest';
 import { TestSseClient } from './helpers/sse-client.js';
+import { until } from './helpers/wait.js';
+import type { Frame } from './helpers/ws-client.js';
 
 let server: LivedashServer | undefined;
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -78,5 +82,110 @@ describe('SSE transport', () => {
     await server.close();
     await sse.waitForEnd();
     expect(sse.ended).toBe(true);
+  });
+});
+
+/**
+ * An SSE stream read over plain HTTP that can stop reading (`pause`), so the server's queue for it
+ * fills as it would for a client on a stalled network; every event is kept with its `id:`.
+ */
+function pausableSseReader(port: number, path: string, headers: Record<string, string> = {}) {
+  const events: Array<{ id: string | undefined; frame: Frame }> = [];
+  let buffer = '';
+  let paused: (() => void) | undefined;
+  let resume: (() => void) | undefined;
+  const req = request({ host: '127.0.0.1', port, path, headers }, (response) => {
+    response.setEncoding('utf8');
+    paused = () => response.pause();
+    resume = () => response.resume();
+    response.on('data', (chunk: string) => {
+      buffer += chunk;
+      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let id: string | undefined;
+        let data: string | undefined;
+        for (const line of block.split('\n')) {
+          if (line.startsWith('id: ')) id = line.slice(4);
+          else if (line.startsWith('data: ')) data = line.slice(6);
+        }
+        if (data !== undefined && !block.includes('event: ')) events.push({ id, frame: JSON.parse(data) });
+      }
+    });
+  });
+  req.on('error', () => {});
+  req.end();
+  cleanups.push(() => {
+    req.destroy();
+  });
+  return {
+    events,
+    data: (channel: string) => events.filter((e) => e.frame.type === channel).map((e) => e.frame),
+    pause: () => paused?.(),
+    resume: () => resume?.(),
+    close: () => req.destroy(),
+  };
+}
+
+describe('SSE resume of a conflated state channel', () => {
+  test('no id names a state value a full queue still holds: Last-Event-ID resumes with the newest value', async () => {
+    server = await createServer({
+      port: 0,
+      publishToken: 'secret',
+      maxQueueBytes: 16 * 1024,
+      stateChannels: ['gauge', 'small'],
+    });
+    const live = server;
+    const conflated = async () => {
+      const text = await (await fetch(`${live.url}/metrics`)).text();
+      return Number(/livedash_dropped_total\{reason="conflated"\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    const reader = pausableSseReader(live.port, '/sse?channels=gauge,small');
+    await until(() => reader.data('$subscribed').length === 2, 'both channels answered');
+    reader.pause();
+    // Big values fill the stalled connection until its queue holds gauge's newest one.
+    const pad = 'x'.repeat(6000);
+    let newest = 0;
+    await until(
+      async () => {
+        for (let i = 0; i < 20; i++) newest = (await live.hub.publish('gauge', { pad })).seq;
+        return (await conflated()) > 0;
+      },
+      'the queue to hold a gauge value',
+      30_000,
+    );
+    // Small values of another channel still fit: their ids name every channel's position.
+    for (let i = 1; i <= 3; i++) await live.hub.publish('small', { i });
+    reader.resume();
+    await until(
+      () => reader.data('gauge').at(-1)?.seq === newest && reader.data('small').length === 3,
+      () => `gauge ${newest} and 3 small values, got gauge ${reader.data('gauge').at(-1)?.seq}`,
+    );
+    // A resume from any id loses nothing the stream had still to send: no id names a value of a
+    // channel at or past one that comes later on the stream (values skipped in between were conflated).
+    for (const [index, { id, frame }] of reader.events.entries()) {
+      if (id === undefined) continue;
+      const named = parseResumeToken(id);
+      if (!named.ok) throw new Error(`bad id ${id}`);
+      for (const [channel, position] of named.value) {
+        const next = reader.events.slice(index + 1).find((e) => e.frame.type === channel)?.frame.seq;
+        if (next !== undefined)
+          expect(position.seq, `${channel} in the id of ${frame.type} ${frame.seq}`).toBeLessThan(
+            next as number,
+          );
+      }
+    }
+    // A browser cut just before gauge's newest value resumes from the last id it got, and gets that value.
+    const cut = reader.events.findIndex((e) => e.frame.type === 'gauge' && e.frame.seq === newest);
+    const lastId = reader.events.slice(0, cut).findLast((e) => e.id !== undefined)?.id as string;
+    reader.close();
+    const resumed = pausableSseReader(live.port, '/sse?channels=gauge,small', {
+      'last-event-id': lastId,
+    });
+    await until(
+      () => resumed.data('gauge').at(-1)?.seq === newest,
+      () =>
+        `gauge ${newest} on the resumed stream, got ${JSON.stringify(resumed.events.map((e) => e.frame.type))}`,
+    );
   });
 });

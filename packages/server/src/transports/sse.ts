@@ -155,7 +155,19 @@ class SseStream {
 
   /** The stream's position in every channel, as sent in `id:` (and returned as Last-Event-ID). */
   token(): string {
-    return encodeResumeToken(this.session.positions());
+    return encodeResumeToken(this.#sent());
+  }
+
+  /**
+   * Each channel's position as far as this stream has written it. A state value the full queue holds
+   * has already moved the subscription's position; the id names the one before it instead, so a
+   * browser resuming from it gets that value (the ones in between were conflated away).
+   */
+  *#sent(): IterableIterator<[string, Position]> {
+    for (const [channel, position] of this.session.positions()) {
+      const held = this.#out.held(channel);
+      yield [channel, held ? { epoch: held.epoch, seq: held.seq - 1 } : position];
+    }
   }
 
   /** Writes a control event or comment now, after any data events still waiting for this turn. */
