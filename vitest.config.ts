@@ -5,6 +5,8 @@ export default defineConfig({
   resolve: { alias: workspaceAliases },
   test: {
     include: ['packages/*/test/**/*.test.{ts,tsx}', 'apps/*/test/**/*.test.{ts,tsx}'],
+    // The shared Redis answers before any test starts, or the run stops saying what to run.
+    globalSetup: ['packages/server/test/setup/shared-redis.ts'],
     environment: 'node',
     testTimeout: 20_000,
     hookTimeout: 20_000,

@@ -3,9 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { until } from './helpers/wait.js';
+import { SHARED_REDIS_HOST, sharedRedisPort } from './setup/shared-redis.js';
 
-/** The shared Redis every test run uses; each test works under its own key prefix. */
-export const SHARED_REDIS_URL = 'redis://127.0.0.1:6379';
+/**
+ * The shared Redis every test run uses (127.0.0.1:6379, or LIVEDASH_TEST_REDIS_PORT), made sure of by the
+ * global setup; each test works under its own key prefix.
+ */
+export const SHARED_REDIS_URL = `redis://${SHARED_REDIS_HOST}:${sharedRedisPort()}`;
 
 export function uniquePrefix(label: string): string {
   return `livedash-test:${label}:${randomBytes(6).toString('hex')}:`;
