@@ -20,6 +20,13 @@ export interface UseChannelOptions<T, S> {
   isEqual?: (a: S, b: S) => boolean;
   /** Also keep the last N messages (a ring buffer, backfilled from the server's history on mount). */
   history?: number;
+  /**
+   * At most this many updates a second from the server (0.1–100, see `SubscribeOptions.maxRate`): on
+   * a state channel the newest value of each interval, on a stream channel every message in batches.
+   * Changing it resubscribes from the last message; what is shown stays until the new rate's first
+   * update.
+   */
+  maxRate?: number | undefined;
 }
 
 export interface ChannelState<D, T = unknown> {
@@ -58,6 +65,7 @@ const noSubscription = () => () => {};
  * const { data, status, stale } = useChannel<Metrics>('metrics');
  * const cpu = useChannel<Metrics, number | undefined>('metrics', { select: (m) => m?.cpu }).data;
  * const { history } = useChannel<Metrics>('metrics', { history: 300 }); // chart series
+ * const gauge = useChannel<Metrics>('metrics', { maxRate: 5 }); // at most 5 updates a second
  */
 export function useChannel<T = unknown>(
   channel: string,
@@ -71,12 +79,12 @@ export function useChannel<T, S>(
   channel: string,
   options: UseChannelOptions<T, S> = {},
 ): ChannelState<unknown, T> {
-  const { select, isEqual = shallowEqual, history } = options;
+  const { select, isEqual = shallowEqual, history, maxRate } = options;
   const client = useLiveClient();
-  const store = useMemo(() => client?.channel<T>(channel), [client, channel]);
+  const store = useMemo(() => client?.channel<T>(channel, { maxRate }), [client, channel, maxRate]);
   const historyStore = useMemo(
-    () => (history === undefined ? undefined : client?.history<T>(channel, { limit: history })),
-    [client, channel, history],
+    () => (history === undefined ? undefined : client?.history<T>(channel, { limit: history, maxRate })),
+    [client, channel, history, maxRate],
   );
 
   // With history, two stores feed one result. Each notifies at most once per frame, but in separate
@@ -104,9 +112,16 @@ export function useChannel<T, S>(
   }, [store, historyStore]);
 
   // The last result handed to React: returned again (same object) while nothing the caller sees changed.
-  const last = useRef<{ snapshot: ChannelSnapshot<T>; result: ChannelState<unknown, T> } | undefined>(
-    undefined,
-  );
+  const last = useRef<
+    | {
+        snapshot: ChannelSnapshot<T>;
+        result: ChannelState<unknown, T>;
+        /** Whose stores it was read from: a new rate bridges only within one client and channel. */
+        client: unknown;
+        channel: string;
+      }
+    | undefined
+  >(undefined);
   const readSnapshot = (
     snapshot: ChannelSnapshot<T>,
     entries: readonly HistoryEntry<T>[],
@@ -136,16 +151,30 @@ export function useChannel<T, S>(
           resetCount: snapshot.resetCount,
           history: entries,
         };
-    last.current = { snapshot, result: next };
+    last.current = { snapshot, result: next, client, channel };
     return next;
   };
   // New functions each render are fine: React calls getSnapshot every render and only re-subscribes
   // when `subscribe` changes; readSnapshot keeps the result's identity while nothing visible changed.
-  const getSnapshot = () =>
-    readSnapshot(
-      (store?.getSnapshot() ?? PENDING) as ChannelSnapshot<T>,
-      historyStore?.getSnapshot() ?? (NO_HISTORY as readonly HistoryEntry<T>[]),
-    );
+  const getSnapshot = () => {
+    let snapshot = (store?.getSnapshot() ?? PENDING) as ChannelSnapshot<T>;
+    let entries = historyStore?.getSnapshot() ?? (NO_HISTORY as readonly HistoryEntry<T>[]);
+    // A new `maxRate` is a new store, empty until the resubscription delivers (a frame or two later):
+    // until then the previous store's data and history stay on screen instead of flashing to pending
+    // (while connected: offline, the new store's status is the truth).
+    const previous = last.current;
+    if (
+      previous !== undefined &&
+      previous.client === client &&
+      previous.channel === channel &&
+      client?.state.status === 'open'
+    ) {
+      if (snapshot.status === 'pending' && snapshot.seq === 0) snapshot = previous.snapshot;
+      const kept = previous.result.history;
+      if (entries.length === 0 && history !== undefined && kept.length <= history) entries = kept;
+    }
+    return readSnapshot(snapshot, entries);
+  };
   const getServerSnapshot = () => readSnapshot(PENDING as ChannelSnapshot<T>, NO_HISTORY);
   return useSyncExternalStore(subscribe, getSnapshot, getServerSnapshot);
 }

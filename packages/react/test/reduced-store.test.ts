@@ -70,6 +70,25 @@ describe('ReducedStore', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('moves to a new source keeping the state, and hears nothing more from the old one', () => {
+    const first = subject<number>();
+    const second = subject<number>();
+    const store = new ReducedStore(first, 0, (sum, n: number) => sum + n, { notifyInterval: 0 });
+    store.setSource(second); // not listened to yet: nothing subscribes
+    expect([first.size(), second.size()]).toEqual([0, 0]);
+    store.setSource(first);
+    const stop = store.subscribe(() => {});
+    first.next(2);
+    store.setSource(second);
+    expect([first.size(), second.size()]).toEqual([0, 1]);
+    first.next(100);
+    second.next(3);
+    expect(store.getSnapshot()).toBe(5);
+    stop();
+    expect(second.size()).toBe(0);
+    expect(() => store.setSource({} as never)).toThrow(/subscribe\(callback\)/);
+  });
+
   it('rejects bad arguments', () => {
     expect(() => new ReducedStore({} as never, 0, (s) => s)).toThrow(/subscribe\(callback\)/);
     expect(() => new ReducedStore(subject(), 0, 'x' as never)).toThrow(/reduce must be a function/);

@@ -32,9 +32,7 @@ export class ReducedStore<S, V> {
     reduce: (state: S, value: V) => S,
     options: ReducedStoreOptions = {},
   ) {
-    if (typeof (source as { subscribe?: unknown } | null)?.subscribe !== 'function') {
-      throw new TypeError('ReducedStore: source must have a subscribe(callback) method');
-    }
+    checkSource(source);
     if (typeof reduce !== 'function') throw new TypeError('ReducedStore: reduce must be a function');
     const interval = options.notifyInterval ?? 'frame';
     if (interval !== 'frame' && !(Number.isFinite(interval) && interval >= 0)) {
@@ -62,6 +60,20 @@ export class ReducedStore<S, V> {
 
   getSnapshot = (): S => this.#state;
 
+  /**
+   * Follows a different source from now on, keeping the state (the old source is stopped before the
+   * new one starts, so a shared subscription underneath is handed over rather than dropped).
+   */
+  setSource(source: BufferSource<V>): void {
+    checkSource(source);
+    if (source === this.#source) return;
+    this.#source = source;
+    if (this.#stopSource !== undefined) {
+      this.#stopSource();
+      this.#connect();
+    }
+  }
+
   /** The reducer used for the next values (a component's latest closure); the state is kept. */
   setReducer(reduce: (state: S, value: V) => S): void {
     this.#reduce = reduce;
@@ -79,5 +91,11 @@ export class ReducedStore<S, V> {
       this.#cancelNotify = undefined;
       for (const listener of [...this.#listeners]) listener();
     });
+  }
+}
+
+function checkSource(source: unknown): void {
+  if (typeof (source as { subscribe?: unknown } | null)?.subscribe !== 'function') {
+    throw new TypeError('ReducedStore: source must have a subscribe(callback) method');
   }
 }
