@@ -327,10 +327,15 @@ async function main() {
       log(
         `  channels per Cluster shard: ${perShard.watched.join(' / ')} watched, ${perShard.quiet.join(' / ')} published to`,
       );
-    for (const configuration of configurations) {
+    // Run them interleaved by node count (1 on one Redis, 1 on the Cluster, 2, 2, …) so that the machine's
+    // load drifting over the run does not favour whichever broker runs last; report them grouped by broker.
+    const order = configurations
+      .map((configuration, index) => ({ configuration, index }))
+      .sort((a, b) => a.configuration.nodeCount - b.configuration.nodeCount || a.index - b.index);
+    for (const { configuration, index } of order) {
       const result = await runConfiguration(configuration);
       if (configuration.redis?.kind === 'cluster') result.shards = shardCount;
-      results.push(result);
+      results[index] = result;
     }
   } finally {
     for (const redis of brokers) redis.kill();
