@@ -14,6 +14,7 @@ import { spawnWorker } from '../lib/ipc.mjs';
 import { round } from '../lib/measure.mjs';
 import { channelsByShard, flush, startCluster, startRedis } from './private-redis.mjs';
 import { redisCpuSecondsEach } from './redis-stats.mjs';
+import { describeFanout, describePublishing, renderMarkdown } from './report.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -227,6 +228,16 @@ async function watchEverywhere(nodes, channels) {
   }
 }
 
+/** Connects `clients` WebSocket subscribers to `node` from `loadgen`, spread over the watched channels. */
+async function connectSubscribers(loadgen, node, clients) {
+  const connected = await loadgen.call(
+    'connect',
+    { kind: 'livedash', base: `127.0.0.1:${node.port}`, clients, channels: watchedChannels },
+    300_000,
+  );
+  if (connected.failed > 0) log(`  ${connected.failed} of ${clients} subscribers failed to connect`);
+}
+
 async function runConfiguration({ nodeCount, redis }) {
   const prefix = `bench-scaling-${nodeCount}-${Date.now()}:`;
   const label = `${nodeCount} node(s), ${redis ? redis.label : 'in-memory broker'}:`;
@@ -239,18 +250,13 @@ async function runConfiguration({ nodeCount, redis }) {
       const brokerOptions = redis ? redis.brokerOptions : {};
       node.port = (await node.call('start', { ...brokerOptions, brokerPrefix: prefix, node: `n${i}` })).port;
     }
-    const channels = watchedChannels;
-    await nodes[0].call('channels', { channels });
+    await nodes[0].call('channels', { channels: watchedChannels });
     const perNode = Math.floor(plan.clients / nodeCount);
     for (const node of nodes) {
+      // One load generator per node, each in its own process, pushed first so `finally` stops it.
       const loadgen = spawnWorker(new URL('../loadgen.mjs', import.meta.url).pathname, { name: 'loadgen' });
       loadgens.push(loadgen);
-      const connected = await loadgen.call(
-        'connect',
-        { kind: 'livedash', base: `127.0.0.1:${node.port}`, clients: perNode, channels },
-        300_000,
-      );
-      if (connected.failed > 0) log(`  ${connected.failed} of ${perNode} subscribers failed to connect`);
+      await connectSubscribers(loadgen, node, perNode);
     }
     // Warm-up, so the JIT has compiled the hot paths before anything is measured.
     await measure({ nodes, loadgens, redis, phase: { rate: 50, count: 50 } });
@@ -258,18 +264,8 @@ async function runConfiguration({ nodeCount, redis }) {
     if (idle) log(`  ${label} idle Redis CPU ${idle.map((cpu) => round(cpu * 1000, 1)).join(' + ')} ms/s`);
     const phases = {};
     for (const phase of plan.phases) {
-      const result = await measure({ nodes, loadgens, redis, idle, phase });
-      phases[phase.name] = result;
-      const shares =
-        result.redisCpuMicrosPerPublishEach.length > 1
-          ? ` (${result.redisCpuMicrosPerPublishEach.join(' + ')})`
-          : '';
-      log(
-        `  ${label} ${phase.name.padEnd(10)} ${result.deliveriesPerSecond} deliveries/s ` +
-          `(${result.publishesPerSecond} publishes/s), p50 ${result.latencyMs.p50} p99 ${result.latencyMs.p99} ms, ` +
-          `node µs/delivery ${result.nodeCpuMicrosPerDelivery.join(' / ')}, ` +
-          `Redis µs/publish ${result.redisCpuMicrosPerPublish ?? '—'}${shares}, lost ${result.lost}`,
-      );
+      phases[phase.name] = await measure({ nodes, loadgens, redis, idle, phase });
+      log(describeFanout(label, phase.name, phases[phase.name]));
     }
     await Promise.all(loadgens.map((loadgen) => loadgen.call('closeAll')));
     const publishing = [];
@@ -277,18 +273,7 @@ async function runConfiguration({ nodeCount, redis }) {
       publishing.push(await measurePublishing({ nodes, redis, idle, watched: false }));
       await watchEverywhere(nodes, quietChannels);
       publishing.push(await measurePublishing({ nodes, redis, idle, watched: true }));
-      for (const phase of publishing) {
-        const shares =
-          phase.redisCpuMicrosPerPublishEach.length > 1
-            ? ` (${phase.redisCpuMicrosPerPublishEach.join(' + ')})`
-            : '';
-        log(
-          `  ${label} publishing, watched by ${phase.watchedBy} node(s): ${phase.publishesPerSecond} acknowledged publishes/s, ` +
-            `p50 ${phase.latencyMs.p50} p99 ${phase.latencyMs.p99} ms, node µs/publish ${phase.nodeCpuMicrosPerPublish}, ` +
-            `Redis µs/publish ${phase.redisCpuMicrosPerPublish}${shares}, busiest Redis core ${Math.round(phase.redisBusiestCoreShare * 100)} %, ` +
-            `refused ${phase.refused}, Pub/Sub messages to nodes ${phase.pubsubReceived}`,
-        );
-      }
+      for (const phase of publishing) log(describePublishing(label, phase));
     }
     return {
       nodes: nodeCount,
@@ -303,81 +288,6 @@ async function runConfiguration({ nodeCount, redis }) {
     await Promise.all([...loadgens, ...nodes].map((worker) => worker.stop()));
     if (redis) await flush(redis);
   }
-}
-
-const brokerName = (result) =>
-  result.broker === 'cluster'
-    ? `Cluster, ${result.shards} shards`
-    : result.broker === 'redis'
-      ? 'one Redis'
-      : 'in-memory';
-
-/** The table docs/scaling.md shows. */
-function renderMarkdown(report) {
-  const lines = [
-    `Run ${report.date} (${report.plan} plan) on ${report.machine.cores} × ${report.machine.cpu}, Node ${report.machine.node}; ` +
-      `load average ${report.loadavg.start.join(' ')} at the start, ${report.loadavg.end.join(' ')} at the end.`,
-    '',
-    '| nodes (broker) | subscribers | phase | publishes/s | deliveries/s | p50 / p99 latency, ms | node CPU µs per delivery | deliveries per node-CPU-second | Redis CPU µs per publish above idle (per shard) | busiest Redis core | lost |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
-  ];
-  for (const result of report.results) {
-    for (const [name, phase] of Object.entries(result.phases)) {
-      const each = phase.redisCpuMicrosPerPublishEach;
-      const redisCell =
-        phase.redisCpuMicrosPerPublish === null
-          ? '—'
-          : `${phase.redisCpuMicrosPerPublish}${each.length > 1 ? ` (${each.join(' + ')})` : ''}`;
-      lines.push(
-        `| ${result.nodes} (${brokerName(result)}) | ${result.clients} | ${name === 'rate' ? `fixed ${phase.rate}/s` : 'saturation'} | ` +
-          `${phase.publishesPerSecond} | ${phase.deliveriesPerSecond} | ${phase.latencyMs.p50} / ${phase.latencyMs.p99} | ` +
-          `${phase.nodeCpuMicrosPerDelivery.join(' / ')} | ${phase.deliveriesPerNodeCpuSecond} | ${redisCell} | ` +
-          `${phase.redisBusiestCoreShare === null ? '—' : `${Math.round(phase.redisBusiestCoreShare * 100)} %`} | ${phase.lost} |`,
-      );
-    }
-  }
-  const publishing = report.results.filter((result) => result.publishing.length > 0);
-  if (publishing.length > 0) {
-    const { channels, seconds, window } = report.publishing;
-    lines.push(
-      '',
-      `Acknowledged publishes, no fan-out: every node publishes for ${seconds} s to ${channels} channels no client watches, ${window} publishes awaiting an answer per node; ` +
-        'then again with every node subscribed to those channels, so each publish is also one Pub/Sub message to each node.',
-      '',
-      '| nodes (broker) | nodes subscribed | publishes/s | p50 / p99 until acknowledged, ms | node CPU µs per publish | Redis CPU µs per publish above idle (per shard) | busiest Redis core | Redis cores used | refused |',
-      '|---|---|---|---|---|---|---|---|---|',
-    );
-    for (const result of publishing) {
-      for (const phase of result.publishing) {
-        const each = phase.redisCpuMicrosPerPublishEach;
-        lines.push(
-          `| ${result.nodes} (${brokerName(result)}) | ${phase.watchedBy} | ${phase.publishesPerSecond} | ${phase.latencyMs.p50} / ${phase.latencyMs.p99} | ` +
-            `${phase.nodeCpuMicrosPerPublish} | ${phase.redisCpuMicrosPerPublish}${each.length > 1 ? ` (${each.join(' + ')})` : ''} | ` +
-            `${Math.round(phase.redisBusiestCoreShare * 100)} % | ${phase.redisCoresUsed} | ${phase.refused} |`,
-        );
-      }
-    }
-  }
-  const idle = report.results.filter((result) => result.redisIdleCpuPerSecond);
-  if (idle.length > 0)
-    lines.push(
-      '',
-      `Redis CPU with nothing published, subtracted above (ms per second, per process): ${idle
-        .map(
-          (result) =>
-            `${result.nodes} (${brokerName(result)}) ${result.redisIdleCpuPerSecond.map((cpu) => round(cpu * 1000, 1)).join(' + ')}`,
-        )
-        .join('; ')}.`,
-    );
-  if (report.channelsPerShard) {
-    const { watched, quiet } = report.channelsPerShard;
-    lines.push(
-      '',
-      `Channels per Cluster shard: ${watched.join(' / ')} of the ${watched.reduce((a, b) => a + b, 0)} watched, ` +
-        `${quiet.join(' / ')} of the ${quiet.reduce((a, b) => a + b, 0)} published to in the publishing phase.`,
-    );
-  }
-  return `${lines.join('\n')}\n`;
 }
 
 async function main() {

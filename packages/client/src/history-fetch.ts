@@ -1,4 +1,5 @@
 import { isValidChannel } from '@livedash/protocol';
+import { bearer } from './token-source.js';
 import { type MessagesResponse, parseMessagesResponse } from './transports/poll.js';
 import type { FetchLike } from './transports/transport.js';
 
@@ -29,7 +30,7 @@ export async function fetchChannelHistory(
   try {
     const response = await fetchImpl(
       `${baseUrl}/api/channels/${encodeURIComponent(channel)}/messages?${query}`,
-      token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } },
+      { headers: bearer(token) },
     );
     return response.ok ? parseMessagesResponse(await response.json()) : undefined;
   } catch {

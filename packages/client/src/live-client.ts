@@ -1,4 +1,5 @@
 import {
+  backoffDelay,
   type ControlFrame,
   type DataEnvelope,
   isValidChannel,
@@ -17,7 +18,7 @@ import { type HistoryOptions, HistoryStore } from './stores/history-store.js';
 import type { StoreSource } from './stores/store-source.js';
 import { Subscriptions } from './subscriptions.js';
 import { TokenSource } from './token-source.js';
-import type { Transport } from './transports/transport.js';
+import type { FetchLike } from './transports/transport.js';
 import type {
   ChannelMap,
   ConnectionSnapshot,
@@ -77,13 +78,13 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
     );
     this.connection = { subscribe: this.#store.subscribe, getSnapshot: this.#store.getSnapshot };
     this.#subscriptions = new Subscriptions({
-      first: (channel) => this.#connection.transport?.subscribe(new Map([[channel, undefined]])),
       last: (channel) => this.#connection.transport?.unsubscribe([channel]),
-      resubscribe: (channel, position) =>
-        this.#connection.transport?.subscribe(new Map([[channel, position]])),
+      subscribe: (channel, position) => this.#connection.transport?.subscribe(new Map([[channel, position]])),
+      retryDelay: (attempt) => backoffDelay(attempt, this.#options.backoff, this.#options.random),
     });
     const events: ConnectionEvents = {
-      opened: (transport) => this.#resubscribe(transport),
+      // Every channel, from its position (a transport given none sends nothing).
+      opened: (transport) => transport.subscribe(this.#subscriptions.positions()),
       frame: (frame) => this.#onFrame(frame),
       dropped: () => this.#subscriptions.disconnected(),
     };
@@ -168,18 +169,13 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
     options?: SubscribeOptions,
   ): () => void;
   subscribe<T>(channel: string, listener: MessageListener<T>, options: SubscribeOptions = {}): () => void {
-    assertChannel(channel);
+    assertArguments(channel, options.maxRate);
     if (typeof listener !== 'function') throw new TypeError('subscribe needs a listener function');
-    assertMaxRate(options.maxRate);
     if (this.#store.state.status === 'closed') throw new Error('LiveClient is closed');
     const unsubscribe = this.#subscriptions.add(channel, listener as MessageListener<unknown>, options);
     if (this.#store.state.status === 'idle') this.#connection.start();
-    let active = true;
-    return () => {
-      if (!active) return;
-      active = false;
-      unsubscribe();
-    };
+    // Calling it again does nothing: the registry forgets a subscriber once.
+    return unsubscribe;
   }
 
   /**
@@ -191,16 +187,13 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
   channel<K extends keyof Channels & string>(channel: K, options?: ChannelOptions): ChannelStore<Channels[K]>;
   channel<T = unknown>(channel: string, options?: ChannelOptions): ChannelStore<T>;
   channel<T>(channel: string, { maxRate }: ChannelOptions = {}): ChannelStore<T> {
-    assertChannel(channel);
-    assertMaxRate(maxRate);
-    const key = `${channel}|${maxRate}`;
-    let store = this.#channelStores.get(key);
-    if (!store) {
-      store = new ChannelStore(this, channel, { interval: this.#options.notifyInterval, maxRate });
-      this.#channelStores.set(key, store);
-    }
+    assertArguments(channel, maxRate);
     // One store per channel whatever type the caller names: the type is the caller's claim about the data.
-    return store as ChannelStore<T>;
+    return shared(
+      this.#channelStores,
+      `${channel}|${maxRate}`,
+      () => new ChannelStore(this, channel, { interval: this.#options.notifyInterval, maxRate }),
+    ) as ChannelStore<T>;
   }
 
   /**
@@ -211,15 +204,12 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
   history<K extends keyof Channels & string>(channel: K, options?: HistoryOptions): HistoryStore<Channels[K]>;
   history<T = unknown>(channel: string, options?: HistoryOptions): HistoryStore<T>;
   history<T>(channel: string, options: HistoryOptions = {}): HistoryStore<T> {
-    assertChannel(channel);
-    assertMaxRate(options.maxRate);
-    const key = `${channel}|${options.limit ?? 100}|${options.backfill ?? true}|${options.maxRate}`;
-    let store = this.#historyStores.get(key);
-    if (!store) {
-      store = new HistoryStore(this, channel, { ...options, interval: this.#options.notifyInterval });
-      this.#historyStores.set(key, store);
-    }
-    return store as HistoryStore<T>;
+    assertArguments(channel, options.maxRate);
+    return shared(
+      this.#historyStores,
+      `${channel}|${options.limit ?? 100}|${options.backfill ?? true}|${options.maxRate}`,
+      () => new HistoryStore(this, channel, { ...options, interval: this.#options.notifyInterval }),
+    ) as HistoryStore<T>;
   }
 
   /**
@@ -233,15 +223,15 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
     }
     const id = this.#nextPingId++;
     return new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pings.delete(id);
-        reject(
-          new LivedashError(
-            'heartbeat_timeout',
-            `no answer to ping within ${this.#options.pingTimeoutMs} ms`,
+      const { pingTimeoutMs } = this.#options;
+      const timer = setTimeout(
+        () =>
+          this.#settlePing(
+            id,
+            new LivedashError('heartbeat_timeout', `no answer to ping within ${pingTimeoutMs} ms`),
           ),
-        );
-      }, this.#options.pingTimeoutMs);
+        pingTimeoutMs,
+      );
       this.#pings.set(id, { resolve, reject, startedAt: performance.now(), timer });
       if (!transport.ping(id)) this.#pingOverHttp(id);
     });
@@ -261,11 +251,8 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
   close(): void {
     this.#tokens.close();
     this.#connection.close();
-    for (const [id, ping] of this.#pings) {
-      clearTimeout(ping.timer);
-      ping.reject(new LivedashError('transport_failed', 'client closed'));
-      this.#pings.delete(id);
-    }
+    for (const id of this.#pings.keys())
+      this.#settlePing(id, new LivedashError('transport_failed', 'client closed'));
   }
 
   /**
@@ -280,11 +267,6 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
         ?.messages ??
       []
     );
-  }
-
-  #resubscribe(transport: Transport): void {
-    const positions: Map<string, Position | undefined> = this.#subscriptions.positions();
-    if (positions.size > 0) transport.subscribe(positions);
   }
 
   #onFrame(frame: ServerFrame): void {
@@ -309,42 +291,45 @@ export class LiveClient<Channels extends ChannelMap = ChannelMap> implements Sto
     }
   }
 
-  #settlePing(id: number): void {
+  /** Ends a pending ping: answered (its round trip recorded), or failed with `error`. */
+  #settlePing(id: number, error?: LivedashError): void {
     const ping = this.#pings.get(id);
     if (!ping) return;
     this.#pings.delete(id);
     clearTimeout(ping.timer);
+    if (error) {
+      ping.reject(error);
+      return;
+    }
     const rtt = Math.round((performance.now() - ping.startedAt) * 10) / 10;
     this.#store.dispatch({ type: 'rtt', rtt });
     ping.resolve(rtt);
   }
 
   #pingOverHttp(id: number): void {
-    const fetchImpl = this.#options.fetch;
-    const fail = (message: string) => {
-      const ping = this.#pings.get(id);
-      if (!ping) return;
-      this.#pings.delete(id);
-      clearTimeout(ping.timer);
-      ping.reject(new LivedashError('transport_failed', message));
-    };
-    if (!fetchImpl) {
-      fail('no fetch implementation to ping with');
-      return;
-    }
-    fetchImpl(`${this.url}/healthz`).then(
-      () => this.#settlePing(id),
-      (error: unknown) => fail(`ping failed: ${String(error)}`),
-    );
+    // Without a fetch implementation the call throws, and the ping fails with that error.
+    Promise.resolve(this.#options.fetch)
+      .then((fetchImpl) => (fetchImpl as FetchLike)(`${this.url}/healthz`))
+      .then(
+        () => this.#settlePing(id),
+        (error: unknown) =>
+          this.#settlePing(id, new LivedashError('transport_failed', `ping failed: ${String(error)}`)),
+      );
   }
 }
 
-/** A `maxRate` outside `MaxRate` is programmer misuse: thrown. */
-function assertMaxRate(rate: number | undefined): void {
+/** Channel names outside the grammar and a `maxRate` outside `MaxRate` are programmer misuse: thrown. */
+function assertArguments(channel: string, rate: number | undefined): void {
+  if (!isValidChannel(channel)) throw new TypeError(`invalid channel name ${JSON.stringify(channel)}`);
   if (rate !== undefined && !isValidMaxRate(rate)) throw new RangeError(`maxRate must be ${MAX_RATE_RULE}`);
 }
 
-/** Channel names outside the grammar are programmer misuse: thrown, with the name. */
-function assertChannel(channel: string): void {
-  if (!isValidChannel(channel)) throw new TypeError(`invalid channel name ${JSON.stringify(channel)}`);
+/** The store `key` names in `stores`, made on first use. */
+function shared<S>(stores: Map<string, S>, key: string, make: () => S): S {
+  let store = stores.get(key);
+  if (!store) {
+    store = make();
+    stores.set(key, store);
+  }
+  return store;
 }

@@ -52,19 +52,23 @@ interface ChannelEntry {
   rate?: number | undefined;
   /** The wanted rate changed while a subscribe was in flight: resubscribe once it is confirmed. */
   rateChanged?: boolean;
+  /** `$error unavailable` answers in a row, and the timer of the next try (see `handleError`). */
+  failures?: number;
+  retry?: ReturnType<typeof setTimeout>;
 }
 
 /** What the registry asks of the connection. */
 export interface SubscriptionEvents {
-  /** The first subscriber of `channel` arrived: subscribe on the server. */
-  first(channel: string): void;
   /** The last one left: unsubscribe on the server. */
   last(channel: string): void;
   /**
-   * Subscribe again from `position`: messages went missing inside one epoch (the server skipped
-   * seqs), or the channel's `maxRate` changed.
+   * Subscribe on the server, from `position` when given: the first subscriber of `channel` arrived,
+   * messages went missing inside one epoch (the server skipped seqs), the channel's `maxRate`
+   * changed, or a refused subscription is retried.
    */
-  resubscribe(channel: string, position: Position | undefined): void;
+  subscribe(channel: string, position: Position | undefined): void;
+  /** The wait before try number `attempt` of a subscription the server cannot serve now, ms. */
+  retryDelay(attempt: number): number;
 }
 
 /**
@@ -112,7 +116,7 @@ export class Subscriptions {
     entry.subscribers = [...entry.subscribers, subscriber];
     if (isNew) {
       entry.rate = wantedRate(entry);
-      this.#events.first(channel);
+      this.#events.subscribe(channel, undefined);
     } else {
       this.#rateMayChange(entry);
       this.#catchUp(entry, subscriber);
@@ -137,7 +141,7 @@ export class Subscriptions {
 
   #resume(entry: ChannelEntry): void {
     entry.rateChanged = false;
-    this.#events.resubscribe(entry.name, this.positions().get(entry.name));
+    this.#events.subscribe(entry.name, this.positions().get(entry.name));
   }
 
   /** A subscriber joining a live channel gets its confirmation and latest value, as a first one would. */
@@ -168,6 +172,7 @@ export class Subscriptions {
     // not cost a server round trip (or lose the position).
     queueMicrotask(() => {
       if (entry.subscribers.length > 0 || this.#channels.get(entry.name) !== entry) return;
+      clearTimeout(entry.retry);
       this.#channels.delete(entry.name);
       this.#events.last(entry.name);
     });
@@ -175,9 +180,11 @@ export class Subscriptions {
 
   /** The connection dropped: every channel waits for a new `$subscribed`. */
   disconnected(): void {
-    // A reconnect subscribes at the rates wanted then.
-    for (const entry of this.#channels.values())
+    // A reconnect subscribes at the rates wanted then (and retries what was refused).
+    for (const entry of this.#channels.values()) {
       entry.confirmed = entry.resubscribing = entry.rateChanged = false;
+      clearTimeout(entry.retry);
+    }
   }
 
   handleSubscribed(frame: SubscribedFrame): void {
@@ -185,6 +192,7 @@ export class Subscriptions {
     if (!entry) return;
     entry.confirmed = true;
     entry.resubscribing = false;
+    entry.failures = 0;
     entry.replayUntil = frame.seq;
     entry.confirmedEpoch = frame.epoch;
     entry.conflate = frame.conflate === true;
@@ -214,7 +222,7 @@ export class Subscriptions {
     if (entry.epoch === epoch) {
       if (seq <= entry.seq) return; // duplicate (replay overlapping live, or a transport switch)
       if (seq > entry.seq + 1 && !entry.pendingReset && !entry.conflate) {
-        if (!entry.resubscribing) this.#events.resubscribe(entry.name, { epoch, seq: entry.seq });
+        if (!entry.resubscribing) this.#events.subscribe(entry.name, { epoch, seq: entry.seq });
         entry.resubscribing = true;
         return;
       }
@@ -249,7 +257,17 @@ export class Subscriptions {
     if (!entry) return;
     entry.confirmed = entry.resubscribing = false;
     const error = new LivedashError(frame.code as LivedashError['code'], frame.message);
-    for (const subscriber of entry.subscribers) call(() => subscriber.options.onError?.(error));
+    let retryAt: number | undefined;
+    if (frame.code === 'unavailable') {
+      // The server cannot serve it now (its broker is down): subscribe again with the connection's
+      // backoff, longer after each refusal in a row, rather than wait for a reconnect that never comes.
+      entry.failures = (entry.failures ?? 0) + 1;
+      const delay = this.#events.retryDelay(entry.failures);
+      retryAt = Date.now() + delay;
+      clearTimeout(entry.retry);
+      entry.retry = setTimeout(() => this.#resume(entry), delay);
+    }
+    for (const subscriber of entry.subscribers) call(() => subscriber.options.onError?.(error, retryAt));
   }
 
   #reset(entry: ChannelEntry, epoch: string, message: string): void {

@@ -27,6 +27,11 @@ export function withToken(url: string, token: string | undefined): string {
     : `${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
 }
 
+/** The `Authorization` header for `token`, none without one. */
+export function bearer(token: string | undefined): { authorization?: string } {
+  return token === undefined ? {} : { authorization: `Bearer ${token}` };
+}
+
 /**
  * Holds the client's current token and keeps it fresh: with a provider function, a new token is
  * fetched `refreshMarginMs` (at most half the lifetime) before the current one's `exp` and handed to

@@ -154,8 +154,14 @@ export interface SubscribeOptions {
   onSubscribed?: (info: SubscribedInfo) => void;
   /** Called when the server could not recover missed messages, before the latest value is delivered. */
   onReset?: (info: ResetInfo) => void;
-  /** Called when the server refuses the subscription (unknown channel, forbidden, …). */
-  onError?: (error: LivedashError) => void;
+  /**
+   * Called when the server refuses the subscription (forbidden, too many subscriptions, …). When it
+   * cannot serve the channel for now (`unavailable`: its broker is down), the client subscribes again
+   * by itself at `retryAt` (ms since the Unix epoch), with the reconnect backoff; otherwise `retryAt`
+   * is undefined and the channel waits for the next reconnect.
+   * @example client.subscribe('orders', show, { onError: (e, at) => at && banner(`retrying at ${new Date(at)}`) });
+   */
+  onError?: (error: LivedashError, retryAt?: number) => void;
 }
 
 /** `(data, meta) => void`: called once per message, in seq order, never twice for the same seq. */

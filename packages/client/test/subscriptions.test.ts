@@ -1,5 +1,6 @@
 import type { LivedashServer } from '@livedash/server';
-import { afterEach, expect, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
+import { PrivateRedis } from '../../server/test/redis-helpers.js';
 import { collect, nodeClient, startServer } from './helpers/live.js';
 import { until } from './helpers/wait.js';
 
@@ -206,4 +207,63 @@ test('a burst of gapped messages sends one resubscribe for the channel, not one 
     { action: 'subscribe', channels: ['wire'] },
     { action: 'subscribe', channels: ['wire'], since: { wire: { epoch: 'E1', seq: 1 } } },
   ]);
+});
+
+describe('a channel the server cannot serve for now ($error unavailable)', () => {
+  for (const transport of ['ws', 'sse', 'poll'] as const) {
+    test(`${transport}: subscribes again with the reconnect backoff, says when in onError, and gets the channel once Redis is back`, async () => {
+      const redis = await PrivateRedis.start();
+      cleanup.push(() => redis.stop());
+      const server = await startServer({ brokerUrl: redis.url });
+      cleanup.push(() => server.close());
+      await redis.stop();
+      await until(
+        async () => (await fetch(`${server.url}/healthz`)).status === 503,
+        'the server to see Redis gone',
+      );
+      const client = nodeClient({
+        url: server.url,
+        transports: [transport],
+        pollIntervalMs: 100,
+        backoff: { initialDelayMs: 300, maxDelayMs: 1200 },
+        random: () => 0.5,
+      });
+      cleanup.push(() => client.close());
+      const statuses: string[] = [];
+      client.onState((state) => statuses.push(state.status));
+      const refusals: Array<{ code: string; wait: number | undefined }> = [];
+      const received: unknown[] = [];
+      client.subscribe('orders', (data) => received.push(data), {
+        onError: (error, retryAt) =>
+          refusals.push({ code: error.code, wait: retryAt === undefined ? undefined : retryAt - Date.now() }),
+      });
+      await until(
+        () => refusals.length >= 3,
+        () => `three refusals, got ${JSON.stringify(refusals)}`,
+      );
+      expect(refusals.every((r) => r.code === 'unavailable')).toBe(true);
+      // The reconnect backoff, equal jitter at random() = 0.5: 225, 450, 900 ms (then 900 at the cap).
+      const waits = refusals.slice(0, 3).map((r) => r.wait as number);
+      for (const [index, expected] of [225, 450, 900].entries()) {
+        expect(waits[index]).toBeGreaterThan(expected - 50);
+        expect(waits[index]).toBeLessThanOrEqual(expected);
+      }
+      // The connection never dropped: only the channel was retried.
+      expect(statuses.slice(statuses.indexOf('open'))).toEqual(
+        statuses.map(() => 'open').slice(statuses.indexOf('open')),
+      );
+      expect(statuses).toContain('open');
+      await redis.start();
+      await until(async () => (await fetch(`${server.url}/healthz`)).status === 200, 'Redis back');
+      await until(async () => {
+        await fetch(`${server.url}/api/channels/orders`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer secret', 'content-type': 'application/json' },
+          body: JSON.stringify({ n: received.length }),
+        });
+        return received.length > 0;
+      }, 'a message on the channel once Redis is back');
+      expect(client.state.status).toBe('open');
+    }, 30_000);
+  }
 });

@@ -22,6 +22,6 @@ export {
   parseMaxRateText,
 } from './max-rate.js';
 export { type ParseCommandOptions, parseCommand, parsePosition } from './parse-command.js';
-export { parseServerFrame } from './parse-server-frame.js';
+export { checkServerFrame, parseServerFrame } from './parse-server-frame.js';
 export { encodeResumeToken, MAX_RESUME_ENTRIES, parseResumeToken } from './resume-token.js';
 export { itemsAfter, RingBuffer } from './ring-buffer.js';

@@ -24,9 +24,7 @@ const bad = (message: string) => ({
  * channel `type`, an integer `seq` and a string `epoch`; unknown control types are rejected so a newer
  * server's additions are visible rather than misread.
  */
-export function parseServerFrame(
-  text: string,
-): { ok: true; value: ServerFrame } | { ok: false; error: LivedashError } {
+export function parseServerFrame(text: string): ServerFrameResult {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -36,6 +34,13 @@ export function parseServerFrame(
       error: new LivedashError('bad_json', 'frame from server is not valid JSON'),
     };
   }
+  return checkServerFrame(raw);
+}
+
+type ServerFrameResult = { ok: true; value: ServerFrame } | { ok: false; error: LivedashError };
+
+/** Checks an already parsed value as `parseServerFrame` checks a frame (a polled history's messages). */
+export function checkServerFrame(raw: unknown): ServerFrameResult {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     return bad('frame from server is not an object');
   const frame = raw as Fields;

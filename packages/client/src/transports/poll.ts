@@ -1,12 +1,15 @@
 import {
+  checkServerFrame,
   type DataEnvelope,
   EPOCH_PATTERN,
+  type ErrorFrame,
   isValidChannel,
   LivedashError,
   maxRateText,
   type Position,
 } from '@livedash/protocol';
 import type { EnvironmentLike } from '../environment.js';
+import { bearer } from '../token-source.js';
 import { type FetchLike, samePosition, type Transport, type TransportContext } from './transport.js';
 
 export interface PollOptions {
@@ -45,14 +48,7 @@ export function parseMessagesResponse(body: unknown): MessagesResponse | undefin
   const { channel, epoch, seq, recovered, messages, conflate } = body as Record<string, unknown>;
   if (!isValidChannel(channel) || typeof epoch !== 'string' || !EPOCH_PATTERN.test(epoch)) return undefined;
   if (typeof seq !== 'number' || typeof recovered !== 'boolean' || !Array.isArray(messages)) return undefined;
-  const valid = messages.every(
-    (m: Partial<DataEnvelope>) =>
-      typeof m === 'object' &&
-      m !== null &&
-      m.type === channel &&
-      typeof m.seq === 'number' &&
-      typeof m.epoch === 'string',
-  );
+  const valid = messages.every((m: DataEnvelope) => checkServerFrame(m).ok && m.type === channel);
   return valid
     ? { channel, epoch, seq, recovered, messages: messages as DataEnvelope[], conflate: conflate === true }
     : undefined;
@@ -174,7 +170,8 @@ export class PollTransport implements Transport {
           heartbeatMs: this.#options.intervalMs + this.#options.requestTimeoutMs,
         });
       }
-      for (const answer of answers) if (answer) this.#deliver(answer);
+      for (const answer of answers)
+        if (answer) 'code' in answer ? this.#context.events.frame(answer) : this.#deliver(answer);
       this.#context.events.frame({ type: '$heartbeat', ts: Date.now() });
     } catch (error) {
       if (this.#closed) return;
@@ -190,13 +187,20 @@ export class PollTransport implements Transport {
     this.#schedule();
   }
 
-  async #fetchChannel(channel: string): Promise<MessagesResponse | undefined> {
+  /** One channel's answer, or `$error` when the server cannot serve it now (its broker is down). */
+  async #fetchChannel(channel: string): Promise<MessagesResponse | ErrorFrame | undefined> {
     const state = this.#channels.get(channel);
     if (!state) return undefined;
     const { position, rate } = state;
     // Without a position only the latest value is wanted, as a WebSocket subscribe would send.
     const query = `${position ? `since=${position.seq}&epoch=${position.epoch}` : 'since=0&limit=1'}${rate === undefined ? '' : `&maxRate=${maxRateText(rate)}`}`;
     const body = await this.#get(`/api/channels/${encodeURIComponent(channel)}/messages?${query}`);
+    const error = (body as { error?: ErrorFrame }).error;
+    if (error?.code === 'unavailable') {
+      // Refused alone, as over WebSocket: polled no more until subscribed again (the client retries).
+      this.#channels.delete(channel);
+      return { ...error, type: '$error', channel };
+    }
     const response = parseMessagesResponse(body);
     if (!response || response.channel !== channel) {
       throw new LivedashError('transport_failed', `unexpected answer polling "${channel}"`);
@@ -206,10 +210,7 @@ export class PollTransport implements Transport {
 
   /** JSON, with the client's current token (read per request, so a refreshed one is used at once). */
   #headers(): Record<string, string> {
-    const token = this.#context.token();
-    return token === undefined
-      ? { accept: 'application/json' }
-      : { accept: 'application/json', authorization: `Bearer ${token}` };
+    return { accept: 'application/json', ...bearer(this.#context.token()) };
   }
 
   async #get(path: string): Promise<unknown> {
@@ -217,8 +218,10 @@ export class PollTransport implements Transport {
       ...(this.#abort ? { signal: this.#abort.signal } : {}),
       headers: this.#headers(),
     });
-    if (!response.ok) throw new LivedashError('transport_failed', `GET ${path} answered ${response.status}`);
-    return response.json();
+    // A 503 is an answer too: the server is there, its broker is not (`unavailable`, or /healthz
+    // `degraded`); what was asked is refused, the connection stays.
+    if (response.ok || response.status === 503) return response.json();
+    throw new LivedashError('transport_failed', `GET ${path} answered ${response.status}`);
   }
 
   #deliver(response: MessagesResponse): void {

@@ -1,4 +1,5 @@
 import {
+  type ErrorFrame,
   encodeResumeToken,
   LivedashError,
   maxRateText,
@@ -72,7 +73,7 @@ export class SseTransport implements Transport {
   #reportOpened(heartbeatMs?: number): void {
     if (this.#opened || this.#closed) return;
     this.#opened = true;
-    this.#context.events.opened(heartbeatMs ? { heartbeatMs, watchSilence: false } : { watchSilence: false });
+    this.#context.events.opened({ heartbeatMs: heartbeatMs || undefined, watchSilence: false });
   }
 
   #openStream(): void {
@@ -93,6 +94,9 @@ export class SseTransport implements Transport {
       if (this.#source !== source || this.#closed) return;
       const parsed = parseServerFrame(event.data);
       if (!parsed.ok) return; // a bad event is skipped; the stream goes on
+      // A refused channel is no longer on the stream: subscribing it again (a retry) reopens it.
+      if (parsed.value.type === '$error')
+        this.#openedWith.delete((parsed.value as ErrorFrame).channel as string);
       if (parsed.value.type === '$welcome') {
         welcomed = true;
         this.#reportOpened((parsed.value as WelcomeFrame).heartbeat);

@@ -45,7 +45,7 @@ export interface TransportEvents {
    * `watchSilence: false` when the transport cannot see the server's heartbeats (SSE sends them as
    * comments, which EventSource hides): silence is then watched only once a `$heartbeat` frame shows up.
    */
-  opened(info: { heartbeatMs?: number; watchSilence?: boolean }): void;
+  opened(info: { heartbeatMs?: number | undefined; watchSilence?: boolean }): void;
   /** A frame from the server, already parsed: data envelopes and control frames alike. */
   frame(frame: ServerFrame): void;
   /** The transport ended. `wasOpen` tells a failure to open (try the next transport) from a lost connection. */

@@ -48,6 +48,8 @@ interface Channel {
   last: DataEnvelope | undefined;
   /** Its recent messages, for every page's backfill; forgotten with the channel when its last page leaves. */
   history: SharedHistory;
+  /** The server answered `$error` (not `$subscribed`): a page subscribing again (its retry) is sent on. */
+  refused?: boolean;
 }
 
 let connection: Connection | undefined;
@@ -180,7 +182,13 @@ function onFrame(frame: ServerFrame): void {
   if (typeof control.channel !== 'string') return;
   const channel = channels.get(control.channel);
   if (!channel) return;
-  if (control.type === '$subscribed') channel.subscribed = control;
+  if (control.type === '$subscribed') {
+    channel.subscribed = control;
+    channel.refused = false;
+  } else if (control.type === '$error') {
+    channel.subscribed = undefined;
+    channel.refused = true;
+  }
   for (const page of channel.pages.keys()) queue(page, frame);
 }
 
@@ -229,6 +237,10 @@ function subscribe(page: Page, list: [string, Position | null, number | null][])
       fresh.set(name, wanted);
     } else if (rateChanged) {
       // The connection's rate changed: subscribe again from the shared position (nothing lost or repeated).
+      fresh.set(name, known);
+    } else if (channel.refused) {
+      // Refused by the server (`$error unavailable`): the page retries, once for every page of it.
+      channel.refused = false;
       fresh.set(name, known);
     } else if (channel.subscribed) {
       // Already live on the shared connection: its confirmation and latest value, as a first subscribe
