@@ -52,10 +52,20 @@ function onMessage(client, message) {
   latency.record(now - t);
 }
 
-async function connect({ kind, base, clients, channels, concurrency = 256, from = 0, to = clients }) {
+async function connect({
+  kind,
+  base,
+  clients,
+  channels,
+  concurrency = 256,
+  from = 0,
+  to = clients,
+  maxRate,
+}) {
   const open = subscriberKinds[kind];
   if (!open) throw new Error(`unknown subscriber kind ${kind}`);
   // Connects subscribers `from`..`to - 1` of `clients` in all; `from` > 0 adds to those already connected.
+  // `maxRate` (livedash only) subscribes each at that rate.
   if (from === 0) {
     channelOf = new Int32Array(clients);
     last = new Float64Array(clients);
@@ -70,8 +80,11 @@ async function connect({ kind, base, clients, channels, concurrency = 256, from 
       const client = next++;
       channelOf[client] = client % channels.length;
       try {
-        subscribers[client] = await open(base, channels[channelOf[client]], (message) =>
-          onMessage(client, message),
+        subscribers[client] = await open(
+          base,
+          channels[channelOf[client]],
+          (message) => onMessage(client, message),
+          { maxRate },
         );
       } catch {
         failed++;

@@ -34,6 +34,15 @@ export const plans = {
       kinds: ['livedash', 'socketio', 'ws'],
       phases: [{ name: 'fixed', rate: 3000, count: 9000, idleMs: 2000 }],
     },
+    'max-rate': {
+      type: 'max-rate',
+      description:
+        '1,000 WebSocket subscribers on one state channel at 100 msg/s, without and with maxRate 10',
+      clients: [1000],
+      rate: 100,
+      seconds: 3,
+      maxRate: 10,
+    },
     storm: {
       type: 'storm',
       description:
@@ -87,6 +96,16 @@ export const plans = {
       channels: 1000,
       kinds: wsKinds,
       phases: [{ name: 'fixed', rate: 5000, count: 30000, idleMs: 3000 }],
+    },
+    'max-rate': {
+      type: 'max-rate',
+      description:
+        '5,000 (and 1,000) WebSocket subscribers on one state channel at 100 msg/s, without and with maxRate 10: server CPU/s and deliveries/s',
+      // 1,000 too: a size whose every delivery the load generator reads in time, unrated as well.
+      clients: [1000, 5000],
+      rate: 100,
+      seconds: 10,
+      maxRate: 10,
     },
     storm: {
       type: 'storm',

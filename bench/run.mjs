@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// `npm run bench [-- --quick] [-- --only=fanout,sse,channels,storm] [-- --kinds=livedash,ws]`
+// `npm run bench [-- --quick] [-- --only=fanout,sse,channels,max-rate,storm] [-- --kinds=livedash,ws]`
 // Builds the libraries, then runs each benchmark with the servers under test and the load generator in
 // separate processes on 127.0.0.1, and writes bench/results/<date>.json and .md. Never part of `npm test`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { spawnWorker } from './lib/ipc.mjs';
 import { renderMarkdown } from './lib/report.mjs';
@@ -28,8 +28,8 @@ if (values.help) {
   --quick     small runs, under 3 minutes
   --only      run only these benchmarks
   --kinds     run only these server kinds (livedash, socketio, ws, raw, livedash-sse, sse-raw)
-  --clients   subscriber counts for the fan-out benchmarks instead of the plan's (e.g. --clients=5000)
-  --profile   write a V8 CPU profile of every fan-out server under test into this folder
+  --clients   subscriber counts for the fan-out and max-rate benchmarks instead of the plan's (e.g. --clients=5000)
+  --profile   write a V8 CPU profile of every fan-out and max-rate server under test into this folder
   --no-build  skip building the libraries first`);
   process.exit(0);
 }
@@ -53,6 +53,7 @@ function checkDescriptorLimit() {
   for (const [name, spec] of Object.entries(plan)) {
     if (only ? !only.has(name) : spec.optional) continue;
     if (spec.type === 'fanout') most = Math.max(most, ...(clientsOverride ?? spec.clients));
+    else if (spec.type === 'max-rate') most = Math.max(most, ...(clientsOverride ?? spec.clients));
     else if (spec.type === 'storm') most = Math.max(most, spec.clients);
   }
   const needed = most + 256;
@@ -90,6 +91,8 @@ function machine() {
     memoryGB: Math.round(totalmem() / 2 ** 30),
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
+    // Other work on the machine skews every absolute figure: the 1, 5 and 15 minute load averages.
+    loadAverage: loadavg().map((load) => Math.round(load * 100) / 100),
   };
 }
 
@@ -119,6 +122,13 @@ async function runFanout(name, spec, loadgen) {
   return { name, description: spec.description, runs };
 }
 
+/** `run(item)` for each item, one after another. */
+async function runEach(items, run) {
+  const results = [];
+  for (const item of items) results.push(await run(item));
+  return results;
+}
+
 async function main() {
   checkDescriptorLimit();
   const startedAt = new Date();
@@ -142,7 +152,16 @@ async function main() {
           external: { script: spec.script, status: run.status },
         });
       } else if (spec.type === 'fanout') results.benchmarks.push(await runFanout(name, spec, loadgen));
-      else if (spec.type === 'storm') {
+      else if (spec.type === 'max-rate') {
+        const { runMaxRate } = await import('./scenarios/max-rate.mjs');
+        results.benchmarks.push({
+          name,
+          description: spec.description,
+          maxRate: await runEach(clientsOverride ?? spec.clients, (clients) =>
+            runMaxRate({ ...spec, clients }, loadgen, log, values.profile),
+          ),
+        });
+      } else if (spec.type === 'storm') {
         const { runStorm } = await import('./scenarios/storm.mjs');
         results.benchmarks.push({ name, description: spec.description, storm: await runStorm(spec, log) });
       }

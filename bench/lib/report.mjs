@@ -122,12 +122,42 @@ function stormTable(benchmark) {
   return lines.join('\n');
 }
 
+/** The max-rate benchmark's two sides next to each other, the rated one as a ratio to the unrated one. */
+function maxRateTable(benchmark) {
+  return benchmark.maxRate.map(maxRateRun).join('\n');
+}
+
+function maxRateRun({ sides, rate, seconds }) {
+  const base = sides.find((side) => side.maxRate === null && !side.error);
+  const lines = [
+    `\n**${sides[0]?.clients.toLocaleString('en-US')} subscribers**, ${rate} messages/s for ${seconds} s per side, each on a fresh server; ratios are to the side without maxRate.\n`,
+    '| maxRate | subscribers | server CPU s/s | deliveries/s | offered/s | socket writes/s | frames/write | CPU µs/delivery | p50 ms | p99 ms | skipped (conflated) | window s | load avg (1 min) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const side of sides) {
+    const label = side.maxRate === null ? 'none' : String(side.maxRate);
+    if (side.error) {
+      lines.push(`| ${label} | failed: ${side.error.split('\n')[0]} ||||||||||||`);
+      continue;
+    }
+    lines.push(
+      `| ${label} | ${side.connected.toLocaleString('en-US')} | ${side.serverCpuPerSecond}${ratio(side.serverCpuPerSecond, base?.serverCpuPerSecond)} | ` +
+        `${side.deliveriesPerSecond.toLocaleString('en-US')}${ratio(side.deliveriesPerSecond, base?.deliveriesPerSecond)} | ` +
+        `${side.offeredPerSecond.toLocaleString('en-US')} | ${side.socketWritesPerSecond?.toLocaleString('en-US') ?? '–'}${ratio(side.socketWritesPerSecond, base?.socketWritesPerSecond)} | ` +
+        `${side.framesPerWrite ?? '–'} | ${side.cpuMicrosPerDelivery ?? '–'} | ${side.latencyMs.p50 ?? '–'} | ${side.latencyMs.p99 ?? '–'} | ` +
+        `${side.skipped.toLocaleString('en-US')} | ${side.wallSeconds} | ${side.loadAverage?.[0] ?? '–'} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
 export function renderMarkdown(results) {
   const m = results.machine;
   const lines = [
     `# livedash benchmark (${results.mode}), ${results.startedAt}`,
     '',
-    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB RAM, Node ${m.node}, ${m.platform}. Took ${results.seconds} s.`,
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB RAM, Node ${m.node}, ${m.platform}. Took ${results.seconds} s.` +
+      (m.loadAverage ? ` Load average at the start: ${m.loadAverage.join(', ')}.` : ''),
     'CPU µs/delivery = server process CPU time (user+system) / messages delivered. Latency is publish-to-receive.',
   ];
   for (const benchmark of results.benchmarks) {
@@ -135,6 +165,7 @@ export function renderMarkdown(results) {
     if (benchmark.runs) lines.push(fanoutTable(benchmark));
     if (benchmark.name === 'fanout' && benchmark.runs) lines.push(targetsTable(benchmark));
     if (benchmark.storm) lines.push(stormTable(benchmark));
+    if (benchmark.maxRate) lines.push(maxRateTable(benchmark));
     if (benchmark.external)
       lines.push(
         `\nRan \`node ${benchmark.external.script}\` (exit ${benchmark.external.status}); see its own output.`,

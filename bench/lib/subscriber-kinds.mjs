@@ -27,10 +27,14 @@ function openWebSocket(url, onMessage, { onText, firstMessage } = {}) {
 }
 
 export const subscriberKinds = {
-  /** livedash over WebSocket: subscribe, ready on `$subscribed`. */
-  livedash: (base, channel, onMessage) =>
+  /** livedash over WebSocket: subscribe (at `maxRate` when given), ready on `$subscribed`. */
+  livedash: (base, channel, onMessage, { maxRate } = {}) =>
     openWebSocket(`ws://${base}/ws`, onMessage, {
-      firstMessage: JSON.stringify({ action: 'subscribe', channels: [channel] }),
+      firstMessage: JSON.stringify({
+        action: 'subscribe',
+        channels: [channel],
+        ...(maxRate === undefined ? {} : { maxRate }),
+      }),
       onText: (data, _ws, done) => {
         if (data[2] === 0x74 && data[9] === 0x24) {
           // {"type":"$…": a control frame.

@@ -2,6 +2,9 @@
 // same path HTTP publishes and sources take after parsing. Serves /ws and /sse on one port. Counts the
 // TCP connections it accepts per second (for the reconnect storm).
 import { subscribe } from 'node:diagnostics_channel';
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import { Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { serveWorker } from '../lib/ipc.mjs';
 import { serverHandlers } from './common.mjs';
@@ -20,6 +23,24 @@ subscribe('net.server.socket', () => {
   const second = Math.floor(Date.now() / 1000);
   acceptedPerSecond.set(second, (acceptedPerSecond.get(second) ?? 0) + 1);
 });
+
+// With LIVEDASH_BENCH_COUNT_WRITES=1, socket writes are counted, about one syscall each: the server's
+// direct `fs.writeSync` to a socket's descriptor, and Node's own stream writes (write or writev) when a
+// socket lags. Counted before the server is imported, so its `writeSync` import sees the counting one.
+let socketWrites = 0;
+if (process.env.LIVEDASH_BENCH_COUNT_WRITES === '1') {
+  const writeSync = fs.writeSync;
+  fs.writeSync = function countedWriteSync(...args) {
+    socketWrites++;
+    return writeSync.apply(this, args);
+  };
+  syncBuiltinESMExports();
+  const writeGeneric = Socket.prototype._writeGeneric;
+  Socket.prototype._writeGeneric = function countedWrite(...args) {
+    socketWrites++;
+    return writeGeneric.apply(this, args);
+  };
+}
 
 const { handlers, stop } = serverHandlers({
   start: async ({ port = 0 } = {}) => {
@@ -41,4 +62,5 @@ const { handlers, stop } = serverHandlers({
 
 handlers.accepted = async () => [...acceptedPerSecond.entries()].sort((a, b) => a[0] - b[0]);
 handlers.publishOne = async ({ channel, data }) => server.hub.publish(channel, data);
+handlers.socketWrites = async () => socketWrites;
 serveWorker(handlers, stop);

@@ -1,6 +1,8 @@
 import { createServer, type LivedashServer } from '@livedash/server';
 import { afterEach, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
+import { type JsonMessage, RawWsClient } from './helpers/raw-ws-client.js';
+import { until } from './helpers/wait.js';
 import { TestWsClient } from './helpers/ws-client.js';
 
 let server: LivedashServer | undefined;
@@ -121,5 +123,52 @@ describe('WebSocket transport', () => {
       await expect(c.opened).rejects.toThrow();
       await c.closed;
     }
+  });
+});
+
+describe('resume of a conflated state channel', () => {
+  test('a client cut before the newest value a full queue held resumes from its own position and gets it, over WebSocket and polling', async () => {
+    const live = await start({ maxQueueBytes: 16 * 1024, stateChannels: ['gauge'] });
+    const conflated = async () => {
+      const text = await (await fetch(`${live.url}/metrics`)).text();
+      return Number(/livedash_dropped_total\{reason="conflated"\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    const first = await RawWsClient.open(live.port, {}, { autoPong: true });
+    cleanups.push(() => {
+      first.socket.destroy();
+    });
+    await first.command({ action: 'subscribe', channels: ['gauge'] });
+    await first.waitForJson((m) => m.type === '$subscribed', '$subscribed');
+    first.socket.pause();
+    // Big values fill the stalled connection until its queue holds gauge's newest one.
+    const pad = 'x'.repeat(6000);
+    let newest = 0;
+    await until(
+      async () => {
+        for (let i = 0; i < 20; i++) newest = (await live.hub.publish('gauge', { pad })).seq;
+        return (await conflated()) > 0;
+      },
+      'the queue to hold a gauge value',
+      30_000,
+    );
+    first.socket.resume();
+    await first.waitForJson((m) => m.type === 'gauge' && m.seq === newest, 'the held newest value');
+    const values = first.json.filter((m) => m.type === 'gauge');
+    const before = values.at(-2) as JsonMessage;
+    // The value is announced as a fresh start (values in between were conflated), then sent.
+    const notice = first.json.findLast((m) => m.type === '$subscribed');
+    expect(notice).toMatchObject({ recovered: false, seq: newest });
+    // Cut just before the newest value: resuming from the last value the client had gets it.
+    const since = { epoch: before.epoch as string, seq: before.seq as number };
+    const second = await RawWsClient.open(live.port, {}, { autoPong: true });
+    cleanups.push(() => {
+      second.socket.destroy();
+    });
+    await second.command({ action: 'subscribe', channels: ['gauge'], since: { gauge: since } });
+    await second.waitForJson((m) => m.type === 'gauge' && m.seq === newest, 'the newest value on resume');
+    const polled = (await (
+      await fetch(`${live.url}/api/channels/gauge/messages?since=${since.seq}&epoch=${since.epoch}`)
+    ).json()) as { messages: Array<{ seq: number }> };
+    expect(polled.messages.at(-1)?.seq).toBe(newest);
   });
 });
