@@ -8,9 +8,13 @@ const KEY_PATTERN = /^[+/0-9A-Za-z]{22}==$/;
 /** An HTTP token (RFC 9110 §5.6.2), what a subprotocol name must be. */
 const TOKEN_PATTERN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-/** Why a handshake was refused: the HTTP status and, for a wrong version, the header RFC 6455 §4.4 asks for. */
+/**
+ * Why a handshake was refused: the HTTP status, the reason sent in the JSON error body, and, for a
+ * wrong version, the header RFC 6455 §4.4 asks for.
+ */
 export interface HandshakeRefusal {
   status: number;
+  message: string;
   headers?: Record<string, string>;
 }
 
@@ -22,22 +26,31 @@ export interface HandshakeRefusal {
 export function acceptHandshake(
   request: IncomingMessage,
 ): { ok: true; response: string } | { ok: false; refusal: HandshakeRefusal } {
-  if (request.method !== 'GET') return { ok: false, refusal: { status: 405 } };
-  if (request.headers.upgrade?.toLowerCase() !== 'websocket') return { ok: false, refusal: { status: 400 } };
+  if (request.method !== 'GET') {
+    return { ok: false, refusal: { status: 405, message: 'a WebSocket upgrade must be a GET request' } };
+  }
+  if (request.headers.upgrade?.toLowerCase() !== 'websocket') {
+    return { ok: false, refusal: { status: 400, message: 'the Upgrade header must be exactly "websocket"' } };
+  }
   // RFC 6455 §4.4: a version the server does not speak is refused with the one it does.
   if (request.headers['sec-websocket-version'] !== '13') {
-    return { ok: false, refusal: { status: 400, headers: { 'Sec-WebSocket-Version': '13' } } };
+    const message = 'Sec-WebSocket-Version must be 13, the only version this server speaks';
+    return { ok: false, refusal: { status: 400, message, headers: { 'Sec-WebSocket-Version': '13' } } };
   }
   const key = request.headers['sec-websocket-key'];
   if (typeof key !== 'string' || !KEY_PATTERN.test(key.trim())) {
-    return { ok: false, refusal: { status: 400 } };
+    const message = 'Sec-WebSocket-Key must be a base64-encoded 16-byte value';
+    return { ok: false, refusal: { status: 400, message } };
   }
   let protocol: string | undefined;
   const offered = request.headers['sec-websocket-protocol'];
   if (typeof offered === 'string') {
     // A comma-separated list of tokens, checked without a backtracking regex over the whole header.
     const protocols = offered.split(',').map((name) => name.trim());
-    if (!protocols.every((name) => TOKEN_PATTERN.test(name))) return { ok: false, refusal: { status: 400 } };
+    if (!protocols.every((name) => TOKEN_PATTERN.test(name))) {
+      const message = 'Sec-WebSocket-Protocol must be a comma-separated list of protocol names';
+      return { ok: false, refusal: { status: 400, message } };
+    }
     protocol = protocols[0];
   }
   const accept = createHash('sha1').update(`${key.trim()}${GUID}`).digest('base64');

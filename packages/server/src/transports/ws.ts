@@ -104,11 +104,14 @@ export class WsEndpoint {
       return;
     }
     if (target.value.path !== this.#path || !this.#ctx.options.transports.ws) {
-      refuseUpgrade(socket, { status: 404 });
+      const message = this.#ctx.options.transports.ws
+        ? `no WebSocket endpoint at ${target.value.path}; it is ${this.#path}`
+        : 'this server does not serve WebSocket (see its transports option)';
+      refuseUpgrade(socket, { status: 404, message });
       return;
     }
     if (this.#closing) {
-      refuseUpgrade(socket, { status: 503 });
+      refuseUpgrade(socket, { status: 503, message: 'the server is shutting down; reconnect shortly' });
       return;
     }
     // Header count, Origin and connections per address are refused as HTTP; credentials are checked
