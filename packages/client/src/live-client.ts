@@ -6,7 +6,6 @@ import {
   isValidMaxRate,
   LivedashError,
   MAX_RATE_RULE,
-  type Position,
   type ServerFrame,
 } from '@livedash/protocol';
 import { Connection, type ConnectionEvents } from './connection.js';
