@@ -13,7 +13,7 @@ import type { ServerOptions } from './options.js';
 import type { ServerMetrics } from './server-metrics.js';
 import { deferContinue, registerBodyRefusals } from './transports/body-refusal.js';
 import { CHANNEL_PARAM_MAX_LENGTH } from './transports/http.js';
-import { answerNotFound } from './transports/http-errors.js';
+import { answerClientError, answerFrameworkError, answerNotFound } from './transports/http-errors.js';
 import { guardRequests, handleUpgrades } from './transports/server-listeners.js';
 
 /**
@@ -106,6 +106,9 @@ async function startServer(partial: CreateServerOptions): Promise<LivedashServer
         }
       : false,
     bodyLimit: options.maxBodyBytes,
+    // Refusals below the routes answer with the JSON error body too.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
     routerOptions: { maxParamLength: CHANNEL_PARAM_MAX_LENGTH },
     // Slowloris: Node cuts a request whose headers/body do not arrive in time (checked every second).
     // Every request passes the request-target parser first, and nothing it or Fastify throws escapes.

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { type ErrorCode, ErrorCodes } from '@livedash/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
@@ -32,4 +34,48 @@ export function answerNotFound(request: FastifyRequest, reply: FastifyReply): Fa
     ErrorCodes.NOT_FOUND,
     `no route ${request.method} ${request.url.slice(0, 128)}`,
   );
+}
+
+/**
+ * Fastify's answer to a request its router cannot take (a request-target whose percent-encoded bytes
+ * are not UTF-8): 400 with the JSON error body, like livedash's own refusals.
+ */
+export function answerFrameworkError(
+  error: Error,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  const message =
+    (error as { code?: string }).code === 'FST_ERR_BAD_URL'
+      ? 'the request target is not valid percent-encoded UTF-8'
+      : error.message;
+  return sendError(reply, 400, ErrorCodes.BAD_COMMAND, message);
+}
+
+/**
+ * Node's answer to a request its HTTP parser refuses before any route runs (a malformed request,
+ * a header block over `maxHeaderBytes`, a request not received within `requestTimeoutMs`): the
+ * status and the JSON error body, then the socket is destroyed.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  let status = 400;
+  let code: ErrorCode = ErrorCodes.BAD_COMMAND;
+  let message = 'the request is not valid HTTP/1.1';
+  if (error.code === 'HPE_HEADER_OVERFLOW') {
+    status = 431;
+    code = ErrorCodes.TOO_LARGE;
+    message = 'the request line and headers are over the server limit (maxHeaderBytes)';
+  } else if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    status = 408;
+    message = 'the request did not arrive in time (requestTimeoutMs)';
+  }
+  const body = JSON.stringify({ error: { code, message } } satisfies HttpErrorBody);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
