@@ -169,6 +169,10 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: HttpContext): void
     }
     if (status === 415)
       return sendError(reply, 415, ErrorCodes.BAD_COMMAND, 'the body must be application/json');
+    if (status === 403) {
+      // The static files refuse a path that leaves their folder (dot segments) this way.
+      return sendError(reply, 403, ErrorCodes.FORBIDDEN, 'the path is outside what this server serves');
+    }
     if (status >= 400 && status < 500) return sendError(reply, status, ErrorCodes.BAD_COMMAND, error.message);
     reply.log.error(error);
     return sendError(reply, 500, ErrorCodes.INTERNAL, 'internal error');
