@@ -45,3 +45,15 @@ test.each(cases)('%s is answered with the JSON error body', async (_what, reques
   expect(body.error.code).toBe(code);
   expect(body.error.message.length).toBeGreaterThan(10);
 });
+
+test('a CONNECT request (this server is no proxy) is answered 405 with the JSON error body', async () => {
+  const answer = await rawExchange(server.port, [
+    'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n',
+  ]);
+  expect(answer.status).toBe(405);
+  expect(answer.closed).toBe(true);
+  const body = JSON.parse(answer.text.slice(answer.text.indexOf('\r\n\r\n') + 4)) as {
+    error: { code: string; message: string };
+  };
+  expect(body.error.code).toBe('bad_command');
+});

@@ -5,6 +5,7 @@ import type { PeerFaults } from '../peer-faults.js';
 import type { ServerMetrics } from '../server-metrics.js';
 import { asksForWebSocket, serveIgnoringUpgrade } from './other-upgrade.js';
 import { routeOf } from './request-target.js';
+import { refuseUpgrade } from './upgrade-refusal.js';
 import type { WsEndpoint } from './ws.js';
 
 export interface ListenerContext {
@@ -49,6 +50,14 @@ export function handleUpgrades(server: Server, ws: WsEndpoint, metrics: ServerMe
       if (asksForWebSocket(request)) ws.handleUpgrade(request, socket, head);
       // Parsed (and refused if malformed) by the request listener once handed back.
       else serveIgnoringUpgrade(server, request, socket, head);
+    } catch (error) {
+      closeAfterFault(metrics.faults, 'upgrade', socket, error);
+    }
+  });
+  // This server is no proxy: without a listener Node would close a CONNECT without a word.
+  server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
+    try {
+      refuseUpgrade(socket, { status: 405, message: 'CONNECT is not served: this server is not a proxy' });
     } catch (error) {
       closeAfterFault(metrics.faults, 'upgrade', socket, error);
     }
