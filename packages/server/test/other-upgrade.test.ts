@@ -109,6 +109,32 @@ describe('requests that offer an upgrade other than WebSocket', () => {
     socket.destroy();
   });
 
+  test('h2c requests pipelined in one write are each answered, in order, and the connection stays usable', async () => {
+    const server = await start();
+    const socket = connect(server.port, '127.0.0.1');
+    await once(socket, 'connect');
+    const read = responses(socket);
+    // Three h2c offers and a plain request, all in one write: each is served after the one before it.
+    socket.write(
+      h2cRequest('POST', '/api/channels/java.pipe', '{"n":1}') +
+        h2cRequest('POST', '/api/channels/java.pipe', '{"n":2}') +
+        h2cRequest('GET', '/api/channels/java.pipe') +
+        'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
+    );
+    const first = await read.next();
+    const second = await read.next();
+    const latest = await read.next();
+    const health = await read.next();
+    expect([first.status, second.status, latest.status, health.status]).toEqual([200, 200, 200, 200]);
+    expect(JSON.parse(first.body)).toMatchObject({ seq: 1 });
+    expect(JSON.parse(second.body)).toMatchObject({ seq: 2 });
+    expect(JSON.parse(latest.body)).toMatchObject({ seq: 2, data: { n: 2 } });
+    expect(JSON.parse(health.body)).toMatchObject({ status: 'ok' });
+    socket.write(h2cRequest('GET', '/api/channels/java.pipe'));
+    expect((await read.next()).status).toBe(200);
+    socket.destroy();
+  });
+
   test('over TLS too (https server): the h2c offer is ignored and the request served', async () => {
     const server = await start(true);
     const socket = connectTls({ port: server.port, host: '127.0.0.1', rejectUnauthorized: false });

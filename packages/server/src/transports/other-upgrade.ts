@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 
@@ -44,7 +44,34 @@ export function serveIgnoringUpgrade(
     lines.push(`${name}: ${value}`);
   }
   // Node's parser reads header bytes as latin1, so latin1 writes back the bytes that came.
-  socket.unshift(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), head]));
-  // An https server's HTTP side listens to `secureConnection`; its `connection` would start TLS again.
-  server.emit(socket instanceof TLSSocket ? 'secureConnection' : 'connection', socket);
+  const replay = Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), head]);
+  whenNoResponsePending(socket, () => {
+    if (socket.destroyed) return;
+    socket.unshift(replay);
+    // An https server's HTTP side listens to `secureConnection`; its `connection` would start TLS again.
+    server.emit(socket instanceof TLSSocket ? 'secureConnection' : 'connection', socket);
+  });
+}
+
+/**
+ * Calls `then` once no response to an earlier request on this socket is still being written. Requests
+ * pipelined ahead of this one in the same write are answered by the HTTP server that read them, which
+ * hands the socket from one response to the next; the fresh HTTP server state made for this request
+ * would otherwise queue its answer behind a response it never sees finish, and never send it. Node
+ * keeps the response holding the socket in `_httpMessage`; without it the request is served at once.
+ */
+function whenNoResponsePending(socket: Duplex, then: () => void, finished?: ServerResponse): void {
+  const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (!pending || pending === finished || socket.destroyed) {
+    then();
+    return;
+  }
+  const next = () => {
+    pending.off('finish', next);
+    pending.off('close', next);
+    // The server's own 'finish' listener (added first) has handed the socket to the next response.
+    whenNoResponsePending(socket, then, pending);
+  };
+  pending.on('finish', next);
+  pending.on('close', next);
 }
