@@ -130,6 +130,13 @@ export class Subscription implements Paced {
     return this.#epoch === '' ? undefined : { epoch: this.#epoch, seq: this.#seq };
   }
 
+  /** The answer to the subscribe is going out: resuming from here starts at `position`. */
+  answered(position: { epoch: string; seq: number }): void {
+    if (this.#state.kind !== 'recovering') return;
+    this.#epoch = position.epoch;
+    this.#seq = position.seq;
+  }
+
   /** A live message from the channel. */
   offer(message: StoredMessage): void {
     const state = this.#state;

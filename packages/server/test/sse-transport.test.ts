@@ -189,3 +189,67 @@ describe('SSE resume of a conflated state channel', () => {
     );
   });
 });
+
+describe('SSE resume from a position history does not cover', () => {
+  test('the $subscribed id names where the stream really is, never the position the request claimed', async () => {
+    server = await createServer({ port: 0, publishToken: 'secret' });
+    const live = server;
+    let epoch = '';
+    for (let i = 1; i <= 3; i++) epoch = (await live.hub.publish('orders', { i })).epoch;
+    // Ahead of the channel in its own epoch, and an epoch the channel never had.
+    for (const claimed of [`orders~${epoch}~999999`, 'orders~AAAAAAAAAAAAAAAA~2']) {
+      const reader = pausableSseReader(live.port, '/sse?channels=orders', { 'last-event-id': claimed });
+      await until(() => reader.data('orders').length === 1, `the latest value after ${claimed}`);
+      const answer = reader.events.find((e) => e.frame.type === '$subscribed');
+      reader.close();
+      expect(answer?.frame).toMatchObject({ epoch, seq: 3, recovered: false });
+      // The id names the position just before the latest value that follows the answer, so a browser
+      // cut right after the answer resumes from it and gets that value, exactly once.
+      expect(answer?.id).toBe(`orders~${epoch}~2`);
+      const resumed = pausableSseReader(live.port, '/sse?channels=orders', {
+        'last-event-id': answer?.id as string,
+      });
+      await until(() => resumed.data('orders').length === 1, 'the latest value again on resume');
+      expect(resumed.data('$subscribed')[0]).toMatchObject({ recovered: true });
+      expect(resumed.data('orders')[0]).toMatchObject({ seq: 3, data: { i: 3 } });
+      resumed.close();
+    }
+  });
+
+  test('a position history covers is kept as claimed in the $subscribed id', async () => {
+    server = await createServer({ port: 0, publishToken: 'secret' });
+    const live = server;
+    let epoch = '';
+    for (let i = 1; i <= 3; i++) epoch = (await live.hub.publish('orders', { i })).epoch;
+    const reader = pausableSseReader(live.port, '/sse?channels=orders', {
+      'last-event-id': `orders~${epoch}~1`,
+    });
+    await until(() => reader.data('orders').length === 2, 'messages 2 and 3');
+    const answer = reader.events.find((e) => e.frame.type === '$subscribed');
+    reader.close();
+    expect(answer?.frame).toMatchObject({ recovered: true });
+    expect(answer?.id).toBe(`orders~${epoch}~1`);
+  });
+
+  test('a stream subscribed without a position: its $subscribed id resumes to the latest value', async () => {
+    server = await createServer({ port: 0, publishToken: 'secret' });
+    const live = server;
+    let epoch = '';
+    for (let i = 1; i <= 3; i++) epoch = (await live.hub.publish('orders', { i })).epoch;
+    const reader = pausableSseReader(live.port, '/sse?channels=orders,empty');
+    await until(() => reader.data('orders').length === 1, 'the latest value');
+    reader.close();
+    const answers = reader.events.filter((e) => e.frame.type === '$subscribed');
+    expect(answers.map((e) => e.frame.channel)).toEqual(['orders', 'empty']);
+    expect(answers[0]?.id).toBe(`orders~${epoch}~2`);
+    // A channel nothing was published to has a position of its own once answered: its epoch, seq 0;
+    // the id goes on naming where orders is (its latest value may have gone out in between).
+    const empty = answers[1] as { id: string; frame: { epoch: string } };
+    const ordersBefore = reader.events
+      .slice(0, reader.events.indexOf(empty as (typeof reader.events)[number]))
+      .filter((e) => e.frame.type === 'orders').length;
+    expect(empty.id.split(',').sort()).toEqual(
+      [`empty~${empty.frame.epoch}~0`, `orders~${epoch}~${ordersBefore === 1 ? 3 : 2}`].sort(),
+    );
+  });
+});
