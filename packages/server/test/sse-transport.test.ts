@@ -244,12 +244,13 @@ describe('SSE resume from a position history does not cover', () => {
     expect(answers[0]?.id).toBe(`orders~${epoch}~2`);
     // A channel nothing was published to has a position of its own once answered: its epoch, seq 0;
     // the id goes on naming where orders is (its latest value may have gone out in between).
-    const empty = answers[1] as { id: string; frame: { epoch: string } };
-    const ordersBefore = reader.events
-      .slice(0, reader.events.indexOf(empty as (typeof reader.events)[number]))
-      .filter((e) => e.frame.type === 'orders').length;
-    expect(empty.id.split(',').sort()).toEqual(
-      [`empty~${empty.frame.epoch}~0`, `orders~${epoch}~${ordersBefore === 1 ? 3 : 2}`].sort(),
+    const empty = reader.events.findIndex(
+      (e) => e.frame.type === '$subscribed' && e.frame.channel === 'empty',
+    );
+    const ordersBefore = reader.events.slice(0, empty).filter((e) => e.frame.type === 'orders').length;
+    const answer = reader.events[empty];
+    expect(answer?.id?.split(',').sort()).toEqual(
+      [`empty~${answer?.frame.epoch}~0`, `orders~${epoch}~${ordersBefore === 1 ? 3 : 2}`].sort(),
     );
   });
 });
