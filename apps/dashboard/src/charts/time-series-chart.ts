@@ -1,6 +1,5 @@
 import type { HistoryEntry } from '@livedash/client';
 import {
-  formatParts,
   formatValue,
   isByteUnit,
   readNumber,
@@ -8,6 +7,7 @@ import {
   type TimeseriesPanel,
 } from '@livedash/dashboard-config';
 import uPlot from 'uplot';
+import { axisLabels, BYTE_INCREMENTS } from './axis-ticks.js';
 import { cachedSeriesValues, columns } from './chart-columns.js';
 import { type ChartTheme, resolveColor } from './chart-theme.js';
 import { drawScheduler, MIN_DRAW_INTERVAL_MS } from './draw-scheduler.js';
@@ -291,10 +291,7 @@ function chartOptions(
         size: (plot, values, axisIndex, cycle) => yAxisSize(plot, values, axisIndex, cycle, axis.font),
         // Byte axes step in binary units (1, 2, 5… KiB), so "2 KiB/s" is exactly that.
         ...(isByteUnit(panel.unit) ? { incrs: BYTE_INCREMENTS } : {}),
-        values: (_plot, ticks) => {
-          const largest = Math.max(...ticks.map(Math.abs));
-          return ticks.map((tick) => axisLabel(tick, panel, largest));
-        },
+        values: (_plot, ticks) => axisLabels(ticks, panel.unit),
       },
     ],
     series: [
@@ -354,26 +351,6 @@ function niceRange(min: number | null, max: number | null): uPlot.Range.MinMax {
   const low = Math.min(0, min);
   return [low, max === low ? low + 1 : max + (max - low) * 0.1];
 }
-
-function axisLabel(tick: number, panel: TimeseriesPanel, largest: number): string {
-  // Whole numbers stay whole; fractions get the digits a tick step needs.
-  const scaled = isByteUnit(panel.unit) ? tick / 1024 ** byteIndex(largest) : tick;
-  const decimals = Number.isInteger(scaled) ? 0 : Math.abs(scaled) < 1 ? 2 : 1;
-  const parts = formatParts(tick, { unit: panel.unit, decimals }, largest);
-  if (parts.unit === '') return parts.text;
-  return parts.unit === '%' ? `${parts.text}%` : `${parts.text} ${parts.unit}`;
-}
-
-function byteIndex(value: number): number {
-  let index = 0;
-  for (let magnitude = Math.abs(value); magnitude >= 1024 && index < 5; magnitude /= 1024) index++;
-  return index;
-}
-
-/** Tick steps for byte axes: 1, 2, 5, 10, 20, 50, 100, 200, 500 of B, KiB, MiB, GiB, TiB. */
-const BYTE_INCREMENTS = [0, 1, 2, 3, 4].flatMap((power) =>
-  [1, 2, 5, 10, 20, 50, 100, 200, 500].map((step) => step * 1024 ** power),
-);
 
 function clockTick(seconds: number, neighbour: number): string {
   const date = new Date(seconds * 1000);
