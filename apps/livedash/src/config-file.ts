@@ -30,6 +30,7 @@ export type ConfigFileOptions = Partial<ServerOptions> &
     brokerAckTimeoutMs?: number;
     localChannels?: string[];
     requestTimeoutMs?: number;
+    responseTimeoutMs?: number;
   };
 
 /** A config file larger than this is surely not one; refuse it rather than read it all. */

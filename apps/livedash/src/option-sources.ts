@@ -140,6 +140,14 @@ export const OPTION_SOURCES: readonly OptionSource[] = [
     brokerOptionShapes.requestTimeoutMs,
     'integer',
   ),
+  row(
+    'responseTimeoutMs',
+    'response-timeout-ms',
+    'LIVEDASH_RESPONSE_TIMEOUT_MS',
+    'responseTimeoutMs',
+    brokerOptionShapes.responseTimeoutMs,
+    'integer',
+  ),
   row('transports', 'transports', 'LIVEDASH_TRANSPORTS', 'transports', transportList, 'list'),
   ...(
     [

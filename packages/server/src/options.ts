@@ -180,6 +180,9 @@ export const brokerOptionShapes = {
     'Channel patterns each node keeps to itself under Redis (not shared).',
   ),
   requestTimeoutMs: integer(100, 600_000).describe('Time allowed to receive a full HTTP request, ms.'),
+  responseTimeoutMs: integer(100, 600_000).describe(
+    'Time a connection may take none of an HTTP answer before it is cut, ms.',
+  ),
 };
 
 /** What `createServer` checks: every data option it takes, each optional. */

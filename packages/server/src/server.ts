@@ -26,9 +26,18 @@ const LISTEN_BACKLOG = 4096;
 /** How long a client may take to send a whole HTTP request (headers and body), ms: slowloris bound. */
 export const REQUEST_TIMEOUT_MS = 10_000;
 
+/** How long a connection may take none of its HTTP answer before it is cut, ms. */
+export const RESPONSE_TIMEOUT_MS = 30_000;
+
 export interface CreateServerOptions extends Partial<ServerOptions>, BrokerOptions {
   /** Time allowed to receive a full HTTP request, ms (default 10 s); half-sent requests are cut after it. */
   requestTimeoutMs?: number;
+  /**
+   * Time a connection may take none of an HTTP answer, ms (default 30 s): one that asks and never
+   * reads is cut after it, so answers nobody reads do not pile up. SSE streams and WebSockets are
+   * bounded by their queues instead (`maxQueueBytes`).
+   */
+  responseTimeoutMs?: number;
   /**
    * Log requests and errors through Fastify's logger (default false); `{ stream }` sends the JSON
    * lines there instead of stdout. Tokens in URLs are logged as `token=[redacted]`.
@@ -85,7 +94,14 @@ export function createServer(partial: CreateServerOptions = {}): Promise<Livedas
 }
 
 async function startServer(partial: CreateServerOptions): Promise<LivedashServer> {
-  const { requestTimeoutMs = REQUEST_TIMEOUT_MS, logger = false, routes, notFound, ...coreOptions } = partial;
+  const {
+    requestTimeoutMs = REQUEST_TIMEOUT_MS,
+    responseTimeoutMs = RESPONSE_TIMEOUT_MS,
+    logger = false,
+    routes,
+    notFound,
+    ...coreOptions
+  } = partial;
   // Before anything is opened, so an unsafe or unusable security configuration stops the start with its reason.
   const core = await openCore(coreOptions);
   const { hub, options, metrics } = core;
@@ -115,7 +131,7 @@ async function startServer(partial: CreateServerOptions): Promise<LivedashServer
     serverFactory: (handler) =>
       httpServer(
         guardRequests(handler, { metrics, maxTargetBytes: options.maxHeaderBytes }),
-        requestTimeoutMs,
+        { requestTimeoutMs, responseTimeoutMs },
         options,
       ),
     return503OnClosing: true,
@@ -159,9 +175,10 @@ async function startServer(partial: CreateServerOptions): Promise<LivedashServer
 
 function httpServer(
   handler: (request: IncomingMessage, response: ServerResponse) => void,
-  requestTimeoutMs: number,
+  timeouts: { requestTimeoutMs: number; responseTimeoutMs: number },
   options: ServerOptions,
 ): Server {
+  const { requestTimeoutMs, responseTimeoutMs } = timeouts;
   const settings = {
     requestTimeout: requestTimeoutMs,
     headersTimeout: Math.min(requestTimeoutMs, 60_000),
@@ -180,5 +197,9 @@ function httpServer(
   // Node drops header lines past maxHeadersCount silently; keep one more than the limit so the
   // access hooks see the excess and refuse it (431).
   server.maxHeadersCount = options.maxHeaders + 1;
+  // A connection silent this long, neither sending nor taking bytes, is cut (Node destroys a socket
+  // whose 'timeout' nobody handles): an answer nobody reads. Idle keep-alive connections end sooner
+  // (keepAliveTimeout); SSE streams and WebSockets turn it off and have bounds of their own.
+  server.timeout = responseTimeoutMs;
   return server;
 }

@@ -1,7 +1,10 @@
+import { once } from 'node:events';
 import { createServer as createHttpServer } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { attach, createServer, type LivedashServer } from '@livedash/server';
 import { afterEach, describe, expect, test } from 'vitest';
+import { until } from './helpers/wait.js';
 import { httpPublish, TestWsClient } from './helpers/ws-client.js';
 
 let server: LivedashServer | undefined;
@@ -258,5 +261,92 @@ describe('channel names of every valid length', () => {
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
     }
+  });
+});
+
+describe('history answers bounded in bytes', () => {
+  // 40 messages of ~40 KiB: 1.6 MB of history, over the 512 KiB bound set here.
+  const pad = 'x'.repeat(40 * 1024);
+  const fill = async (s: LivedashServer) => {
+    for (let i = 1; i <= 40; i++) await s.hub.publish('big', { i, pad });
+  };
+  type Answer = { recovered: boolean; seq: number; messages: Array<{ seq: number }> };
+
+  test('a poll far behind gets the oldest messages that fit, and goes on after them without a gap', async () => {
+    const s = await start({ maxQueueBytes: 512 * 1024 });
+    await fill(s);
+    const epoch = (await s.hub.broker.read('big')).epoch;
+    const seen: number[] = [];
+    let since = 0;
+    for (let polls = 0; polls < 10 && since < 40; polls++) {
+      const response = await fetch(`${s.url}/api/channels/big/messages?since=${since}&epoch=${epoch}`);
+      const text = await response.text();
+      expect(text.length).toBeLessThan(512 * 1024 + 41 * 1024);
+      const answer = JSON.parse(text) as Answer;
+      expect(answer).toMatchObject({ recovered: true, seq: 40 });
+      expect(answer.messages.length).toBeGreaterThan(0);
+      for (const message of answer.messages) seen.push(message.seq);
+      since = answer.messages.at(-1)?.seq ?? since;
+    }
+    expect(seen).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+  });
+
+  test('a poll history does not cover gets the newest messages that fit, with recovered:false', async () => {
+    const s = await start({ maxQueueBytes: 512 * 1024 });
+    await fill(s);
+    const response = await fetch(`${s.url}/api/channels/big/messages?since=0&epoch=AAAAAAAAAAAAAAAA`);
+    const text = await response.text();
+    expect(text.length).toBeLessThan(512 * 1024 + 41 * 1024);
+    const answer = JSON.parse(text) as Answer;
+    expect(answer.recovered).toBe(false);
+    expect(answer.messages.at(-1)?.seq).toBe(40);
+    expect(answer.messages.length).toBeLessThan(40);
+  });
+
+  test('a message bigger than the bound is still answered, alone', async () => {
+    const s = await start({ maxQueueBytes: 16 * 1024 });
+    await s.hub.publish('huge', { pad: 'y'.repeat(20 * 1024) });
+    await s.hub.publish('huge', { pad: 'z'.repeat(20 * 1024) });
+    const answer = (await json('/api/channels/huge/messages?since=0')).body as unknown as Answer;
+    expect(answer.messages.map((message) => message.seq)).toEqual([1]);
+  });
+});
+
+describe('an answer nobody reads', () => {
+  test('a connection that takes none of its answers for responseTimeoutMs is cut, and the server goes on serving', async () => {
+    const s = await start({ maxQueueBytes: 1024 * 1024, responseTimeoutMs: 500 });
+    const pad = 'x'.repeat(60 * 1024);
+    for (let i = 1; i <= 30; i++) await s.hub.publish('big', { i, pad });
+    const accepted = once(s.app.server, 'connection') as Promise<[Socket]>;
+    // Ask for the whole history eight times over, pipelined, and never read: more than the kernel
+    // holds, so answers wait in the server.
+    const socket = connect(s.port, '127.0.0.1');
+    socket.pause();
+    cleanups.push(() => socket.destroy());
+    await once(socket, 'connect');
+    socket.write('GET /api/channels/big/messages?since=0 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'.repeat(8));
+    const [serverSide] = await accepted;
+    await until(() => serverSide.destroyed, 'the server to cut the connection', 10_000);
+    expect((await json('/healthz')).status).toBe(200);
+  });
+
+  test('a slow reader that keeps taking its answer is not cut', async () => {
+    const s = await start({ maxQueueBytes: 1024 * 1024, responseTimeoutMs: 500 });
+    const pad = 'x'.repeat(60 * 1024);
+    for (let i = 1; i <= 16; i++) await s.hub.publish('big', { i, pad });
+    const socket = connect(s.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write('GET /api/channels/big/messages?since=0 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    // Reads a little every 200 ms: slower than the answer comes, never silent for the timeout.
+    let received = 0;
+    socket.pause();
+    const timer = setInterval(() => {
+      const chunk: Buffer | null = socket.read();
+      if (chunk) received += chunk.length;
+    }, 200);
+    cleanups.push(() => clearInterval(timer));
+    await until(() => received > 16 * 60 * 1024 || socket.destroyed, 'the whole answer, read slowly', 30_000);
+    expect(socket.destroyed).toBe(false);
+    socket.destroy();
   });
 });

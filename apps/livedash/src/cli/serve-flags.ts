@@ -59,7 +59,8 @@ Limits (default in brackets; over it, see docs/security.md and docs/configuratio
   --max-discard-bytes <n> [8388608]  --max-discard-ms <n> [5000]   how much of a refused request body is
                              still read and dropped so the client reads the refusal (the bytes also
                              after a refused WebSocket message, until the client's close frame)
-  --heartbeat-ms <ms> [15000]  --request-timeout-ms <ms> [10000]  --shutdown-timeout-ms <ms> [5000]
+  --heartbeat-ms <ms> [15000]  --request-timeout-ms <ms> [10000]  --response-timeout-ms <ms> [30000]
+  --shutdown-timeout-ms <ms> [5000]
 Every flag takes what its config key takes; each has an environment variable (docs/configuration.md).`;
 
 type FlagValues = Record<string, string | boolean | (string | boolean)[] | undefined>;

@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessControl } from '../auth/access-control.js';
 import { canSubscribe } from '../auth/authenticator.js';
 import { principalOf } from '../auth/http-access.js';
-import type { ReadResult } from '../brokers/broker.js';
+import type { ReadResult, StoredMessage } from '../brokers/broker.js';
 import type { Hub } from '../hub.js';
 import type { ServerOptions } from '../options.js';
 import type { ServerMetrics } from '../server-metrics.js';
@@ -94,6 +94,7 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: HttpContext): void
     // A poller with a maxRate on a state channel wants the newest value, not every one in between.
     const conflate = query.maxRate !== undefined && hub.policies.of(channel) === 'state';
     if (conflate && read.messages.length > 1) read = { ...read, messages: read.messages.slice(-1) };
+    read = withinBytes(read, options.maxQueueBytes);
     for (const message of read.messages) metrics.sent('poll', message.frame.length);
     return reply.type('application/json; charset=utf-8').send(messagesBody(channel, read, conflate));
   });
@@ -289,6 +290,29 @@ async function readHistory(
   const held = await hub.broker.read(channel, { epoch: read.epoch, seq: read.firstSeq - 1 }, limit);
   if (held.epoch !== read.epoch || held.messages.length === 0) return read;
   return { ...held, recovered: false };
+}
+
+/**
+ * Bounds an answer to `maxBytes` of messages (at least one), so a poll costs the server no more than
+ * a connection's outgoing queue however big the history: a recovered answer keeps the oldest messages
+ * that fit, and the poller's next request goes on after the last of them without a gap; any other keeps
+ * the newest that fit (the poller starts over from them anyway).
+ */
+function withinBytes(read: ReadResult, maxBytes: number): ReadResult {
+  const { messages } = read;
+  let bytes = 0;
+  const fits = (message: StoredMessage, taken: number) => {
+    bytes += Buffer.byteLength(message.frame);
+    return taken === 0 || bytes <= maxBytes;
+  };
+  if (read.recovered) {
+    let end = 0;
+    while (end < messages.length && fits(messages[end] as StoredMessage, end)) end++;
+    return end === messages.length ? read : { ...read, messages: messages.slice(0, end) };
+  }
+  let start = messages.length;
+  while (start > 0 && fits(messages[start - 1] as StoredMessage, messages.length - start)) start--;
+  return start === 0 ? read : { ...read, messages: messages.slice(start) };
 }
 
 /**
