@@ -91,3 +91,26 @@ test('polling pauses while the page is hidden and resumes when it is visible aga
   visible = true;
   await until(() => ticks.received.length === 1, 'message after becoming visible', 10_000);
 });
+
+test('polling opens against attach() on a server whose /healthz is its own (404), with and without channels', async () => {
+  const { createServer: createHttpServer } = await import('node:http');
+  const { attach } = await import('@livedash/server');
+  const http = createHttpServer((_request, response) => {
+    response.statusCode = 404;
+    response.end('not mine');
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const live = await attach(http, { publishToken: 'secret' });
+  cleanup.push(
+    () => new Promise((resolve) => http.close(resolve)),
+    () => live.close(),
+  );
+  const { port } = http.address() as { port: number };
+  const client = nodeClient({ url: `http://127.0.0.1:${port}`, transports: ['poll'], pollIntervalMs: 100 });
+  cleanup.push(() => client.close());
+  await until(() => client.state.status === 'open', 'open with no channel', 10_000);
+  expect(client.state.lastError).toBeUndefined();
+  const orders = collect<{ n: number }>(client, 'orders');
+  await live.publish('orders', { n: 1 });
+  await until(() => orders.received.length === 1, 'the message, polled');
+});
