@@ -14,7 +14,7 @@ import type { ServerMetrics } from './server-metrics.js';
 import { deferContinue, registerBodyRefusals } from './transports/body-refusal.js';
 import { CHANNEL_PARAM_MAX_LENGTH } from './transports/http.js';
 import { answerClientError, answerFrameworkError, answerNotFound } from './transports/http-errors.js';
-import { guardRequests, handleUpgrades } from './transports/server-listeners.js';
+import { guardRequests, handleUpgrades, refuseExpectations } from './transports/server-listeners.js';
 
 /**
  * Connections the kernel holds for the server before it accepts them (capped by the system's
@@ -139,6 +139,7 @@ async function startServer(partial: CreateServerOptions): Promise<LivedashServer
   });
   registerBodyRefusals(app, options);
   deferContinue(app.server);
+  refuseExpectations(app.server);
   const transports = registerLiveRoutes(app, core);
   handleUpgrades(app.server, transports.ws, metrics);
 

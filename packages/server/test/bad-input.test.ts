@@ -3,6 +3,7 @@ import { createServer, type LivedashServer } from '@livedash/server';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { TestSseClient } from './helpers/sse-client.js';
 import { assertContiguous, httpPublish, TestWsClient } from './helpers/ws-client.js';
+import { rawExchange } from './security-wire.js';
 
 let server: LivedashServer;
 /** A well-behaved client that must keep receiving every message whatever the others send. */
@@ -180,7 +181,7 @@ describe('WebSocket bad input gets $error and the connection stays', () => {
 });
 
 describe('HTTP bad input', () => {
-  const post = (channel: string, body: string, headers: Record<string, string> = {}) =>
+  const post = (channel: string, body: string | Uint8Array, headers: Record<string, string> = {}) =>
     fetch(`${server.url}/api/channels/${channel}`, {
       method: 'POST',
       headers: { authorization: 'Bearer secret', 'content-type': 'application/json', ...headers },
@@ -198,6 +199,12 @@ describe('HTTP bad input', () => {
     ],
     ['invalid JSON', () => post('canary', '{"a":'), 400, 'bad_json'],
     ['an empty body', () => post('canary', ''), 400, 'bad_json'],
+    [
+      'a body that is not UTF-8',
+      () => post('canary', new Uint8Array([0x22, 0xff, 0xfe, 0x22])),
+      400,
+      'bad_json',
+    ],
     ['too deep JSON', () => post('canary', `${'['.repeat(100)}${']'.repeat(100)}`), 400, 'too_deep'],
     [
       'an oversized body',
@@ -243,6 +250,50 @@ describe('HTTP bad input', () => {
     expect(body.error.code).toBe(code);
     expect(body.error.message).toEqual(expect.any(String));
   });
+
+  test('HEAD /sse is answered 405 (Allow: GET) at once and opens no stream', async () => {
+    const before = (await (await fetch(`${server.url}/healthz`)).json()) as { connections: { sse: number } };
+    for (let i = 0; i < 20; i++) {
+      const response = await fetch(`${server.url}/sse?channels=a`, { method: 'HEAD' });
+      expect(response.status).toBe(405);
+      expect(response.headers.get('allow')).toBe('GET');
+    }
+    const after = (await (await fetch(`${server.url}/healthz`)).json()) as { connections: { sse: number } };
+    expect(after.connections.sse).toBe(before.connections.sse);
+    const sse = await fetch(`${server.url}/sse?channels=a`);
+    expect(sse.status).toBe(200);
+    await sse.body?.cancel();
+  });
+
+  test('an Expect other than 100-continue gets 417 with the JSON error body', async () => {
+    const answer = await rawExchange(server.port, [
+      'POST /api/channels/canary HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer secret\r\n' +
+        'Content-Type: application/json\r\nContent-Length: 1\r\nExpect: something-else\r\n\r\n1',
+    ]);
+    expect(answer.status).toBe(417);
+    expect(answer.text).toContain('"code":"bad_command"');
+    expect(answer.text).toContain('Expect');
+  });
+
+  test.each([
+    ['gzip, chunked', 501],
+    ['deflate, chunked', 501],
+    ['deflate', 501],
+    // Chunked, then another coding: the body's length cannot be known (RFC 9112 §6.3); Node refuses it.
+    ['chunked, identity', 400],
+  ])(
+    'a transfer coding the server does not implement (%s) gets %i, and nothing is published',
+    async (coding, status) => {
+      const before = (await server.hub.broker.read('te-canary')).seq;
+      const answer = await rawExchange(server.port, [
+        'POST /api/channels/te-canary HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer secret\r\n' +
+          `Content-Type: application/json\r\nTransfer-Encoding: ${coding}\r\n\r\n7\r\n{"a":1}\r\n0\r\n\r\n`,
+      ]);
+      expect(answer.status).toBe(status);
+      expect(answer.text).toContain('"code":"bad_command"');
+      expect((await server.hub.broker.read('te-canary')).seq).toBe(before);
+    },
+  );
 
   test('a __proto__ body is published as plain data', async () => {
     const body = '{"__proto__":{"polluted":1},"ok":true}';

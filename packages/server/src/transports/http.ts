@@ -180,6 +180,8 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: HttpContext): void
   });
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * JSON bodies are checked for depth before parsing and normalized with `JSON.stringify`, so the data
  * published is one line (SSE-safe). `__proto__` keys stay plain data: `JSON.parse` makes them own
@@ -191,9 +193,16 @@ function installJsonParser(app: FastifyInstance, options: ServerOptions): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     'application/json',
-    { parseAs: 'string', bodyLimit: options.maxBodyBytes },
+    { parseAs: 'buffer', bodyLimit: options.maxBodyBytes },
     (_request, body, done) => {
-      const text = body as string;
+      let text: string;
+      try {
+        // JSON is UTF-8 (RFC 8259): bytes that are not are refused, never published as U+FFFD.
+        text = UTF8.decode(body as Buffer);
+      } catch {
+        done(new RequestError(400, ErrorCodes.BAD_JSON, 'the body is not valid UTF-8'), undefined);
+        return;
+      }
       if (jsonDepthExceeds(text, options.maxJsonDepth)) {
         done(
           new RequestError(

@@ -29,7 +29,17 @@ export function guardRequests(
       const target = routeOf(request, ctx.maxTargetBytes);
       if (!target.ok) {
         ctx.metrics.protocolErrors.inc({ code: ErrorCodes.BAD_COMMAND });
-        answerBadTarget(response, target.error);
+        answerAndClose(response, 400, target.error);
+        return;
+      }
+      const coding = unsupportedCoding(request);
+      if (coding !== undefined) {
+        ctx.metrics.protocolErrors.inc({ code: ErrorCodes.BAD_COMMAND });
+        answerAndClose(
+          response,
+          501,
+          `the transfer coding "${coding}" is not implemented: send the body as it is, or only chunked`,
+        );
         return;
       }
       handler(request, response);
@@ -64,9 +74,33 @@ export function handleUpgrades(server: Server, ws: WsEndpoint, metrics: ServerMe
   });
 }
 
-function answerBadTarget(response: ServerResponse, reason: string): void {
+/**
+ * A transfer coding other than `chunked` in a request's `Transfer-Encoding` (Node's parser has already
+ * refused one whose last coding is not `chunked`): the body would be read as if it were not encoded.
+ */
+function unsupportedCoding(request: IncomingMessage): string | undefined {
+  const header = request.headers['transfer-encoding'];
+  if (header === undefined) return undefined;
+  return header
+    .split(',')
+    .map((coding) => coding.trim().toLowerCase())
+    .find((coding) => coding !== '' && coding !== 'chunked');
+}
+
+/**
+ * `Expect` with anything but `100-continue` (which Node and body-refusal.ts answer) gets 417 with the
+ * JSON error body, instead of Node's bare 417.
+ */
+export function refuseExpectations(server: Server): void {
+  server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+    request.resume();
+    answerAndClose(response, 417, 'the only Expect this server meets is 100-continue');
+  });
+}
+
+function answerAndClose(response: ServerResponse, status: number, reason: string): void {
   const body = JSON.stringify({ error: { code: ErrorCodes.BAD_COMMAND, message: reason } });
-  response.writeHead(400, {
+  response.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     connection: 'close',

@@ -201,6 +201,11 @@ export class SseEndpoint {
       hooks: sseOutgoingHooks(metrics),
     };
     app.get('/sse', (request, reply) => {
+      // HEAD would run the stream with its writes dropped: headers never sent, a stream slot held.
+      if (request.method === 'HEAD') {
+        reply.header('allow', 'GET');
+        return sendError(reply, 405, ErrorCodes.BAD_COMMAND, 'open the stream with GET');
+      }
       if (this.#closing) return sendError(reply, 503, ErrorCodes.SHUTTING_DOWN, 'server is shutting down');
       const parsed = parseSseRequest(request, ctx.options.maxSubscriptions);
       if (!parsed.ok) {
