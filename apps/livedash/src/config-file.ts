@@ -86,7 +86,13 @@ export function loadConfigFile(path: string): Result<ConfigFileOptions, string> 
  */
 export function validateConfig(json: unknown, baseDir = process.cwd()): Result<ConfigFileOptions, string[]> {
   const parsed = configFileSchema.safeParse(json, { reportInput: true });
-  if (!parsed.success) return { ok: false, error: describeIssues(parsed.error.issues, '', configFileSchema) };
+  if (!parsed.success) {
+    const errors = describeIssues(parsed.error.issues, '', configFileSchema);
+    // Names are compared on the entries as written too, so a clash is listed with the other problems.
+    const alerts = (json as Fields | null)?.alerts;
+    if (Array.isArray(alerts)) checkUniqueNames(alerts, errors);
+    return { ok: false, error: errors };
+  }
   const config = parsed.data as Fields;
   const errors: string[] = [];
   if (config.alerts) checkUniqueNames(config.alerts as AlertRule[], errors);
@@ -104,15 +110,14 @@ export function validateConfig(json: unknown, baseDir = process.cwd()): Result<C
 }
 
 /** Alert names identify alerts in the feed (and in alert ids), so two rules cannot share one. */
-function checkUniqueNames(alerts: AlertRule[], errors: string[]): void {
-  const first = new Map<unknown, number>();
+function checkUniqueNames(alerts: readonly unknown[], errors: string[]): void {
+  const first = new Map<string, number>();
   alerts.forEach((alert, index) => {
-    const earlier = first.get(alert.name);
-    if (earlier === undefined) first.set(alert.name, index);
-    else
-      errors.push(
-        `alerts[${index}].name: ${JSON.stringify(alert.name)} is already used by alerts[${earlier}]`,
-      );
+    const name = (alert as Partial<AlertRule> | null)?.name;
+    if (typeof name !== 'string') return;
+    const earlier = first.get(name);
+    if (earlier === undefined) first.set(name, index);
+    else errors.push(`alerts[${index}].name: ${JSON.stringify(name)} is already used by alerts[${earlier}]`);
   });
 }
 

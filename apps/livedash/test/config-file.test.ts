@@ -461,6 +461,24 @@ describe('validateConfig error messages', () => {
       'alerts[0].threshold: expected a number, got true',
     ]);
   });
+
+  it('lists a clash of alert names with the other problems, not only once they are fixed', () => {
+    const alert = { channel: 'metrics', field: 'cpu', op: '>', threshold: 90 };
+    expect(
+      errorsOf({
+        port: 70_000,
+        alerts: [
+          { name: 'cpu-high', ...alert },
+          { name: 'disk', ...alert, threshold: '90' },
+          { name: 'cpu-high', ...alert },
+        ],
+      }),
+    ).toEqual([
+      'port: expected an integer from 0 to 65535, got 70000',
+      'alerts[1].threshold: expected a number, got "90"',
+      'alerts[2].name: "cpu-high" is already used by alerts[0]',
+    ]);
+  });
 });
 
 describe('livedash serve --config', () => {
