@@ -51,7 +51,9 @@ let announced = false;
 function run(what, command, commandArgs) {
   if (quiet && !announced) {
     // A first build takes a while; a silent terminal would look stuck.
-    process.stderr.write('livedash: building the workspace (its first run, or sources changed since the last build)…\n');
+    process.stderr.write(
+      'livedash: building the workspace (its first run, or sources changed since the last build)…\n',
+    );
     announced = true;
   }
   const result = spawnSync(command, commandArgs, {
