@@ -303,6 +303,17 @@ describe('history answers bounded in bytes', () => {
     expect(answer.messages.length).toBeLessThan(40);
   });
 
+  test('a state channel over the bound conflates to its newest values that fit, with recovered:false', async () => {
+    const s = await start({ maxQueueBytes: 512 * 1024, stateChannels: ['big'] });
+    await fill(s);
+    const epoch = (await s.hub.broker.read('big')).epoch;
+    const response = await fetch(`${s.url}/api/channels/big/messages?since=0&epoch=${epoch}`);
+    const answer = JSON.parse(await response.text()) as Answer;
+    expect(answer.recovered).toBe(false);
+    expect(answer.messages.at(-1)?.seq).toBe(40);
+    expect(answer.messages.length).toBeLessThan(40);
+  });
+
   test('a message bigger than the bound is still answered, alone', async () => {
     const s = await start({ maxQueueBytes: 16 * 1024 });
     await s.hub.publish('huge', { pad: 'y'.repeat(20 * 1024) });

@@ -94,7 +94,7 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: HttpContext): void
     // A poller with a maxRate on a state channel wants the newest value, not every one in between.
     const conflate = query.maxRate !== undefined && hub.policies.of(channel) === 'state';
     if (conflate && read.messages.length > 1) read = { ...read, messages: read.messages.slice(-1) };
-    read = withinBytes(read, options.maxQueueBytes);
+    read = withinBytes(read, options.maxQueueBytes, hub.policies.of(channel) === 'state');
     for (const message of read.messages) metrics.sent('poll', message.frame.length);
     return reply.type('application/json; charset=utf-8').send(messagesBody(channel, read, conflate));
   });
@@ -303,25 +303,26 @@ async function readHistory(
 
 /**
  * Bounds an answer to `maxBytes` of messages (at least one), so a poll costs the server no more than
- * a connection's outgoing queue however big the history: a recovered answer keeps the oldest messages
- * that fit, and the poller's next request goes on after the last of them without a gap; any other keeps
- * the newest that fit (the poller starts over from them anyway).
+ * a connection's outgoing queue however big the history. A recovered answer on a stream channel keeps
+ * the oldest messages that fit, and the poller's next request goes on after the last of them without
+ * a gap. Any other keeps the newest that fit: a poller not recovering starts over from them anyway, and
+ * a state channel conflates to its newest values, announced with `recovered:false` as over WebSocket.
  */
-function withinBytes(read: ReadResult, maxBytes: number): ReadResult {
+function withinBytes(read: ReadResult, maxBytes: number, state: boolean): ReadResult {
   const { messages } = read;
   let bytes = 0;
   const fits = (message: StoredMessage, taken: number) => {
     bytes += Buffer.byteLength(message.frame);
     return taken === 0 || bytes <= maxBytes;
   };
-  if (read.recovered) {
+  if (read.recovered && !state) {
     let end = 0;
     while (end < messages.length && fits(messages[end] as StoredMessage, end)) end++;
     return end === messages.length ? read : { ...read, messages: messages.slice(0, end) };
   }
   let start = messages.length;
   while (start > 0 && fits(messages[start - 1] as StoredMessage, messages.length - start)) start--;
-  return start === 0 ? read : { ...read, messages: messages.slice(start) };
+  return start === 0 ? read : { ...read, recovered: false, messages: messages.slice(start) };
 }
 
 /**
