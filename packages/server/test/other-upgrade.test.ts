@@ -135,6 +135,60 @@ describe('requests that offer an upgrade other than WebSocket', () => {
     socket.destroy();
   });
 
+  test('a peer that resets while its h2c request waits behind an SSE stream costs its socket, not the process', async () => {
+    const server = await start();
+    const faults: unknown[] = [];
+    const onUncaught = (error: unknown) => faults.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      for (let round = 0; round < 5; round++) {
+        const socket = connect(server.port, '127.0.0.1');
+        socket.on('error', () => {});
+        await once(socket, 'connect');
+        socket.write(
+          `GET /sse?channels=waits HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n${h2cRequest('GET', '/api/channels/waits')}`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        if (round % 2 === 0) socket.end();
+        else socket.resetAndDestroy();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        // Writes to the stream now fail on the closed socket.
+        await server.hub.publish('waits', { round });
+        await server.hub.publish('waits', { round });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(faults).toEqual([]);
+      const health = await fetch(`${server.url}/healthz`);
+      expect(health.status).toBe(200);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  });
+
+  test('a peer that reads none of the answers ahead of its h2c request is still cut after the response timeout', async () => {
+    const server = await createServer({
+      port: 0,
+      host: '127.0.0.1',
+      publishToken: TOKEN,
+      responseTimeoutMs: 500,
+    });
+    servers.push(server);
+    const pad = 'x'.repeat(60 * 1024);
+    for (let i = 1; i <= 16; i++) await server.hub.publish('big', { i, pad });
+    const accepted = once(server.app.server, 'connection') as Promise<[Socket]>;
+    const socket = connect(server.port, '127.0.0.1');
+    socket.pause();
+    socket.on('error', () => {});
+    await once(socket, 'connect');
+    const poll = 'GET /api/channels/big/messages?since=0 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+    socket.write(poll.repeat(8) + h2cRequest('GET', '/api/channels/big'));
+    const [serverSide] = await accepted;
+    const deadline = Date.now() + 10_000;
+    while (!serverSide.destroyed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(serverSide.destroyed).toBe(true);
+    socket.destroy();
+  });
+
   test('over TLS too (https server): the h2c offer is ignored and the request served', async () => {
     const server = await start(true);
     const socket = connectTls({ port: server.port, host: '127.0.0.1', rejectUnauthorized: false });

@@ -59,19 +59,42 @@ export function serveIgnoringUpgrade(
  * hands the socket from one response to the next; the fresh HTTP server state made for this request
  * would otherwise queue its answer behind a response it never sees finish, and never send it. Node
  * keeps the response holding the socket in `_httpMessage`; without it the request is served at once.
+ *
+ * Handing the socket to `upgrade`, Node took away its own `error` and `timeout` listeners; until the
+ * socket is handed back, these stand in for them: a reset is not an unhandled error (which would stop
+ * the process), and a peer that reads none of the answers ahead is still cut after the server's timeout.
  */
-function whenNoResponsePending(socket: Duplex, then: () => void, finished?: ServerResponse): void {
-  const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (!pending || pending === finished || socket.destroyed) {
+function whenNoResponsePending(socket: Duplex, then: () => void): void {
+  const pending = responseHolding(socket);
+  if (!pending || socket.destroyed) {
     then();
     return;
   }
-  const next = () => {
-    pending.off('finish', next);
-    pending.off('close', next);
+  const cut = () => socket.destroy();
+  socket.on('error', cut);
+  socket.on('timeout', cut);
+  let current = pending;
+  const onEnd = () => {
+    current.off('finish', onEnd);
+    current.off('close', onEnd);
     // The server's own 'finish' listener (added first) has handed the socket to the next response.
-    whenNoResponsePending(socket, then, pending);
+    const following = responseHolding(socket);
+    if (following && following !== current && !socket.destroyed) {
+      current = following;
+      current.on('finish', onEnd);
+      current.on('close', onEnd);
+      return;
+    }
+    // Cut meanwhile: `cut` stays, for an error the socket still reports while closing.
+    if (socket.destroyed) return;
+    socket.off('error', cut);
+    socket.off('timeout', cut);
+    then();
   };
-  pending.on('finish', next);
-  pending.on('close', next);
+  current.on('finish', onEnd);
+  current.on('close', onEnd);
+}
+
+function responseHolding(socket: Duplex): ServerResponse | null | undefined {
+  return (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
 }
