@@ -173,7 +173,7 @@ export class OutgoingQueue<Owner> {
       return;
     }
     const frame = this.#shared.hooks.encode(message, this.#owner);
-    if (this.#sink.writableLength + this.#pendingBytes + frame.length > this.#shared.maxQueueBytes) {
+    if (!this.#takes(frame)) {
       this.#overBound(message);
       return;
     }
@@ -191,8 +191,17 @@ export class OutgoingQueue<Owner> {
   /** Whether `message` can be queued now without going over the bound (a paced replay asks first). */
   fits(message: StoredMessage): boolean {
     if (this.#state !== 'flowing') return false;
-    const frame = this.#shared.hooks.encode(message, this.#owner);
-    return this.#sink.writableLength + this.#pendingBytes + frame.length <= this.#shared.maxQueueBytes;
+    return this.#takes(this.#shared.hooks.encode(message, this.#owner));
+  }
+
+  /**
+   * Whether `frame` stays within the bound once queued. A message bigger than the whole bound (the
+   * publish limits allow more than `maxQueueBytes`) goes alone into an empty queue, rather than
+   * closing every connection it is sent to, or stalling a replay, for good.
+   */
+  #takes(frame: Buffer): boolean {
+    const queued = this.#sink.writableLength + this.#pendingBytes;
+    return queued === 0 || queued + frame.length <= this.#shared.maxQueueBytes;
   }
 
   /**

@@ -103,16 +103,11 @@ export class Session {
       if (conflate) subscribed.conflate = true;
     }
     if (id !== undefined) subscribed.id = id;
-    // The answer's resume position (the id of an SSE `$subscribed` event) is the one just before the
-    // first message that follows it, never a position the request claimed and history did not cover.
-    const first = result.messages[0];
-    subscription.answered({
-      epoch: result.epoch,
-      seq: first?.epoch === result.epoch ? first.seq - 1 : result.seq,
-    });
-    this.#sink.control(subscribed);
-    subscription.recover({ epoch: result.epoch, seq: result.seq }, result.messages, (position) =>
-      this.#hub.broker.read(channel, position),
+    subscription.recover(
+      { epoch: result.epoch, seq: result.seq },
+      result.messages,
+      () => this.#sink.control(subscribed),
+      (position) => this.#hub.broker.read(channel, position),
     );
   }
 

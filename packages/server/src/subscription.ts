@@ -130,13 +130,6 @@ export class Subscription implements Paced {
     return this.#epoch === '' ? undefined : { epoch: this.#epoch, seq: this.#seq };
   }
 
-  /** The answer to the subscribe is going out: resuming from here starts at `position`. */
-  answered(position: { epoch: string; seq: number }): void {
-    if (this.#state.kind !== 'recovering') return;
-    this.#epoch = position.epoch;
-    this.#seq = position.seq;
-  }
-
   /** A live message from the channel. */
   offer(message: StoredMessage): void {
     const state = this.#state;
@@ -198,17 +191,28 @@ export class Subscription implements Paced {
   }
 
   /**
-   * Ends recovery: `replay` (from history, in order) is delivered, then the live messages buffered
+   * Ends recovery: `announce` sends the answer to the subscribe once the position to resume from is
+   * known, then `replay` (from history, in order) is delivered, then the live messages buffered
    * meanwhile that come after it. `position` is the channel's position the history read reported.
    * When the connection cannot take it all at once (`FrameSink.fits`), it is sent in pieces as the
    * connection drains, live messages staying buffered meanwhile; if they overflow while history is
    * still being sent, they are dropped and read back from history with `reread`.
    */
-  recover(position: { epoch: string; seq: number }, replay: readonly StoredMessage[], reread?: Reread): void {
+  recover(
+    position: { epoch: string; seq: number },
+    replay: readonly StoredMessage[],
+    announce: () => void,
+    reread?: Reread,
+  ): void {
     if (this.#state.kind !== 'recovering') return;
+    // From the answer on, resuming starts just before the first message that follows it: never a
+    // position the client claimed and history did not cover, nor the start of the epoch (an SSE id
+    // naming that would replay what the client has).
+    const first = replay[0];
     this.#epoch = position.epoch;
-    this.#seq = 0;
+    this.#seq = first?.epoch === position.epoch ? first.seq - 1 : position.seq;
     this.#target = position;
+    announce();
     this.#backlog = replay;
     this.#index = 0;
     this.#reread = reread;

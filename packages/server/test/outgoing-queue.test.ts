@@ -182,6 +182,21 @@ describe('OutgoingQueue', () => {
     expect(queue.queuedBytes).toBeLessThanOrEqual(64 * 1024 + 4100);
   });
 
+  test('a message bigger than the whole bound goes alone into an empty queue; behind other frames it overflows', async () => {
+    await connect();
+    reader.pause();
+    const { shared } = setup(16 * 1024);
+    const owner = { overflowed: 0, open: true };
+    const queue = new OutgoingQueue(writer, owner, shared);
+    expect(queue.fits(message('log', 1, 20_000))).toBe(true);
+    queue.push(message('log', 1, 20_000));
+    expect(owner.overflowed).toBe(0);
+    expect(queue.queuedBytes).toBeGreaterThan(16 * 1024);
+    expect(queue.fits(message('log', 2, 10))).toBe(false);
+    queue.push(message('log', 2, 20_000));
+    expect(owner.overflowed).toBe(1);
+  });
+
   test('control frames count against the bound: past it and its reserve they overflow instead of piling up', async () => {
     await connect();
     reader.pause();

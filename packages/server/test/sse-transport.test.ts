@@ -254,3 +254,32 @@ describe('SSE resume from a position history does not cover', () => {
     );
   });
 });
+
+describe('SSE resume of several channels', () => {
+  test('no id names a channel back at the start of its epoch while its replay is on the way, and a message bigger than the queue bound is still sent', async () => {
+    server = await createServer({ port: 0, publishToken: 'secret', maxQueueBytes: 16 * 1024 });
+    const live = server;
+    let b = '';
+    for (let i = 1; i <= 3; i++)
+      b = (await live.hub.publish('b', { i, pad: 'p'.repeat(i === 3 ? 20_000 : 10) })).epoch;
+    const a = (await live.hub.publish('a', { n: 0 })).epoch;
+    const reader = pausableSseReader(live.port, '/sse?channels=a,b', {
+      'last-event-id': `a~${a}~1,b~${b}~2`,
+    });
+    await until(() => reader.data('$subscribed').length === 2, 'both channels answered');
+    for (let n = 1; n <= 3; n++) await live.hub.publish('a', { n });
+    await until(
+      () => reader.data('a').length === 3 && reader.data('b').length === 1,
+      () =>
+        `a 2-4 and b's 20 kB message 3, got ${JSON.stringify(reader.events.map((e) => [e.frame.type, e.frame.seq]))}`,
+    );
+    expect(reader.data('b')[0]).toMatchObject({ seq: 3 });
+    for (const { id } of reader.events) {
+      if (id === undefined) continue;
+      const named = parseResumeToken(id);
+      if (!named.ok) throw new Error(`bad id ${id}`);
+      expect(named.value.get('b')?.seq, id).toBeGreaterThanOrEqual(2);
+      expect(named.value.get('a')?.seq, id).toBeGreaterThanOrEqual(1);
+    }
+  });
+});
