@@ -49,5 +49,19 @@ describe('other units', () => {
     expect(axisLabels([0, 0.25, 0.5], 'ms')).toEqual(['0 ms', '0.25 ms', '0.5 ms']);
     expect(axisLabels([-2.5, 0, 2.5], '°C')).toEqual(['-2.5 °C', '0 °C', '2.5 °C']);
     expect(axisLabels([0, 1_000_000, 2_000_000], '')).toEqual(['0', '1,000,000', '2,000,000']);
+    expect(axisLabels([0, 1 / 3, 2 / 3], '')).toEqual(['0', '0.33', '0.67']);
+  });
+
+  test('steps below a hundredth keep the digits that tell them apart', () => {
+    expect(axisLabels([0, 0.005, 0.01, 0.015], '')).toEqual(['0', '0.005', '0.01', '0.015']);
+    expect(axisLabels([0, 0.001, 0.002, 0.003], '%')).toEqual(['0%', '0.001%', '0.002%', '0.003%']);
+    expect(axisLabels([1e-7, 2e-7, 3e-7], 's')).toEqual(['0.0000001 s', '0.0000002 s', '0.0000003 s']);
+    // What floating point leaves in ticks it adds up reads as the round number it is.
+    expect(axisLabels([0, 0.1, 0.1 + 0.2, 3 * 0.1 * 1e12], '')).toEqual([
+      '0',
+      '0.1',
+      '0.3',
+      '300,000,000,000',
+    ]);
   });
 });

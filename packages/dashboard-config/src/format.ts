@@ -23,6 +23,22 @@ export function isByteUnit(unit: string): boolean {
 }
 
 /**
+ * Which byte unit (0 = B, 1 = KiB, 2 = MiB …) shows `value`: the largest it is at least one of.
+ *
+ * @example
+ * byteUnitIndex(1536); // 1 (KiB)
+ */
+export function byteUnitIndex(value: number): number {
+  let magnitude = Math.abs(value);
+  let index = 0;
+  while (magnitude >= 1024 && index < BYTE_UNITS.length - 1) {
+    magnitude /= 1024;
+    index++;
+  }
+  return index;
+}
+
+/**
  * Splits a number into its text and unit, scaling bytes (`B`, `B/s`) to KiB, MiB, GiB. `scaleBy` picks
  * the byte unit from another value (an axis's largest tick), so every label on one axis shares a unit.
  *
@@ -36,12 +52,7 @@ export function formatParts(
 ): { text: string; unit: string } {
   const { unit, decimals } = format;
   if (isByteUnit(unit)) {
-    let magnitude = Math.abs(scaleBy);
-    let index = 0;
-    while (magnitude >= 1024 && index < BYTE_UNITS.length - 1) {
-      magnitude /= 1024;
-      index++;
-    }
+    const index = byteUnitIndex(scaleBy);
     const scaled = value / 1024 ** index;
     const suffix = unit === 'B/s' ? '/s' : '';
     return {

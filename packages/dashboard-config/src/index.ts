@@ -23,7 +23,7 @@ export {
   readField,
   readNumber,
 } from './field-path.js';
-export { formatAge, formatClock, formatParts, formatValue, isByteUnit } from './format.js';
+export { byteUnitIndex, formatAge, formatClock, formatParts, formatValue, isByteUnit } from './format.js';
 export { defaultDashboard } from './host-dashboard.js';
 export {
   type AlertsPanel,

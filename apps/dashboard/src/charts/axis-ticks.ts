@@ -1,4 +1,4 @@
-import { formatParts, isByteUnit } from '@livedash/dashboard-config';
+import { byteUnitIndex, formatParts, isByteUnit } from '@livedash/dashboard-config';
 
 /**
  * Tick steps for byte axes. Below a KiB: 1, 2, 5 … 200 B. From there on each unit's quarter and half
@@ -22,7 +22,7 @@ export const BYTE_INCREMENTS: number[] = [
 /**
  * The y-axis labels for `ticks`: in the panel's unit, every label of a byte axis in one unit — the
  * largest tick's, or a smaller one where that would need more than two decimals (200 KiB steps past
- * a MiB read "1,000 KiB", not "0.98 MiB") — each with as few decimals as it needs.
+ * a MiB read "1,000 KiB", not "0.98 MiB") — each with as few decimals as it needs (0.005 stays 0.005).
  *
  * @example
  * axisLabels([0, 512, 1024, 1536], 'B/s') // ["0 KiB/s", "0.5 KiB/s", "1 KiB/s", "1.5 KiB/s"]
@@ -30,13 +30,16 @@ export const BYTE_INCREMENTS: number[] = [
 export function axisLabels(ticks: readonly number[], unit: string): string[] {
   let scale = 1;
   if (isByteUnit(unit)) {
-    let power = byteIndex(Math.max(0, ...ticks.map(Math.abs)));
+    let power = byteUnitIndex(Math.max(0, ...ticks.map(Math.abs)));
     while (power > 0 && !ticks.every((tick) => isExact(tick / 1024 ** power, 2))) power--;
     scale = 1024 ** power;
   }
   return ticks.map((tick) => {
     const scaled = tick / scale;
-    const decimals = [0, 1, 2].find((digits) => isExact(scaled, digits)) ?? (Math.abs(scaled) < 1 ? 2 : 1);
+    let decimals = 0;
+    while (decimals <= MAX_DECIMALS && !isExact(scaled, decimals)) decimals++;
+    // Not a round step at all (a range split in thirds): two decimals, as values are shown.
+    if (decimals > MAX_DECIMALS) decimals = 2;
     // Formatting against `scale` puts every label in the unit chosen above.
     const parts = formatParts(tick, { unit, decimals }, scale);
     if (parts.unit === '') return parts.text;
@@ -44,13 +47,15 @@ export function axisLabels(ticks: readonly number[], unit: string): string[] {
   });
 }
 
-function isExact(value: number, digits: number): boolean {
-  const shifted = value * 10 ** digits;
-  return Math.abs(shifted - Math.round(shifted)) < 1e-9 * Math.max(1, Math.abs(shifted));
-}
+/** Digits a label may get: uPlot's ticks are 1, 2 or 5 times a power of ten, exact well before this. */
+const MAX_DECIMALS = 10;
 
-function byteIndex(value: number): number {
-  let index = 0;
-  for (let magnitude = Math.abs(value); magnitude >= 1024 && index < 5; magnitude /= 1024) index++;
-  return index;
+/**
+ * Whether `value` is written exactly with `digits` decimals: off by at most a trillionth of itself,
+ * far below any tick step and far above the error binary floating point leaves in a tick
+ * (0.1 + 0.2, 3 × 0.1 × 10¹²).
+ */
+function isExact(value: number, digits: number): boolean {
+  const written = Math.round(value * 10 ** digits) / 10 ** digits;
+  return Math.abs(value - written) <= Math.abs(value) * 1e-12;
 }

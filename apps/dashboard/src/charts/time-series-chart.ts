@@ -289,7 +289,7 @@ function chartOptions(
         gap: Y_AXIS_GAP,
         // As wide as its widest label ("0.98 KiB/s", "10,000,000"), so none is cut at the panel's edge.
         size: (plot, values, axisIndex, cycle) => yAxisSize(plot, values, axisIndex, cycle, axis.font),
-        // Byte axes step in binary units (1, 2, 5… KiB), so "2 KiB/s" is exactly that.
+        // Byte axes step by round fractions of binary units (0.25, 0.5, 1, 2, 5… KiB): "0.5 KiB/s" is exactly that.
         ...(isByteUnit(panel.unit) ? { incrs: BYTE_INCREMENTS } : {}),
         values: (_plot, ticks) => axisLabels(ticks, panel.unit),
       },

@@ -218,8 +218,8 @@ export class PollTransport implements Transport {
       ...(this.#abort ? { signal: this.#abort.signal } : {}),
       headers: this.#headers(),
     });
-    // A 503 is an answer too: the server is there, its broker is not (`unavailable`, or /healthz
-    // `degraded`); what was asked is refused, the connection stays.
+    // A 503 is an answer too: the server is there, its broker is not (`unavailable`); what was asked
+    // is refused, the connection stays.
     if (response.ok || response.status === 503) return response.json();
     throw new LivedashError('transport_failed', `GET ${path} answered ${response.status}`);
   }

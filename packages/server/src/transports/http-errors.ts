@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type ErrorCode, ErrorCodes } from '@livedash/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -78,4 +78,21 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
     );
   }
   socket.destroy();
+}
+
+/**
+ * A refusal answered on the raw response, before Fastify sees the request (a target or transfer
+ * coding the server cannot read, an `Expect` it does not meet): the JSON error body, and the
+ * connection closed after it.
+ */
+export function answerAndClose(response: ServerResponse, status: number, reason: string): void {
+  const body = JSON.stringify({
+    error: { code: ErrorCodes.BAD_COMMAND, message: reason },
+  } satisfies HttpErrorBody);
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    connection: 'close',
+  });
+  response.end(body);
 }

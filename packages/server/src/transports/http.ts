@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessControl } from '../auth/access-control.js';
 import { canSubscribe } from '../auth/authenticator.js';
 import { principalOf } from '../auth/http-access.js';
-import type { ReadResult, StoredMessage } from '../brokers/broker.js';
+import type { ReadResult } from '../brokers/broker.js';
 import type { Hub } from '../hub.js';
 import type { ServerOptions } from '../options.js';
 import type { ServerMetrics } from '../server-metrics.js';
@@ -310,19 +310,17 @@ async function readHistory(
  */
 function withinBytes(read: ReadResult, maxBytes: number, state: boolean): ReadResult {
   const { messages } = read;
-  let bytes = 0;
-  const fits = (message: StoredMessage, taken: number) => {
-    bytes += Buffer.byteLength(message.frame);
-    return taken === 0 || bytes <= maxBytes;
-  };
+  const sizes = messages.map((message) => Buffer.byteLength(message.frame));
   if (read.recovered && !state) {
-    let end = 0;
-    while (end < messages.length && fits(messages[end] as StoredMessage, end)) end++;
-    return end === messages.length ? read : { ...read, messages: messages.slice(0, end) };
+    let end = 1;
+    for (let bytes = sizes[0] ?? 0; end < sizes.length && bytes + (sizes[end] ?? 0) <= maxBytes; end++)
+      bytes += sizes[end] ?? 0;
+    return end >= messages.length ? read : { ...read, messages: messages.slice(0, end) };
   }
-  let start = messages.length;
-  while (start > 0 && fits(messages[start - 1] as StoredMessage, messages.length - start)) start--;
-  return start === 0 ? read : { ...read, recovered: false, messages: messages.slice(start) };
+  let start = messages.length - 1;
+  for (let bytes = sizes[start] ?? 0; start > 0 && bytes + (sizes[start - 1] ?? 0) <= maxBytes; start--)
+    bytes += sizes[start - 1] ?? 0;
+  return start <= 0 ? read : { ...read, recovered: false, messages: messages.slice(start) };
 }
 
 /**

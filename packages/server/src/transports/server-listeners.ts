@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { ErrorCodes } from '@livedash/protocol';
 import type { PeerFaults } from '../peer-faults.js';
 import type { ServerMetrics } from '../server-metrics.js';
+import { answerAndClose } from './http-errors.js';
 import { asksForWebSocket, serveIgnoringUpgrade } from './other-upgrade.js';
 import { routeOf } from './request-target.js';
 import { refuseUpgrade } from './upgrade-refusal.js';
@@ -96,16 +97,6 @@ export function refuseExpectations(server: Server): void {
     request.resume();
     answerAndClose(response, 417, 'the only Expect this server meets is 100-continue');
   });
-}
-
-function answerAndClose(response: ServerResponse, status: number, reason: string): void {
-  const body = JSON.stringify({ error: { code: ErrorCodes.BAD_COMMAND, message: reason } });
-  response.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    connection: 'close',
-  });
-  response.end(body);
 }
 
 function closeAfterFault(
