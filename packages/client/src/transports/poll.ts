@@ -161,7 +161,7 @@ export class PollTransport implements Transport {
         state.polledAt = now;
         return [channel];
       });
-      if (this.#channels.size === 0) await this.#get('/api/channels?limit=1');
+      if (this.#channels.size === 0) await this.#get('/api/channels?limit=0');
       const answers = await Promise.all(channels.map((channel) => this.#fetchChannel(channel)));
       if (this.#closed) return;
       if (!this.#opened) {

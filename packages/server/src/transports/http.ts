@@ -61,6 +61,8 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: HttpContext): void
     const principal = principalOf(request, ctx.access);
     const query = parseListQuery(request.query as Record<string, unknown>);
     if (typeof query === 'string') return sendError(reply, 400, ErrorCodes.BAD_COMMAND, query);
+    // An empty page looks at nothing: a client's cheap check that the server is there.
+    if (query.limit === 0) return reply.send({ channels: [], next: null });
     // Only the channels these credentials may read are looked at, and only a page of them.
     const page = await hub.broker.channels({
       allowed: (channel) => canSubscribe(principal, channel),
@@ -238,8 +240,8 @@ function parseListQuery(query: Record<string, unknown>): { limit: number; after?
   let limit = CHANNEL_PAGE_LIMIT;
   if (query.limit !== undefined) {
     const text = query.limit;
-    if (typeof text !== 'string' || !/^[1-9][0-9]{0,6}$/.test(text) || Number(text) > CHANNEL_PAGE_LIMIT)
-      return `"limit" must be 1 to ${CHANNEL_PAGE_LIMIT}`;
+    if (typeof text !== 'string' || !/^(0|[1-9][0-9]{0,6})$/.test(text) || Number(text) > CHANNEL_PAGE_LIMIT)
+      return `"limit" must be 0 to ${CHANNEL_PAGE_LIMIT}`;
     limit = Number(text);
   }
   if (query.after === undefined) return { limit };
