@@ -144,6 +144,12 @@ export class OutgoingQueue<Owner> {
   #pendingBytes = 0;
   /** State channels' newest messages held while congested. */
   #conflated: Map<string, StoredMessage> | undefined;
+  /**
+   * The size of a message bigger than the whole bound that went alone into the empty queue: until the
+   * queue is back under the bound it is counted on top of it, so the frames that follow (a pong, the
+   * next message) are held to the usual bound rather than closing the connection behind it.
+   */
+  #oversized = 0;
   /** When something was last written, ms since the Unix epoch (idle connections get heartbeats). */
   lastWriteAt = Date.now();
 
@@ -200,8 +206,14 @@ export class OutgoingQueue<Owner> {
    * closing every connection it is sent to, or stalling a replay, for good.
    */
   #takes(frame: Buffer): boolean {
-    const queued = this.#sink.writableLength + this.#pendingBytes;
-    return queued === 0 || queued + frame.length <= this.#shared.maxQueueBytes;
+    const queued = this.queuedBytes;
+    return queued === 0 || queued + frame.length <= this.#shared.maxQueueBytes + this.#excess();
+  }
+
+  /** What an oversized message still queued adds to the bound (see `#oversized`). */
+  #excess(): number {
+    if (this.#oversized > 0 && this.queuedBytes <= this.#shared.maxQueueBytes) this.#oversized = 0;
+    return this.#oversized;
   }
 
   /**
@@ -248,7 +260,8 @@ export class OutgoingQueue<Owner> {
    */
   reserve(bytes: number): boolean {
     if (this.#state === 'closed' || !this.#shared.hooks.isOpen(this.#owner)) return false;
-    if (this.queuedBytes + bytes <= this.#shared.maxQueueBytes * CONTROL_RESERVE) return true;
+    if (this.queuedBytes + bytes <= this.#shared.maxQueueBytes * CONTROL_RESERVE + this.#excess())
+      return true;
     this.#shared.hooks.overflow(this.#owner);
     return false;
   }
@@ -299,6 +312,7 @@ export class OutgoingQueue<Owner> {
   }
 
   #enqueue(frame: Buffer): void {
+    if (this.queuedBytes === 0 && frame.length > this.#shared.maxQueueBytes) this.#oversized = frame.length;
     this.#pending.push(frame);
     this.#pendingBytes += frame.length;
     if (this.#pending.length === 1) this.#shared.scheduler.schedule(this);
