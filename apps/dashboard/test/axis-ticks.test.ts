@@ -57,11 +57,14 @@ describe('other units', () => {
     expect(axisLabels([0, 0.001, 0.002, 0.003], '%')).toEqual(['0%', '0.001%', '0.002%', '0.003%']);
     expect(axisLabels([1e-7, 2e-7, 3e-7], 's')).toEqual(['0.0000001 s', '0.0000002 s', '0.0000003 s']);
     // What floating point leaves in ticks it adds up reads as the round number it is.
-    expect(axisLabels([0, 0.1, 0.1 + 0.2, 3 * 0.1 * 1e12], '')).toEqual([
+    expect(axisLabels([0, 0.1, 0.1 + 0.2], '')).toEqual(['0', '0.1', '0.3']);
+    expect(axisLabels([0, 1.5e11, 3 * 0.1 * 1e12], '')).toEqual(['0', '150,000,000,000', '300,000,000,000']);
+    expect(axisLabels([-0.2, -0.1, 2.7755575615628914e-17, 0.1, 0.2], '')).toEqual([
+      '-0.2',
+      '-0.1',
       '0',
       '0.1',
-      '0.3',
-      '300,000,000,000',
+      '0.2',
     ]);
   });
 });

@@ -28,16 +28,18 @@ export const BYTE_INCREMENTS: number[] = [
  * axisLabels([0, 512, 1024, 1536], 'B/s') // ["0 KiB/s", "0.5 KiB/s", "1 KiB/s", "1.5 KiB/s"]
  */
 export function axisLabels(ticks: readonly number[], unit: string): string[] {
+  const largest = Math.max(0, ...ticks.map(Math.abs));
   let scale = 1;
   if (isByteUnit(unit)) {
-    let power = byteUnitIndex(Math.max(0, ...ticks.map(Math.abs)));
-    while (power > 0 && !ticks.every((tick) => isExact(tick / 1024 ** power, 2))) power--;
+    let power = byteUnitIndex(largest);
+    while (power > 0 && !ticks.every((tick) => isExact(tick / 1024 ** power, 2, largest / 1024 ** power)))
+      power--;
     scale = 1024 ** power;
   }
   return ticks.map((tick) => {
     const scaled = tick / scale;
     let decimals = 0;
-    while (decimals <= MAX_DECIMALS && !isExact(scaled, decimals)) decimals++;
+    while (decimals <= MAX_DECIMALS && !isExact(scaled, decimals, largest / scale)) decimals++;
     // Not a round step at all (a range split in thirds): two decimals, as values are shown.
     if (decimals > MAX_DECIMALS) decimals = 2;
     // Formatting against `scale` puts every label in the unit chosen above.
@@ -51,11 +53,11 @@ export function axisLabels(ticks: readonly number[], unit: string): string[] {
 const MAX_DECIMALS = 10;
 
 /**
- * Whether `value` is written exactly with `digits` decimals: off by at most a trillionth of itself,
- * far below any tick step and far above the error binary floating point leaves in a tick
- * (0.1 + 0.2, 3 × 0.1 × 10¹²).
+ * Whether `value` is written exactly with `digits` decimals: off by at most a trillionth of the axis's
+ * largest tick (`span`), far below any tick step and far above the error binary floating point leaves
+ * in a tick (0.1 + 0.2, 3 × 0.1 × 10¹², a zero that comes out as 3e-17).
  */
-function isExact(value: number, digits: number): boolean {
+function isExact(value: number, digits: number, span: number): boolean {
   const written = Math.round(value * 10 ** digits) / 10 ** digits;
-  return Math.abs(value - written) <= Math.abs(value) * 1e-12;
+  return Math.abs(value - written) <= span * 1e-12;
 }
