@@ -145,9 +145,10 @@ export class OutgoingQueue<Owner> {
   /** State channels' newest messages held while congested. */
   #conflated: Map<string, StoredMessage> | undefined;
   /**
-   * The size of a message bigger than the whole bound that went alone into the empty queue: until the
-   * queue is back under the bound it is counted on top of it, so the frames that follow (a pong, the
-   * next message) are held to the usual bound rather than closing the connection behind it.
+   * The size of a message bigger than the whole bound, let into a queue that held nothing else (or
+   * only its conflation notice): until the queue is back under the bound it is counted on top of it,
+   * so the frames that follow (a pong, the next message) are held to the usual bound rather than
+   * closing the connection behind it.
    */
   #oversized = 0;
   /** When something was last written, ms since the Unix epoch (idle connections get heartbeats). */
@@ -312,7 +313,7 @@ export class OutgoingQueue<Owner> {
   }
 
   #enqueue(frame: Buffer): void {
-    if (this.queuedBytes === 0 && frame.length > this.#shared.maxQueueBytes) this.#oversized = frame.length;
+    if (frame.length > this.#shared.maxQueueBytes) this.#oversized = Math.max(this.#excess(), frame.length);
     this.#pending.push(frame);
     this.#pendingBytes += frame.length;
     if (this.#pending.length === 1) this.#shared.scheduler.schedule(this);
@@ -362,9 +363,11 @@ export class OutgoingQueue<Owner> {
       const notice = this.#shared.hooks.conflationNotice(message, this.#owner);
       held.delete(message.channel);
       const frame = this.#shared.hooks.encode(message, this.#owner);
+      // A value bigger than the whole bound goes, with its notice, into an otherwise empty queue.
+      const alone = this.queuedBytes === 0;
       if (
         this.#state === 'congested' ||
-        this.queuedBytes + notice.length + frame.length > this.#shared.maxQueueBytes
+        (!alone && this.queuedBytes + notice.length + frame.length > this.#shared.maxQueueBytes)
       ) {
         this.#overBound(message);
         continue;

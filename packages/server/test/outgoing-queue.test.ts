@@ -171,6 +171,27 @@ describe('OutgoingQueue', () => {
     expect(seqs.length).toBeLessThan(seq);
   });
 
+  test('a state value bigger than the whole bound, held while congested, is sent once the reader drains', async () => {
+    await connect();
+    reader.pause();
+    const { shared, dropped } = setup(16 * 1024);
+    const owner = { overflowed: 0, open: true };
+    const queue = new OutgoingQueue(writer, owner, shared);
+    let seq = 0;
+    while (dropped.conflated === 0) {
+      for (let i = 0; i < 20; i++) queue.push(message('state.cpu', ++seq, 4000));
+      await new Promise((resolve) => setImmediate(resolve));
+      if (seq > 50_000) throw new Error('never conflated');
+    }
+    // The newest value is bigger than the bound: held, and sent, announced, once there is room.
+    queue.push(message('state.cpu', ++seq, 20_000));
+    reader.resume();
+    await receivedUntil((text) => text.includes(`state.cpu#${seq}:`));
+    expect(received).toContain(`reset state.cpu ${seq}\n`);
+    expect(owner.overflowed).toBe(0);
+    expect(queue.state).toBe('flowing');
+  });
+
   test('a stream channel over the bound overflows (the transport disconnects it)', async () => {
     await connect();
     reader.pause();
