@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessControl } from '../auth/access-control.js';
 import { canSubscribe } from '../auth/authenticator.js';
 import { principalOf } from '../auth/http-access.js';
-import type { ReadResult } from '../brokers/broker.js';
+import type { ReadResult, StoredMessage } from '../brokers/broker.js';
 import type { Hub } from '../hub.js';
 import type { ServerOptions } from '../options.js';
 import type { ServerMetrics } from '../server-metrics.js';
@@ -312,17 +312,22 @@ async function readHistory(
  */
 function withinBytes(read: ReadResult, maxBytes: number, state: boolean): ReadResult {
   const { messages } = read;
-  const sizes = messages.map((message) => Buffer.byteLength(message.frame));
+  if (messages.length < 2) return read;
+  const size = (index: number) => Buffer.byteLength((messages[index] as StoredMessage).frame);
   if (read.recovered && !state) {
     let end = 1;
-    for (let bytes = sizes[0] ?? 0; end < sizes.length && bytes + (sizes[end] ?? 0) <= maxBytes; end++)
-      bytes += sizes[end] ?? 0;
-    return end >= messages.length ? read : { ...read, messages: messages.slice(0, end) };
+    for (let bytes = size(0); end < messages.length; end++) {
+      bytes += size(end);
+      if (bytes > maxBytes) return { ...read, messages: messages.slice(0, end) };
+    }
+    return read;
   }
   let start = messages.length - 1;
-  for (let bytes = sizes[start] ?? 0; start > 0 && bytes + (sizes[start - 1] ?? 0) <= maxBytes; start--)
-    bytes += sizes[start - 1] ?? 0;
-  return start <= 0 ? read : { ...read, recovered: false, messages: messages.slice(start) };
+  for (let bytes = size(start); start > 0; start--) {
+    bytes += size(start - 1);
+    if (bytes > maxBytes) return { ...read, recovered: false, messages: messages.slice(start) };
+  }
+  return read;
 }
 
 /**
