@@ -199,8 +199,11 @@ function httpServer(
   // access hooks see the excess and refuse it (431).
   server.maxHeadersCount = options.maxHeaders + 1;
   // A connection silent this long, neither sending nor taking bytes, is cut (Node destroys a socket
-  // whose 'timeout' nobody handles): an answer nobody reads. Idle keep-alive connections end sooner
-  // (keepAliveTimeout); SSE streams and WebSockets turn it off and have bounds of their own.
+  // whose 'timeout' nobody handles): an answer nobody reads. A write the kernel has not finished
+  // taking counts as silence, and the kernel takes more only once about half of what it holds for the
+  // socket is read; a reader that keeps reading gets there well within the timeout. Idle keep-alive
+  // connections end sooner (keepAliveTimeout); SSE streams and WebSockets turn it off and have bounds
+  // of their own.
   server.timeout = responseTimeoutMs;
   return server;
 }
