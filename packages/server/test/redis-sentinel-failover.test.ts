@@ -166,7 +166,9 @@ async function resume(url: string, ledger: DeliveryLedger): Promise<Frame> {
 }
 
 function expectNoSilentLoss(run: FailoverRun): void {
-  expect(run.epochsSeen).toBe(2); // the promoted replica is another Redis process: a new epoch
+  // The promoted replica is another Redis process: a new epoch. Usually one; a fresh machine's full run
+  // once saw two in a row (every change announced, nothing lost), which the contract allows.
+  expect(run.epochsSeen).toBeGreaterThanOrEqual(2);
   // History from before the failover is not served: a client resuming from it is told so.
   expect(run.resumed).toMatchObject({ recovered: false });
   for (const subscriber of run.counts.subscribers) {
@@ -176,8 +178,8 @@ function expectNoSilentLoss(run: FailoverRun): void {
       outOfOrder: 0,
       silentGaps: 0,
     });
-    // Every subscriber was told that the channel started a new epoch.
-    expect(subscriber.resets, subscriber.name).toBeGreaterThanOrEqual(1);
+    // Every subscriber was told of every new epoch the channel started.
+    expect(subscriber.resets, subscriber.name).toBeGreaterThanOrEqual(run.epochsSeen - 1);
   }
 }
 
