@@ -157,7 +157,10 @@ export class PrivateRedis {
     probe.on('error', () => {});
     try {
       await probe.connect();
-      return (await probe.ping()) === 'PONG';
+      // Another test's Redis may have taken the port meanwhile (a restart reuses it): only this process counts.
+      const info = await probe.info('server');
+      const pid = /^process_id:(\d+)\r?$/m.exec(info)?.[1];
+      return pid !== undefined && Number(pid) === this.#process?.pid;
     } catch {
       return false;
     } finally {
@@ -231,12 +234,28 @@ export class SentinelGroup {
   readonly replica: PrivateRedis;
   readonly sentinels: PrivateRedis[];
   readonly #dir: string;
+  /** What the first Sentinel announced (`+sdown`, `+odown`, `+switch-master`, …), with when. */
+  readonly #events: string[] = [];
+  readonly #listener: Redis;
+  readonly #startedAt = Date.now();
 
   private constructor(master: PrivateRedis, replica: PrivateRedis, sentinels: PrivateRedis[], dir: string) {
     this.master = master;
     this.replica = replica;
     this.sentinels = sentinels;
     this.#dir = dir;
+    this.#listener = new Redis(sentinels[0]!.url, { maxRetriesPerRequest: 1 });
+    this.#listener.on('error', () => {});
+    this.#listener.on('pmessage', (_pattern: string, channel: string, message: string) => {
+      if (channel.startsWith('__sentinel__')) return;
+      this.#events.push(`${Date.now() - this.#startedAt} ms ${channel} ${message}`);
+    });
+    void this.#listener.psubscribe('*').catch(() => {});
+  }
+
+  /** The Sentinel events so far, one per line, for a failure message or a run log. */
+  get events(): string {
+    return this.#events.join('\n');
   }
 
   /**
@@ -309,7 +328,29 @@ export class SentinelGroup {
     return ports.every((port) => port === ports[0]) ? ports[0] : undefined;
   }
 
+  /**
+   * Whether the master every Sentinel names has a replica that is online, so a publish waiting for one
+   * replica can be confirmed. Asked of the current master rather than of a given process: a Sentinel may
+   * start another failover (a busy machine can keep a master from answering within `downAfterMs`).
+   */
+  async masterHasOnlineReplica(): Promise<boolean> {
+    const port = await this.agreedMasterPort();
+    if (port === undefined || Number.isNaN(port)) return false;
+    const redis = new Redis(`redis://127.0.0.1:${port}`, { maxRetriesPerRequest: 1, lazyConnect: true });
+    redis.on('error', () => {});
+    try {
+      await redis.connect();
+      const info = await redis.info('replication');
+      return /^role:master\r?$/m.test(info) && /^slave\d+:.*state=online/m.test(info);
+    } catch {
+      return false;
+    } finally {
+      redis.disconnect();
+    }
+  }
+
   async stop(): Promise<void> {
+    this.#listener.disconnect();
     for (const process of [...this.sentinels, this.replica, this.master]) await process.stop();
     const { rmSync } = await import('node:fs');
     rmSync(this.#dir, { recursive: true, force: true });
