@@ -327,38 +327,38 @@ describe('history answers bounded in bytes', () => {
 });
 
 describe('an answer nobody reads', () => {
-  test('a connection that takes none of its answers for responseTimeoutMs is cut, and the server goes on serving', async () => {
-    const s = await start({ maxQueueBytes: 1024 * 1024, responseTimeoutMs: 500 });
+  /**
+   * Publishes `messages` of 60 KiB on `big`, then asks for its whole history `answers` times in one
+   * pipelined write on a socket that reads nothing until the test reads it.
+   */
+  async function pipelinedHistory(s: LivedashServer, messages: number, answers: number) {
     const pad = 'x'.repeat(60 * 1024);
-    for (let i = 1; i <= 30; i++) await s.hub.publish('big', { i, pad });
+    for (let i = 1; i <= messages; i++) await s.hub.publish('big', { i, pad });
     const accepted = once(s.app.server, 'connection') as Promise<[Socket]>;
-    // Ask for the whole history eight times over, pipelined, and never read: more than the kernel
-    // holds, so answers wait in the server.
     const socket = connect(s.port, '127.0.0.1');
     socket.pause();
     cleanups.push(() => socket.destroy());
     await once(socket, 'connect');
-    socket.write('GET /api/channels/big/messages?since=0 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'.repeat(8));
+    socket.write(
+      'GET /api/channels/big/messages?since=0 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'.repeat(answers),
+    );
     const [serverSide] = await accepted;
+    return { socket, serverSide: serverSide as Socket };
+  }
+
+  test('a connection that takes none of its answers for responseTimeoutMs is cut, and the server goes on serving', async () => {
+    const s = await start({ maxQueueBytes: 1024 * 1024, responseTimeoutMs: 500 });
+    // The whole history eight times over, never read: more than the kernel holds, so answers wait in the server.
+    const { serverSide } = await pipelinedHistory(s, 30, 8);
     await until(() => serverSide.destroyed, 'the server to cut the connection', 10_000);
     expect((await json('/healthz')).status).toBe(200);
   });
 
   test('a slow reader that keeps taking its answers is not cut, though they take longer than the timeout', async () => {
     const s = await start({ maxQueueBytes: 1024 * 1024, responseTimeoutMs: 5000 });
-    const pad = 'x'.repeat(60 * 1024);
-    for (let i = 1; i <= 16; i++) await s.hub.publish('big', { i, pad });
-    const accepted = once(s.app.server, 'connection') as Promise<[Socket]>;
-    const socket = connect(s.port, '127.0.0.1');
-    socket.pause();
-    cleanups.push(() => socket.destroy());
-    await once(socket, 'connect');
     // Eight answers of ~1 MB pipelined: more than the kernel holds, so the server waits on this reader.
     const answers = 8;
-    socket.write(
-      'GET /api/channels/big/messages?since=0 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'.repeat(answers),
-    );
-    const [serverSide] = await accepted;
+    const { socket, serverSide } = await pipelinedHistory(s, 16, answers);
     let received = 0;
     let serverWaited = false;
     // At most 2.5 MB/s, in reads 50 ms apart: longer than the timeout in all, and the kernel, which

@@ -47,6 +47,28 @@ function setup(maxQueueBytes: number) {
   return { shared, flushes, dropped };
 }
 
+/**
+ * Pushes 4 kB values on `state.cpu` to a queue whose reader reads nothing, far more than the kernel
+ * buffers plus the bound hold, until `conflations` of them were dropped. Returns the last seq pushed and
+ * whether the queue was seen congested.
+ */
+async function congest(
+  queue: OutgoingQueue<Owner>,
+  dropped: { conflated: number },
+  conflations: number,
+): Promise<{ seq: number; congested: boolean }> {
+  let seq = 0;
+  let congested = false;
+  while (dropped.conflated < conflations) {
+    for (let i = 0; i < 20; i++) queue.push(message('state.cpu', ++seq, 4000));
+    // Checked before yielding: by the next turn the kernel may have taken enough to release it.
+    congested ||= queue.state === 'congested';
+    await new Promise((resolve) => setImmediate(resolve));
+    if (seq > 50_000) throw new Error('never conflated');
+  }
+  return { seq, congested };
+}
+
 describe('OutgoingQueue', () => {
   let server: Server;
   let writer: Socket;
@@ -146,16 +168,7 @@ describe('OutgoingQueue', () => {
     const { shared, dropped } = setup(64 * 1024);
     const owner = { overflowed: 0, open: true };
     const queue = new OutgoingQueue(writer, owner, shared);
-    // Far more than the kernel buffers plus the bound hold: the queue must conflate.
-    let seq = 0;
-    let congested = false;
-    while (dropped.conflated < 50) {
-      for (let i = 0; i < 20; i++) queue.push(message('state.cpu', ++seq, 4000));
-      // Checked before yielding: by the next turn the kernel may have taken enough to release it.
-      congested ||= queue.state === 'congested';
-      await new Promise((resolve) => setImmediate(resolve));
-      if (seq > 50_000) throw new Error('never conflated');
-    }
+    const { seq, congested } = await congest(queue, dropped, 50);
     expect(owner.overflowed).toBe(0);
     expect(congested).toBe(true);
     reader.resume();
@@ -177,12 +190,7 @@ describe('OutgoingQueue', () => {
     const { shared, dropped } = setup(16 * 1024);
     const owner = { overflowed: 0, open: true };
     const queue = new OutgoingQueue(writer, owner, shared);
-    let seq = 0;
-    while (dropped.conflated === 0) {
-      for (let i = 0; i < 20; i++) queue.push(message('state.cpu', ++seq, 4000));
-      await new Promise((resolve) => setImmediate(resolve));
-      if (seq > 50_000) throw new Error('never conflated');
-    }
+    let { seq } = await congest(queue, dropped, 1);
     // The newest value is bigger than the bound: held, and sent, announced, once there is room.
     queue.push(message('state.cpu', ++seq, 20_000));
     reader.resume();
